@@ -1,0 +1,58 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tm_cli_fail(const tm_error *err)
+{
+    fprintf(stderr, "teemate: %s\n", err->msg[0] ? err->msg : "unknown error");
+    return TM_EXIT_ERROR;
+}
+
+int tm_cli_usage(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "teemate %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'teemate %s --help')\n", verb);
+    return TM_EXIT_USAGE;
+}
+
+int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts)
+{
+    opterr = 0;
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (c == '?') {
+        if (optopt && strchr(shortopts, optopt))
+            tm_cli_usage(verb, "option -%c needs a value", optopt);
+        else if (optopt)
+            tm_cli_usage(verb, "unknown option -%c", optopt);
+        else
+            tm_cli_usage(verb, "unknown option or missing value in '%s'", argv[optind - 1]);
+        return '?';
+    }
+    if (c == ':') {
+        tm_cli_usage(verb, "option '%s' needs a value", argv[optind - 1]);
+        return '?';
+    }
+    return c;
+}
+
+int tm_cli_parse_u64(const char *text, uint64_t max, uint64_t *out)
+{
+    if (!text || !*text || *text == '-' || *text == '+')
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (errno || *end || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,40 @@
+/* Shared by the CLI verbs: each verb is one file exporting tm_cmd_<verb>. */
+#ifndef TM_CLI_H
+#define TM_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define TM_EXIT_ERROR 1
+#define TM_EXIT_USAGE 2
+
+struct tm_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+int tm_cmd_keygen(int argc, char **argv);
+int tm_cmd_sign(int argc, char **argv);
+int tm_cmd_measure(int argc, char **argv);
+int tm_cmd_sgxs(int argc, char **argv);
+int tm_cmd_sigstruct(int argc, char **argv);
+int tm_cmd_layout(int argc, char **argv);
+
+/* Print "teemate: MESSAGE" on one line; returns TM_EXIT_ERROR. */
+int tm_cli_fail(const tm_error *err);
+/* Print "teemate VERB: MESSAGE (see 'teemate VERB --help')"; returns TM_EXIT_USAGE. */
+int tm_cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* getopt_long with our one-line messages: returns the option, -1 at the end,
+ * or '?' after printing a usage error for verb. */
+int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts);
+
+/* Parse an unsigned number (decimal or 0x hex) no larger than max. */
+int tm_cli_parse_u64(const char *text, uint64_t max, uint64_t *out);
+
+#endif

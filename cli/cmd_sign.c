@@ -1,0 +1,8 @@
+/* TEMPORARY placeholder: replaced by the real verb in this change. */
+#include "cli.h"
+int tm_cmd_sign(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return TM_EXIT_ERROR;
+}

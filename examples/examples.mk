@@ -1,0 +1,2 @@
+# Placeholder, replaced by the SDK work: example enclave images.
+examples:

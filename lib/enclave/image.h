@@ -1,0 +1,31 @@
+/* An enclave image: the ELF file plus the layout it describes. */
+#ifndef TM_IMAGE_LOAD_H
+#define TM_IMAGE_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/elf.h"
+#include "enclave/layout.h"
+#include "util/error.h"
+
+#define TM_IMAGE_MAX_FILE_SIZE (256ULL << 20)
+
+struct tm_image {
+    char *path;
+    uint8_t *file;           /* owned */
+    size_t file_len;
+    struct tm_elf elf;
+    struct tm_layout layout;
+};
+
+/* Read, validate and lay out the image at path. */
+int tm_image_load(const char *path, struct tm_image **out, tm_error *err);
+/* Same from memory (the bytes are copied); name is used in messages. */
+int tm_image_load_memory(const uint8_t *data, size_t len, const char *name,
+                         struct tm_image **out, tm_error *err);
+void tm_image_free(struct tm_image *image);
+void tm_image_freep(struct tm_image **image);
+#define _cleanup_image_ __attribute__((cleanup(tm_image_freep)))
+
+#endif

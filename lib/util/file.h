@@ -1,0 +1,15 @@
+#ifndef TM_FILE_H
+#define TM_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Read a whole regular file (at most max_size bytes) into a fresh buffer. */
+int tm_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len, tm_error *err);
+/* Write a file atomically (temporary file + rename) with the given mode. */
+int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, tm_error *err);
+
+#endif

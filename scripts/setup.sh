@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package TeeMate needs. Idempotent and quick when all are
+# present; run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+    gcc make pkg-config binutils          # host build
+    clang libclang-rt-14-dev              # libFuzzer targets
+    libssl-dev openssl                    # host crypto (OpenSSL libcrypto) and the reference verifier
+    libjansson-dev                        # JSON
+    musl-dev                              # the enclave's pure libc functions (static libc.a)
+    libmbedtls-dev                        # crypto inside the enclave (static libmbedcrypto.a)
+    duktape-dev                           # the JavaScript engine's shipped source
+    python3                               # independent reference for measurement vectors
+    perl                                  # byte reversal in the OpenSSL cross-check
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all packages present"

@@ -1,0 +1,1 @@
+# Placeholder, replaced by the SDK work: build rules for enclave images.

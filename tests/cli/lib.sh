@@ -1,0 +1,36 @@
+# Shared helpers for the CLI tests. Each check prints one line the runner counts.
+# TEEMATE, BUILD and WORK are set by tests/run.sh.
+set -u
+failures=0
+
+ok()      { echo "ok - $1"; }
+not_ok()  { echo "not ok - $1"; failures=$((failures + 1)); }
+skip()    { echo "skip - $1: $2"; }
+
+# expect_ok NAME CMD...: the command exits 0.
+expect_ok() {
+    local name=$1; shift
+    if "$@" >"$WORK/out" 2>"$WORK/err"; then ok "$name"; else
+        not_ok "$name"; echo "  command: $*" >&2; sed 's/^/  | /' "$WORK/err" >&2; fi
+}
+
+# expect_fail NAME PATTERN CMD...: exits non-zero with one error line matching PATTERN,
+# and was not killed by a signal (no crash).
+expect_fail() {
+    local name=$1 pattern=$2; shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
+    if [ $rc -eq 0 ]; then not_ok "$name"; echo "  unexpected success: $*" >&2; return; fi
+    if [ $rc -ge 128 ]; then not_ok "$name"; echo "  crashed (rc=$rc): $*" >&2; sed 's/^/  | /' "$WORK/err" >&2; return; fi
+    if ! grep -qE -- "$pattern" "$WORK/err"; then
+        not_ok "$name"; echo "  stderr does not match /$pattern/:" >&2; sed 's/^/  | /' "$WORK/err" >&2; return; fi
+    if [ "$(wc -l <"$WORK/err")" -ne 1 ]; then
+        not_ok "$name"; echo "  expected a one-line error, got:" >&2; sed 's/^/  | /' "$WORK/err" >&2; return; fi
+    ok "$name"
+}
+
+# expect_eq NAME ACTUAL EXPECTED
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "  got '$2', expected '$3'" >&2; fi
+}
+
+finish() { [ "$failures" -eq 0 ]; exit $?; }
