@@ -41,6 +41,19 @@ struct tm_layout {
     uint8_t *generated;      /* owned: TCS, thread data and segment pages */
 };
 
+struct tm_elf;
+
+/* Check settings from an (untrusted) image note: limits, alignment, power of two. */
+int tm_layout_settings_check(const struct tm_layout_settings *s, tm_error *err);
+
+/* Lay out ELRANGE for a parsed image. On error nothing is left allocated. */
+int tm_layout_build(struct tm_layout *layout, const struct tm_elf *elf, tm_error *err);
+
+/* Lay out from an explicit segment list (used by tm_layout_build and tests). */
+int tm_layout_build_from(struct tm_layout *layout, const struct tm_layout_settings *settings,
+                         uint64_t entry, uint64_t image_end, const struct tm_page_range *segments,
+                         size_t nsegments, tm_error *err);
+
 const char *tm_range_kind_name(enum tm_range_kind kind);
 /* "r-x", "rw-", "tcs" ... for display. */
 const char *tm_range_perm_string(uint64_t secinfo_flags, char buf[8]);

@@ -1,0 +1,66 @@
+#include "enclave/image.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/file.h"
+
+void tm_image_free(struct tm_image *image)
+{
+    if (!image)
+        return;
+    tm_layout_free(&image->layout);
+    free(image->file);
+    free(image->path);
+    free(image);
+}
+
+void tm_image_freep(struct tm_image **image)
+{
+    tm_image_free(*image);
+}
+
+/* Takes ownership of file. */
+static int image_from_file(uint8_t *file, size_t len, const char *name, struct tm_image **out,
+                           tm_error *err)
+{
+    struct tm_image *image = calloc(1, sizeof(*image));
+    if (!image || !(image->path = strdup(name))) {
+        free(file);
+        free(image);
+        return tm_error_set(err, ENOMEM, "out of memory loading %s", name);
+    }
+    image->file = file;
+    image->file_len = len;
+    int ret = tm_elf_parse(&image->elf, file, len, name, err);
+    if (ret == 0 && (ret = tm_layout_build(&image->layout, &image->elf, err)) < 0)
+        tm_error_prefix(err, "%s", name);
+    if (ret < 0) {
+        tm_image_free(image);
+        return ret;
+    }
+    *out = image;
+    return 0;
+}
+
+int tm_image_load(const char *path, struct tm_image **out, tm_error *err)
+{
+    uint8_t *file;
+    size_t len;
+    int ret = tm_file_read(path, TM_IMAGE_MAX_FILE_SIZE, &file, &len, err);
+    if (ret < 0)
+        return ret;
+    return image_from_file(file, len, path, out, err);
+}
+
+int tm_image_load_memory(const uint8_t *data, size_t len, const char *name,
+                         struct tm_image **out, tm_error *err)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return tm_error_set(err, ENOMEM, "out of memory loading %s", name);
+    memcpy(copy, data, len);
+    return image_from_file(copy, len, name, out, err);
+}
