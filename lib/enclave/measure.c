@@ -54,6 +54,9 @@ int tm_measure_eadd(struct tm_measure *m, uint64_t offset, uint64_t secinfo_flag
 {
     uint8_t block[64];
     block_init(block, "EADD\0\0\0\0", offset);
+    /* The CPU clears R/W/X of a TCS page before it measures SECINFO. */
+    if ((secinfo_flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
+        secinfo_flags &= ~SGX_SECINFO_PERM_MASK;
     /* The first 48 bytes of SECINFO: FLAGS then reserved zeros. */
     memcpy(block + 16, &secinfo_flags, 8);
     return measure_update(m, block, sizeof(block), err);
