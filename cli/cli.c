@@ -26,19 +26,23 @@ int tm_cli_usage(const char *verb, const char *fmt, ...)
 int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts,
                   const struct option *longopts)
 {
+    /* A leading ':' makes getopt report a missing value as ':' rather than '?'. */
+    char opts[64];
+    snprintf(opts, sizeof(opts), ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
     opterr = 0;
-    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    int c = getopt_long(argc, argv, opts, longopts, NULL);
     if (c == '?') {
-        if (optopt && strchr(shortopts, optopt))
-            tm_cli_usage(verb, "option -%c needs a value", optopt);
-        else if (optopt)
+        if (optopt)
             tm_cli_usage(verb, "unknown option -%c", optopt);
         else
             tm_cli_usage(verb, "unknown option or missing value in '%s'", argv[optind - 1]);
         return '?';
     }
     if (c == ':') {
-        tm_cli_usage(verb, "option '%s' needs a value", argv[optind - 1]);
+        if (optopt)
+            tm_cli_usage(verb, "option -%c needs a value", optopt);
+        else
+            tm_cli_usage(verb, "option '%s' needs a value", argv[optind - 1]);
         return '?';
     }
     return c;

@@ -11,6 +11,8 @@ int tm_key_generate(struct evp_pkey_st **key, tm_error *err);
 int tm_key_save(struct evp_pkey_st *key, const char *path, tm_error *err);
 /* Load a private key and check it is RSA-3072 with e = 3. */
 int tm_key_load(const char *path, struct evp_pkey_st **key, tm_error *err);
+/* Check key is RSA-3072 with e = 3 (what SGX accepts); name is used in messages. */
+int tm_key_check(struct evp_pkey_st *key, const char *name, tm_error *err);
 
 void tm_key_freep(struct evp_pkey_st **key);
 #define _cleanup_key_ __attribute__((cleanup(tm_key_freep)))
