@@ -20,6 +20,7 @@
 #ifndef TM_IMAGE_H
 #define TM_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TM_NOTE_NAME "TeeMate"   /* 7 chars + NUL = 8 bytes, 4-aligned */
@@ -73,13 +74,28 @@ struct tm_thread_data {
     uint64_t tcs_index;
     uint64_t tcs_offset;
     uint64_t stack_top;        /* offset of the first byte above the stack */
+    uint64_t stack_guard;      /* offset 0x28, fixed: the stack-protector canary (random, set inside) */
     uint64_t stack_bottom;     /* offset of the lowest stack byte */
     uint64_t ssa_offset;
     uint64_t ssa_frame_size;   /* bytes */
     uint64_t nssa;
     struct tm_enclave_regions regions;
+    /* Written by the trusted runtime only; zero in the measured page. */
+    uint64_t host_rsp;         /* RSP at EENTER, restored before EEXIT */
+    uint64_t host_rbp;         /* RBP at EENTER (the vDSO needs it back) */
+    uint64_t host_return;      /* RCX at EENTER: where EEXIT goes */
+    int32_t errno_value;       /* this thread's errno */
+    uint32_t reserved0;
+    uint64_t libc_locale;      /* offset 168, fixed: musl reads its locale pointer here */
+    uint64_t ecall_context;    /* the runtime's state of the ecall in progress */
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tm_thread_data) <= 4096, "thread data fits a page");
+/* musl (x86-64) finds its per-thread state at the thread pointer, %fs:0 = the
+ * address of this page, and reads struct pthread's `locale` at offset 168. */
+_Static_assert(offsetof(struct tm_thread_data, libc_locale) == 168, "musl locale slot");
+/* GCC's -fstack-protector (Debian builds musl with it) reads its canary at %fs:0x28. */
+_Static_assert(offsetof(struct tm_thread_data, stack_guard) == 0x28, "stack-protector canary");
+_Static_assert(offsetof(struct tm_thread_data, host_rsp) % 8 == 0, "runtime words aligned");
 
 #endif

@@ -1,0 +1,18 @@
+/* Constants the assembly entry stub needs. Assembly cannot include the C ABI
+ * headers, so they are repeated here and tm_entry_check.c asserts that each
+ * one equals its C definition. */
+#ifndef TM_ENTRY_ASM_H
+#define TM_ENTRY_ASM_H
+
+/* struct tm_thread_data (abi/tm_image.h), read and written %fs-relative. */
+#define TM_TD_STACK_TOP 32
+#define TM_TD_HOST_RSP 136
+#define TM_TD_HOST_RBP 144
+#define TM_TD_HOST_RETURN 152
+
+/* abi/tm_ecall.h and abi/sgx_arch.h */
+#define TM_ASM_EXIT_RETURN 0
+#define TM_ASM_STATUS_EXCEPTION_ENTRY (-3)
+#define TM_ASM_ENCLU_EEXIT 4
+
+#endif

@@ -1,0 +1,53 @@
+/* Access to host (untrusted) memory from inside the enclave.
+ *
+ * TODO(issue 3): this is the minimum the first ecall needs — range checks
+ * against ELRANGE and single-fetch copies. General ecall/ocall marshalling,
+ * speculation barriers after the checks (lfence) and ocall-based output
+ * come with issue 3. */
+#include "tm_runtime.h"
+
+static bool tm_range_overlaps_enclave(uint64_t address, uint64_t end)
+{
+    const struct tm_thread_data *td = tm_thread_current();
+    uint64_t enclave_end = td->enclave_base + td->regions.enclave_size;
+    return address < enclave_end && end > td->enclave_base;
+}
+
+bool tm_host_range_is_outside(uint64_t address, uint64_t size)
+{
+    if (size == 0)
+        return true;
+    uint64_t end = address + size;
+    if (end < address)
+        return false;
+    return !tm_range_overlaps_enclave(address, end);
+}
+
+void tm_host_copy_in(void *dst, uint64_t src, size_t size)
+{
+    const volatile uint8_t *from = (const volatile uint8_t *)src;
+    uint8_t *to = dst;
+    for (size_t i = 0; i < size; i++)
+        to[i] = from[i];
+}
+
+void tm_host_copy_out(uint64_t dst, const void *src, size_t size)
+{
+    volatile uint8_t *to = (volatile uint8_t *)dst;
+    const uint8_t *from = src;
+    for (size_t i = 0; i < size; i++)
+        to[i] = from[i];
+}
+
+long tm_host_copy_string_in(char *dst, size_t cap, uint64_t src)
+{
+    for (size_t i = 0; i < cap; i++) {
+        uint64_t address = src + i;
+        if (address < src || !tm_host_range_is_outside(address, 1))
+            return -1;
+        dst[i] = *(const volatile char *)address;
+        if (dst[i] == '\0')
+            return (long)i;
+    }
+    return -1;
+}
