@@ -39,10 +39,11 @@ int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts
         return '?';
     }
     if (c == ':') {
-        if (optopt)
-            tm_cli_usage(verb, "option -%c needs a value", optopt);
+        const char *given = argv[optind - 1];
+        if (!strncmp(given, "--", 2))
+            tm_cli_usage(verb, "option '%s' needs a value", given);
         else
-            tm_cli_usage(verb, "option '%s' needs a value", argv[optind - 1]);
+            tm_cli_usage(verb, "option -%c needs a value", optopt);
         return '?';
     }
     return c;
