@@ -25,9 +25,9 @@ tm_entry:
     mov %rbp, %fs:TM_TD_HOST_RBP
 
     /* tm_trusted_entry(ecall = RDI, args = RSI, enclave base, TCS address)
-     * on this thread's stack; the image is linked at 0, so its ELF header
-     * is the enclave base. */
-    lea __ehdr_start(%rip), %rdx
+     * on this thread's stack; the image is linked at 0, so its first byte
+     * (sdk/enclave.lds) is the enclave base. */
+    lea __tm_enclave_base(%rip), %rdx
     mov %rbx, %rcx
     mov %fs:TM_TD_STACK_TOP, %rsp
     add %rdx, %rsp

@@ -20,6 +20,18 @@ for img in "$synthetic" "$hello"; do
     else not_ok "layout $name shows MRENCLAVE, TCS, heap and slots"; cat "$WORK/out" >&2; fi
 done
 
+# Reproducible: the same sources built at another path measure the same (no
+# build path may reach a loaded page).
+if [ -f "$hello" ]; then
+    other="$WORK/another/source/path"
+    mkdir -p "$other"
+    tar cf - --exclude='./build*' . | tar xf - -C "$other"
+    if make -s -C "$other" BUILD=out examples >"$WORK/make.log" 2>&1; then
+        expect_eq "hello.elf built elsewhere has the same MRENCLAVE" \
+            "$("$TEEMATE" measure "$other/out/examples/hello.elf")" "$("$TEEMATE" measure "$hello")"
+    else not_ok "hello.elf builds at another path"; cat "$WORK/make.log" >&2; fi
+fi
+
 # Broken inputs: one clear line on stderr, non-zero exit, no crash.
 : >"$WORK/empty"
 echo "just text" >"$WORK/text"
