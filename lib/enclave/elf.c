@@ -114,6 +114,7 @@ static int scan_notes(struct tm_elf *elf, const Elf64_Phdr *ph, bool *found, con
                 return tm_error_set(err, ENOEXEC, "%s: TeeMate layout note has %u bytes, expected %zu",
                                     name, nh.n_descsz, sizeof(elf->settings));
             memcpy(&elf->settings, nm + namesz, sizeof(elf->settings));
+            elf->settings_file_offset = (uint64_t)(nm + namesz - elf->file);
             *found = true;
         }
         p += sizeof(nh) + namesz + descsz;

@@ -27,6 +27,7 @@ struct tm_elf {
     size_t nsegments;
     struct tm_elf_segment segments[TM_ELF_MAX_SEGMENTS];
     struct tm_layout_settings settings;  /* from the TeeMate layout note */
+    uint64_t settings_file_offset;       /* where the note's descriptor is in the file */
     size_t nrelocs;        /* R_X86_64_RELATIVE entries the runtime will apply */
 };
 

@@ -64,3 +64,14 @@ int tm_image_load_memory(const uint8_t *data, size_t len, const char *name,
     memcpy(copy, data, len);
     return image_from_file(copy, len, name, out, err);
 }
+
+int tm_image_with_settings(const struct tm_image *image, const struct tm_layout_settings *settings,
+                           struct tm_image **out, tm_error *err)
+{
+    uint8_t *copy = malloc(image->file_len);
+    if (!copy)
+        return tm_error_set(err, ENOMEM, "out of memory copying %s", image->path);
+    memcpy(copy, image->file, image->file_len);
+    memcpy(copy + image->elf.settings_file_offset, settings, sizeof(*settings));
+    return image_from_file(copy, image->file_len, image->path, out, err);
+}

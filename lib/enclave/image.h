@@ -24,6 +24,11 @@ int tm_image_load(const char *path, struct tm_image **out, tm_error *err);
 /* Same from memory (the bytes are copied); name is used in messages. */
 int tm_image_load_memory(const uint8_t *data, size_t len, const char *name,
                          struct tm_image **out, tm_error *err);
+/* A copy of image with other layout settings (its note rewritten): the same
+ * code in an enclave of another size, for benchmarks and tools. The copy
+ * measures differently, so it needs its own SIGSTRUCT. */
+int tm_image_with_settings(const struct tm_image *image, const struct tm_layout_settings *settings,
+                           struct tm_image **out, tm_error *err);
 void tm_image_free(struct tm_image *image);
 void tm_image_freep(struct tm_image **image);
 #define _cleanup_image_ __attribute__((cleanup(tm_image_freep)))

@@ -169,6 +169,27 @@ static void test_measurement_covers_contents(void)
     tm_image_free(image);
 }
 
+static void test_image_with_other_settings(void)
+{
+    eb_build(&im);
+    _cleanup_image_ struct tm_image *image = NULL, *bigger = NULL, *bad = NULL;
+    tm_error err = { 0 };
+    REQUIRE(load(&image, &err) == 0);
+    struct tm_layout_settings s = image->layout.settings;
+    s.enclave_size <<= 2;
+    s.heap_size = 8 << 20;
+    REQUIRE(tm_image_with_settings(image, &s, &bigger, &err) == 0);
+    CHECK_EQ_INT(bigger->layout.settings.enclave_size, s.enclave_size);
+    CHECK_EQ_INT(bigger->layout.regions.heap_size, 8 << 20);
+    uint8_t mr1[32], mr2[32];
+    CHECK(tm_measure_layout(&image->layout, NULL, NULL, mr1, &err) == 0);
+    CHECK(tm_measure_layout(&bigger->layout, NULL, NULL, mr2, &err) == 0);
+    CHECK(memcmp(mr1, mr2, 32) != 0);
+    s.heap_size = s.enclave_size;   /* checked like any note */
+    CHECK(tm_image_with_settings(image, &s, &bad, &err) < 0);
+    CHECK_STR_CONTAINS(err.msg, "does not fit");
+}
+
 static void test_every_truncation_is_refused(void)
 {
     eb_build(&im);
@@ -255,6 +276,7 @@ int main(void)
     RUN(test_tcs_and_thread_data);
     RUN(test_base_independent_measurement);
     RUN(test_measurement_covers_contents);
+    RUN(test_image_with_other_settings);
     RUN(test_every_truncation_is_refused);
     RUN(test_bad_headers);
     RUN(test_bad_segments);
