@@ -23,13 +23,15 @@ HOST_LDFLAGS := $(OPT)
 HOST_LDLIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_ASM_SRCS := $(sort $(wildcard lib/*/*.S))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_ASM_SRCS:%.S=$(BUILD)/obj/%.o)
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+BENCH_COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/common/*.c)))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 
@@ -45,6 +47,10 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
 $(BUILD)/libteemate.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -56,7 +62,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libteemate.a
+$(BUILD)/obj/bench/%.o: HOST_CFLAGS += -Ibench/common
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_COMMON_OBJS) $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
@@ -64,9 +71,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libteemate.a
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iabi -Ilib \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                $(shell pkg-config --cflags $(PKGS))
-build-fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*/*.h abi/*.h)
+build-fuzz/%: fuzz/%.c $(LIB_SRCS) $(LIB_ASM_SRCS) $(wildcard lib/*/*.h abi/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(HOST_LDLIBS) -o $@
+	$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(LIB_ASM_SRCS) $(HOST_LDLIBS) -o $@
 
 # Enclave side: the SDK (trusted runtime, linker script, rules) and the examples.
 include sdk/enclave.mk

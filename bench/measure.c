@@ -18,13 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "enclave/image.h"
 #include "enclave/measure.h"
 #include "sgx_arch.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 
-#define MIB (1024.0 * 1024.0)
 #define TARGET_RATIO 2.0
 #define DEFAULT_IMAGE "build/examples/hello.elf"
 
@@ -47,25 +47,6 @@ struct results {
     bool have_image;
     struct image_result image;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* xorshift64*: incompressible-looking content without a slow RNG. */
 static void fill_random(uint8_t *buf, size_t len)
@@ -91,9 +72,9 @@ static uint64_t pow2_at_least(uint64_t v)
 static int time_measure_once(const struct tm_layout *layout, double *out, tm_error *err)
 {
     uint8_t md[32];
-    double t0 = now_s();
+    double t0 = tm_bench_now_s();
     int ret = tm_measure_layout(layout, NULL, NULL, md, err);
-    *out = now_s() - t0;
+    *out = tm_bench_now_s() - t0;
     return ret;
 }
 
@@ -101,9 +82,9 @@ static int time_sha256_once(const uint8_t *buf, size_t len, double *out, tm_erro
 {
     uint8_t md[32];
     unsigned n;
-    double t0 = now_s();
+    double t0 = tm_bench_now_s();
     int ok = EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL);
-    *out = now_s() - t0;
+    *out = tm_bench_now_s() - t0;
     return ok ? 0 : tm_error_openssl(err, EIO, "SHA-256 failed");
 }
 
@@ -120,8 +101,8 @@ static int time_both(const struct tm_layout *layout, const uint8_t *buf, size_t 
         if (ret < 0)
             return ret;
     }
-    res->measure_s = median(tm + 1, runs);
-    res->sha_s = median(ts + 1, runs);
+    res->measure_s = tm_bench_median(tm + 1, runs);
+    res->sha_s = tm_bench_median(ts + 1, runs);
     return 0;
 }
 
@@ -169,7 +150,7 @@ static int bench_image(const struct options *o, struct results *res, tm_error *e
     for (unsigned r = 0; ret == 0 && r < o->runs; r++)
         ret = time_measure_once(&image->layout, &t[r], err);
     if (ret == 0)
-        res->image.seconds = median(t, o->runs);
+        res->image.seconds = tm_bench_median(t, o->runs);
     res->have_image = ret == 0;
     return ret;
 }
@@ -179,38 +160,13 @@ static double mibps(uint64_t bytes, double s)
     return s > 0 ? (double)bytes / MIB / s : 0;
 }
 
-static void cpu_model(char *out, size_t len)
-{
-    snprintf(out, len, "unknown");
-    _cleanup_fclose_ FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof(line), f)) {
-        char *colon = strchr(line, ':');
-        if (!strncmp(line, "model name", 10) && colon) {
-            snprintf(out, len, "%s", colon + 2);
-            out[strcspn(out, "\n")] = '\0';
-            return;
-        }
-    }
-}
-
-static bool cpu_has_sha_ni(void)
-{
-    _cleanup_fclose_ FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[8192];
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, "flags", 5))
-            return strstr(line, " sha_ni") != NULL;
-    return false;
-}
-
 static json_t *results_json(const struct options *o, const struct results *r, const char *cpu)
 {
     double m = mibps(r->data_bytes, r->measure_s), s = mibps(r->data_bytes, r->sha_s);
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:b, s:i, s:i, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b}",
         "benchmark", "measure", "cpu", cpu, "openssl", OpenSSL_version(OPENSSL_VERSION),
-        "sha_ni", cpu_has_sha_ni(), "size_mib", (int)o->size_mib, "runs", (int)o->runs,
+        "sha_ni", tm_bench_cpu_flag("sha_ni"), "size_mib", (int)o->size_mib, "runs", (int)o->runs,
         "data_bytes", (json_int_t)r->data_bytes, "hashed_bytes", (json_int_t)r->hashed_bytes,
         "measure_seconds_median", r->measure_s, "sha256_seconds_median", r->sha_s,
         "measure_mib_per_s", m, "sha256_mib_per_s", s, "ratio", m > 0 ? s / m : 0,
@@ -242,7 +198,7 @@ static char *results_markdown(const struct options *o, const struct results *r, 
         return NULL;
     fprintf(f, "# Measurement throughput\n\n");
     fprintf(f, "CPU: %s (SHA-NI: %s); %s; %u MiB, median of %u runs.\n\n", cpu,
-            cpu_has_sha_ni() ? "yes" : "no", OpenSSL_version(OPENSSL_VERSION), o->size_mib,
+            tm_bench_cpu_flag("sha_ni") ? "yes" : "no", OpenSSL_version(OPENSSL_VERSION), o->size_mib,
             o->runs);
     fprintf(f, "| what | median time | MiB/s of enclave data |\n|---|---:|---:|\n");
     fprintf(f, "| plain SHA-256 (EVP, one buffer) | %.1f ms | %.0f |\n", r->sha_s * 1e3, s);
@@ -263,44 +219,6 @@ static char *results_markdown(const struct options *o, const struct results *r, 
         fprintf(f, "\nImage: skipped (no %s; pass --image PATH).\n", DEFAULT_IMAGE);
     fclose(f);
     return md;
-}
-
-static int mkdir_p(const char *dir, tm_error *err)
-{
-    char path[4096];
-    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-        return tm_error_set(err, ENAMETOOLONG, "%s: path too long", dir);
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            return tm_error_sys(err, "cannot create %s", path);
-        if (!(*p = c))
-            return 0;
-    }
-}
-
-static int write_results(const char *dir, const char *md, const json_t *j, tm_error *err)
-{
-    char path[4096];
-    int ret = mkdir_p(dir, err);
-    _cleanup_free_ char *js = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    _cleanup_free_ char *line = NULL;
-    if (ret == 0 && (!js || asprintf(&line, "%s\n", js) < 0)) {
-        line = NULL;
-        ret = tm_error_set(err, ENOMEM, "cannot format JSON");
-    }
-    if (ret == 0) {
-        snprintf(path, sizeof(path), "%s/measure.json", dir);
-        ret = tm_file_write(path, line, strlen(line), 0644, err);
-    }
-    if (ret == 0) {
-        snprintf(path, sizeof(path), "%s/measure.md", dir);
-        ret = tm_file_write(path, md, strlen(md), 0644, err);
-    }
-    return ret;
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -347,7 +265,7 @@ int main(int argc, char **argv)
     struct results res = { 0 };
     tm_error err = { 0 };
     char cpu[256];
-    cpu_model(cpu, sizeof(cpu));
+    tm_bench_cpu_model(cpu, sizeof(cpu));
     int ret = bench_synthetic(&o, &res, &err);
     if (ret == 0)
         ret = bench_image(&o, &res, &err);
@@ -363,7 +281,7 @@ int main(int argc, char **argv)
         return 1;
     }
     fputs(md, stdout);
-    ret = write_results(o.out_dir, md, j, &err);
+    ret = tm_bench_write_results(o.out_dir, "measure", md, j, &err);
     json_decref(j);
     if (ret < 0) {
         fprintf(stderr, "measure: %s\n", err.msg);

@@ -27,8 +27,10 @@ int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts
                   const struct option *longopts)
 {
     /* A leading ':' makes getopt report a missing value as ':' rather than '?'. */
+    /* ("+" = stop at the first non-option must stay first.) */
     char opts[64];
-    snprintf(opts, sizeof(opts), ":%s", shortopts[0] == ':' ? shortopts + 1 : shortopts);
+    bool stop = shortopts[0] == '+';
+    snprintf(opts, sizeof(opts), "%s:%s", stop ? "+" : "", shortopts + stop);
     opterr = 0;
     int c = getopt_long(argc, argv, opts, longopts, NULL);
     if (c == '?') {

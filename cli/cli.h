@@ -23,6 +23,7 @@ int tm_cmd_measure(int argc, char **argv);
 int tm_cmd_sgxs(int argc, char **argv);
 int tm_cmd_sigstruct(int argc, char **argv);
 int tm_cmd_layout(int argc, char **argv);
+int tm_cmd_exec(int argc, char **argv);
 
 /* Print "teemate: MESSAGE" on one line; returns TM_EXIT_ERROR. */
 int tm_cli_fail(const tm_error *err);

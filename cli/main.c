@@ -12,6 +12,7 @@ static const struct tm_command commands[] = {
     { "sgxs",      "write an image's canonical SGXS stream",          tm_cmd_sgxs },
     { "sigstruct", "show and verify a SIGSTRUCT",                     tm_cmd_sigstruct },
     { "layout",    "show an image's enclave layout",                  tm_cmd_layout },
+    { "exec",      "run an image's main in a fresh enclave",          tm_cmd_exec },
 };
 
 static void usage(FILE *out)

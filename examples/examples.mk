@@ -1,7 +1,10 @@
 # Example enclave images (rules from sdk/enclave.mk).
 EXAMPLE_IMAGES := $(BUILD)/examples/hello.elf $(BUILD)/examples/selftest.elf
+# One concept each, for the integration tests (examples/tests/*.c).
+EXAMPLE_TEST_NAMES := fault syscall seal report ecall_args spin exception exit
+EXAMPLE_TEST_IMAGES := $(EXAMPLE_TEST_NAMES:%=$(BUILD)/examples/tests/%.elf)
 
-examples: $(EXAMPLE_IMAGES)
+examples: $(EXAMPLE_IMAGES) $(EXAMPLE_TEST_IMAGES)
 
 $(BUILD)/examples/hello.elf: $(call tm_enclave_objs,examples/hello/hello.c) $(TM_ENCLAVE_DEPS)
 	$(TM_ENCLAVE_LINK)
@@ -9,3 +12,9 @@ $(BUILD)/examples/hello.elf: $(call tm_enclave_objs,examples/hello/hello.c) $(TM
 # Exercises the trusted runtime; main returns the number of failed checks.
 $(BUILD)/examples/selftest.elf: $(call tm_enclave_objs,examples/selftest/selftest.c) $(TM_ENCLAVE_DEPS)
 	$(TM_ENCLAVE_LINK)
+
+$(BUILD)/examples/tests/%.elf: $(BUILD)/enclave/examples/tests/%.o $(TM_ENCLAVE_DEPS)
+	$(TM_ENCLAVE_LINK)
+
+# Keep the objects (make would delete them as intermediates of the pattern rule).
+.SECONDARY: $(EXAMPLE_TEST_NAMES:%=$(BUILD)/enclave/examples/tests/%.o)

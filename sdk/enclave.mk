@@ -1,7 +1,10 @@
 # TeeMate SDK: building enclave images. Included by the top Makefile (BUILD, CC).
 #
 # An image = the application's objects + the trusted runtime + musl's libc.a +
-# libgcc.a, linked static-pie with sdk/enclave.lds. Enclave code is never built
+# Debian's libmbedcrypto.a + libgcc.a, linked static-pie with sdk/enclave.lds.
+# The runtime's core (trusted/*.c) is in every image; the parts that need
+# mbedTLS (trusted/crypto/: sealing, report verification) come from an archive,
+# so only images that call them carry mbedTLS. Enclave code is never built
 # with sanitizers (there is no ASan runtime inside an enclave): SAN and OPT do
 # not apply here, and `make SAN=1` yields the same kind of image.
 #
@@ -17,6 +20,9 @@ TM_MUSL_LIBC := /usr/lib/x86_64-linux-musl/libc.a
 TM_GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
 TM_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 TM_LINKER_SCRIPT := sdk/enclave.lds
+TM_MBEDCRYPTO := /usr/lib/x86_64-linux-gnu/libmbedcrypto.a
+# mbedTLS's headers without the rest of /usr/include (glibc's must not mix in).
+TM_SDK_INCLUDE := $(BUILD)/sdk-include
 
 # musl's headers, then the compiler's own (stddef.h, cpuid.h...), never glibc's.
 # No stack protector in our code (musl's carries its own, see trusted/tm_libc.c);
@@ -26,7 +32,7 @@ TM_ENCLAVE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
     -fPIE -fvisibility=hidden -ffunction-sections -fdata-sections \
     -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
     -fcf-protection=none -U_FORTIFY_SOURCE \
-    -Iabi -Isdk/include -MMD -MP
+    -Iabi -Isdk/include -I$(TM_SDK_INCLUDE) -MMD -MP
 
 TM_ENCLAVE_LDFLAGS := -nostdlib -static-pie -Wl,-T,$(TM_LINKER_SCRIPT) \
     -Wl,--no-dynamic-linker -Wl,-z,text -Wl,-z,norelro -Wl,-z,noexecstack \
@@ -35,9 +41,13 @@ TM_ENCLAVE_LDFLAGS := -nostdlib -static-pie -Wl,-T,$(TM_LINKER_SCRIPT) \
 
 TM_TRUSTED_SRCS := $(sort $(wildcard trusted/*.c trusted/*.S))
 TM_TRUSTED_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(TM_TRUSTED_SRCS)))
-TM_ENCLAVE_LIBS := $(TM_TRUSTED_OBJS) -Wl,--start-group $(TM_MUSL_LIBC) $(TM_LIBGCC) -Wl,--end-group
+TM_CRYPTO_SRCS := $(sort $(wildcard trusted/crypto/*.c))
+TM_CRYPTO_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(TM_CRYPTO_SRCS)))
+TM_CRYPTO_LIB := $(BUILD)/trusted/libtm_crypto.a
+TM_ENCLAVE_LIBS := $(TM_TRUSTED_OBJS) -Wl,--start-group $(TM_CRYPTO_LIB) $(TM_MBEDCRYPTO) \
+    $(TM_MUSL_LIBC) $(TM_LIBGCC) -Wl,--end-group
 # What every image depends on besides its own objects.
-TM_ENCLAVE_DEPS := $(TM_TRUSTED_OBJS) $(TM_LINKER_SCRIPT)
+TM_ENCLAVE_DEPS := $(TM_TRUSTED_OBJS) $(TM_CRYPTO_LIB) $(TM_LINKER_SCRIPT)
 
 # $(call tm_enclave_objs,SOURCES): the objects an image's sources compile to.
 tm_enclave_objs = $(patsubst %,$(BUILD)/enclave/%.o,$(basename $(1)))
@@ -53,10 +63,18 @@ $(CC) $(TM_ENCLAVE_LDFLAGS) $(filter-out $(TM_ENCLAVE_DEPS),$^) $(TM_ENCLAVE_LIB
 endef
 
 .PHONY: sdk
-sdk: $(TM_TRUSTED_OBJS)
+sdk: $(TM_TRUSTED_OBJS) $(TM_CRYPTO_LIB)
+
+$(TM_CRYPTO_LIB): $(TM_CRYPTO_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(TM_SDK_INCLUDE)/mbedtls:
+	@mkdir -p $(@D)
+	ln -sfn /usr/include/mbedtls $@
 
 # The trusted runtime: also sees its own internal headers.
-$(BUILD)/trusted/%.o: trusted/%.c
+$(BUILD)/trusted/%.o: trusted/%.c | $(TM_SDK_INCLUDE)/mbedtls
 	@mkdir -p $(@D)
 	$(CC) $(TM_ENCLAVE_CFLAGS) -Itrusted -c $< -o $@
 
@@ -65,7 +83,7 @@ $(BUILD)/trusted/%.o: trusted/%.S
 	$(CC) $(TM_ENCLAVE_CFLAGS) -Itrusted -c $< -o $@
 
 # Application code inside the enclave.
-$(BUILD)/enclave/%.o: %.c
+$(BUILD)/enclave/%.o: %.c | $(TM_SDK_INCLUDE)/mbedtls
 	@mkdir -p $(@D)
 	$(CC) $(TM_ENCLAVE_CFLAGS) -c $< -o $@
 
@@ -73,4 +91,4 @@ $(BUILD)/enclave/%.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(TM_ENCLAVE_CFLAGS) -c $< -o $@
 
--include $(wildcard $(BUILD)/trusted/*.d) $(shell find $(BUILD)/enclave -name '*.d' 2>/dev/null)
+-include $(wildcard $(BUILD)/trusted/*.d $(BUILD)/trusted/crypto/*.d) $(shell find $(BUILD)/enclave -name '*.d' 2>/dev/null)

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <setjmp.h>
+
+#include "tm_ecall.h"
 #include "tm_image.h"
 
 #define TM_HIDDEN __attribute__((visibility("hidden")))
@@ -20,12 +23,18 @@ struct tm_entry_result {
 };
 
 /* State of the ecall in progress on this thread; lives on the trusted stack,
- * found through tm_thread_data.ecall_context. */
+ * found through tm_thread_data.ecall_context (0 = no ecall in progress). */
 struct tm_ecall_context {
-    uint64_t output;        /* host buffer, checked to lie outside ELRANGE */
-    uint64_t output_size;
-    uint64_t output_len;    /* bytes asked for so far */
+    uint64_t ocall_rsp;           /* tm_entry.S: stack of the waiting ocall, or 0 */
+    uint64_t args_address;        /* host argument block, checked */
+    struct tm_ecall_args args;    /* trusted copy of it, checked */
+    int64_t unwind_status;        /* what the ecall returns after a longjmp to unwind */
+    int64_t unwind_value;
+    jmp_buf unwind;               /* exit(), abort() and fatal exceptions land here */
 };
+
+/* The exception entry's stack: the thread data page above this offset. */
+#define TM_EXCEPTION_STACK_LOW 512
 
 /* tm_entry.S calls this on the thread's stack with a clean register state. */
 struct tm_entry_result tm_trusted_entry(uint64_t ecall, uint64_t args, uintptr_t enclave_base,
@@ -63,7 +72,28 @@ void tm_host_copy_out(uint64_t dst, const void *src, size_t size);
  * its length, or -1 if it does not fit or runs into ELRANGE. */
 long tm_host_copy_string_in(char *dst, size_t cap, uint64_t src);
 
-/* tm_ecall_main.c: TM_ECALL_MAIN. */
-struct tm_entry_result tm_ecall_main(uint64_t args_address);
+/* tm_ecall.c: run one ecall (everything but OCALL_RETURN). */
+struct tm_entry_result tm_ecall_run(uint64_t ecall, uint64_t args_address);
+/* The ecall in progress on this thread, or NULL. */
+static inline struct tm_ecall_context *tm_ecall_current(void)
+{
+    return (struct tm_ecall_context *)(uintptr_t)tm_thread_current()->ecall_context;
+}
+/* End the ecall in progress now, returning status and value to the host. */
+__attribute__((noreturn)) void tm_ecall_unwind(int64_t status, int64_t value);
+
+/* tm_ecall_main.c: TM_ECALL_MAIN, in = argv strings. */
+int tm_ecall_main(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
+
+/* tm_entry.S: EEXIT with TM_EXIT_OCALL; returns the host's result. */
+int64_t tm_ocall_exit(uint64_t number, uint64_t block);
+/* tm_ocall.c: the ocalls, marshalled through the ecall's scratch buffer.
+ * Return >= 0 or -errno (-ENOSYS outside an ecall or without scratch). */
+long tm_ocall_write(int fd, const void *buf, size_t len);
+int tm_ocall_clock(uint64_t clock, int64_t *sec, int64_t *nsec);
+int tm_ocall_exit_report(uint64_t kind, int64_t status, const char *message);
+
+/* tm_exception.c: the CSSA > 0 entry (tm_entry.S). */
+struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base);
 
 #endif

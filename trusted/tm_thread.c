@@ -22,7 +22,6 @@ struct tm_thread_data *tm_thread_bind(uintptr_t enclave_base, uintptr_t tcs_addr
     if (!td->stack_guard)
         td->stack_guard = tm_random_u64();   /* once per thread page: live frames keep theirs */
     td->enclave_base = enclave_base;
-    td->ecall_context = 0;
     tm_libc_thread_init(td);
     return td;
 }

@@ -1,7 +1,7 @@
 /* The smallest TeeMate enclave application: formats a greeting with musl's
- * snprintf and hands it to the host with tm_print. Entered with TM_ECALL_MAIN
- * and argv {"hello", "you"}, the host's output buffer gets "hello, you\n";
- * main returns 1 if the buffer was too small. */
+ * snprintf and prints it with tm_print (the write ocall). Entered with
+ * TM_ECALL_MAIN and argv {"hello", "you"}, the host writes "hello, you\n" to
+ * its standard output; main returns 1 if the write failed. */
 #include <stdio.h>
 
 #include <teemate_enclave.h>

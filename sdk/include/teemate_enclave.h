@@ -23,24 +23,34 @@
  * in enclave_size, limits in tm_image.h); `teemate layout IMAGE` shows where
  * everything lands. The linker refuses an image without exactly one layout.
  *
- * What the runtime gives the application today:
+ * What the runtime gives the application:
+ *   - ecalls: TM_ECALL(name, number) below; in/out are enclave copies.
  *   - main(argc, argv), run by the TM_ECALL_MAIN ecall (abi/tm_ecall.h) on one
  *     of the image's threads. argv and its strings are copies inside the
  *     enclave; argv[argc] is NULL. Several threads may be in main at once.
- *   - tm_print(), output to the host for the ecall in progress.
+ *   - tm_print() and write(1 or 2, ...): output through the write ocall.
+ *   - malloc, free, calloc, realloc, posix_memalign, aligned_alloc over the
+ *     enclave-global heap (thread-safe).
+ *   - time(), clock_gettime(REALTIME/MONOTONIC), gettimeofday() through the
+ *     clock ocall: the host's time, so untrusted (monotonic never goes back).
+ *   - exit(n), abort(): end the ecall (TM_STATUS_EXIT), reported to the host.
+ *   - exceptions: a fault ends the ecall with a report to the host, unless a
+ *     handler set with tm_set_exception_handler fixes it.
+ *   - tm_report, tm_report_verify, tm_getkey, tm_seal, tm_unseal (mbedTLS).
  *   - musl's pure functions: string, memory, formatting (snprintf & co), ctype,
  *     strto*, math, setjmp/longjmp, qsort/bsearch, and errno (per thread).
  *     Locale functions behave as in the "C" locale (setlocale/uselocale: no).
  * Not yet (they fault: there are no system calls inside an enclave):
- *   malloc & co (the slot allocator comes later), stdio on FILEs (printf,
- *   fopen...), exit/abort, time, threads, signals. Also refused at link time:
- *   thread-local variables and constructors. */
+ *   stdio on FILEs (printf, fopen...), threads, signals. Also refused at link
+ *   time: thread-local variables and constructors. */
 #ifndef TEEMATE_ENCLAVE_H
 #define TEEMATE_ENCLAVE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sgx_arch.h"
+#include "tm_ecall.h"
 #include "tm_image.h"
 
 #define TM_KiB(n) ((uint64_t)(n) << 10)
@@ -71,13 +81,104 @@ _Static_assert(sizeof(struct tm_layout_note) == 12 + 8 + 56, "layout note size")
         .desc = { .version = TM_LAYOUT_VERSION, .flags = 0, __VA_ARGS__ },      \
     }
 
-/* The application's entry, called by the runtime for TM_ECALL_MAIN. Its return
- * value reaches the host (RDX at EEXIT). */
+/* The application's entry, called by the runtime for TM_ECALL_MAIN (an image
+ * without main refuses that ecall). Its return value reaches the host. */
 int main(int argc, char **argv);
 
-/* Appends the NUL-terminated string s to the host-visible output of the ecall
- * in progress. Returns 0, or -1 when it did not fit (the host sees the output
- * truncated) or when there is no ecall output to write to. */
+/* ---- Ecalls. An ecall gets enclave copies of the host's input and an
+ * enclave buffer of out_cap bytes (zeroed); it sets *out_len (<= out_cap,
+ * else the host gets TM_STATUS_BAD_OUTPUT) and returns the value the host
+ * sees. Numbers from TM_ECALL_USER_FIRST; each number once per image.
+ *
+ *     TM_ECALL(echo, 16) { memcpy(out, in, in_len); *out_len = in_len; return 0; }
+ */
+typedef int (*tm_ecall_fn)(const void *in, size_t in_len, void *out, size_t out_cap,
+                           size_t *out_len);
+
+struct tm_ecall_entry {
+    uint64_t number;
+    tm_ecall_fn fn;
+};
+
+#define TM_ECALL(name, num)                                                          \
+    _Static_assert((num) >= TM_ECALL_USER_FIRST, "ecall numbers start at 16");        \
+    static int name(const void *in, size_t in_len, void *out, size_t out_cap,       \
+                    size_t *out_len);                                                \
+    __attribute__((used, section(".tm_ecalls"), aligned(8)))                        \
+    static struct tm_ecall_entry tm_ecall_entry_##name = { (num), name };          \
+    static int name(__attribute__((unused)) const void *in,                         \
+                    __attribute__((unused)) size_t in_len,                          \
+                    __attribute__((unused)) void *out,                              \
+                    __attribute__((unused)) size_t out_cap,                         \
+                    __attribute__((unused)) size_t *out_len)
+
+/* Writes the NUL-terminated string s to the host's standard output (write
+ * ocall). Returns 0, or -1 when it was not all written or there is no ecall
+ * in progress. */
 int tm_print(const char *s);
+
+/* ---- Exceptions. The handler runs on a small stack (about 3 KiB) while the
+ * faulting frame waits in the SSA; it may edit info->gpr (RIP, registers) and
+ * return TM_EXCEPTION_CONTINUE to resume there, or TM_EXCEPTION_NOT_HANDLED to
+ * let the runtime end the ecall with a fault report. One handler per image. */
+#define TM_EXCEPTION_CONTINUE 1
+#define TM_EXCEPTION_NOT_HANDLED 0
+
+struct tm_exception_info {
+    uint32_t vector;             /* 0 #DE, 6 #UD, 13 #GP, 14 #PF... */
+    uint32_t errcd;
+    uint64_t addr;               /* #PF: the faulting address; else 0 */
+    int is_syscall;              /* #UD on a system call instruction */
+    struct sgx_ssa_gpr *gpr;     /* the interrupted state, editable */
+};
+
+typedef int (*tm_exception_handler)(struct tm_exception_info *info);
+/* Returns the previous handler; NULL removes it. */
+tm_exception_handler tm_set_exception_handler(tm_exception_handler handler);
+
+/* ---- Attestation and keys (ENCLU). Return 0 or -errno. */
+/* EREPORT for target (NULL: an all-zero TARGETINFO) carrying data (64 bytes,
+ * NULL: zeros). */
+int tm_report(const struct sgx_targetinfo *target, const uint8_t data[64],
+              struct sgx_report *report);
+/* A TARGETINFO naming this enclave (reports it can verify). */
+int tm_self_target(struct sgx_targetinfo *target);
+/* EGETKEY; -EINVAL, -EACCES... from the SGX error code. */
+int tm_getkey(const struct sgx_keyrequest *request, uint8_t key[16]);
+/* 0 if report was made by an enclave on this machine for this enclave (its
+ * MAC checks with this enclave's REPORT key), else -EBADMSG. */
+int tm_report_verify(const struct sgx_report *report);
+
+/* ---- Sealing: AES-128-GCM under an EGETKEY SEAL key bound to MRENCLAVE or
+ * MRSIGNER (policy = SGX_KEYPOLICY_*). The blob carries the key request's
+ * key id, SVNs and the IV (RDRAND), authenticated with the ciphertext. */
+#define TM_SEALED_MAGIC 0x4c53544dU   /* "TMSL" */
+
+struct tm_sealed_header {
+    uint32_t magic;
+    uint16_t version;     /* 1 */
+    uint16_t policy;      /* SGX_KEYPOLICY_MRENCLAVE or _MRSIGNER */
+    uint8_t key_id[32];
+    uint8_t cpu_svn[16];
+    uint16_t isv_svn;
+    uint16_t reserved[3];
+    uint8_t iv[12];
+    uint32_t reserved2;
+    uint64_t payload_len;
+    uint8_t tag[16];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct tm_sealed_header) == 104, "sealed header");
+
+static inline size_t tm_sealed_size(size_t len)
+{
+    return sizeof(struct tm_sealed_header) + len;
+}
+/* Seal len bytes into blob (blob_cap >= tm_sealed_size(len)). */
+int tm_seal(uint16_t policy, const void *data, size_t len, void *blob, size_t blob_cap,
+            size_t *blob_len);
+/* Unseal blob into data (data_cap >= payload); -EBADMSG if it does not
+ * authenticate (other enclave, other signer, tampered). */
+int tm_unseal(const void *blob, size_t blob_len, void *data, size_t data_cap, size_t *data_len);
 
 #endif

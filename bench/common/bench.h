@@ -1,0 +1,23 @@
+/* What every benchmark shares: time, medians, the machine's description, and
+ * writing results as DIR/NAME.json + DIR/NAME.md. */
+#ifndef TM_BENCH_H
+#define TM_BENCH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define MIB (1024.0 * 1024.0)
+
+double tm_bench_now_s(void);
+/* Sorts v. */
+double tm_bench_median(double *v, unsigned n);
+void tm_bench_cpu_model(char *out, size_t len);
+bool tm_bench_cpu_flag(const char *flag);
+/* mkdir -p dir, then write dir/name.json (pretty) and dir/name.md. */
+int tm_bench_write_results(const char *dir, const char *name, const char *md, const json_t *j,
+                           tm_error *err);
+
+#endif
