@@ -70,7 +70,7 @@ static int build_once(const struct tm_image *image, const struct sgx_sigstruct *
     uint64_t tcs = tm_enclave_tcs_offset(e, 0);
     static char packed[] = "hello.elf\0bench";
     struct tm_ecall_call ping = { .ecall = TM_ECALL_PING };
-    struct tm_ecall_call run = { .ecall = TM_ECALL_MAIN, .in = packed, .in_len = sizeof(packed) - 1,
+    struct tm_ecall_call run = { .ecall = TM_ECALL_MAIN, .in = packed, .in_len = sizeof(packed),
                                  .write = discard_output };
     double t0 = tm_bench_now_s();
     ret = tm_ecall(ops, e->be, e->base, e->size, tcs, &ping, err);
