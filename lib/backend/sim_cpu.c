@@ -193,18 +193,26 @@ static struct tm_sim_cpu *tm_sim_cpu_prepare(struct tm_sim_enclave *e, uint64_t 
     return cpu;
 }
 
+/* This thread's CPU, bound to the TCS, which is now busy; NULL with err set
+ * if the thread cannot enter or the TCS is busy. */
+static struct tm_sim_cpu *sim_cpu_claim(struct tm_sim_enclave *e, uint64_t tcs_offset,
+                                        struct tm_enter_result *res, tm_error *err)
+{
+    struct tm_sim_cpu *cpu = tm_sim_cpu_prepare(e, tcs_offset, res, err);
+    if (cpu && tm_sim_tcs_acquire(e, tcs_offset, err) < 0) {
+        cpu->enclave = NULL;
+        return NULL;
+    }
+    return cpu;
+}
+
 int tm_sim_enter(struct tm_backend_enclave *be, uint64_t tcs_offset, uint64_t rdi, uint64_t rsi,
                  uint64_t rdx, struct tm_enter_result *res, tm_error *err)
 {
     struct tm_sim_enclave *e = tm_sim_enclave_of(be);
-    struct tm_sim_cpu *cpu = tm_sim_cpu_prepare(e, tcs_offset, res, err);
+    struct tm_sim_cpu *cpu = sim_cpu_claim(e, tcs_offset, res, err);
     if (!cpu)
         return -err->code;
-    int ret = tm_sim_tcs_acquire(e, tcs_offset, err);
-    if (ret < 0) {
-        cpu->enclave = NULL;
-        return ret;
-    }
     struct sgx_tcs *tcs = tm_sim_tcs(e, tcs_offset);
     if (!tcs || tcs->cssa >= tcs->nssa) {
         uint32_t cssa = tcs ? tcs->cssa : 0, nssa = tcs ? tcs->nssa : 0;
@@ -232,14 +240,9 @@ int tm_sim_resume(struct tm_backend_enclave *be, uint64_t tcs_offset, struct tm_
                   tm_error *err)
 {
     struct tm_sim_enclave *e = tm_sim_enclave_of(be);
-    struct tm_sim_cpu *cpu = tm_sim_cpu_prepare(e, tcs_offset, res, err);
+    struct tm_sim_cpu *cpu = sim_cpu_claim(e, tcs_offset, res, err);
     if (!cpu)
         return -err->code;
-    int ret = tm_sim_tcs_acquire(e, tcs_offset, err);
-    if (ret < 0) {
-        cpu->enclave = NULL;
-        return ret;
-    }
     struct sgx_tcs *tcs = tm_sim_tcs(e, tcs_offset);
     uint64_t frame_size = (uint64_t)e->state->secs.ssa_frame_size * SGX_PAGE_SIZE;
     uint32_t cssa = tcs ? tcs->cssa : 0;
