@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/backend.h"
 #include "cli.h"
@@ -14,6 +13,7 @@
 #include "enclave/image.h"
 #include "enclave/sigstruct.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/file.h"
 
 static const char usage[] =
@@ -27,13 +27,6 @@ static const char usage[] =
     "  --backend B     sim (software TEE), sgx (/dev/sgx_enclave) or auto (default:\n"
     "                  sgx when /dev/sgx_enclave exists, else sim)\n"
     "  --stats         print each phase's time and the EPC pages used, on stderr\n";
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int load_sigstruct(const char *path, struct sgx_sigstruct *ss, tm_error *err)
 {
@@ -126,13 +119,13 @@ int tm_cmd_exec(int argc, char **argv)
 
     uint64_t tcs = tm_enclave_tcs_offset(enclave, 0);
     struct tm_ecall_call ping = { .ecall = TM_ECALL_PING };
-    double t0 = now_ms();
+    double t0 = tm_now_ms();
     int ret = tm_ecall(ops, enclave->be, enclave->base, enclave->size, tcs, &ping, &err);
-    double t1 = now_ms();
+    double t1 = tm_now_ms();
     struct tm_ecall_call call = { .ecall = TM_ECALL_MAIN, .in = packed, .in_len = packed_len };
     if (ret == 0)
         ret = tm_ecall(ops, enclave->be, enclave->base, enclave->size, tcs, &call, &err);
-    double t2 = now_ms();
+    double t2 = tm_now_ms();
     fflush(stdout);
     if (stats)
         print_stats(enclave, t1 - t0, t2 - t1);

@@ -5,16 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/file.h"
 
 double tm_bench_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return tm_now_ms() / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)

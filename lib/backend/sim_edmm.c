@@ -54,6 +54,14 @@ static bool secinfo_reserved(const struct sgx_secinfo *si)
     return (si->flags & ~(uint64_t)LEAF_FLAGS) != 0;
 }
 
+/* EACCEPT's and EMODPE's operands: the page, and a SECINFO with no reserved bits (#GP). */
+static int leaf_operands(const struct tm_sim_enclave *e, uint64_t linaddr,
+                         const struct sgx_secinfo *si, uint64_t *offset)
+{
+    int ret = page_operand(e, linaddr, offset);
+    return ret == 0 && secinfo_reserved(si) ? TM_SIM_FAULT_GP : ret;
+}
+
 static uint8_t secinfo_pt(uint64_t flags)
 {
     return (uint8_t)((flags & SGX_SECINFO_PT_MASK) >> SGX_SECINFO_PT_SHIFT);
@@ -69,11 +77,9 @@ static int reprotect(struct tm_sim_enclave *e, uint64_t offset)
 int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)
 {
     uint64_t off;
-    int ret = page_operand(e, linaddr, &off);
+    int ret = leaf_operands(e, linaddr, si, &off);
     if (ret < 0)
         return ret;
-    if (secinfo_reserved(si))
-        return TM_SIM_FAULT_GP;
     uint64_t f = si->flags;
     struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
     struct tm_sim_epcm cur = tm_sim_epcm_load(slot);
@@ -96,11 +102,9 @@ int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)
 {
     uint64_t off;
-    int ret = page_operand(e, linaddr, &off);
+    int ret = leaf_operands(e, linaddr, si, &off);
     if (ret < 0)
         return ret;
-    if (secinfo_reserved(si))
-        return TM_SIM_FAULT_GP;
     uint8_t add = (uint8_t)(si->flags & SGX_SECINFO_PERM_MASK);
     struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
     struct tm_sim_epcm cur = tm_sim_epcm_load(slot);

@@ -22,6 +22,22 @@
     syscall
 .endm
 
+/* Load the enclave's FS/GS base from the CPU state in rbx: WRFSBASE where
+ * the kernel allows it, else arch_prctl; clobbers what ARCH_PRCTL does. */
+.macro SET_ENCLAVE_FSGS
+    cmpb $0, TM_SIM_CPU_OFF_FSGSBASE(%rbx)
+    je .Lset_fsgs_syscall\@
+    mov TM_SIM_CPU_OFF_ENCL_FS(%rbx), %rax
+    wrfsbase %rax
+    mov TM_SIM_CPU_OFF_ENCL_GS(%rbx), %rax
+    wrgsbase %rax
+    jmp .Lset_fsgs_done\@
+.Lset_fsgs_syscall\@:
+    ARCH_PRCTL ARCH_SET_FS, mov, TM_SIM_CPU_OFF_ENCL_FS
+    ARCH_PRCTL ARCH_SET_GS, mov, TM_SIM_CPU_OFF_ENCL_GS
+.Lset_fsgs_done\@:
+.endm
+
     .text
 
 /* void tm_sim_cpu_run(struct tm_sim_cpu *cpu, int restore_fx, int eenter)
@@ -56,17 +72,7 @@ tm_sim_cpu_run:
     fxrstor64 TM_SIM_CPU_OFF_FX(%rdi)
 2:
     mov %rdi, %rbx
-    cmpb $0, TM_SIM_CPU_OFF_FSGSBASE(%rbx)
-    je 3f
-    mov TM_SIM_CPU_OFF_ENCL_FS(%rbx), %rax
-    wrfsbase %rax
-    mov TM_SIM_CPU_OFF_ENCL_GS(%rbx), %rax
-    wrgsbase %rax
-    jmp 4f
-3:
-    ARCH_PRCTL ARCH_SET_FS, mov, TM_SIM_CPU_OFF_ENCL_FS
-    ARCH_PRCTL ARCH_SET_GS, mov, TM_SIM_CPU_OFF_ENCL_GS
-4:
+    SET_ENCLAVE_FSGS
     /* From here on a fault is the enclave's (the signal entry checks this). */
     movb $1, TM_SIM_CPU_OFF_INSIDE(%rbx)
     lea TM_SIM_CPU_OFF_LOAD(%rbx), %rsp
@@ -178,17 +184,7 @@ tm_sim_cpu_signal:
     jz 4f
     /* Back into the enclave: its FS/GS base now; the signal return lands on
      * the load stub, which blocks system calls again. */
-    cmpb $0, TM_SIM_CPU_OFF_FSGSBASE(%rbx)
-    je 3f
-    mov TM_SIM_CPU_OFF_ENCL_FS(%rbx), %rax
-    wrfsbase %rax
-    mov TM_SIM_CPU_OFF_ENCL_GS(%rbx), %rax
-    wrgsbase %rax
-    jmp 5f
-3:
-    ARCH_PRCTL ARCH_SET_FS, mov, TM_SIM_CPU_OFF_ENCL_FS
-    ARCH_PRCTL ARCH_SET_GS, mov, TM_SIM_CPU_OFF_ENCL_GS
-5:
+    SET_ENCLAVE_FSGS
     movb $1, TM_SIM_CPU_OFF_INSIDE(%rbx)
 4:
     add $8, %rsp

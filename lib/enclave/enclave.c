@@ -3,14 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "util/clock.h"
 
 /* The SECS the enclave is created with: the layout's size and SSA frame size,
  * and the attributes the SIGSTRUCT asks for (EINIT compares them under its
@@ -61,9 +55,9 @@ int tm_enclave_build(const struct tm_image *image, const struct sgx_sigstruct *s
 
     struct sgx_secs secs;
     secs_for(&secs, l, sigstruct);
-    double t0 = now_ms();
+    double t0 = tm_now_ms();
     int ret = ops->create(&secs, &e->be, &e->base, err);
-    double t1 = now_ms();
+    double t1 = tm_now_ms();
     for (size_t i = 0; ret == 0 && i < l->nranges; i++) {
         const struct tm_page_range *r = &l->ranges[i];
         if (r->on_demand)
@@ -72,10 +66,10 @@ int tm_enclave_build(const struct tm_image *image, const struct sgx_sigstruct *s
         e->stats.pages_added += r->size / SGX_PAGE_SIZE;
         e->stats.pages_measured += r->measured ? r->size / SGX_PAGE_SIZE : 0;
     }
-    double t2 = now_ms();
+    double t2 = tm_now_ms();
     if (ret == 0)
         ret = ops->init(e->be, sigstruct, err);
-    double t3 = now_ms();
+    double t3 = tm_now_ms();
     if (ret < 0) {
         tm_error_prefix(err, "%s (%s backend)", image->path, ops->name);
         tm_enclave_destroy(e);
