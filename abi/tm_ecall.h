@@ -44,6 +44,11 @@ enum tm_ecall {
     TM_ECALL_OCALL_RETURN = 1,  /* RSI = result of the ocall the thread waits on */
     TM_ECALL_PING = 2,          /* does nothing, returns 0: the cost of a round trip (and of
                                  * the first entry, which relocates the image) */
+    /* Slots and leases (abi/tm_lease.h): the daemon's ecalls. */
+    TM_ECALL_LEASE_BIND = 3,    /* bind this TCS to a container slot */
+    TM_ECALL_LEASE_UNBIND = 4,  /* unbind it (detach, death); may release the slot */
+    TM_ECALL_SLOT_TRIM = 5,     /* accept the trim of a released slot's pages */
+    TM_ECALL_FORK_CHILD = 6,    /* a forked child's first ecall: the image's fork hook */
     TM_ECALL_USER_FIRST = 16,
 };
 
@@ -64,6 +69,8 @@ enum tm_status {
     TM_STATUS_BAD_OUTPUT = -7,       /* the ecall claimed more output than out_size */
     TM_STATUS_FAULT = -8,            /* an exception ended the ecall: see fault */
     TM_STATUS_EXIT = -9,             /* exit(n) or abort(): value = n (abort: 134) */
+    TM_STATUS_NOT_LEASED = -10,      /* this TCS is not leased with the token the call carries */
+    TM_STATUS_SLOT_STATE = -11,      /* the slot is not in the state the lease call needs */
 };
 
 /* What the exception entry decided (RSI of TM_EXIT_EXCEPTION). */
@@ -111,10 +118,12 @@ struct tm_ecall_args {
     uint64_t out_len;        /* written by the runtime */
     uint64_t scratch, scratch_size;   /* ocall marshalling area, >= TM_OCALL_SCRATCH_MIN */
     struct tm_fault_report fault;     /* written by the runtime */
+    uint8_t lease_token[16];          /* the slot lease this call runs under (abi/tm_lease.h);
+                                       * zero on a TCS that serves no slot */
 };
 
 _Static_assert(sizeof(struct tm_fault_report) == 32, "fault report");
-_Static_assert(sizeof(struct tm_ecall_args) == 96, "ecall argument block");
+_Static_assert(sizeof(struct tm_ecall_args) == 112, "ecall argument block");
 
 /* ---- Ocalls. Each block lies at the start of the scratch buffer; its data
  * (if any) follows it inside the scratch buffer. The host checks both, and

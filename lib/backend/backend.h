@@ -27,6 +27,16 @@ struct tm_enter_result {
 
 struct tm_backend_enclave;   /* one backend's enclave */
 
+/* At most this many fds make an enclave shareable (sim: EPC + CPU state; sgx: the enclave fd). */
+#define TM_BACKEND_MAX_FDS 2
+
+/* Expand as this process saw it: pages added on demand (EAUG on the fault of
+ * an EACCEPT, as the upstream driver does) and the time that took. */
+struct tm_expand_stats {
+    uint64_t pages;
+    double ms;
+};
+
 struct tm_backend_ops {
     const char *name;
     /* ECREATE. secs gives size, ssa_frame_size, attributes, xfrm, miscselect;
@@ -49,6 +59,39 @@ struct tm_backend_ops {
     /* EPC pages this enclave holds right now. */
     uint64_t (*epc_pages)(struct tm_backend_enclave *e);
     void (*destroy)(struct tm_backend_enclave *e);
+
+    /* ---- Shared enclaves: one enclave, many processes (EPC aliasing). ----
+     * The creator's process has all of ELRANGE mapped. An attached process
+     * has ELRANGE reserved (inaccessible) and maps only the views it is
+     * given: the shared parts, its own threads, its own slot. */
+    /* The fds another process needs to attach (borrowed, not dup'ed). Returns how many. */
+    int (*export_fds)(struct tm_backend_enclave *e, int fds[TM_BACKEND_MAX_FDS]);
+    /* Attach to an enclave created elsewhere: check the fds describe an
+     * enclave at [base, base+size), reserve that range here (MAP_FIXED_NOREPLACE:
+     * -EEXIST if something else is there). The fds are dup'ed. Nothing is
+     * accessible until map(). */
+    int (*attach)(const int *fds, int nfds, uint64_t base, uint64_t size,
+                  struct tm_backend_enclave **out, tm_error *err);
+    /* Map [offset, offset+len) at base+offset, MAP_SHARED, with at most prot
+     * (PROT_READ|PROT_WRITE|PROT_EXEC; each page gets the EPCM's permissions
+     * within that). A page-aligned range inside ELRANGE; replaces an earlier view there. */
+    int (*map)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err);
+    /* Make the range inaccessible again (still reserved). */
+    int (*unmap)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+    /* EMODT every page of the range to PT_TRIM (SGX2; the enclave then EACCEPTs). */
+    int (*trim)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+    /* EREMOVE the pages of the range whose trim was accepted, and pages EAUG'd
+     * but never accepted; *removed (may be NULL) counts them. A page still in
+     * use (PT_REG accepted) is an error and stays. */
+    int (*remove)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
+                  tm_error *err);
+    /* EPC pages in [offset, offset+len) right now. */
+    uint64_t (*epc_pages_in)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len);
+    /* The process that was inside this TCS is gone: make the TCS enterable
+     * again (sim: clear its busy flag; sgx: nothing, the kernel AEXed it). */
+    void (*tcs_reclaim)(struct tm_backend_enclave *e, uint64_t tcs_offset);
+    /* Expand work done in this process so far (zeros where unknown). */
+    void (*expand_stats)(struct tm_backend_enclave *e, struct tm_expand_stats *st);
 };
 
 extern const struct tm_backend_ops tm_backend_sim;

@@ -230,6 +230,10 @@ static int tm_ecall_finish(struct tm_ecall_run *run, const struct tm_enter_resul
         return tm_error_set(err, ENOMEM, "the enclave heap cannot hold ecall %u's buffers", call->ecall);
     case TM_STATUS_BAD_OUTPUT:
         return tm_error_set(err, EPROTO, "ecall %u claimed more output than its buffer", call->ecall);
+    case TM_STATUS_NOT_LEASED:
+        return tm_error_set(err, EACCES, "the enclave refused the entry: this thread is not leased to the caller");
+    case TM_STATUS_SLOT_STATE:
+        return tm_error_set(err, EBUSY, "the enclave refused the lease call: the slot is not in the state it needs");
     default:
         return tm_error_set(err, EPROTO, "enclave returned unknown status %" PRId64, (int64_t)res->rsi);
     }
@@ -269,6 +273,7 @@ int tm_ecall(const struct tm_backend_ops *ops, struct tm_backend_enclave *be, ui
     call->ocalls = 0;
     call->handled_exceptions = call->refused_ocalls = 0;
     call->refused[0] = '\0';
+    memcpy(run.args.lease_token, call->lease_token, sizeof run.args.lease_token);
     (void)size;   /* the enclave checks ranges against ELRANGE itself */
 
     struct tm_enter_result res;

@@ -37,6 +37,7 @@ struct tm_ecall_call {
     size_t scratch_size;          /* 0: TM_ECALL_SCRATCH_DEFAULT */
     tm_ecall_write_fn write;      /* NULL: write(2) to fd 1 or 2 */
     void *write_ctx;
+    uint8_t lease_token[16];      /* the slot lease (abi/tm_lease.h); zero: none */
 
     /* out */
     int32_t status;               /* enum tm_status the enclave returned */

@@ -1,0 +1,72 @@
+/* Talking to teemated: connecting (starting it when none runs) and the
+ * requests that manage shared enclaves. Attaching is lib/shared/attach.h. */
+#ifndef TM_DAEMON_CLIENT_H
+#define TM_DAEMON_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define TM_DAEMON_SOCKET_NAME "teemated.sock"
+#define TM_ENCLAVE_NAME_MAX 63   /* [A-Za-z0-9_.-], not starting with '.' or '-' */
+
+/* $TEEMATE_SOCKET, else <state dir>/teemated.sock. Static buffer. */
+const char *tm_daemon_socket_path(void);
+
+/* Connect to the daemon at path (NULL: tm_daemon_socket_path()). With
+ * autostart, start `teemate daemon` in the background when none answers and
+ * wait until it listens (it reports readiness on a pipe; no polling sleeps).
+ * *started says whether it was started here. Returns the fd or -errno. */
+int tm_daemon_connect(const char *path, bool autostart, bool *started, tm_error *err);
+
+/* Create a shared enclave. The image and SIGSTRUCT travel as open fds (the
+ * daemon never opens a client's path); sig_fd -1: the daemon signs with its
+ * development key. backend: "sim", "sgx" or "auto". */
+int tm_daemon_create(int conn, const char *name, int image_fd, int sig_fd, const char *backend,
+                     tm_error *err);
+
+/* Remove an enclave. In use: -EBUSY unless force, which stops new attaches
+ * and frees it when the last process detaches. */
+int tm_daemon_remove(int conn, const char *name, bool force, tm_error *err);
+
+struct tm_enclave_info {
+    char name[TM_ENCLAVE_NAME_MAX + 1];
+    char backend[8];
+    char image[256];            /* the image's file name, for display */
+    uint8_t mrenclave[32];
+    uint8_t mrsigner[32];
+    uint64_t base, size;
+    uint32_t tcs_total, tcs_leased;
+    uint32_t slots_total, slots_in_use;
+    uint64_t epc_shared;        /* EPC pages outside the slots */
+    uint64_t epc_total;         /* all EPC pages of the enclave */
+    bool removing;              /* rm --force: waiting for the last detach */
+    double create_ms;           /* build time: create + add/measure + init */
+    uint32_t nattached;
+    struct tm_attached_info {
+        uint64_t attach_id;
+        int32_t pid;
+        uint32_t slot;
+        int32_t parent_slot;    /* -1: not a forked child */
+        uint32_t threads;
+        uint64_t epc_pages;     /* EPC pages in its slot */
+    } attached[64];             /* the first 64 */
+};
+
+int tm_daemon_list(int conn, struct tm_enclave_info **infos, size_t *count, tm_error *err);
+int tm_daemon_inspect(int conn, const char *name, struct tm_enclave_info *info, tm_error *err);
+
+/* The daemon's own counters, for leak checks: open fds, leases, EPC pages of all enclaves. */
+struct tm_daemon_status {
+    int32_t pid;
+    uint32_t enclaves;
+    uint32_t open_fds;
+    uint32_t leases;
+    uint64_t epc_pages;
+    uint64_t requests, bad_requests;
+};
+int tm_daemon_status(int conn, struct tm_daemon_status *st, tm_error *err);
+
+#endif
