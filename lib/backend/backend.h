@@ -74,7 +74,10 @@ struct tm_backend_ops {
                   struct tm_backend_enclave **out, tm_error *err);
     /* Map [offset, offset+len) at base+offset, MAP_SHARED, with at most prot
      * (PROT_READ|PROT_WRITE|PROT_EXEC; each page gets the EPCM's permissions
-     * within that). A page-aligned range inside ELRANGE; replaces an earlier view there. */
+     * within that). A page-aligned range inside ELRANGE; replaces an earlier view there.
+     * Expand happens in such views only: an EACCEPT of a page never added, in
+     * a view with PROT_WRITE, EAUGs it (sgx: the driver, on the fault). The
+     * creator's initial mapping does not expand; it maps a range to do so. */
     int (*map)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err);
     /* Make the range inaccessible again (still reserved). */
     int (*unmap)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);

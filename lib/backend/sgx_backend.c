@@ -23,25 +23,6 @@
 #define PAGE SGX_PAGE_SIZE
 #define ADD_CHUNK (256 * PAGE)   /* bytes copied to the bounce buffer per round */
 
-/* One ADD_PAGES call's worth of pages: the permissions the driver will allow
- * mmap() to ask for there (a TCS is mapped read-write). */
-struct sgx_range {
-    uint64_t offset, len;
-    uint64_t perm;   /* SGX_SECINFO_R/W/X */
-    bool tcs;
-};
-
-struct tm_backend_enclave {
-    int fd;
-    uint64_t base, size;
-    bool initialized;
-    bool sgx2;                      /* EDMM ioctls usable: see sgx_edmm_probe */
-    uint64_t epc_pages;
-    struct sgx_range *ranges;
-    size_t nranges, cap;
-    vdso_sgx_enter_enclave_t enter;
-};
-
 const char *tm_sgx_device_path(void)
 {
     const char *p = getenv("TEEMATE_SGX_DEVICE");
@@ -92,7 +73,7 @@ int tm_sgx_check(tm_error *err)
  * pending page and the enclave EACCEPTs it. Trimming or new TCSs use
  * SGX_IOC_ENCLAVE_MODIFY_TYPES / RESTRICT_PERMISSIONS / REMOVE_PAGES. All of it
  * needs SGX2 in the CPU (CPUID.(EAX=12H,ECX=0):EAX[1]) and a 6.0+ driver. */
-static bool sgx_cpu_has_sgx2(void)
+bool tm_sgx_cpu_has_sgx2(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 2)))   /* SGX */
@@ -107,7 +88,7 @@ static bool sgx_cpu_has_sgx2(void)
  * that has the EDMM ioctls and SGX2, ENODEV without SGX2, ENOTTY before 6.0. */
 static bool sgx_edmm_probe(struct tm_backend_enclave *e)
 {
-    if (!sgx_cpu_has_sgx2())
+    if (!tm_sgx_cpu_has_sgx2())
         return false;
     struct sgx_enclave_remove_pages rp = { .offset = 0, .length = 0 };
     return ioctl(e->fd, SGX_IOC_ENCLAVE_REMOVE_PAGES, &rp) < 0 && errno == EINVAL;
@@ -371,7 +352,12 @@ static int sgx_run(struct tm_backend_enclave *e, unsigned leaf, uint64_t tcs_off
     const char *what = leaf == SGX_EENTER ? "EENTER" : "ERESUME";
     if (!e->initialized)
         return tm_error_set(err, EINVAL, "%s before EINIT", what);
-    if ((tcs_offset & (PAGE - 1)) || !is_tcs(e, tcs_offset))
+    if (!e->enter)
+        return tm_error_set(err, ENOSYS, "%s: this kernel cannot enter enclaves (vDSO without %s: "
+                            "kernel built without CONFIG_X86_SGX?)", what, TM_VDSO_SGX_ENTER);
+    /* An attached process does not know the TCS offsets (they come out of
+     * band): the CPU checks them, and an unmapped TCS faults (-EFAULT). */
+    if ((tcs_offset & (PAGE - 1)) || tcs_offset >= e->size || (!e->attached && !is_tcs(e, tcs_offset)))
         return tm_error_set(err, EINVAL, "%s: offset %#llx is not a TCS", what,
                             (unsigned long long)tcs_offset);
     struct sgx_exit_regs regs = { 0 };
@@ -404,6 +390,11 @@ int tm_sgx_run_result(const struct sgx_enclave_run *run, uint64_t rdi, uint64_t 
         if (vector == 13)
             return tm_error_set(err, EBUSY, "EENTER of TCS at offset %#llx raised #GP: the TCS is "
                                 "busy (another thread is inside it)", (unsigned long long)tcs_offset);
+        if (vector == 14)
+            return tm_error_set(err, EFAULT, "EENTER: the TCS at offset %#llx is not mapped in this "
+                                "process (not leased here): #PF at %#llx, error code %#x",
+                                (unsigned long long)tcs_offset,
+                                (unsigned long long)run->exception_addr, run->exception_error_code);
         return tm_error_set(err, EFAULT, "EENTER of TCS at offset %#llx raised exception %u "
                             "(error code %#x, address %#llx)", (unsigned long long)tcs_offset,
                             vector, run->exception_error_code,
@@ -455,4 +446,13 @@ const struct tm_backend_ops tm_backend_sgx = {
     .resume = sgx_resume,
     .epc_pages = sgx_epc_pages,
     .destroy = sgx_destroy,
+    .export_fds = tm_sgx_export_fds,
+    .attach = tm_sgx_attach,
+    .map = tm_sgx_map,
+    .unmap = tm_sgx_unmap,
+    .trim = tm_sgx_trim,
+    .remove = tm_sgx_remove,
+    .epc_pages_in = tm_sgx_epc_pages_in,
+    .tcs_reclaim = tm_sgx_tcs_reclaim,
+    .expand_stats = tm_sgx_expand_stats,
 };

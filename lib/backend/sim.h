@@ -1,8 +1,10 @@
 /* The simulation backend's internals, shared by its parts:
  *   sim_enclave.c   EPC (memfd), the simulated CPU state in shared memory,
- *                   ECREATE, attaching, page permissions, TCS busy flags
+ *                   ECREATE, attaching, TCS busy flags
+ *   sim_views.c     this process's views of ELRANGE and the page protections in them
  *   sim_build.c     EADD/EEXTEND, EINIT
- *   sim_edmm.c      EAUG, EACCEPT, EMODPE, EACCEPTCOPY
+ *   sim_edmm.c      EAUG, EACCEPT (with EAUG on demand), EMODPE, EACCEPTCOPY
+ *   sim_trim.c      EMODT to PT_TRIM and EREMOVE: giving pages back
  *   sim_backend.c   struct tm_backend_ops tm_backend_sim
  *   sim_root_key.c  the per-machine root key file
  *   sim_keys.c      key derivation, EREPORT and EGETKEY
@@ -12,6 +14,7 @@
 #ifndef TM_SIM_H
 #define TM_SIM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +57,16 @@ struct tm_sim_cpu_keys {
     uint8_t report_keyid[32];      /* CR_REPORT_KEYID: one value per boot */
 };
 
+/* One view of ELRANGE in this process: the EPC mapped MAP_SHARED at the same
+ * offset, each page with its EPCM permissions within cap. Pages outside every
+ * view are an anonymous PROT_NONE reservation: not mapped here at all. */
+struct tm_sim_view {
+    uint64_t offset, len;
+    int cap;          /* PROT_READ/WRITE/EXEC upper bound */
+    bool on_demand;   /* made by map(): an EACCEPT of a page never added EAUGs it
+                       * (expand); the creator's build view is not */
+};
+
 struct tm_sim_enclave {
     uint64_t base, size;
     int epc_fd;                     /* memfd: the EPC contents */
@@ -64,6 +77,13 @@ struct tm_sim_enclave {
     uint8_t *cpu_view;              /* the EPC mapped for the simulated CPU, not at ELRANGE */
     void *measure;                  /* struct tm_measure * until EINIT (creator only) */
     struct tm_sim_cpu_keys keys;
+    /* Process-local. Written by map/unmap; read by faults and ENCLU leaves,
+     * which run in signal handlers of threads that hold no lock. */
+    pthread_rwlock_t views_lock;
+    struct tm_sim_view *views;      /* sorted by offset, disjoint */
+    size_t nviews;
+    uint64_t expand_pages;          /* atomic: pages EAUG'd on an EACCEPT here */
+    uint64_t expand_ns;             /* atomic: the time those EAUG+EACCEPTs took */
 };
 
 /* The backend-neutral handle of a sim enclave is the struct tm_sim_enclave itself. */
@@ -110,23 +130,26 @@ static inline bool tm_sim_epcm_cas(struct tm_sim_epcm *p, struct tm_sim_epcm *ex
 /* The CPU's version of itself, reported in REPORT.CPUSVN; KEYREQUEST.CPUSVN may not exceed it. */
 #define TM_SIM_CPUSVN { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/* ---- sim_enclave.c: ECREATE, attaching, page permissions, TCS ---- */
+/* ---- sim_enclave.c: ECREATE, attaching, TCS ---- */
 /* ECREATE: validate the SECS, reserve a naturally aligned ELRANGE, create the
- * EPC and state memfds, start the measurement. The base is (*out)->base. */
+ * EPC and state memfds, start the measurement. The base is (*out)->base. The
+ * creator has all of ELRANGE mapped as one build view (cap RWX, no expand). */
 int tm_sim_ecreate(const struct sgx_secs *secs, struct tm_sim_enclave **out, tm_error *err);
 /* Attach this process to an enclave another process created, from its two fds
- * (dup'ed; the caller keeps its own): ELRANGE is mapped at the same base with
- * each page's EPCM permissions. Fails if that range is taken here. */
-int tm_sim_attach(int epc_fd, int state_fd, struct tm_sim_enclave **out, tm_error *err);
-/* Re-apply the EPCM permissions of the page at offset to this process's ELRANGE
- * mapping (another process may have EACCEPTed it). Returns true if the page is
- * now accessible with prot (PROT_READ/WRITE/EXEC), for a fault handler to retry. */
-bool tm_sim_sync_page(struct tm_sim_enclave *e, uint64_t offset, int prot);
-/* Set this process's ELRANGE protections of [offset, offset+len) from the EPCM:
- * R/W/X for an accepted PT_REG page, PROT_NONE for everything else (TCS,
- * pending, modified, invalid). One mprotect per run of equal protections. */
-int tm_sim_protect(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+ * (dup'ed; the caller keeps its own), which must describe an enclave at
+ * [base, base + size). ELRANGE is reserved here (anonymous, PROT_NONE;
+ * -EEXIST if the range is taken) and nothing is accessible until tm_sim_map. */
+int tm_sim_attach(int epc_fd, int state_fd, uint64_t base, uint64_t size, struct tm_sim_enclave **out,
+                  tm_error *err);
 uint64_t tm_sim_epc_pages(struct tm_sim_enclave *e);
+/* Valid EPCM entries in [offset, offset + len) (clipped to ELRANGE). */
+uint64_t tm_sim_epc_pages_in(struct tm_sim_enclave *e, uint64_t offset, uint64_t len);
+/* Call fn on the sub-ranges of [offset, offset + len) whose EPCM entries may
+ * be non-zero (data extents of the state memfd): the rest are holes, invalid
+ * pages, so a sparse 64 GiB enclave is not scanned page by page. */
+int tm_sim_epcm_scan(struct tm_sim_enclave *e, uint64_t offset, uint64_t len,
+                     int (*fn)(struct tm_sim_enclave *e, uint64_t off, uint64_t len, void *arg), void *arg,
+                     tm_error *err);
 /* Unmap and close this process's view; the enclave lives while any process holds it. */
 void tm_sim_destroy(struct tm_sim_enclave *e);
 /* The TCS at tcs_offset through cpu_view, or NULL if that page is not a valid TCS. */
@@ -135,6 +158,29 @@ struct sgx_tcs *tm_sim_tcs(struct tm_sim_enclave *e, uint64_t tcs_offset);
  * not a TCS or the enclave is not initialised (-EINVAL). Atomic across processes. */
 int tm_sim_tcs_acquire(struct tm_sim_enclave *e, uint64_t tcs_offset, tm_error *err);
 void tm_sim_tcs_release(struct tm_sim_enclave *e, uint64_t tcs_offset);
+
+/* ---- sim_views.c: this process's views of ELRANGE ---- */
+/* The creator's one build view of all of ELRANGE (ECREATE). */
+int tm_sim_views_init_full(struct tm_sim_enclave *e, tm_error *err);
+/* Map [offset, offset + len) of the EPC at base + offset (MAP_SHARED|MAP_FIXED),
+ * replacing whatever view was there, as an on-demand view with cap prot; each
+ * page gets its EPCM permissions within cap. */
+int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err);
+/* Put the anonymous PROT_NONE reservation back over the range; drop its views. */
+int tm_sim_unmap(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+/* The view holding the page at offset, copied to *v; false if none does. */
+bool tm_sim_view_at(struct tm_sim_enclave *e, uint64_t offset, struct tm_sim_view *v);
+/* Re-apply the EPCM permissions of the page at offset within its view's cap
+ * (another process may have EACCEPTed it). Returns true if the page is now
+ * accessible with prot (PROT_READ/WRITE/EXEC), for a fault handler to retry;
+ * false, changing nothing, for a page outside this process's views. */
+bool tm_sim_sync_page(struct tm_sim_enclave *e, uint64_t offset, int prot);
+/* Set this process's protections of the pages of [offset, offset + len) that
+ * lie in its views from the EPCM, within each view's cap: R/W/X for an
+ * accepted PT_REG page, PROT_NONE for everything else (TCS, pending, modified,
+ * trimmed, invalid). Pages outside the views are left alone. One mprotect per
+ * run of equal protections. */
+int tm_sim_protect(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
 
 /* ---- sim_build.c: EADD/EEXTEND, EINIT (the backend's add_pages and init) ---- */
 int tm_sim_eadd(struct tm_sim_enclave *e, uint64_t offset, const void *src, uint64_t len,
@@ -147,11 +193,27 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
 /* In-enclave leaves on EPC pages; linaddr and src are absolute addresses in
  * ELRANGE, si the SECINFO the enclave passed (the caller checked RBX is 64-byte
  * aligned and readable). Return 0, an SGX error code (as in RAX) or TM_SIM_FAULT_*.
+ * A page outside this process's views is not mapped here: #PF, as on hardware.
+ * EACCEPT of a page never added, inside an on-demand view whose cap has
+ * PROT_WRITE, in an initialised enclave, first EAUGs it (what the upstream
+ * driver does on that fault) and counts it in expand_pages/expand_ns.
  * On success this process's ELRANGE mapping follows the EPCM. */
 int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
 int tm_sim_eacceptcopy(struct tm_sim_enclave *e, uint64_t linaddr, uint64_t src,
                        const struct sgx_secinfo *si);
+
+/* ---- sim_trim.c: EMODT to PT_TRIM, EREMOVE (the backend's trim and remove) ---- */
+/* EMODT every valid, accepted PT_REG page of the range to PT_TRIM (MODIFIED
+ * set, permissions cleared); invalid, pending and already trimmed pages are
+ * skipped; a TCS in the range is refused (-EINVAL) before anything changes. */
+int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+/* EREMOVE the trims the enclave accepted and the pages EAUG'd but never
+ * accepted; invalid pages are skipped; the first page in use stops it with
+ * -EBUSY (pages removed before it stay removed). The EPC memory of removed
+ * pages is given back (hole punched in the EPC memfd). */
+int tm_sim_eremove(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
+                   tm_error *err);
 
 /* ---- sim_root_key.c ---- */
 #define TM_SIM_ROOT_KEY_FILE "sim-root.key"

@@ -193,13 +193,25 @@ static struct tm_sim_cpu *tm_sim_cpu_prepare(struct tm_sim_enclave *e, uint64_t 
     return cpu;
 }
 
+/* EENTER/ERESUME reach the TCS through its linear address: on hardware a
+ * TCS this process has not mapped (one not leased here) faults. */
+static int sim_tcs_mapped(struct tm_sim_enclave *e, const char *what, uint64_t tcs_offset, tm_error *err)
+{
+    struct tm_sim_view v;
+    if (!tm_sim_view_at(e, tcs_offset, &v) || v.cap == PROT_NONE)
+        return tm_error_set(err, EFAULT, "%s: the TCS at 0x%llx (offset 0x%llx) is not mapped in this "
+                            "process (not leased here)", what, (unsigned long long)(e->base + tcs_offset),
+                            (unsigned long long)tcs_offset);
+    return 0;
+}
+
 /* This thread's CPU, bound to the TCS, which is now busy; NULL with err set
- * if the thread cannot enter or the TCS is busy. */
-static struct tm_sim_cpu *sim_cpu_claim(struct tm_sim_enclave *e, uint64_t tcs_offset,
+ * if the thread cannot enter, the TCS is not mapped here or is busy. */
+static struct tm_sim_cpu *sim_cpu_claim(struct tm_sim_enclave *e, const char *what, uint64_t tcs_offset,
                                         struct tm_enter_result *res, tm_error *err)
 {
     struct tm_sim_cpu *cpu = tm_sim_cpu_prepare(e, tcs_offset, res, err);
-    if (cpu && tm_sim_tcs_acquire(e, tcs_offset, err) < 0) {
+    if (cpu && (sim_tcs_mapped(e, what, tcs_offset, err) < 0 || tm_sim_tcs_acquire(e, tcs_offset, err) < 0)) {
         cpu->enclave = NULL;
         return NULL;
     }
@@ -210,7 +222,7 @@ int tm_sim_enter(struct tm_backend_enclave *be, uint64_t tcs_offset, uint64_t rd
                  uint64_t rdx, struct tm_enter_result *res, tm_error *err)
 {
     struct tm_sim_enclave *e = tm_sim_enclave_of(be);
-    struct tm_sim_cpu *cpu = sim_cpu_claim(e, tcs_offset, res, err);
+    struct tm_sim_cpu *cpu = sim_cpu_claim(e, "EENTER", tcs_offset, res, err);
     if (!cpu)
         return -err->code;
     struct sgx_tcs *tcs = tm_sim_tcs(e, tcs_offset);
@@ -240,7 +252,7 @@ int tm_sim_resume(struct tm_backend_enclave *be, uint64_t tcs_offset, struct tm_
                   tm_error *err)
 {
     struct tm_sim_enclave *e = tm_sim_enclave_of(be);
-    struct tm_sim_cpu *cpu = sim_cpu_claim(e, tcs_offset, res, err);
+    struct tm_sim_cpu *cpu = sim_cpu_claim(e, "ERESUME", tcs_offset, res, err);
     if (!cpu)
         return -err->code;
     struct sgx_tcs *tcs = tm_sim_tcs(e, tcs_offset);

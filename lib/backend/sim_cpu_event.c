@@ -73,17 +73,21 @@ static int tm_sim_in_elrange(const struct tm_sim_enclave *e, uint64_t addr, uint
 }
 
 /* An ENCLU memory operand: alignment and ELRANGE as the SDM checks them
- * (#GP), then the EPCM (#PF): an accepted regular page with the access. */
-static int tm_sim_operand(const struct tm_sim_enclave *e, uint64_t rip, uint64_t addr,
+ * (#GP), then the page tables and the EPCM (#PF): a page mapped in this
+ * process with the access, and an accepted regular page allowing it. */
+static int tm_sim_operand(struct tm_sim_enclave *e, uint64_t rip, uint64_t addr,
                           uint64_t len, uint64_t align, uint8_t perm, struct tm_sim_fault *f)
 {
     if ((addr & (align - 1)) || !tm_sim_in_elrange(e, addr, len)) {
         tm_sim_fault_gp(f, rip);
         return 0;
     }
+    int need = (perm & SGX_SECINFO_R ? PROT_READ : 0) | (perm & SGX_SECINFO_W ? PROT_WRITE : 0);
     for (uint64_t p = addr & ~(SGX_PAGE_SIZE - 1); p < addr + len; p += SGX_PAGE_SIZE) {
         struct tm_sim_epcm m = tm_sim_epcm_load(&e->epcm[(p - e->base) / SGX_PAGE_SIZE]);
-        if (!m.valid || m.type != SGX_PT_REG || m.pending || m.modified || (perm & ~m.perm)) {
+        struct tm_sim_view v;
+        bool mapped = tm_sim_view_at(e, p - e->base, &v) && (v.cap & need) == need;
+        if (!mapped || !m.valid || m.type != SGX_PT_REG || m.pending || m.modified || (perm & ~m.perm)) {
             uint32_t errcd = PFEC_SGX | PFEC_U | PFEC_P | (perm & SGX_SECINFO_W ? PFEC_W : 0);
             tm_sim_fault_pf(f, rip, p > addr ? p : addr, errcd);
             return 0;

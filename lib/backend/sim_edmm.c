@@ -1,11 +1,20 @@
 /* SGX2 in the sim: the host EAUGs a pending page; the enclave EACCEPTs it
  * (or EACCEPTCOPYs into it) before it can touch it, and EMODPE extends a
  * page's permissions. EPCM updates are compare-and-swap on the shared entry,
- * so processes sharing the enclave see each change whole. */
+ * so processes sharing the enclave see each change whole.
+ *
+ * Expand: an EACCEPT of a page never added faults on hardware, and the
+ * upstream driver answers that fault (sgx_vma_fault) by EAUGing the page when
+ * the address lies in a VMA of the enclave, after which EACCEPT runs again.
+ * Here the same happens inline, for pages inside this process's on-demand
+ * views whose cap allows writing. */
 #include "backend/sim.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#include "util/clock.h"
 
 #define PAGE SGX_PAGE_SIZE
 /* SECINFO.FLAGS bits the in-enclave leaves look at; the rest is reserved. */
@@ -35,14 +44,18 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
     return 0;   /* stays PROT_NONE: the enclave must EACCEPT it first */
 }
 
-/* The page operand of an in-enclave leaf: aligned (#GP) and in ELRANGE (#PF). */
-static int page_operand(const struct tm_sim_enclave *e, uint64_t linaddr, uint64_t *offset)
+/* The page operand of an in-enclave leaf: aligned (#GP), in ELRANGE and
+ * mapped in this process (#PF: no page table entry to reach it through). */
+static int page_operand(struct tm_sim_enclave *e, uint64_t linaddr, uint64_t *offset,
+                        struct tm_sim_view *view)
 {
     if (linaddr & (PAGE - 1))
         return TM_SIM_FAULT_GP;
     if (linaddr < e->base || linaddr - e->base >= e->size)
         return TM_SIM_FAULT_PF;
     *offset = linaddr - e->base;
+    if (!tm_sim_view_at(e, *offset, view) || view->cap == PROT_NONE)
+        return TM_SIM_FAULT_PF;
     return 0;
 }
 
@@ -55,10 +68,10 @@ static bool secinfo_reserved(const struct sgx_secinfo *si)
 }
 
 /* EACCEPT's and EMODPE's operands: the page, and a SECINFO with no reserved bits (#GP). */
-static int leaf_operands(const struct tm_sim_enclave *e, uint64_t linaddr,
-                         const struct sgx_secinfo *si, uint64_t *offset)
+static int leaf_operands(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si,
+                         uint64_t *offset, struct tm_sim_view *view)
 {
-    int ret = page_operand(e, linaddr, offset);
+    int ret = page_operand(e, linaddr, offset, view);
     return ret == 0 && secinfo_reserved(si) ? TM_SIM_FAULT_GP : ret;
 }
 
@@ -74,35 +87,74 @@ static int reprotect(struct tm_sim_enclave *e, uint64_t offset)
     return tm_sim_protect(e, offset, PAGE, &err) < 0 ? -err.code : 0;
 }
 
+/* The fault of an EACCEPT on a page never added, as the driver handles it:
+ * EAUG when the page is in a view that may grow (the "kernel" side). False:
+ * the fault stands. *added: this call EAUGed it. */
+static bool expand_on_fault(struct tm_sim_enclave *e, uint64_t off, const struct tm_sim_view *view,
+                            bool *added)
+{
+    *added = false;
+    if (!view->on_demand || !(view->cap & PROT_WRITE) ||
+        !__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
+        return false;
+    tm_error err;
+    int ret = tm_sim_eaug(e, off, &err);
+    *added = ret == 0;
+    /* EEXIST: another thread or process added it first; EACCEPT it all the same. */
+    return ret == 0 || ret == -EEXIST;
+}
+
 int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)
 {
     uint64_t off;
-    int ret = leaf_operands(e, linaddr, si, &off);
+    struct tm_sim_view view;
+    int ret = leaf_operands(e, linaddr, si, &off, &view);
     if (ret < 0)
         return ret;
     uint64_t f = si->flags;
     struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
     struct tm_sim_epcm cur = tm_sim_epcm_load(slot);
-    do {
-        if (!cur.valid)
+    bool added = false;
+    double start = 0;
+    if (!cur.valid) {
+        start = tm_now_ms();
+        if (!expand_on_fault(e, off, &view, &added))
             return TM_SIM_FAULT_PF;
-        /* The request must describe the page exactly as the EPCM has it. */
+        cur = tm_sim_epcm_load(slot);
+    }
+    ret = 0;
+    do {
+        if (!cur.valid) {
+            ret = TM_SIM_FAULT_PF;   /* removed again under us */
+            break;
+        }
+        /* The request must describe the page exactly as the EPCM has it (a
+         * trim: PT_TRIM|MODIFIED, permissions 0 as EMODT left them). */
         if (cur.pending != !!(f & SGX_SECINFO_PENDING) || cur.modified != !!(f & SGX_SECINFO_MODIFIED) ||
-            (f & SGX_SECINFO_PR) || cur.perm != (f & SGX_SECINFO_PERM_MASK) || cur.type != secinfo_pt(f))
-            return SGX_PAGE_ATTRIBUTES_MISMATCH;
+            (f & SGX_SECINFO_PR) || cur.perm != (f & SGX_SECINFO_PERM_MASK) || cur.type != secinfo_pt(f)) {
+            ret = SGX_PAGE_ATTRIBUTES_MISMATCH;
+            break;
+        }
         struct tm_sim_epcm next = cur;
         next.pending = 0;
         next.modified = 0;
-        if (tm_sim_epcm_cas(slot, &cur, next))
+        if (tm_sim_epcm_cas(slot, &cur, next)) {
+            ret = reprotect(e, off);
             break;
+        }
     } while (1);
-    return reprotect(e, off);
+    if (added) {   /* expand: the EAUG and the EACCEPT it served */
+        __atomic_add_fetch(&e->expand_pages, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&e->expand_ns, (uint64_t)((tm_now_ms() - start) * 1e6), __ATOMIC_RELAXED);
+    }
+    return ret;
 }
 
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)
 {
     uint64_t off;
-    int ret = leaf_operands(e, linaddr, si, &off);
+    struct tm_sim_view view;
+    int ret = leaf_operands(e, linaddr, si, &off, &view);
     if (ret < 0)
         return ret;
     uint8_t add = (uint8_t)(si->flags & SGX_SECINFO_PERM_MASK);
@@ -125,9 +177,12 @@ int tm_sim_eacceptcopy(struct tm_sim_enclave *e, uint64_t linaddr, uint64_t src,
                        const struct sgx_secinfo *si)
 {
     uint64_t off, src_off;
-    int ret = page_operand(e, linaddr, &off);
+    struct tm_sim_view view, src_view;
+    int ret = page_operand(e, linaddr, &off, &view);
     if (ret == 0)
-        ret = page_operand(e, src, &src_off);
+        ret = page_operand(e, src, &src_off, &src_view);
+    if (ret == 0 && !(src_view.cap & PROT_READ))
+        ret = TM_SIM_FAULT_PF;
     if (ret < 0)
         return ret;
     uint64_t f = si->flags;

@@ -1,6 +1,6 @@
 /* The sim's enclave memory: ECREATE (a naturally aligned ELRANGE backed by an
- * EPC memfd, the CPU state in a second memfd), attaching other processes,
- * page protections that follow the EPCM, and TCS busy flags. */
+ * EPC memfd, the CPU state in a second memfd), attaching other processes
+ * (ELRANGE reserved, views mapped by sim_views.c), and TCS busy flags. */
 #include "backend/sim.h"
 
 #include <cpuid.h>
@@ -36,8 +36,13 @@ static uint64_t state_bytes(uint64_t npages)
 static struct tm_sim_enclave *enclave_new(void)
 {
     struct tm_sim_enclave *e = calloc(1, sizeof(*e));
-    if (e)
-        e->epc_fd = e->state_fd = -1;
+    if (!e)
+        return NULL;
+    if (pthread_rwlock_init(&e->views_lock, NULL) != 0) {
+        free(e);
+        return NULL;
+    }
+    e->epc_fd = e->state_fd = -1;
     return e;
 }
 
@@ -60,12 +65,70 @@ void tm_sim_destroy(struct tm_sim_enclave *e)
         free(e->measure);
     }
     explicit_bzero(&e->keys, sizeof(e->keys));
+    free(e->views);
+    pthread_rwlock_destroy(&e->views_lock);
     free(e);
 }
 
 uint64_t tm_sim_epc_pages(struct tm_sim_enclave *e)
 {
     return __atomic_load_n(&e->state->epc_pages, __ATOMIC_RELAXED);
+}
+
+int tm_sim_epcm_scan(struct tm_sim_enclave *e, uint64_t offset, uint64_t len,
+                     int (*fn)(struct tm_sim_enclave *e, uint64_t off, uint64_t len, void *arg), void *arg,
+                     tm_error *err)
+{
+    if (offset >= e->size || len == 0)
+        return 0;
+    uint64_t end = len > e->size - offset ? e->size : offset + len;
+    const uint64_t entry = sizeof(struct tm_sim_epcm), lo = state_epcm_off();
+    off_t pos = (off_t)(lo + offset / PAGE * entry), stop = (off_t)(lo + (end + PAGE - 1) / PAGE * entry);
+    while (pos < stop) {
+        off_t data = lseek(e->state_fd, pos, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+            return 0;
+        off_t hole = data < 0 ? -1 : lseek(e->state_fd, data, SEEK_HOLE);
+        if (data < 0 || hole < 0)
+            return tm_error_sys(err, "cannot scan the sim CPU state");
+        if (data >= stop)
+            return 0;
+        /* Entries touching [data, hole), clipped to the range asked for. */
+        uint64_t first = ((uint64_t)data - lo) / entry * PAGE;
+        uint64_t last = ((uint64_t)(hole < stop ? hole : stop) - lo + entry - 1) / entry * PAGE;
+        if (first < offset)
+            first = offset & ~(PAGE - 1);
+        if (last > end)
+            last = end;
+        if (last > first) {
+            int ret = fn(e, first, last - first, arg);
+            if (ret < 0)
+                return ret;
+        }
+        pos = hole;
+    }
+    return 0;
+}
+
+static int count_valid(struct tm_sim_enclave *e, uint64_t off, uint64_t len, void *arg)
+{
+    uint64_t *n = arg;
+    for (uint64_t p = off / PAGE; p < (off + len + PAGE - 1) / PAGE; p++)
+        *n += tm_sim_epcm_load(&e->epcm[p]).valid;
+    return 0;
+}
+
+uint64_t tm_sim_epc_pages_in(struct tm_sim_enclave *e, uint64_t offset, uint64_t len)
+{
+    uint64_t n = 0;
+    tm_error err;
+    if (tm_sim_epcm_scan(e, offset, len, count_valid, &n, &err) < 0) {
+        /* lseek on a memfd does not fail; if it did, count every entry. */
+        n = 0;
+        uint64_t end = offset < e->size ? (len > e->size - offset ? e->size : offset + len) : offset;
+        count_valid(e, offset, end > offset ? end - offset : 0, &n);
+    }
+    return n;
 }
 
 /* ---- ECREATE's checks ---- */
@@ -195,42 +258,6 @@ static int map_cpu_view(struct tm_sim_enclave *e, tm_error *err)
     return 0;
 }
 
-static int page_prot(struct tm_sim_epcm m)
-{
-    if (!m.valid || m.type != SGX_PT_REG || m.pending || m.modified)
-        return PROT_NONE;
-    return (m.perm & SGX_SECINFO_R ? PROT_READ : 0) | (m.perm & SGX_SECINFO_W ? PROT_WRITE : 0) |
-           (m.perm & SGX_SECINFO_X ? PROT_EXEC : 0);
-}
-
-int tm_sim_protect(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
-{
-    uint64_t end = offset + len, run = offset;
-    int run_prot = -1;
-    for (uint64_t off = offset; off <= end; off += PAGE) {
-        int prot = off < end ? page_prot(tm_sim_epcm_load(&e->epcm[off / PAGE])) : -2;
-        if (prot == run_prot)
-            continue;
-        if (run_prot >= 0 && mprotect((void *)(uintptr_t)(e->base + run), off - run, run_prot) < 0)
-            return tm_error_sys(err, "cannot protect enclave pages 0x%llx-0x%llx",
-                                (unsigned long long)run, (unsigned long long)off);
-        run = off;
-        run_prot = prot;
-    }
-    return 0;
-}
-
-bool tm_sim_sync_page(struct tm_sim_enclave *e, uint64_t offset, int prot)
-{
-    if (offset >= e->size)
-        return false;
-    offset &= ~(PAGE - 1);
-    int have = page_prot(tm_sim_epcm_load(&e->epcm[offset / PAGE]));
-    if (mprotect((void *)(uintptr_t)(e->base + offset), PAGE, have) < 0)
-        return false;
-    return have != PROT_NONE && (have & prot) == prot;
-}
-
 /* ---- ECREATE ---- */
 
 static int ecreate(struct tm_sim_enclave *e, const struct sgx_secs *secs, tm_error *err)
@@ -262,6 +289,9 @@ static int ecreate(struct tm_sim_enclave *e, const struct sgx_secs *secs, tm_err
         return ret;
     }
     e->base = base;
+    ret = tm_sim_views_init_full(e, err);
+    if (ret < 0)
+        return ret;
 
     struct tm_sim_state *st = e->state;
     st->secs = *secs;
@@ -305,35 +335,8 @@ int tm_sim_ecreate(const struct sgx_secs *secs, struct tm_sim_enclave **out, tm_
 
 /* ---- attaching ---- */
 
-/* Protect every page whose EPCM entry lies in a data extent of the state
- * memfd: holes are all-zero entries (invalid pages, already PROT_NONE), so a
- * sparse 64 GiB enclave is not scanned page by page. */
-static int protect_all(struct tm_sim_enclave *e, tm_error *err)
-{
-    uint64_t npages = e->size / PAGE, lo = state_epcm_off(), hi = state_busy_off(npages);
-    off_t pos = (off_t)lo;
-    while ((uint64_t)pos < hi) {
-        off_t data = lseek(e->state_fd, pos, SEEK_DATA);
-        if (data < 0 && errno == ENXIO)
-            return 0;
-        off_t hole = data < 0 ? -1 : lseek(e->state_fd, data, SEEK_HOLE);
-        if (data < 0 || hole < 0)
-            return tm_error_sys(err, "cannot scan the sim CPU state");
-        if ((uint64_t)data >= hi)
-            return 0;
-        uint64_t first = ((uint64_t)data < lo ? 0 : ((uint64_t)data - lo) / sizeof(struct tm_sim_epcm));
-        uint64_t last = (uint64_t)hole >= hi ? npages : ((uint64_t)hole - lo + 7) / sizeof(struct tm_sim_epcm);
-        if (last > first) {
-            int ret = tm_sim_protect(e, first * PAGE, (last - first) * PAGE, err);
-            if (ret < 0)
-                return ret;
-        }
-        pos = hole;
-    }
-    return 0;
-}
-
-static int attach(struct tm_sim_enclave *e, int epc_fd, int state_fd, tm_error *err)
+static int attach(struct tm_sim_enclave *e, int epc_fd, int state_fd, uint64_t base, uint64_t size,
+                  tm_error *err)
 {
     e->epc_fd = fcntl(epc_fd, F_DUPFD_CLOEXEC, 0);
     e->state_fd = fcntl(state_fd, F_DUPFD_CLOEXEC, 0);
@@ -345,19 +348,21 @@ static int attach(struct tm_sim_enclave *e, int epc_fd, int state_fd, tm_error *
     struct tm_sim_state head;
     if ((uint64_t)sst.st_size < sizeof(head) || pread(e->state_fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head))
         return tm_error_set(err, EINVAL, "attach: the state fd is not a sim enclave's");
-    uint64_t size = head.secs.size, base = head.secs.base;
-    if (head.magic != TM_SIM_STATE_MAGIC || size < 2 * PAGE || (size & (size - 1)) ||
-        size > TM_SIM_MAX_ENCLAVE_SIZE || head.npages != size / PAGE || (base & (size - 1)) ||
-        (uint64_t)est.st_size != size || (uint64_t)sst.st_size < state_bytes(head.npages))
+    uint64_t hsize = head.secs.size, hbase = head.secs.base;
+    if (head.magic != TM_SIM_STATE_MAGIC || hsize < 2 * PAGE || (hsize & (hsize - 1)) ||
+        hsize > TM_SIM_MAX_ENCLAVE_SIZE || head.npages != hsize / PAGE || (hbase & (hsize - 1)) ||
+        (uint64_t)est.st_size != hsize || (uint64_t)sst.st_size < state_bytes(head.npages))
         return tm_error_set(err, EINVAL, "attach: the fds do not describe a sim enclave");
+    if (hbase != base || hsize != size)
+        return tm_error_set(err, EINVAL, "attach: the fds are an enclave at 0x%llx-0x%llx, not 0x%llx-0x%llx",
+                            (unsigned long long)hbase, (unsigned long long)(hbase + hsize),
+                            (unsigned long long)base, (unsigned long long)(base + size));
     e->size = size;
-    int ret = map_state(e, err);
-    if (ret == 0)
-        ret = map_cpu_view(e, err);
-    if (ret < 0)
-        return ret;
-    void *p = mmap((void *)(uintptr_t)base, size, PROT_NONE, MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
-                   e->epc_fd, 0);
+    /* Reserved, not mapped: the EPC shows up only in the views map() makes,
+     * so another container's pages are not in this address space at all.
+     * Reserved first, so the mappings below cannot land inside ELRANGE. */
+    void *p = mmap((void *)(uintptr_t)base, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return tm_error_sys(err, "attach: ELRANGE 0x%llx-0x%llx is not free in this process",
                             (unsigned long long)base, (unsigned long long)(base + size));
@@ -367,18 +372,21 @@ static int attach(struct tm_sim_enclave *e, int epc_fd, int state_fd, tm_error *
                             (unsigned long long)base, (unsigned long long)(base + size));
     }
     e->base = base;
-    ret = protect_all(e, err);
+    int ret = map_state(e, err);
+    if (ret == 0)
+        ret = map_cpu_view(e, err);
     if (ret == 0)
         ret = tm_sim_keys_init(e, err);
     return ret;
 }
 
-int tm_sim_attach(int epc_fd, int state_fd, struct tm_sim_enclave **out, tm_error *err)
+int tm_sim_attach(int epc_fd, int state_fd, uint64_t base, uint64_t size, struct tm_sim_enclave **out,
+                  tm_error *err)
 {
     struct tm_sim_enclave *e = enclave_new();
     if (!e)
         return tm_error_set(err, ENOMEM, "attach: out of memory");
-    int ret = attach(e, epc_fd, state_fd, err);
+    int ret = attach(e, epc_fd, state_fd, base, size, err);
     if (ret < 0) {
         tm_sim_destroy(e);
         return ret;

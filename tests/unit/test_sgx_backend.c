@@ -6,11 +6,14 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -382,6 +385,7 @@ static void test_run_result(void)
     CHECK_STR_CONTAINS(err.msg, "0x5000");
     run.exception_vector = 14;
     CHECK_EQ_INT(tm_sgx_run_result(&run, 0, 0, 0, 0x5000, &res, &err), -EFAULT);
+    CHECK_STR_CONTAINS(err.msg, "EENTER: the TCS at offset 0x5000 is not mapped in this process");
     run.function = 9;
     CHECK_EQ_INT(tm_sgx_run_result(&run, 0, 0, 0, 0x5000, &res, &err), -EPROTO);
 }
@@ -436,6 +440,171 @@ static void test_ioctl_abi(void)
     CHECK_EQ_INT(SGX_EENTER, 2);
     CHECK_EQ_INT(SGX_ERESUME, 3);
     CHECK_EQ_INT(SGX_EEXIT, 4);
+}
+
+/* The EDMM ioctls the shared-enclave ops use (Linux 6.0 UAPI). */
+static void test_shared_ioctl_abi(void)
+{
+    CHECK_EQ_INT(_IOC_NR(SGX_IOC_ENCLAVE_MODIFY_TYPES), 6);
+    CHECK_EQ_INT(_IOC_NR(SGX_IOC_ENCLAVE_REMOVE_PAGES), 7);
+    CHECK_EQ_INT(_IOC_TYPE(SGX_IOC_ENCLAVE_REMOVE_PAGES), 0xA4);
+    /* Both write count (and result) back: read-write. */
+    CHECK_EQ_INT(_IOC_DIR(SGX_IOC_ENCLAVE_MODIFY_TYPES), _IOC_READ | _IOC_WRITE);
+    CHECK_EQ_INT(_IOC_DIR(SGX_IOC_ENCLAVE_REMOVE_PAGES), _IOC_READ | _IOC_WRITE);
+    CHECK_EQ_INT(_IOC_SIZE(SGX_IOC_ENCLAVE_MODIFY_TYPES), sizeof(struct sgx_enclave_modify_types));
+    CHECK_EQ_INT(_IOC_SIZE(SGX_IOC_ENCLAVE_REMOVE_PAGES), sizeof(struct sgx_enclave_remove_pages));
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_modify_types, offset), 0);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_modify_types, length), 8);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_modify_types, page_type), 16);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_modify_types, result), 24);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_modify_types, count), 32);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_remove_pages, offset), 0);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_remove_pages, length), 8);
+    CHECK_EQ_INT(offsetof(struct sgx_enclave_remove_pages, count), 16);
+    /* page_type is the bare type (the driver masks it with 0xFF): PT_TRIM is 4. */
+    CHECK_EQ_INT(SGX_PT_TRIM, 4);
+    CHECK_EQ_INT(SGX_PT_TCS, 1);
+}
+
+/* A free, naturally aligned range of size bytes (reserved, then given back). */
+static uint64_t free_aligned(uint64_t size)
+{
+    uint8_t *r = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return 0;
+    munmap(r, 2 * size);
+    return ((uintptr_t)r + size - 1) & ~(uintptr_t)(size - 1);
+}
+
+/* What /proc/self/maps says about addr: "---p" etc., or "" if unmapped. */
+static void maps_perms(uint64_t addr, char perms[5])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    perms[0] = '\0';
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char p[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && addr >= lo && addr < hi) {
+            memcpy(perms, p, 5);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+static void test_attach_bad_fds(void)
+{
+    const struct tm_backend_ops *ops = &tm_backend_sgx;
+    struct tm_backend_enclave *e = NULL;
+    tm_error err = { 0 };
+    uint64_t size = 1 << 20, base = free_aligned(size);
+    REQUIRE(base != 0);
+    setenv("TEEMATE_SGX_DEVICE", "/dev/null", 1);
+    int fds[2] = { -1, -1 };
+    CHECK_EQ_INT(ops->attach(fds, 1, base, size, &e, &err), -EBADF);
+    CHECK_STR_CONTAINS(err.msg, "attach: fd -1");
+    CHECK_EQ_INT(ops->attach(fds, 2, base, size, &e, &err), -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "1 fd");
+    /* An open fd that is not the enclave device. */
+    _cleanup_close_ int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    fds[0] = fd;
+    CHECK_EQ_INT(ops->attach(fds, 1, base, size, &e, &err), -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "is not an enclave of /dev/null");
+    /* ELRANGE that no enclave can have. */
+    CHECK_EQ_INT(ops->attach(fds, 1, base + 4096, size, &e, &err), -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "naturally aligned");
+    CHECK_EQ_INT(ops->attach(fds, 1, base, 3 << 20, &e, &err), -EINVAL);
+    CHECK(e == NULL);
+    /* No device at all: the device's own message. */
+    setenv("TEEMATE_SGX_DEVICE", "/nonexistent/sgx_enclave", 1);
+    CHECK_EQ_INT(ops->attach(fds, 1, base, size, &e, &err), -ENOENT);
+    CHECK_STR_CONTAINS(err.msg, "does not exist");
+    char perms[5];
+    maps_perms(base, perms);
+    CHECK_EQ_INT(perms[0], '\0');   /* nothing was left reserved */
+    unsetenv("TEEMATE_SGX_DEVICE");
+}
+
+/* /dev/null stands in for the enclave device: what does not need the driver
+ * (reserving ELRANGE, -EEXIST, the fds) works; what does fails cleanly. */
+static void test_shared_ops_fake_device(void)
+{
+    const struct tm_backend_ops *ops = &tm_backend_sgx;
+    setenv("TEEMATE_SGX_DEVICE", "/dev/null", 1);
+    _cleanup_close_ int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    uint64_t size = 1 << 20, base = free_aligned(size);
+    REQUIRE(base != 0);
+    struct tm_backend_enclave *e = NULL, *again = NULL;
+    tm_error err = { 0 };
+    int ret = ops->attach(&fd, 1, base, size, &e, &err);
+    if (ret < 0)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0 && e != NULL);
+    char perms[5];
+    maps_perms(base, perms);
+    CHECK(strcmp(perms, "---p") == 0);   /* reserved, inaccessible */
+    maps_perms(base + size - 1, perms);
+    CHECK(strcmp(perms, "---p") == 0);
+    CHECK_EQ_INT(ops->attach(&fd, 1, base, size, &again, &err), -EEXIST);
+    CHECK_STR_CONTAINS(err.msg, "is not free in this process");
+    CHECK(again == NULL);
+
+    int fds[TM_BACKEND_MAX_FDS] = { -1, -1 };
+    CHECK_EQ_INT(ops->export_fds(e, fds), 1);
+    CHECK(fds[0] >= 0 && fds[0] != fd);   /* attach dup'ed it */
+    struct stat a, b;
+    CHECK(fstat(fds[0], &a) == 0 && fstat(fd, &b) == 0 && a.st_rdev == b.st_rdev);
+
+    /* map needs the driver: a clear error, the range still reserved. */
+    CHECK(ops->map(e, 0, 4096, PROT_READ, &err) < 0);
+    CHECK_STR_CONTAINS(err.msg, "map: cannot map enclave pages 0-0x1000");
+    printf("# map on /dev/null: %s\n", err.msg);
+    maps_perms(base, perms);
+    CHECK(strcmp(perms, "---p") == 0);
+    CHECK_EQ_INT(ops->map(e, 100, 4096, PROT_READ, &err), -EINVAL);
+    CHECK_EQ_INT(ops->map(e, 0, size + 4096, PROT_READ, &err), -EINVAL);
+    CHECK_EQ_INT(ops->map(e, 0, 4096, 0x10, &err), -EINVAL);
+    CHECK_EQ_INT(ops->unmap(e, 0, 4096, &err), 0);
+    CHECK_EQ_INT(ops->unmap(e, size, 4096, &err), -EINVAL);
+    maps_perms(base, perms);
+    CHECK(strcmp(perms, "---p") == 0);
+
+    /* The EDMM ioctls: refused by a device that has none. */
+    CHECK_EQ_INT(ops->trim(e, 0, 4096, &err), -ENOTTY);
+    CHECK_STR_CONTAINS(err.msg, "SGX_IOC_ENCLAVE_MODIFY_TYPES (to PT_TRIM) at offset 0");
+    CHECK_STR_CONTAINS(err.msg, "Linux 6.0");
+    printf("# trim on /dev/null: %s\n", err.msg);
+    uint64_t removed = 99;
+    CHECK_EQ_INT(ops->remove(e, 0, 4096, &removed, &err), -ENOTTY);
+    CHECK_STR_CONTAINS(err.msg, "SGX_IOC_ENCLAVE_REMOVE_PAGES at offset 0");
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(ops->trim(e, 4095, 4096, &err), -EINVAL);
+    CHECK_EQ_INT(ops->remove(e, 0, 0, &removed, &err), -EINVAL);
+
+    /* What user space cannot know is zero; reclaim is the kernel's. */
+    CHECK_EQ_INT(ops->epc_pages_in(e, 0, size), 0);
+    struct tm_expand_stats st = { 7, 7 };
+    ops->expand_stats(e, &st);
+    CHECK(st.pages == 0 && st.ms == 0);
+    ops->tcs_reclaim(e, 0);
+
+    /* Entering needs the vDSO entry (absent on this kernel) or real hardware. */
+    struct tm_enter_result res;
+    void *fn;
+    tm_error verr;
+    if (tm_vdso_lookup(TM_VDSO_SGX_ENTER, &fn, &verr) < 0) {
+        CHECK_EQ_INT(ops->enter(e, 0, 0, 0, 0, &res, &err), -ENOSYS);
+        CHECK_STR_CONTAINS(err.msg, "this kernel cannot enter enclaves");
+    }
+    CHECK_EQ_INT(ops->enter(e, 100, 0, 0, 0, &res, &err) < 0, 1);
+    ops->destroy(e);
+    maps_perms(base, perms);
+    CHECK_EQ_INT(perms[0], '\0');
+    unsetenv("TEEMATE_SGX_DEVICE");
 }
 
 /* ---- selection and messages ---- */
@@ -630,6 +799,7 @@ int main(void)
     RUN(test_vdso_call_wrapper);
     RUN(test_run_result);
     RUN(test_ioctl_abi);
+    RUN(test_shared_ioctl_abi);
     RUN(test_backend_parse);
     RUN(test_select_sgx_without_device);
     RUN(test_select_auto);
@@ -637,6 +807,8 @@ int main(void)
     RUN(test_create_missing_device);
     RUN(test_create_wrong_device);
     RUN(test_permission_message);
+    RUN(test_attach_bad_fds);
+    RUN(test_shared_ops_fake_device);
     RUN(test_hardware_hello);
     TEST_EXIT();
 }

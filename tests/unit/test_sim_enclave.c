@@ -442,7 +442,9 @@ static int attach_child(struct tm_sim_enclave *parent, uint64_t tcs_off, uint64_
     munmap(parent->cpu_view, size);
     struct tm_sim_enclave *e = NULL;
     tm_error err = { 0 };
-    if (tm_sim_attach(epc_fd, state_fd, &e, &err) < 0) {
+    /* Attach reserves ELRANGE; all of it mapped as one view is the old whole-enclave attach. */
+    if (tm_sim_attach(epc_fd, state_fd, base, size, &e, &err) < 0 ||
+        tm_sim_map(e, 0, size, PROT_READ | PROT_WRITE | PROT_EXEC, &err) < 0) {
         fprintf(stderr, "  attach: %s\n", err.msg);
         return 1;
     }
@@ -466,7 +468,7 @@ static int attach_child(struct tm_sim_enclave *parent, uint64_t tcs_off, uint64_
         return 7;
     /* Attaching twice at the same ELRANGE is refused. */
     struct tm_sim_enclave *again = NULL;
-    if (tm_sim_attach(epc_fd, state_fd, &again, &err) != -EEXIST)
+    if (tm_sim_attach(epc_fd, state_fd, base, size, &again, &err) != -EEXIST)
         return 8;
     tm_sim_destroy(e);
     return 0;
@@ -495,7 +497,7 @@ static void test_attach_from_fds(void)
 
     /* Garbage fds are refused. */
     struct tm_sim_enclave *bad = NULL;
-    CHECK_EQ_INT(tm_sim_attach(e->state_fd, e->epc_fd, &bad, &err), -EINVAL);
+    CHECK_EQ_INT(tm_sim_attach(e->state_fd, e->epc_fd, e->base, e->size, &bad, &err), -EINVAL);
     CHECK(bad == NULL);
 }
 

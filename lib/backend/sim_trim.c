@@ -1,0 +1,139 @@
+/* Giving EPC pages back (SGX2), as the upstream driver's MODIFY_TYPES and
+ * REMOVE_PAGES ioctls do it: the host EMODTs pages to PT_TRIM, the enclave
+ * EACCEPTs each trim (so it knows the page is gone), then the host EREMOVEs
+ * them. A page EAUG'd but never accepted can be removed at once: the enclave
+ * never used it. Removed pages give their memory back (a hole punched in the
+ * EPC memfd), so the EPC a slot used is really freed. */
+#include "backend/sim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#define PAGE SGX_PAGE_SIZE
+
+static int range_check(const struct tm_sim_enclave *e, const char *what, uint64_t offset, uint64_t len,
+                       tm_error *err)
+{
+    if ((offset | len) & (PAGE - 1) || len == 0 || offset >= e->size || len > e->size - offset)
+        return tm_error_set(err, EINVAL, "%s: 0x%llx bytes at 0x%llx is not a page-aligned range of "
+                            "ELRANGE (0x%llx bytes)", what, (unsigned long long)len,
+                            (unsigned long long)offset, (unsigned long long)e->size);
+    return 0;
+}
+
+int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
+{
+    int ret = range_check(e, "EMODT", offset, len, err);
+    if (ret < 0)
+        return ret;
+    if (!__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
+        return tm_error_set(err, EPERM, "EMODT before EINIT is refused");
+    /* A TCS in a range meant for slot pages is a caller's mistake: refuse it
+     * before anything changes. */
+    for (uint64_t off = offset; off < offset + len; off += PAGE) {
+        struct tm_sim_epcm m = tm_sim_epcm_load(&e->epcm[off / PAGE]);
+        if (m.valid && m.type == SGX_PT_TCS)
+            return tm_error_set(err, EINVAL, "EMODT: the page at 0x%llx is a TCS; only regular pages "
+                                "are trimmed here", (unsigned long long)off);
+    }
+    for (uint64_t off = offset; off < offset + len; off += PAGE) {
+        struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
+        struct tm_sim_epcm cur = tm_sim_epcm_load(slot), next;
+        do {
+            /* Invalid, pending (never accepted) or already modified: nothing to trim. */
+            if (!cur.valid || cur.type != SGX_PT_REG || cur.pending || cur.modified)
+                break;
+            /* SDM EMODT: new type, MODIFIED set, R/W/X cleared until EACCEPT. */
+            next = cur;
+            next.type = SGX_PT_TRIM;
+            next.modified = 1;
+            next.perm = 0;
+        } while (!tm_sim_epcm_cas(slot, &cur, next));
+    }
+    /* This process's mapping follows at once. Another process that maps the
+     * page keeps its access until it faults or unmaps (the sim cannot change
+     * another process's page tables; on hardware the EPCM stops it at once):
+     * trim a slot only when no process has it mapped. */
+    return tm_sim_protect(e, offset, len, err);
+}
+
+/* A trimmed page whose trim was accepted: what EREMOVE takes. */
+static const struct tm_sim_epcm accepted_trim = { .valid = 1, .type = SGX_PT_TRIM };
+
+/* Punch [run, end) out of the EPC and invalidate its entries. */
+static int remove_run(struct tm_sim_enclave *e, uint64_t run, uint64_t end, uint64_t *removed, tm_error *err)
+{
+    if (run == end)
+        return 0;
+    if (fallocate(e->epc_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)run, (off_t)(end - run)) < 0)
+        return tm_error_sys(err, "EREMOVE: cannot free the EPC of 0x%llx-0x%llx", (unsigned long long)run,
+                            (unsigned long long)end);
+    for (uint64_t off = run; off < end; off += PAGE) {
+        struct tm_sim_epcm expect = accepted_trim;
+        /* Fails only if another EREMOVE of the same page got there first. */
+        if (tm_sim_epcm_cas(&e->epcm[off / PAGE], &expect, (struct tm_sim_epcm){ 0 })) {
+            __atomic_sub_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
+            ++*removed;
+        }
+    }
+    return 0;
+}
+
+/* Claim the page at off for removal: 1 removable (now an accepted trim,
+ * which no leaf changes any more), 0 not in the enclave, or -EBUSY. */
+static int claim(struct tm_sim_enclave *e, uint64_t off, tm_error *err)
+{
+    struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
+    struct tm_sim_epcm cur = tm_sim_epcm_load(slot);
+    for (;;) {
+        if (!cur.valid)
+            return 0;
+        if (cur.type == SGX_PT_TRIM && !cur.modified && !cur.pending)
+            return 1;
+        /* EAUG'd, never accepted (perm 0 while EAUG still zeroes it). A
+         * pending page becomes an accepted trim first, so a racing EACCEPT
+         * no longer matches it while its memory goes. */
+        if (cur.pending && cur.perm) {
+            if (tm_sim_epcm_cas(slot, &cur, accepted_trim))
+                return 1;
+            continue;
+        }
+        break;
+    }
+    const char *why = cur.type == SGX_PT_TRIM ? "was trimmed but the enclave has not EACCEPTed the trim yet"
+                    : cur.pending              ? "is being added (EAUG)"
+                    : cur.type == SGX_PT_TCS   ? "is a TCS in use"
+                                               : "is in use (an accepted page: trim it and have the enclave "
+                                                 "EACCEPT the trim first)";
+    return tm_error_set(err, EBUSY, "EREMOVE: the page at 0x%llx %s", (unsigned long long)off, why);
+}
+
+int tm_sim_eremove(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
+                   tm_error *err)
+{
+    uint64_t count = 0;
+    if (removed)
+        *removed = 0;
+    int ret = range_check(e, "EREMOVE", offset, len, err);
+    if (ret < 0)
+        return ret;
+    /* Runs of removable pages, one hole punched per run. */
+    uint64_t run = offset, off;
+    for (off = offset; off < offset + len; off += PAGE) {
+        int c = claim(e, off, err);
+        if (c == 1)
+            continue;
+        ret = remove_run(e, run, off, &count, err);
+        run = off + PAGE;
+        if (c < 0 || ret < 0) {
+            if (c < 0 && ret == 0)
+                ret = c;
+            break;
+        }
+    }
+    if (ret == 0)
+        ret = remove_run(e, run, off, &count, err);
+    if (removed)
+        *removed = count;
+    return ret;
+}
