@@ -132,6 +132,7 @@ enum tm_ocall {
     TM_OCALL_WRITE = 1,          /* struct tm_ocall_write; result: bytes written */
     TM_OCALL_CLOCK_GETTIME = 2,  /* struct tm_ocall_clock; result 0 */
     TM_OCALL_EXIT = 3,           /* struct tm_ocall_exit; result 0; the ecall then ends */
+    TM_OCALL_CPUID = 4,          /* struct tm_ocall_cpuid; result 0 (CPUID faults inside SGX) */
 };
 
 struct tm_ocall_write {
@@ -147,6 +148,12 @@ struct tm_ocall_clock {
     uint64_t clock;  /* in: TM_CLOCK_* */
     int64_t sec;     /* out */
     int64_t nsec;    /* out: [0, 1e9) */
+};
+
+/* The host's CPUID for leaf/subleaf. Untrusted: it only selects code paths. */
+struct tm_ocall_cpuid {
+    uint32_t leaf, subleaf;          /* in: EAX, ECX */
+    uint32_t eax, ebx, ecx, edx;     /* out */
 };
 
 #define TM_EXIT_KIND_EXIT 0

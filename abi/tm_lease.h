@@ -8,9 +8,14 @@
  *     makes a fresh lease token for it (RDRAND, inside); the token is the
  *     container's credential and every ecall on a TCS that serves a slot
  *     must carry it (tm_ecall_args.lease_token), else TM_STATUS_NOT_LEASED.
+ *     The token is checked first, before the call's arguments are looked
+ *     at: on a TCS that serves a slot, even LEASE_BIND or SLOT_TRIM without
+ *     the token get TM_STATUS_NOT_LEASED (with it: TM_STATUS_SLOT_STATE).
  *   - once any TCS of the enclave has been bound, a TCS that serves no slot
- *     runs only the lease ecalls and PING: a process cannot use a TCS it
- *     was not leased.
+ *     runs only LEASE_BIND, SLOT_TRIM and PING (LEASE_UNBIND and FORK_CHILD
+ *     there: TM_STATUS_NOT_LEASED, nothing to act on): a process cannot use
+ *     a TCS it was not leased. Before the first bind (a private enclave,
+ *     `teemate exec`) every ecall runs on every TCS, with no token.
  *   - malloc on a TCS that serves a slot allocates in that slot (pages are
  *     EACCEPTed as the allocator grows: expand); the ecall's in/out copies
  *     live there too, so a container killed mid-ecall never holds a lock
@@ -21,8 +26,22 @@
  *      slot released and how many bytes from its start were committed);
  *   2. the host EMODTs the committed pages to PT_TRIM;
  *   3. TM_ECALL_SLOT_TRIM on an unbound TCS: the enclave EACCEPTs each trim
- *      and marks the slot FREE;
- *   4. the host EREMOVEs the pages (and any EAUG'd page never accepted). */
+ *      and marks the slot FREE (a page whose EACCEPT fails is left out of
+ *      out.pages and stays; the slot's next owner zeroes it before use).
+ *      Refused (TM_STATUS_SLOT_STATE) while a forked child of the slot is
+ *      still bound: the child reads the parent's pages; trim the parent
+ *      after the child's last unbind;
+ *   4. the host EREMOVEs the pages (and any EAUG'd page never accepted).
+ *
+ * A process that died inside an ecall (or while its ecall waited in an
+ * ocall) leaves that ecall on its TCS: once the host has made the TCS
+ * enterable again, every ecall there gets TM_STATUS_BUSY except
+ * LEASE_UNBIND carrying the slot's token, which drops the dead ecall (and
+ * any runtime lock it held) and then unbinds as usual. On a TCS that serves
+ * no slot of a shared enclave, LEASE_UNBIND drops such an ecall (there it can
+ * only be a lease ecall or PING) and answers TM_STATUS_NOT_LEASED. Not
+ * covered: a death that leaves an exception pending (CSSA > 0, SGX hardware
+ * when the process is killed inside the enclave). */
 #ifndef TM_LEASE_H
 #define TM_LEASE_H
 
@@ -37,7 +56,11 @@ enum tm_lease_mode {
                           * the new slot records its parent (read-only view for the child) */
 };
 
-/* TM_ECALL_LEASE_BIND: in, on the TCS to bind (which must serve no slot). */
+/* TM_ECALL_LEASE_BIND: in, on the TCS to bind (which must serve no slot).
+ * in_len must be sizeof(struct tm_lease_bind_in), out_cap at least
+ * sizeof(struct tm_lease_bind_out); slot (and for FORK parent_slot, another
+ * slot) < slot_count, reserved 0, else TM_STATUS_BAD_ARGUMENTS. A wrong
+ * state is TM_STATUS_SLOT_STATE, a wrong token TM_STATUS_NOT_LEASED. */
 struct tm_lease_bind_in {
     uint32_t slot;
     uint32_t mode;                          /* enum tm_lease_mode */
@@ -49,7 +72,7 @@ struct tm_lease_bind_in {
 /* TM_ECALL_LEASE_BIND: out. */
 struct tm_lease_bind_out {
     uint8_t token[TM_LEASE_TOKEN_SIZE];     /* the slot's token */
-    uint64_t generation;                    /* counts binds of this slot from FREE */
+    uint64_t generation;                    /* counts binds of this slot from FREE (NEW, FORK) */
 };
 
 /* TM_ECALL_LEASE_UNBIND: in = nothing (the call's lease_token must be the

@@ -1,6 +1,7 @@
-/* ENCLU[EREPORT] and ENCLU[EGETKEY]. The instructions want their structures
- * aligned (TARGETINFO, REPORT, KEYREQUEST 512, REPORTDATA 128, key 16): they
- * are copied into aligned buffers on the trusted stack. */
+/* ENCLU[EREPORT], ENCLU[EGETKEY] and ENCLU[EACCEPT]. The instructions want
+ * their structures aligned (TARGETINFO, REPORT, KEYREQUEST 512, REPORTDATA
+ * 128, SECINFO 64, key 16): they are copied into aligned buffers on the
+ * trusted stack. */
 #include <errno.h>
 #include <string.h>
 
@@ -63,4 +64,15 @@ int tm_getkey(const struct sgx_keyrequest *request, uint8_t key[16])
     memcpy(key, out, sizeof out);
     memset(out, 0, sizeof out);
     return 0;
+}
+
+uint64_t tm_eaccept(uint64_t secinfo_flags, uintptr_t page)
+{
+    _Alignas(64) struct sgx_secinfo si;
+    memset(&si, 0, sizeof si);
+    si.flags = secinfo_flags;
+    uint64_t rc;
+    __asm__ volatile(TM_ENCLU : "=a"(rc) : "a"((uint64_t)SGX_EACCEPT), "b"(&si), "c"(page)
+                     : "memory", "cc");
+    return rc;
 }

@@ -38,8 +38,9 @@ tm_entry:
     /* A new ecall starts at the top of the stack: refused while another
      * ecall of this thread waits there (in an ocall, or abandoned). */
     cmpq $0, %fs:TM_TD_ECALL_CONTEXT
-    jne .Lbusy
+    jne .Lecall_in_progress
 
+.Lnew_ecall:
     /* tm_trusted_entry(ecall = RDI, args = RSI, enclave base, TCS address)
      * on this thread's stack; the image is linked at 0, so its first byte
      * (sdk/enclave.lds) is the enclave base. */
@@ -73,6 +74,33 @@ tm_entry:
     .byte 0x0f, 0x01, 0xd7      /* ENCLU[EEXIT] */
     ud2
 
+    /* Only LEASE_UNBIND may drop an ecall a dead process left on this
+     * thread, and only with the slot's token: tm_entry_abandon(args, enclave
+     * base, TCS address) decides on the free part of the thread data page
+     * (the exception entry's stack, unused while CSSA is 0), leaving the
+     * thread's stack as it is. 0: dropped, go on as a new ecall. */
+.Lecall_in_progress:
+    cmp $TM_ASM_ECALL_LEASE_UNBIND, %rdi
+    jne .Lbusy
+    mov %fs:TM_TD_SELF, %rax
+    test %rax, %rax
+    jz .Lbusy
+    lea 4096(%rax), %rsp
+    xor %ebp, %ebp
+    push %rdi
+    push %rsi
+    mov %rsi, %rdi
+    lea __tm_enclave_base(%rip), %rsi
+    mov %rbx, %rdx
+    clean_cpu_state
+    call tm_entry_abandon
+    pop %rsi
+    pop %rdi
+    test %rax, %rax
+    jz .Lnew_ecall
+    mov %rax, %rsi
+    jmp .Lrefuse
+
 .Lbusy:
     mov $TM_ASM_STATUS_BUSY, %rsi
     jmp .Lrefuse
@@ -99,8 +127,18 @@ tm_entry:
 
     /* CSSA > 0: an AEX interrupted this thread, its frame is in the SSA and
      * its stack is live. The handler runs on the free part of the thread data
-     * page (bound at the ecall's entry; never bound = nothing to report). */
+     * page (bound at the ecall's entry; never bound = nothing to report).
+     * The handler may itself wait in an ocall (CPUID, tm_cpuid.c): CSSA stays
+     * > 0 until the ERESUME, so the answer to that ocall lands here too. */
 .Lexception_entry:
+    cmp $TM_ASM_ECALL_OCALL_RETURN, %rdi
+    jne 1f
+    mov %fs:TM_TD_ECALL_CONTEXT, %rcx
+    test %rcx, %rcx
+    jz 1f
+    cmpq $0, TM_CTX_OCALL_RSP(%rcx)
+    jne .Locall_return
+1:
     mov %fs:TM_TD_SELF, %rcx
     test %rcx, %rcx
     jz .Lno_exception_handler

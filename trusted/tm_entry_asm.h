@@ -17,6 +17,7 @@
 
 /* abi/tm_ecall.h and abi/sgx_arch.h */
 #define TM_ASM_ECALL_OCALL_RETURN 1
+#define TM_ASM_ECALL_LEASE_UNBIND 4
 #define TM_ASM_EXIT_RETURN 0
 #define TM_ASM_EXIT_OCALL 1
 #define TM_ASM_EXIT_EXCEPTION 2

@@ -15,9 +15,10 @@ _Static_assert(TM_TD_HOST_RBP == offsetof(struct tm_thread_data, host_rbp), "hos
 _Static_assert(TM_TD_HOST_RETURN == offsetof(struct tm_thread_data, host_return), "host_return");
 _Static_assert(TM_TD_ECALL_CONTEXT == offsetof(struct tm_thread_data, ecall_context), "ecall_context");
 _Static_assert(TM_CTX_OCALL_RSP == offsetof(struct tm_ecall_context, ocall_rsp), "ocall_rsp");
-/* The exception entry runs on the rest of the thread data page. */
+/* The exception entry and tm_entry_abandon run on the rest of the thread data page. */
 _Static_assert(sizeof(struct tm_thread_data) <= TM_EXCEPTION_STACK_LOW, "exception stack");
 _Static_assert(TM_ASM_ECALL_OCALL_RETURN == TM_ECALL_OCALL_RETURN, "ocall return");
+_Static_assert(TM_ASM_ECALL_LEASE_UNBIND == TM_ECALL_LEASE_UNBIND, "lease unbind");
 _Static_assert(TM_ASM_EXIT_RETURN == TM_EXIT_RETURN, "exit kind");
 _Static_assert(TM_ASM_EXIT_OCALL == TM_EXIT_OCALL, "exit kind");
 _Static_assert(TM_ASM_EXIT_EXCEPTION == TM_EXIT_EXCEPTION, "exit kind");

@@ -20,6 +20,9 @@
 
 static tm_exception_handler tm_exception_handler_fn;
 
+/* tm_cpuid.c: a #UD on CPUID answered in the frame (through the host). */
+bool tm_cpuid_emulate(struct sgx_ssa_gpr *gpr);
+
 tm_exception_handler tm_set_exception_handler(tm_exception_handler handler)
 {
     return __atomic_exchange_n(&tm_exception_handler_fn, handler, __ATOMIC_ACQ_REL);
@@ -76,7 +79,8 @@ struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base)
         .is_syscall = !!(report.flags & TM_FAULT_SYSCALL),
         .gpr = gpr,
     };
-    if (known && handler && handler(&info) == TM_EXCEPTION_CONTINUE) {
+    if ((known && report.vector == TM_VECTOR_UD && tm_cpuid_emulate(gpr)) ||
+        (known && handler && handler(&info) == TM_EXCEPTION_CONTINUE)) {
         report.flags |= TM_FAULT_HANDLED;
         result.status = TM_EXCEPTION_RESUME;
     } else {

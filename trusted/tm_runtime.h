@@ -31,6 +31,12 @@ struct tm_ecall_context {
     int64_t unwind_status;        /* what the ecall returns after a longjmp to unwind */
     int64_t unwind_value;
     jmp_buf unwind;               /* exit(), abort() and fatal exceptions land here */
+    /* The enclave copies of in and out. Allocated (heap_buffers) once the
+     * context is in place: growing a slot may fault, and a fault must find
+     * an ecall to end, else the thread is lost. */
+    bool heap_buffers;
+    void *in, *out;
+    size_t out_cap;
 };
 
 /* The exception entry's stack: the thread data page above this offset. */
@@ -39,6 +45,11 @@ struct tm_ecall_context {
 /* tm_entry.S calls this on the thread's stack with a clean register state. */
 struct tm_entry_result tm_trusted_entry(uint64_t ecall, uint64_t args, uintptr_t enclave_base,
                                         uintptr_t tcs_address);
+/* tm_ecall_abandon.c: tm_entry.S calls this, on the thread data page, for a
+ * LEASE_UNBIND that finds an ecall in progress on this thread (its process
+ * died). 0: that ecall was dropped (the unbind then runs as usual); else the
+ * status to refuse the entry with. */
+int64_t tm_entry_abandon(uint64_t args, uintptr_t enclave_base, uintptr_t tcs_address);
 
 /* tm_thread.c: find this thread's data page, make %fs:0 point at it. */
 struct tm_thread_data *tm_thread_bind(uintptr_t enclave_base, uintptr_t tcs_address);
@@ -81,6 +92,29 @@ static inline struct tm_ecall_context *tm_ecall_current(void)
 }
 /* End the ecall in progress now, returning status and value to the host. */
 __attribute__((noreturn)) void tm_ecall_unwind(int64_t status, int64_t value);
+
+/* tm_lease.c: the lease check every ecall passes first (abi/tm_lease.h), on
+ * the trusted copy of the call's token; TM_STATUS_OK or the status to refuse. */
+int64_t tm_lease_gate(uint64_t ecall, const uint8_t token[16]);
+/* May a LEASE_UNBIND carrying token drop the ecall left on this thread? */
+int64_t tm_lease_may_abandon(const uint8_t token[16]);
+/* Free the runtime locks this TCS holds (tm_lock.h: when that is right). */
+void tm_locks_drop_mine(void);
+
+/* tm_malloc.c: the enclave-global heap's arena (tm_arena.h). */
+struct tm_arena;
+struct tm_arena *tm_heap_arena(void);
+void tm_heap_lock_drop_mine(void);
+
+/* tm_enclu.c: ENCLU[EACCEPT] of the page at page with a SECINFO of these
+ * flags; returns the SGX error code (0: accepted). */
+uint64_t tm_eaccept(uint64_t secinfo_flags, uintptr_t page);
+/* tm_expand.c: EACCEPT pages [start, start+len) as added (EAUG) ones; returns
+ * the bytes accepted from start (stops at the first page that fails). Moves
+ * *accepted past each page as soon as it is accepted. */
+uint64_t tm_expand_commit(uintptr_t start, uint64_t len, uintptr_t *accepted);
+/* EACCEPT the trim of each page of [start, start+len); returns how many were accepted. */
+uint64_t tm_expand_trim(uintptr_t start, uint64_t len);
 
 /* tm_ecall_main.c: TM_ECALL_MAIN, in = argv strings. */
 int tm_ecall_main(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);

@@ -1,6 +1,7 @@
 /* The host's ecall loop and ocall service (protocol: abi/tm_ecall.h). */
 #include "enclave/ecall.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -155,6 +156,17 @@ static int64_t tm_ocall_exit(struct tm_ecall_run *run, uint64_t block)
     return 0;
 }
 
+/* CPUID faults inside an SGX enclave: the runtime asks here instead (its #UD
+ * handler, or tm_cpuid). Every leaf is answered as this CPU answers it. */
+static int64_t tm_ocall_cpuid(uint64_t block)
+{
+    struct tm_ocall_cpuid req;
+    memcpy(&req, (const void *)(uintptr_t)block, sizeof req);
+    __cpuid_count(req.leaf, req.subleaf, req.eax, req.ebx, req.ecx, req.edx);
+    memcpy((void *)(uintptr_t)block, &req, sizeof req);
+    return 0;
+}
+
 /* The ocall's result (>= 0 or -errno) for TM_ECALL_OCALL_RETURN. */
 static int64_t tm_ocall_service(struct tm_ecall_run *run, uint64_t number, uint64_t block)
 {
@@ -162,6 +174,7 @@ static int64_t tm_ocall_service(struct tm_ecall_run *run, uint64_t number, uint6
         [TM_OCALL_WRITE] = sizeof(struct tm_ocall_write),
         [TM_OCALL_CLOCK_GETTIME] = sizeof(struct tm_ocall_clock),
         [TM_OCALL_EXIT] = sizeof(struct tm_ocall_exit),
+        [TM_OCALL_CPUID] = sizeof(struct tm_ocall_cpuid),
     };
     run->call->ocalls++;
     if (number >= sizeof sizes / sizeof sizes[0] || sizes[number] == 0)
@@ -175,6 +188,8 @@ static int64_t tm_ocall_service(struct tm_ecall_run *run, uint64_t number, uint6
         return tm_ocall_write(run, block);
     case TM_OCALL_CLOCK_GETTIME:
         return tm_ocall_clock(run, block);
+    case TM_OCALL_CPUID:
+        return tm_ocall_cpuid(block);
     default:
         return tm_ocall_exit(run, block);
     }
@@ -293,7 +308,8 @@ int tm_ecall(const struct tm_backend_ops *ops, struct tm_backend_enclave *be, ui
             r = ops->enter(be, tcs_offset, 0, 0, 0, &res, err);
             continue;
         }
-        in_exception_entry = false;
+        /* An ocall may come from the exception entry itself (CPUID): until
+         * its TM_EXIT_EXCEPTION the thread is still handling the fault. */
         switch (res.rdi) {
         case TM_EXIT_RETURN:
             return tm_ecall_finish(&run, &res, base, err);
@@ -303,6 +319,7 @@ int tm_ecall(const struct tm_backend_ops *ops, struct tm_backend_enclave *be, ui
             break;
         }
         case TM_EXIT_EXCEPTION:
+            in_exception_entry = false;
             memcpy(&call->fault, &run.args.fault, sizeof call->fault);
             if ((int64_t)res.rsi < 0) {
                 char vb[16];

@@ -29,8 +29,17 @@
  *     of the image's threads. argv and its strings are copies inside the
  *     enclave; argv[argc] is NULL. Several threads may be in main at once.
  *   - tm_print() and write(1 or 2, ...): output through the write ocall.
- *   - malloc, free, calloc, realloc, posix_memalign, aligned_alloc over the
- *     enclave-global heap (thread-safe).
+ *   - malloc, free, calloc, realloc, posix_memalign, aligned_alloc
+ *     (thread-safe): on a thread that serves a container slot, in that slot
+ *     (its pages are added as it grows, up to slot_size: expand; nothing of
+ *     it is visible to other containers); otherwise in the enclave-global
+ *     heap. free/realloc take a pointer from either (never another slot's).
+ *   - tm_shared_malloc, tm_shared_calloc, tm_shared_free: always the
+ *     enclave-global heap, which every process attached to the enclave sees
+ *     (as it sees the image's .data/.bss).
+ *   - container slots: tm_slot_current, tm_slot_committed, tm_slot_root /
+ *     tm_slot_set_root (the application's per-slot anchor), and for a forked
+ *     child (database snapshot) tm_slot_parent_root and the tm_on_fork hook.
  *   - time(), clock_gettime(REALTIME/MONOTONIC), gettimeofday() through the
  *     clock ocall: the host's time, so untrusted (monotonic never goes back).
  *   - exit(n), abort(): end the ecall (TM_STATUS_EXIT), reported to the host.
@@ -88,7 +97,9 @@ int main(int argc, char **argv);
 /* ---- Ecalls. An ecall gets enclave copies of the host's input and an
  * enclave buffer of out_cap bytes (zeroed); it sets *out_len (<= out_cap,
  * else the host gets TM_STATUS_BAD_OUTPUT) and returns the value the host
- * sees. Numbers from TM_ECALL_USER_FIRST; each number once per image.
+ * sees. Numbers from TM_ECALL_USER_FIRST; each number once per image. On a
+ * thread serving a slot the copies live in the slot (malloc), so in_len and
+ * out_cap count against it (TM_STATUS_NO_MEMORY when they do not fit).
  *
  *     TM_ECALL(echo, 16) { memcpy(out, in, in_len); *out_len = in_len; return 0; }
  */
@@ -116,6 +127,33 @@ struct tm_ecall_entry {
  * ocall). Returns 0, or -1 when it was not all written or there is no ecall
  * in progress. */
 int tm_print(const char *s);
+
+/* ---- Memory shared by every container of the enclave: the enclave-global
+ * heap (heap_size), whichever thread allocates. NULL / errno ENOMEM when full.
+ * tm_shared_free of a pointer that is not from this heap traps. */
+void *tm_shared_malloc(size_t n);
+void *tm_shared_calloc(size_t count, size_t size);
+void tm_shared_free(void *p);
+
+/* ---- Container slots (abi/tm_lease.h). When the enclave is shared, each
+ * container's threads serve its slot: malloc lands there, and only that
+ * container's process maps it. A private enclave (teemate exec) has no slot. */
+/* The slot this thread serves, or -1. */
+int tm_slot_current(void);
+/* Bytes of the slot committed so far (from its start), 0 without a slot. */
+size_t tm_slot_committed(void);
+/* The application's anchor in its slot (NULL until set; NULL without a
+ * slot): e.g. the root of its data, allocated with malloc. Setting it
+ * without a slot does nothing. Forgotten when the slot is freed. */
+void *tm_slot_root(void);
+void tm_slot_set_root(void *root);
+/* In a forked child: the parent's anchor, pointing into the parent's slot,
+ * which the child's process maps read-only (write nothing through it);
+ * consistency of what it reads is the application's concern. NULL elsewhere. */
+const void *tm_slot_parent_root(void);
+/* Optional hook, run by TM_ECALL_FORK_CHILD (the first ecall of a forked
+ * child); its value is the ecall's. Without one, that ecall returns 0. */
+int tm_on_fork(const void *parent_root);
 
 /* ---- Exceptions. The handler runs on a small stack (about 3 KiB) while the
  * faulting frame waits in the SSA; it may edit info->gpr (RIP, registers) and
@@ -180,5 +218,70 @@ int tm_seal(uint16_t policy, const void *data, size_t len, void *blob, size_t bl
 /* Unseal blob into data (data_cap >= payload); -EBADMSG if it does not
  * authenticate (other enclave, other signer, tampered). */
 int tm_unseal(const void *blob, size_t blob_len, void *data, size_t data_cap, size_t *data_len);
+
+/* ======== Secure channel between two enclaves, and CPUID ========
+ * (trusted/crypto/tm_channel.c, trusted/tm_cpuid.c)
+ *
+ * A channel joins two enclaves of the same image on the same machine (a
+ * strawman fork: parent and the child's fresh enclave); the host only relays
+ * its messages and never sees plaintext.
+ *
+ *   each side:  tm_channel_offer(peer's TARGETINFO) -> offer = an ephemeral
+ *               P-256 public key + a REPORT targeted at the peer whose
+ *               report data = SHA-256(public key) || nonce (32 random bytes)
+ *   each side:  tm_channel_accept(peer's offer): the report's MAC checks with
+ *               this enclave's REPORT key (made on this machine, for us), its
+ *               MRENCLAVE, MRSIGNER and DEBUG bit equal ours, the key hashes
+ *               to its report data and is a point on the curve, the nonces
+ *               differ (our own offer reflected back is refused). Then
+ *               ECDH -> HKDF-SHA256(salt = both nonces, info = both
+ *               MRENCLAVEs and both public keys) -> one AES-128-GCM key and
+ *               IV prefix per direction (the side with the smaller nonce is
+ *               "low": no roles to agree on).
+ *   records:    {seq (u64), len (u64)} || ciphertext || tag (16), the header
+ *               authenticated as additional data, IV = prefix || seq. The
+ *               receiver takes only the next sequence number: a replayed,
+ *               reordered, truncated or tampered record is refused, and a
+ *               refused record closes the channel (as TLS does).
+ * Calls return 0 or -errno: -EBADMSG a record or offer refused, -EPERM the
+ * peer is another enclave, -EPIPE the channel is closed, -ENOBUFS. */
+#define TM_CHANNEL_PUBLIC_KEY_SIZE 65   /* uncompressed P-256 point */
+#define TM_CHANNEL_RECORD_HEADER 16
+#define TM_CHANNEL_RECORD_TAG 16
+#define TM_CHANNEL_RECORD_OVERHEAD (TM_CHANNEL_RECORD_HEADER + TM_CHANNEL_RECORD_TAG)
+
+struct tm_channel_offer {
+    uint8_t public_key[TM_CHANNEL_PUBLIC_KEY_SIZE];
+    uint8_t reserved[15];
+    struct sgx_report report;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct tm_channel_offer) == 512, "channel offer");
+
+struct tm_channel;
+
+/* A new channel (malloc'ed here: in the slot of a thread that serves one) and
+ * this side's offer for the enclave that peer names. */
+int tm_channel_offer(const struct sgx_targetinfo *peer, struct tm_channel **channel,
+                     struct tm_channel_offer *offer);
+/* Check the peer's offer and derive the keys; -EPERM if the peer is not an
+ * enclave of this image, -EBADMSG if the offer does not hold together. */
+int tm_channel_accept(struct tm_channel *channel, const struct tm_channel_offer *peer);
+/* Seal len bytes into the next record: record_cap >= len + TM_CHANNEL_RECORD_OVERHEAD. */
+int tm_channel_seal(struct tm_channel *channel, const void *data, size_t len, void *record,
+                    size_t record_cap, size_t *record_len);
+/* Open the next record into data (data_cap >= its length); nothing is written
+ * to data unless it authenticates. */
+int tm_channel_open(struct tm_channel *channel, const void *record, size_t record_len, void *data,
+                    size_t data_cap, size_t *data_len);
+/* Keys wiped, memory freed. NULL is fine. */
+void tm_channel_free(struct tm_channel *channel);
+
+/* CPUID as the host answers it (the instruction itself faults in an SGX
+ * enclave; the runtime also answers that fault this way). Untrusted: use it
+ * to choose code paths, never for a security decision. 0 or -ENOSYS outside
+ * an ecall. */
+int tm_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+/* ======== end: secure channel, CPUID ======== */
 
 #endif

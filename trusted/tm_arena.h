@@ -1,0 +1,51 @@
+/* A first-fit allocator over one arena of enclave memory: the enclave-global
+ * heap (fixed: every page added at build time) or a container slot (grows on
+ * demand: pages are EACCEPTed at its top as allocations need them, up to the
+ * slot's end). The arena's bookkeeping lives with its owner (a global for the
+ * heap, the slot record for a slot); its blocks live inside the arena. */
+#ifndef TM_ARENA_H
+#define TM_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tm_lock.h"
+
+struct tm_block;
+
+struct tm_arena {
+    struct tm_lock lock;
+    uintptr_t start;          /* the first block */
+    uintptr_t top;            /* end of the committed part; its last 16 bytes are the end marker */
+    uintptr_t limit;          /* top may grow up to here (== top: fixed size) */
+    uintptr_t accepted;       /* end of the pages EACCEPTed, >= top: moves page by page, so a
+                               * process killed while the arena grows leaves no page untold */
+    struct tm_block *hint;    /* no free block lies below it (NULL: nothing committed) */
+};
+
+/* The heap: [start, start + size) all committed. */
+void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size);
+/* A slot: nothing committed yet, may grow to [start, start + size). */
+void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size);
+
+/* Does p lie in the arena's range (committed or not)? */
+static inline int tm_arena_contains(const struct tm_arena *a, const void *p)
+{
+    return (uintptr_t)p >= a->start && (uintptr_t)p < a->limit;
+}
+
+/* Bytes accepted into the arena from start (what a trim must give back). */
+static inline uint64_t tm_arena_committed(const struct tm_arena *a)
+{
+    return __atomic_load_n(&a->accepted, __ATOMIC_RELAXED) - a->start;
+}
+
+/* The usual contracts; NULL / ENOMEM when nothing fits (the caller sets
+ * errno). A bad pointer (not a live block of this arena) traps. */
+void *tm_arena_alloc(struct tm_arena *a, size_t n);
+void tm_arena_free(struct tm_arena *a, void *p);
+void *tm_arena_realloc(struct tm_arena *a, void *p, size_t n);
+int tm_arena_memalign(struct tm_arena *a, void **out, size_t align, size_t n);
+size_t tm_arena_usable_size(struct tm_arena *a, void *p);
+
+#endif
