@@ -24,6 +24,13 @@ int tm_cmd_sgxs(int argc, char **argv);
 int tm_cmd_sigstruct(int argc, char **argv);
 int tm_cmd_layout(int argc, char **argv);
 int tm_cmd_exec(int argc, char **argv);
+int tm_cmd_daemon(int argc, char **argv);
+int tm_cmd_enclave(int argc, char **argv);
+int tm_cmd_enclave_create(int argc, char **argv);
+int tm_cmd_enclave_ls(int argc, char **argv);
+int tm_cmd_enclave_inspect(int argc, char **argv);
+int tm_cmd_enclave_rm(int argc, char **argv);
+int tm_cmd_attach(int argc, char **argv);
 
 /* Print "teemate: MESSAGE" on one line; returns TM_EXIT_ERROR. */
 int tm_cli_fail(const tm_error *err);
@@ -34,6 +41,12 @@ int tm_cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(p
  * or '?' after printing a usage error for verb. */
 int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts,
                   const struct option *longopts);
+
+/* (cmd_enclave.c) Connect to teemated at socket_path (NULL: $TEEMATE_SOCKET or the state
+ * directory's), starting it when none runs. The fd or -errno. */
+int tm_cli_daemon_connect(const char *socket_path, tm_error *err);
+/* "64MiB", "4KiB", or plain bytes. Returns buf. */
+char *tm_cli_size(uint64_t bytes, char buf[32]);
 
 /* Parse an unsigned number (decimal or 0x hex) no larger than max. */
 int tm_cli_parse_u64(const char *text, uint64_t max, uint64_t *out);

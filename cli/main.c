@@ -13,6 +13,9 @@ static const struct tm_command commands[] = {
     { "sigstruct", "show and verify a SIGSTRUCT",                     tm_cmd_sigstruct },
     { "layout",    "show an image's enclave layout",                  tm_cmd_layout },
     { "exec",      "run an image's main in a fresh enclave",          tm_cmd_exec },
+    { "daemon",    "run teemated, the owner of shared enclaves",      tm_cmd_daemon },
+    { "enclave",   "create, list, inspect and remove shared enclaves", tm_cmd_enclave },
+    { "attach",    "run an image's main attached to a shared enclave", tm_cmd_attach },
 };
 
 static void usage(FILE *out)

@@ -12,8 +12,24 @@
 #define TM_DAEMON_SOCKET_NAME "teemated.sock"
 #define TM_ENCLAVE_NAME_MAX 63   /* [A-Za-z0-9_.-], not starting with '.' or '-' */
 
-/* $TEEMATE_SOCKET, else <state dir>/teemated.sock. Static buffer. */
+/* [A-Za-z0-9_.-]{1,63}, not starting with '.' or '-'. */
+bool tm_enclave_name_valid(const char *name);
+/* Check name, with a message that says what is wrong (-EINVAL). */
+int tm_enclave_name_check(const char *name, tm_error *err);
+
+/* $TEEMATE_SOCKET, else <state dir>/teemated.sock. Static buffer; NULL when
+ * no path can be made (no state directory). */
 const char *tm_daemon_socket_path(void);
+/* path, else the default above, made absolute, into buf (checked against the
+ * size of a unix socket address). */
+int tm_daemon_socket_resolve(const char *path, char *buf, size_t len, tm_error *err);
+
+/* Start `teemate daemon --foreground` in the background (its own session,
+ * stderr appended to <state dir>/teemated.log) and wait until it listens on
+ * path: it writes one line on a pipe when ready, or why it could not start.
+ * The program is $TEEMATE_EXE, else /proc/self/exe. *pid: the daemon's pid.
+ * -EALREADY when another daemon already listens there (err says which pid). */
+int tm_daemon_spawn(const char *path, int *pid, tm_error *err);
 
 /* Connect to the daemon at path (NULL: tm_daemon_socket_path()). With
  * autostart, start `teemate daemon` in the background when none answers and
@@ -21,15 +37,20 @@ const char *tm_daemon_socket_path(void);
  * *started says whether it was started here. Returns the fd or -errno. */
 int tm_daemon_connect(const char *path, bool autostart, bool *started, tm_error *err);
 
+struct tm_enclave_info;
+
 /* Create a shared enclave. The image and SIGSTRUCT travel as open fds (the
  * daemon never opens a client's path); sig_fd -1: the daemon signs with its
- * development key. backend: "sim", "sgx" or "auto". */
+ * development key. backend: "sim", "sgx" or "auto"; image_name is for display.
+ * info (may be NULL) receives the new enclave's summary; note (may be NULL,
+ * note_len bytes) what the daemon wants the user told (the development key). */
 int tm_daemon_create(int conn, const char *name, int image_fd, int sig_fd, const char *backend,
-                     tm_error *err);
+                     const char *image_name, struct tm_enclave_info *info, char *note,
+                     size_t note_len, tm_error *err);
 
 /* Remove an enclave. In use: -EBUSY unless force, which stops new attaches
- * and frees it when the last process detaches. */
-int tm_daemon_remove(int conn, const char *name, bool force, tm_error *err);
+ * and frees it when the last process detaches (*pending then true; may be NULL). */
+int tm_daemon_remove(int conn, const char *name, bool force, bool *pending, tm_error *err);
 
 struct tm_enclave_info {
     char name[TM_ENCLAVE_NAME_MAX + 1];
@@ -55,6 +76,7 @@ struct tm_enclave_info {
     } attached[64];             /* the first 64 */
 };
 
+/* All enclaves (attached[] left empty; nattached counts them). *infos is malloc'ed. */
 int tm_daemon_list(int conn, struct tm_enclave_info **infos, size_t *count, tm_error *err);
 int tm_daemon_inspect(int conn, const char *name, struct tm_enclave_info *info, tm_error *err);
 

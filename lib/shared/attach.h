@@ -8,9 +8,11 @@
  * child also maps its parent's slot read-only. Nothing else of ELRANGE is
  * accessible here: other containers' slots and TCSs are not mapped.
  *
- * The lease lives as long as the daemon connection and the process: on
- * tm_detach, or when the process dies (the daemon holds a pidfd), the daemon
- * unbinds the TCSs, trims the slot and takes both back. */
+ * The lease lives as long as the process: on tm_detach, or when the process
+ * dies (the daemon holds a pidfd), the daemon unbinds the TCSs, trims the
+ * slot and takes both back. Closing the connection alone does not end it
+ * (threads may still be inside); DETACH is accepted only on the connection
+ * that attached. */
 #ifndef TM_SHARED_ATTACH_H
 #define TM_SHARED_ATTACH_H
 
@@ -25,6 +27,10 @@
 #include "util/error.h"
 
 #define TM_ATTACH_MAX_THREADS 64
+/* Views: each image segment (at most TM_ELF_MAX_SEGMENTS, with its own
+ * permissions), the heap, the slot, a forked child's parent slot, and up to
+ * four per thread (stack, TCS, SSA, thread data; adjacent ones merged). */
+#define TM_ATTACH_MAX_VIEWS (32 + 3 + 4 * TM_ATTACH_MAX_THREADS)
 
 struct tm_attach_options {
     const char *socket_path;   /* NULL: tm_daemon_socket_path() */
@@ -61,8 +67,9 @@ struct tm_attachment {
     uint32_t nthreads;
     uint64_t tcs_offsets[TM_ATTACH_MAX_THREADS];
     size_t nviews;
-    struct tm_attach_view views[3 + 4 * TM_ATTACH_MAX_THREADS];
-    int conn;                  /* the daemon connection: the lease's lifeline */
+    struct tm_attach_view views[TM_ATTACH_MAX_VIEWS];
+    int conn;                  /* the daemon connection (DETACH goes on it) */
+    char socket_path[108];     /* where the daemon listens (a forked child connects there) */
     struct tm_attach_stats stats;
 };
 
@@ -82,7 +89,9 @@ int tm_attach_ecall(struct tm_attachment *a, uint32_t thread, struct tm_ecall_ca
  * (the image's fork hook). Returns like fork: the child's pid in the parent
  * (*child NULL), 0 in the child (*child its attachment), -errno on failure
  * (in the child, a failure is reported through err and -errno; the child
- * should then _exit). */
+ * should then _exit). The child leases one thread. In the child, parent is
+ * emptied (its views unmapped, its connection closed without a DETACH: the
+ * lease is the parent's); tm_detach(parent) there only frees it. */
 pid_t tm_attach_fork(struct tm_attachment *parent, struct tm_attachment **child, tm_error *err);
 
 /* Give the lease back (the daemon unbinds, trims and frees the slot) and

@@ -1,0 +1,98 @@
+/* teemate attach NAME -- ARGS: this process becomes a container of a shared
+ * enclave (EPC aliasing) and runs the image's main(argc, argv) there. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "enclave/ecall.h"
+#include "shared/attach.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+
+static const char usage[] =
+    "Usage: teemate attach NAME [--threads N] [--stats] [--socket PATH] [-- ARGS...]\n\n"
+    "Attach this process to the shared enclave NAME (teemate enclave create):\n"
+    "lease a container slot and N TCSs from teemated, map the enclave's shared\n"
+    "pages and this container's own at the enclave's addresses, then run the\n"
+    "image's main(argc, argv) with argv = NAME ARGS..., stream its output and\n"
+    "exit with its return code. The lease ends when this process exits.\n\n"
+    "Options:\n"
+    "  --threads N     TCSs to lease (default 1; main runs on the first)\n"
+    "  --stats         print where the time went on stderr: alias (connect,\n"
+    "                  request, map), expand (slot pages added), run\n"
+    "  --socket PATH   teemated's socket\n";
+
+static void print_stats(struct tm_attachment *a, double run_ms)
+{
+    const struct tm_attach_stats *s = &a->stats;
+    struct tm_expand_stats x = { 0 };
+    if (a->ops->expand_stats)
+        a->ops->expand_stats(a->be, &x);
+    fprintf(stderr,
+            "teemate: attached to %s (%s backend), slot %u, %u TCS, attach %llu%s\n"
+            "teemate:   alias         %9.3f ms  (connect %.3f, request %.3f, map %.3f)\n"
+            "teemate:   expand        %9.3f ms  (%llu pages added)\n"
+            "teemate:   run           %9.3f ms\n",
+            a->name, a->ops->name, a->slot, a->nthreads, (unsigned long long)a->attach_id,
+            s->daemon_started ? ", daemon started" : "", s->connect_ms + s->request_ms + s->map_ms,
+            s->connect_ms, s->request_ms, s->map_ms, x.ms, (unsigned long long)x.pages, run_ms);
+}
+
+int tm_cmd_attach(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "threads", required_argument, NULL, 't' },
+        { "stats", no_argument, NULL, 'S' },
+        { "socket", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct tm_attach_options o = { .threads = 1 };
+    bool stats = false;
+    uint64_t v;
+    int c;
+    /* Options go anywhere before '--'; what follows it is the program's. */
+    int dashes = 1;
+    while (dashes < argc && strcmp(argv[dashes], "--"))
+        dashes++;
+    while ((c = tm_cli_getopt("attach", dashes, argv, "h", opts)) != -1) {
+        switch (c) {
+        case 't':
+            if (tm_cli_parse_u64(optarg, TM_ATTACH_MAX_THREADS, &v) < 0 || v == 0)
+                return tm_cli_usage("attach", "--threads takes 1 to %d", TM_ATTACH_MAX_THREADS);
+            o.threads = (uint32_t)v;
+            break;
+        case 'S': stats = true; break;
+        case 's': o.socket_path = optarg; break;
+        case 'h': return fputs(usage, stdout), 0;
+        default: return TM_EXIT_USAGE;
+        }
+    }
+    if (optind >= dashes)
+        return tm_cli_usage("attach", "expects an enclave NAME");
+    if (optind + 1 < dashes)
+        return tm_cli_usage("attach", "put the program's arguments after '--'");
+    const char *name = argv[optind];
+    optind = dashes < argc ? dashes + 1 : argc;
+
+    tm_error err = { 0 };
+    /* main's argv: the enclave's name, then ARGS. */
+    argv[optind - 1] = (char *)name;
+    _cleanup_free_ char *packed = NULL;
+    size_t packed_len;
+    if (tm_ecall_pack_argv(argc - optind + 1, argv + optind - 1, &packed, &packed_len, &err) < 0)
+        return tm_cli_fail(&err);
+    _cleanup_attachment_ struct tm_attachment *a = NULL;
+    if (tm_attach(name, &o, &a, &err) < 0)
+        return tm_cli_fail(&err);
+    struct tm_ecall_call call = { .ecall = TM_ECALL_MAIN, .in = packed, .in_len = packed_len };
+    double t0 = tm_now_ms();
+    int ret = tm_attach_ecall(a, 0, &call, &err);
+    double t1 = tm_now_ms();
+    fflush(stdout);
+    if (stats)
+        print_stats(a, t1 - t0);
+    if (ret < 0)
+        return tm_cli_fail(&err);
+    return (int)(call.retval & 0xff);
+}

@@ -1,0 +1,204 @@
+/* Leases inside the enclave: the daemon enters the TCSs itself (it built the
+ * enclave, so all of ELRANGE is mapped here) to bind them to a slot, and on
+ * detach or death to unbind them, trim the slot and take the pages back, in
+ * the order abi/tm_lease.h gives. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "daemon/state.h"
+#include "enclave/ecall.h"
+
+int tm_lease_supported(const struct tm_denclave *e, tm_error *err)
+{
+    const struct tm_backend_ops *o = e->enclave->ops;
+    if (!o->export_fds || !o->attach || !o->map || !o->unmap || !o->trim || !o->remove ||
+        !o->tcs_reclaim)
+        return tm_error_set(err, ENOSYS, "the %s backend cannot share enclaves (yet)", o->name);
+    return 0;
+}
+
+/* One lease ecall on TCS number tcs; out must come back whole. */
+static int lease_ecall(struct tm_denclave *e, uint32_t tcs, uint32_t ecall, const void *in,
+                       size_t in_len, void *out, size_t out_len, const uint8_t *token, tm_error *err)
+{
+    struct tm_enclave *en = e->enclave;
+    struct tm_ecall_call call = { .ecall = ecall, .in = in, .in_len = in_len, .out = out,
+                                  .out_cap = out_len };
+    if (token)
+        memcpy(call.lease_token, token, sizeof call.lease_token);
+    int ret = tm_ecall(en->ops, en->be, en->base, en->size, tm_enclave_tcs_offset(en, tcs), &call, err);
+    if (ret == 0 && (call.exited || call.out_len != out_len))
+        ret = tm_error_set(err, EPROTO, "the enclave answered ecall %u with %zu of %zu bytes%s",
+                           ecall, call.out_len, out_len, call.exited ? " and exited" : "");
+    return ret;
+}
+
+static uint64_t slot_offset(const struct tm_denclave *e, uint32_t slot)
+{
+    const struct tm_enclave_regions *g = &e->image->layout.regions;
+    return g->slots_offset + (uint64_t)slot * g->slot_size;
+}
+
+int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lease *parent,
+                  tm_error *err)
+{
+    for (uint32_t i = 0; i < l->nthreads; i++) {
+        struct tm_lease_bind_in in = { .slot = l->slot, .mode = TM_LEASE_NEW };
+        const uint8_t *call_token = NULL;
+        if (i == 0 && parent) {
+            in.mode = TM_LEASE_FORK;
+            in.parent_slot = parent->slot;
+            memcpy(in.token, parent->token, sizeof in.token);
+        } else if (i > 0) {
+            in.mode = TM_LEASE_JOIN;
+            memcpy(in.token, l->token, sizeof in.token);
+            call_token = l->token;
+        }
+        struct tm_lease_bind_out out;
+        int ret = lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_BIND, &in, sizeof in, &out, sizeof out,
+                              call_token, err);
+        if (ret == 0) {
+            l->bound[i] = true;
+            if (i == 0)
+                memcpy(l->token, out.token, sizeof l->token);
+            else if (memcmp(out.token, l->token, sizeof out.token))
+                ret = tm_error_set(err, EPROTO, "the enclave joined TCS %u to slot %u under "
+                                   "another token", l->tcs[i], l->slot);
+        }
+        if (ret < 0) {
+            tm_error_prefix(err, "binding TCS %u to slot %u", l->tcs[i], l->slot);
+            /* Undo: TCSs never bound go straight back; the bound ones are unbound. */
+            for (uint32_t k = 0; k < l->nthreads; k++)
+                if (!l->bound[k])
+                    tm_pool_tcs_put(&e->pool, l->tcs[k]);
+            tm_error undo = { 0 };
+            if (tm_lease_end(e, l, true, &undo) < 0)
+                tm_daemon_log("%s: undoing lease %" PRIu64 ": %s", e->name, l->id, undo.msg);
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* EREMOVE stopped at a page still in use. Pages accepted beyond what the
+ * enclave reported committed (its owner died between accepting them and
+ * counting them) are harmless: the slot's next owner accepts them again and
+ * clears them. Remove the rest page by page; a page in use below the
+ * committed size means the trim went wrong: the slot is lost. */
+static int remove_leftovers(struct tm_denclave *e, uint32_t slot, uint64_t off, uint64_t committed,
+                            tm_error *err)
+{
+    struct tm_enclave *en = e->enclave;
+    uint64_t size = e->image->layout.regions.slot_size, left = 0;
+    for (uint64_t p = 0; p < size; p += SGX_PAGE_SIZE) {
+        tm_error e2 = { 0 };
+        uint64_t removed;
+        if (en->ops->remove(en->be, off + p, SGX_PAGE_SIZE, &removed, &e2) == 0)
+            continue;
+        if (p < committed)
+            return tm_error_set(err, EBUSY, "%s", e2.msg);
+        left++;
+    }
+    tm_daemon_log("%s: slot %u: %" PRIu64 " page%s past the 0x%" PRIx64 " bytes reported committed "
+                  "stay for its next owner", e->name, slot, left, left == 1 ? "" : "s", committed);
+    return 0;
+}
+
+/* Trim a slot nothing refers to any more, on an unbound TCS, and take its
+ * pages back: host EMODT, the enclave's EACCEPTs, host EREMOVE. */
+static int slot_trim(struct tm_denclave *e, uint32_t slot, uint32_t tcs, tm_error *err)
+{
+    struct tm_enclave *en = e->enclave;
+    const struct tm_enclave_regions *g = &e->image->layout.regions;
+    uint64_t off = slot_offset(e, slot), committed = e->pool.slots[slot].committed;
+    if (committed % SGX_PAGE_SIZE || committed > g->slot_size)
+        return tm_error_set(err, EPROTO, "the enclave reported 0x%" PRIx64 " bytes committed in slot %u",
+                            committed, slot);
+    int ret = committed ? en->ops->trim(en->be, off, committed, err) : 0;
+    struct tm_slot_trim_in in = { .slot = slot };
+    struct tm_slot_trim_out out;
+    if (ret == 0)
+        ret = lease_ecall(e, tcs, TM_ECALL_SLOT_TRIM, &in, sizeof in, &out, sizeof out, NULL, err);
+    uint64_t removed = 0;
+    if (ret == 0 && en->ops->remove(en->be, off, g->slot_size, &removed, err) < 0)
+        ret = remove_leftovers(e, slot, off, committed, err);
+    if (ret < 0)
+        return tm_error_prefix(err, "trimming slot %u", slot);
+    return 0;
+}
+
+static int32_t free_tcs(const struct tm_pool *p)
+{
+    for (uint32_t i = 0; i < p->ntcs; i++)
+        if (p->tcs[i] == TM_POOL_TCS_FREE)
+            return (int32_t)i;
+    return -1;
+}
+
+/* Trim slot, then each parent that loses its last reference on the way. */
+static void slot_free_chain(struct tm_denclave *e, int32_t slot, int32_t tcs)
+{
+    while (slot >= 0) {
+        tm_error err = { 0 };
+        int32_t t = tcs >= 0 ? tcs : free_tcs(&e->pool);
+        int ret = t >= 0 ? slot_trim(e, (uint32_t)slot, (uint32_t)t, &err)
+                         : tm_error_set(&err, EBUSY, "no unbound TCS to trim slot %d on", slot);
+        if (ret < 0) {
+            tm_daemon_log("%s: slot %d is lost: %s", e->name, slot, err.msg);
+            slot = tm_pool_slot_lose(&e->pool, (uint32_t)slot);
+        } else {
+            slot = tm_pool_slot_trimmed(&e->pool, (uint32_t)slot);
+        }
+    }
+}
+
+int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error *err)
+{
+    struct tm_enclave *en = e->enclave;
+    bool any = false, released = false, lost = false;
+    uint64_t committed = 0;
+    int32_t last_tcs = -1;
+    for (uint32_t i = 0; i < l->nthreads; i++) {
+        if (!l->bound[i])
+            continue;
+        any = true;
+        if (dead)   /* its thread may have died inside: the TCS must be enterable again */
+            en->ops->tcs_reclaim(en->be, tm_enclave_tcs_offset(en, l->tcs[i]));
+        struct tm_lease_unbind_out out;
+        tm_error e2 = { 0 };
+        int ret = lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_UNBIND, NULL, 0, &out, sizeof out,
+                              l->token, &e2);
+        if (ret == -EBUSY && !dead)
+            return tm_error_set(err, EBUSY, "a thread of pid %d is still inside the enclave on TCS %u",
+                                (int)l->pid, l->tcs[i]);
+        l->bound[i] = false;
+        if (ret < 0 || out.slot != l->slot) {
+            tm_daemon_log("%s: TCS %u is lost: unbinding it: %s", e->name, l->tcs[i],
+                          ret < 0 ? e2.msg : "the enclave named another slot");
+            tm_pool_tcs_lose(&e->pool, l->tcs[i]);
+            lost = true;
+            continue;
+        }
+        tm_pool_tcs_put(&e->pool, l->tcs[i]);
+        last_tcs = (int32_t)l->tcs[i];
+        if (out.released) {
+            released = true;
+            committed = out.committed;
+        }
+    }
+    if (any && !released && !lost) {
+        tm_daemon_log("%s: slot %u is lost: the enclave did not release it", e->name, l->slot);
+        lost = true;
+    }
+    if (lost) {
+        int32_t parent = tm_pool_slot_lose(&e->pool, l->slot);
+        slot_free_chain(e, parent, last_tcs);
+    } else if (tm_pool_slot_release(&e->pool, l->slot, committed)) {
+        if (!any)   /* never bound inside: nothing to trim */
+            slot_free_chain(e, tm_pool_slot_trimmed(&e->pool, l->slot), -1);
+        else
+            slot_free_chain(e, (int32_t)l->slot, last_tcs);
+    }
+    return 0;
+}

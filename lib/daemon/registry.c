@@ -1,0 +1,126 @@
+/* The daemon's enclaves by name, and what it tells about them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/state.h"
+
+struct tm_denclave *tm_registry_find(struct tm_daemon *d, const char *name)
+{
+    for (uint32_t i = 0; i < d->nenclaves; i++)
+        if (!strcmp(d->enclaves[i]->name, name))
+            return d->enclaves[i];
+    return NULL;
+}
+
+struct tm_lease *tm_registry_lease(struct tm_daemon *d, uint64_t id)
+{
+    for (uint32_t i = 0; i < d->nenclaves; i++)
+        for (struct tm_lease *l = d->enclaves[i]->leases; l; l = l->next)
+            if (l->id == id)
+                return l;
+    return NULL;
+}
+
+int tm_registry_add(struct tm_daemon *d, struct tm_denclave *e, tm_error *err)
+{
+    if (tm_registry_find(d, e->name))
+        return tm_error_set(err, EEXIST, "an enclave named '%s' already exists", e->name);
+    if (d->nenclaves == TM_PROTO_MAX_ENCLAVES)
+        return tm_error_set(err, ENOSPC, "teemated holds %d enclaves already (remove one first)",
+                            TM_PROTO_MAX_ENCLAVES);
+    d->enclaves[d->nenclaves++] = e;
+    return 0;
+}
+
+void tm_denclave_free(struct tm_denclave *e)
+{
+    if (!e)
+        return;
+    tm_enclave_destroy(e->enclave);
+    tm_image_free(e->image);
+    tm_pool_free(&e->pool);
+    free(e);
+}
+
+void tm_registry_remove(struct tm_daemon *d, struct tm_denclave *e)
+{
+    for (uint32_t i = 0; i < d->nenclaves; i++) {
+        if (d->enclaves[i] == e) {
+            d->enclaves[i] = d->enclaves[--d->nenclaves];
+            d->enclaves[d->nenclaves] = NULL;
+            break;
+        }
+    }
+    tm_denclave_free(e);
+}
+
+uint32_t tm_registry_leases(const struct tm_daemon *d)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < d->nenclaves; i++)
+        n += d->enclaves[i]->nleases;
+    return n;
+}
+
+uint64_t tm_registry_epc_pages(const struct tm_daemon *d)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < d->nenclaves; i++) {
+        const struct tm_enclave *en = d->enclaves[i]->enclave;
+        n += en->ops->epc_pages(en->be);
+    }
+    return n;
+}
+
+static uint64_t slot_pages(const struct tm_denclave *e, uint32_t slot)
+{
+    const struct tm_enclave *en = e->enclave;
+    const struct tm_enclave_regions *g = &e->image->layout.regions;
+    if (!en->ops->epc_pages_in || slot >= g->slot_count)
+        return 0;
+    return en->ops->epc_pages_in(en->be, g->slots_offset + (uint64_t)slot * g->slot_size,
+                                 g->slot_size);
+}
+
+void tm_registry_describe(const struct tm_denclave *e, struct tm_proto_enclave *out)
+{
+    const struct tm_enclave *en = e->enclave;
+    const struct tm_enclave_regions *g = &e->image->layout.regions;
+    memset(out, 0, sizeof *out);
+    memcpy(out->name, e->name, sizeof out->name);
+    strncpy(out->backend, en->ops->name, sizeof out->backend - 1);
+    memcpy(out->image, e->image_name, sizeof out->image);
+    memcpy(out->mrenclave, e->mrenclave, 32);
+    memcpy(out->mrsigner, e->mrsigner, 32);
+    out->base = en->base;
+    out->size = en->size;
+    out->tcs_total = e->pool.ntcs;
+    out->tcs_leased = tm_pool_tcs_in_use(&e->pool);
+    out->slots_total = e->pool.nslots;
+    out->slots_in_use = tm_pool_slots_in_use(&e->pool);
+    out->epc_total = en->ops->epc_pages(en->be);
+    uint64_t in_slots = en->ops->epc_pages_in && g->slot_count
+                            ? en->ops->epc_pages_in(en->be, g->slots_offset,
+                                                    (uint64_t)g->slot_count * g->slot_size)
+                            : 0;
+    out->epc_shared = in_slots <= out->epc_total ? out->epc_total - in_slots : 0;
+    out->removing = e->removing;
+    out->nattached = e->nleases;
+    out->create_ms = e->create_ms;
+}
+
+void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *out)
+{
+    memset(out, 0, sizeof *out);
+    tm_registry_describe(e, &out->enclave);
+    for (const struct tm_lease *l = e->leases; l && out->nattached < 64; l = l->next) {
+        struct tm_proto_attached *a = &out->attached[out->nattached++];
+        a->attach_id = l->id;
+        a->pid = l->pid;
+        a->slot = l->slot;
+        a->parent_slot = l->parent_slot;
+        a->threads = l->nthreads;
+        a->epc_pages = slot_pages(e, l->slot);
+    }
+}
