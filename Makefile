@@ -62,10 +62,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
-$(BUILD)/obj/bench/%.o: HOST_CFLAGS += -Ibench/common
+$(BUILD)/obj/bench/%.o: HOST_CFLAGS += -Ibench/common -Iexamples
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_COMMON_OBJS) $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@
 
 # Fuzzers compile the library sources themselves, with coverage instrumentation.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iabi -Ilib \

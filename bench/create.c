@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_image.h"
 #include "enclave/devkey.h"
 #include "enclave/ecall.h"
 #include "enclave/enclave.h"
@@ -39,24 +40,6 @@ static long discard_output(void *ctx, int fd, const void *buf, size_t len)
 {
     (void)ctx, (void)fd, (void)buf;
     return (long)len;
-}
-
-/* A copy of image whose heap fills an enclave of size bytes. */
-static int image_of_size(const struct tm_image *image, uint64_t size, struct tm_image **out,
-                         tm_error *err)
-{
-    struct tm_layout_settings s = image->layout.settings;
-    s.enclave_size = size;
-    s.slot_count = 0;
-    s.slot_size = 0;
-    s.heap_size = 0;
-    _cleanup_image_ struct tm_image *bare = NULL;
-    int ret = tm_image_with_settings(image, &s, &bare, err);
-    if (ret < 0)
-        return ret;
-    /* everything below the heap, plus the guard page after it */
-    s.heap_size = size - bare->layout.regions.heap_offset - 2 * SGX_PAGE_SIZE;
-    return tm_image_with_settings(image, &s, out, err);
 }
 
 static int build_once(const struct tm_image *image, const struct sgx_sigstruct *ss,
@@ -93,7 +76,7 @@ static int bench_size(const struct tm_image *base_image, const struct tm_backend
     _cleanup_image_ struct tm_image *image = NULL;
     struct sgx_sigstruct ss;
     char key_path[4200];
-    int ret = image_of_size(base_image, (uint64_t)row->size_mib << 20, &image, err);
+    int ret = tm_bench_image_heap_fill(base_image, (uint64_t)row->size_mib << 20, &image, err);
     if (ret == 0)
         ret = tm_devkey_sign(image, &ss, key_path, sizeof(key_path), err);
     double samples[PHASES][runs];

@@ -18,3 +18,13 @@ $(BUILD)/examples/tests/%.elf: $(BUILD)/enclave/examples/tests/%.o $(TM_ENCLAVE_
 
 # Keep the objects (make would delete them as intermediates of the pattern rule).
 .SECONDARY: $(EXAMPLE_TEST_NAMES:%=$(BUILD)/enclave/examples/tests/%.o)
+
+# AES-NI inside the enclave (CPUID answered through the host): trusted/tm_cpuid.c.
+examples: $(BUILD)/examples/tests/aesni.elf
+.SECONDARY: $(BUILD)/enclave/examples/tests/aesni.o
+
+# Data in a container slot: the fork benchmark's image (bench/fork.c) and the
+# strawman tests' (tests/unit/test_strawman.c).
+examples: $(BUILD)/examples/slotdata.elf
+$(BUILD)/examples/slotdata.elf: $(call tm_enclave_objs,examples/slotdata/slotdata.c) $(TM_ENCLAVE_DEPS)
+	$(TM_ENCLAVE_LINK)

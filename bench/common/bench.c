@@ -97,3 +97,14 @@ int tm_bench_write_results(const char *dir, const char *name, const char *md, co
     }
     return ret;
 }
+
+int tm_bench_write_file(const char *dir, const char *name, const char *text, tm_error *err)
+{
+    char path[4096];
+    int ret = mkdir_p(dir, err);
+    if (ret == 0 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+        ret = tm_error_set(err, ENAMETOOLONG, "%s/%s: path too long", dir, name);
+    if (ret == 0)
+        ret = tm_file_write(path, text, strlen(text), 0644, err);
+    return ret;
+}

@@ -19,5 +19,7 @@ bool tm_bench_cpu_flag(const char *flag);
 /* mkdir -p dir, then write dir/name.json (pretty) and dir/name.md. */
 int tm_bench_write_results(const char *dir, const char *name, const char *md, const json_t *j,
                            tm_error *err);
+/* mkdir -p dir, then write dir/name (a plot, say). */
+int tm_bench_write_file(const char *dir, const char *name, const char *text, tm_error *err);
 
 #endif

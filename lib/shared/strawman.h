@@ -1,0 +1,85 @@
+/* The strawman fork: how a conventional confidential container forks, for
+ * comparison with tm_attach_fork (attach.h). The parent process runs an
+ * enclave of its own whose slot holds the data; fork(2) gives a child
+ * process but no enclave, so the child builds a brand-new one from the same
+ * image and SIGSTRUCT (create, add + measure, init), the two enclaves set up
+ * an attested channel (tm_channel in teemate_enclave.h) and the parent's
+ * enclave streams its data to the child's, encrypted; the host processes only
+ * relay bytes over a socketpair.
+ *
+ * The image provides the ecalls (numbers in struct tm_strawman_ecalls; see
+ * examples/slotdata/slotdata.h for their contract): SELF_TARGET, CHANNEL_OFFER,
+ * CHANNEL_ACCEPT, EXPORT (parent: next record, 1 = last), IMPORT (child:
+ * 1 = all in and checked). */
+#ifndef TM_SHARED_STRAWMAN_H
+#define TM_SHARED_STRAWMAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/ecall.h"
+#include "enclave/enclave.h"
+#include "tm_lease.h"
+#include "util/error.h"
+
+/* An enclave of this process's own, one TCS bound to a fresh slot
+ * (TM_LEASE_NEW) so that the image's malloc allocates in the slot. */
+struct tm_strawman_enclave {
+    const struct tm_image *image;           /* borrowed */
+    const struct sgx_sigstruct *sigstruct;  /* borrowed */
+    const struct tm_backend_ops *ops;
+    struct tm_enclave *enclave;
+    uint32_t tcs;                           /* the bound TCS's index */
+    uint32_t slot;
+    uint8_t token[TM_LEASE_TOKEN_SIZE];
+    double build_ms;                        /* tm_enclave_build + the bind ecall */
+};
+
+/* Build image (signed by sigstruct) with ops, bind TCS 0 to slot 0. The
+ * image and sigstruct must outlive se. */
+int tm_strawman_start(const struct tm_image *image, const struct sgx_sigstruct *sigstruct,
+                      const struct tm_backend_ops *ops, struct tm_strawman_enclave *se,
+                      tm_error *err);
+/* tm_ecall on the bound TCS, with the slot's lease token. */
+int tm_strawman_ecall(struct tm_strawman_enclave *se, struct tm_ecall_call *call, tm_error *err);
+/* Destroy the enclave. Zeroed or stopped is fine. */
+void tm_strawman_stop(struct tm_strawman_enclave *se);
+
+struct tm_strawman_ecalls {
+    uint32_t self_target, offer, accept, export_record, import_record;
+};
+
+/* Direction of a relayed message. */
+enum { TM_STRAWMAN_TO_CHILD = 0, TM_STRAWMAN_TO_PARENT = 1 };
+
+/* Sees every message the parent process relays, both ways (TARGETINFOs,
+ * offers, records), as the bytes that cross the socket. */
+typedef void (*tm_strawman_observe_fn)(void *ctx, int direction, const uint8_t *msg, size_t len);
+
+struct tm_strawman_options {
+    struct tm_strawman_ecalls ecalls;
+    size_t record_max;                /* room for one EXPORT record */
+    tm_strawman_observe_fn observe;   /* NULL: none */
+    void *observe_ctx;
+};
+
+/* Where the time of a strawman fork went (milliseconds; CLOCK_MONOTONIC, which
+ * both processes share). */
+struct tm_strawman_stats {
+    double fork_ms;      /* fork(2) until the child runs */
+    double build_ms;     /* the child's new enclave: create, add + measure, init, bind */
+    double channel_ms;   /* TARGETINFOs, offers, reports checked, keys derived */
+    double copy_ms;      /* the stream: export, relay, import, the child's checksum */
+    double total_ms;     /* fork(2) until the child's enclave holds the data */
+    uint64_t bytes;      /* relayed, both ways */
+    uint64_t records;
+};
+
+/* Fork this process; the child builds its enclave, receives the parent
+ * enclave's data and checks it; the parent waits for the child to say so,
+ * and for it to exit. 0 when the child's enclave holds the data (checksum
+ * matched); else -errno with err saying which side failed and why. */
+int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
+                     struct tm_strawman_stats *st, tm_error *err);
+
+#endif
