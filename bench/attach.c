@@ -534,17 +534,6 @@ static void usage(FILE *f)
                "              [--out DIR]\n");
 }
 
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
 /* A private daemon for the run: temp state dir, its own socket. */
 static int start_daemon(struct bench *b, char *tmpdir, char *socket, size_t socket_len, int *conn,
                         tm_error *err)
@@ -590,11 +579,11 @@ int main(int argc, char **argv)
         case 'i': image_path = optarg; break;
         case 'd': data_path = optarg; break;
         case 'o': out_dir = optarg; break;
-        case 'r': bad = parse_uint(optarg, 1, 100, &runs); break;
-        case 'm': bad = parse_uint(optarg, 64, 65536, &max_mib); break;
-        case 'e': bad = parse_uint(optarg, 16, 4096, &epc_mib); break;
-        case 'H': bad = parse_uint(optarg, 64, 1U << 22, &heap_kib); break;
-        case 'k': bad = parse_uint(optarg, 4, 1U << 22, &instance_kib); break;
+        case 'r': bad = tm_bench_parse_uint(optarg, 1, 100, &runs); break;
+        case 'm': bad = tm_bench_parse_uint(optarg, 64, 65536, &max_mib); break;
+        case 'e': bad = tm_bench_parse_uint(optarg, 16, 4096, &epc_mib); break;
+        case 'H': bad = tm_bench_parse_uint(optarg, 64, 1U << 22, &heap_kib); break;
+        case 'k': bad = tm_bench_parse_uint(optarg, 4, 1U << 22, &instance_kib); break;
         case 'h': return usage(stdout), 0;
         default: return usage(stderr), 2;
         }

@@ -603,17 +603,6 @@ static void usage(FILE *f)
                "[--max-mib 32..1024] [--out DIR] [--skip-teemate]\n");
 }
 
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
 /* The teemate program beside the image's build directory (BUILD/examples/x.elf -> BUILD/teemate). */
 static void default_teemate(const char *image_path, char *out, size_t len)
 {
@@ -646,8 +635,8 @@ int main(int argc, char **argv)
         case 't': teemate = optarg; break;
         case 'o': out_dir = optarg; break;
         case 'b': bad = tm_backend_parse(optarg, &kind); break;
-        case 'r': bad = parse_uint(optarg, 1, 100, &runs); break;
-        case 'm': bad = parse_uint(optarg, 32, 1024, &max_mib); break;
+        case 'r': bad = tm_bench_parse_uint(optarg, 1, 100, &runs); break;
+        case 'm': bad = tm_bench_parse_uint(optarg, 32, 1024, &max_mib); break;
         case 's': skip_teemate = true; break;
         case 'h': return usage(stdout), 0;
         default: return usage(stderr), 2;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # TeeMate's main job, from a fresh clone: set up, build, then take the example
-# enclave through what TeeMate does today: layout, measure, sign, verify, and
-# run it in a fresh enclave (simulation backend unless /dev/sgx_enclave exists).
+# enclave through layout, measure, sign, verify, run it in a fresh enclave, and
+# share it: teemated (started on demand) owns one enclave and two containers
+# attach to it, each with its own slot (simulation backend unless
+# /dev/sgx_enclave exists).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,3 +20,14 @@ step $tm measure "$image"
 step $tm sign "$image" --key "$key" -o build/examples/hello.sig --debug
 step $tm sigstruct build/examples/hello.sig --image "$image" >/dev/null && echo "signature: valid"
 step $tm exec --sig build/examples/hello.sig --stats "$image" -- world
+
+# Shared enclave: the first verb starts teemated (state in build/demo-state).
+export TEEMATE_STATE_DIR=${TEEMATE_STATE_DIR:-$PWD/build/demo-state}
+$tm enclave rm --force demo-hello >/dev/null 2>&1 || true
+step $tm enclave create demo-hello --image "$image" --sig build/examples/hello.sig
+step $tm attach demo-hello --stats -- --state
+step $tm attach demo-hello --stats -- --state
+step $tm enclave inspect demo-hello
+step $tm enclave rm demo-hello
+echo
+echo "teemated keeps running on $TEEMATE_STATE_DIR/teemated.sock (log: teemated.log there); SIGTERM stops it."

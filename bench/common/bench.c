@@ -108,3 +108,14 @@ int tm_bench_write_file(const char *dir, const char *name, const char *text, tm_
         ret = tm_file_write(path, text, strlen(text), 0644, err);
     return ret;
 }
+
+int tm_bench_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}

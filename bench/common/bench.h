@@ -19,6 +19,8 @@ bool tm_bench_cpu_flag(const char *flag);
 /* mkdir -p dir, then write dir/name.json (pretty) and dir/name.md. */
 int tm_bench_write_results(const char *dir, const char *name, const char *md, const json_t *j,
                            tm_error *err);
+/* A decimal option value in [lo, hi]: 0, or -1 if it is not one. */
+int tm_bench_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 /* mkdir -p dir, then write dir/name (a plot, say). */
 int tm_bench_write_file(const char *dir, const char *name, const char *text, tm_error *err);
 

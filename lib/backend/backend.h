@@ -100,6 +100,10 @@ struct tm_backend_ops {
 extern const struct tm_backend_ops tm_backend_sim;
 extern const struct tm_backend_ops tm_backend_sgx;
 
+/* A page-aligned, non-empty range inside an ELRANGE of size bytes, or -EINVAL
+ * with a message naming what was asked ("map", "EREMOVE"...). */
+int tm_backend_range_check(uint64_t size, const char *what, uint64_t offset, uint64_t len, tm_error *err);
+
 /* Resolve AUTO (sgx when /dev/sgx_enclave exists, else sim) and check the
  * backend can run here; an sgx request on a machine without SGX is a clear error. */
 int tm_backend_select(enum tm_backend_kind kind, const struct tm_backend_ops **ops, tm_error *err);

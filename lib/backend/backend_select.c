@@ -45,3 +45,12 @@ int tm_backend_select(enum tm_backend_kind kind, const struct tm_backend_ops **o
     }
     return tm_error_set(err, EINVAL, "unknown backend kind %d", (int)kind);
 }
+
+int tm_backend_range_check(uint64_t size, const char *what, uint64_t offset, uint64_t len, tm_error *err)
+{
+    if ((offset | len) & (SGX_PAGE_SIZE - 1) || len == 0 || offset >= size || len > size - offset)
+        return tm_error_set(err, EINVAL, "%s: %#llx bytes at %#llx is not a page-aligned range of ELRANGE "
+                            "(%#llx bytes)", what, (unsigned long long)len, (unsigned long long)offset,
+                            (unsigned long long)size);
+    return 0;
+}

@@ -33,15 +33,6 @@ int tm_sgx_export_fds(struct tm_backend_enclave *e, int fds[TM_BACKEND_MAX_FDS])
     return 1;
 }
 
-static int range_check(const struct tm_backend_enclave *e, const char *what, uint64_t offset, uint64_t len,
-                       tm_error *err)
-{
-    if ((offset | len) & (PAGE - 1) || len == 0 || offset >= e->size || len > e->size - offset)
-        return tm_error_set(err, EINVAL, "%s: %#llx bytes at %#llx is not a page-aligned range of ELRANGE "
-                            "(%#llx bytes)", what, (unsigned long long)len, (unsigned long long)offset,
-                            (unsigned long long)e->size);
-    return 0;
-}
 
 /* An anonymous PROT_NONE reservation over [at, at + len). */
 static int reserve(uint64_t at, uint64_t len, int extra_flags)
@@ -136,7 +127,7 @@ static int protect_within(struct tm_backend_enclave *e, uint64_t offset, uint64_
 
 int tm_sgx_map(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err)
 {
-    int ret = range_check(e, "map", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "map", offset, len, err);
     if (ret < 0)
         return ret;
     if (prot & ~PROT_RWX)
@@ -169,7 +160,7 @@ int tm_sgx_map(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, int 
 
 int tm_sgx_unmap(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
 {
-    int ret = range_check(e, "unmap", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "unmap", offset, len, err);
     if (ret < 0)
         return ret;
     ret = reserve(e->base + offset, len, MAP_FIXED);
@@ -208,7 +199,7 @@ static bool overlaps_tcs(const struct tm_backend_enclave *e, uint64_t offset, ui
 
 int tm_sgx_trim(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
 {
-    int ret = range_check(e, "trim", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "trim", offset, len, err);
     if (ret < 0)
         return ret;
     if (!e->initialized)
@@ -256,7 +247,7 @@ int tm_sgx_remove(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, u
     uint64_t n = 0;
     if (removed)
         *removed = 0;
-    int ret = range_check(e, "remove", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "remove", offset, len, err);
     if (ret < 0)
         return ret;
     uint64_t pos = offset, end = offset + len;

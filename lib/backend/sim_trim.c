@@ -11,19 +11,10 @@
 
 #define PAGE SGX_PAGE_SIZE
 
-static int range_check(const struct tm_sim_enclave *e, const char *what, uint64_t offset, uint64_t len,
-                       tm_error *err)
-{
-    if ((offset | len) & (PAGE - 1) || len == 0 || offset >= e->size || len > e->size - offset)
-        return tm_error_set(err, EINVAL, "%s: 0x%llx bytes at 0x%llx is not a page-aligned range of "
-                            "ELRANGE (0x%llx bytes)", what, (unsigned long long)len,
-                            (unsigned long long)offset, (unsigned long long)e->size);
-    return 0;
-}
 
 int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
 {
-    int ret = range_check(e, "EMODT", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "EMODT", offset, len, err);
     if (ret < 0)
         return ret;
     if (!__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
@@ -114,7 +105,7 @@ int tm_sim_eremove(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, uint
     uint64_t count = 0;
     if (removed)
         *removed = 0;
-    int ret = range_check(e, "EREMOVE", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "EREMOVE", offset, len, err);
     if (ret < 0)
         return ret;
     /* Runs of removable pages, one hole punched per run. */

@@ -158,15 +158,6 @@ static int reserve(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_e
     return 0;
 }
 
-static int range_check(const struct tm_sim_enclave *e, const char *what, uint64_t offset, uint64_t len,
-                       tm_error *err)
-{
-    if ((offset | len) & (PAGE - 1) || len == 0 || offset >= e->size || len > e->size - offset)
-        return tm_error_set(err, EINVAL, "%s: 0x%llx bytes at 0x%llx is not a page-aligned range of "
-                            "ELRANGE (0x%llx bytes)", what, (unsigned long long)len,
-                            (unsigned long long)offset, (unsigned long long)e->size);
-    return 0;
-}
 
 int tm_sim_views_init_full(struct tm_sim_enclave *e, tm_error *err)
 {
@@ -185,7 +176,7 @@ static int protect_scanned(struct tm_sim_enclave *e, uint64_t off, uint64_t len,
 
 int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err)
 {
-    int ret = range_check(e, "map", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "map", offset, len, err);
     if (ret < 0)
         return ret;
     if (prot & ~PROT_RWX)
@@ -227,7 +218,7 @@ int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot
 
 int tm_sim_unmap(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
 {
-    int ret = range_check(e, "unmap", offset, len, err);
+    int ret = tm_backend_range_check(e->size, "unmap", offset, len, err);
     if (ret < 0)
         return ret;
     pthread_rwlock_wrlock(&e->views_lock);
