@@ -144,6 +144,11 @@ void tm_detach(struct tm_attachment *a)
 {
     if (!a)
         return;
+    /* Unmap first: the daemon trims the slot, and the sim revokes only the
+     * trimming process's mapping, so nothing here may still map it. */
+    if (a->be)
+        a->ops->destroy(a->be);
+    a->be = NULL;
     if (a->conn >= 0 && a->attach_id) {
         /* Best effort: if the daemon is gone (or restarted) there is nothing to give back. */
         struct tm_proto_detach req = { .attach_id = a->attach_id };
@@ -153,8 +158,6 @@ void tm_detach(struct tm_attachment *a)
         tm_daemon_request(a->conn, TM_REQ_DETACH, &req, sizeof req, NULL, 0, &reply, &ignored);
         tm_daemon_reply_free(reply);
     }
-    if (a->be)
-        a->ops->destroy(a->be);
     if (a->conn >= 0)
         close(a->conn);
     explicit_bzero(a->token, sizeof a->token);
