@@ -19,6 +19,7 @@
 #include "enclave/key.h"
 #include "enclave/measure.h"
 #include "enclave/sigstruct.h"
+#include "probe.h"
 
 /* Until sim_cpu.c provides them: these tests never enter an enclave. */
 __attribute__((weak)) int tm_sim_enter(struct tm_backend_enclave *be, uint64_t tcs_offset, uint64_t rdi,
@@ -173,28 +174,6 @@ static inline const struct tm_page_range *sb_range(const struct tm_image *image,
         if (image->layout.ranges[i].kind == kind)
             return &image->layout.ranges[i];
     return NULL;
-}
-
-/* Touch addr in a child process: 0 if it could, else the signal that killed it. */
-static inline int sb_probe(volatile uint8_t *addr, int write)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct rlimit no_core = { 0, 0 };
-        setrlimit(RLIMIT_CORE, &no_core);
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        if (write)
-            *addr = *addr;
-        else
-            (void)*addr;
-        _exit(0);
-    }
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFSIGNALED(status) ? WTERMSIG(status) : (WEXITSTATUS(status) ? 1000 + WEXITSTATUS(status) : 0);
 }
 
 #endif

@@ -64,7 +64,7 @@ static void test_ecreate_checks_secs(void)
     CHECK_EQ_INT(e->base & (e->size - 1), 0);
     CHECK_EQ_INT(e->state->secs.base, e->base);
     CHECK_EQ_INT(tm_sim_epc_pages(e), 0);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)e->base, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)e->base, 0), SIGSEGV);
     tm_sim_destroy(e);
 }
 
@@ -240,18 +240,18 @@ static void test_elrange_follows_epcm(void)
         volatile uint8_t *p = base + r->offset + r->size - PAGE;
         if ((f & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS) {
             /* Enclave code cannot touch a TCS on hardware either. */
-            CHECK_EQ_INT(sb_probe(p, 0), SIGSEGV);
+            CHECK_EQ_INT(probe_access((uintptr_t)p, 0), SIGSEGV);
         } else {
-            CHECK_EQ_INT(sb_probe(p, 0), f & SGX_SECINFO_R ? 0 : SIGSEGV);
-            CHECK_EQ_INT(sb_probe(p, 1), f & SGX_SECINFO_W ? 0 : SIGSEGV);
+            CHECK_EQ_INT(probe_access((uintptr_t)p, 0), f & SGX_SECINFO_R ? 0 : SIGSEGV);
+            CHECK_EQ_INT(probe_access((uintptr_t)p, 1), f & SGX_SECINFO_W ? 0 : SIGSEGV);
         }
         checked++;
     }
     CHECK(checked >= 5);
     /* Guard pages and on-demand slots are not in the enclave. */
-    CHECK_EQ_INT(sb_probe(base + image->layout.regions.image_size, 0), SIGSEGV);
-    CHECK_EQ_INT(sb_probe(base + image->layout.regions.slots_offset, 0), SIGSEGV);
-    CHECK_EQ_INT(sb_probe(base + e->size - 1, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)base + image->layout.regions.image_size, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)base + image->layout.regions.slots_offset, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)base + e->size - 1, 0), SIGSEGV);
 }
 
 /* ---- SGX2 ---- */
@@ -284,7 +284,7 @@ static void test_eaug_eaccept(void)
     CHECK(m.valid && m.pending && m.type == SGX_PT_REG && m.perm == (SGX_SECINFO_R | SGX_SECINFO_W));
     CHECK_EQ_INT(tm_sim_eaug(e, slot, &err), -EEXIST);
     /* Pending: not usable until EACCEPT. */
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)lin, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)lin, 0), SIGSEGV);
 
     const uint64_t rw = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W;
     struct sgx_secinfo si;
@@ -307,8 +307,8 @@ static void test_eaug_eaccept(void)
     CHECK_EQ_INT(tm_sim_eaccept(e, lin, &si), 0);
     m = e->epcm[slot / PAGE];
     CHECK(m.valid && !m.pending);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)lin, 1), 0);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)lin, 0), 0);
+    CHECK_EQ_INT(probe_access((uintptr_t)lin, 1), 0);
+    CHECK_EQ_INT(probe_access((uintptr_t)lin, 0), 0);
     CHECK_EQ_INT(((volatile uint8_t *)(uintptr_t)lin)[100], 0);   /* EAUG zeroes */
     ((volatile uint8_t *)(uintptr_t)lin)[100] = 0x5a;
     /* Accepting again with the old flags no longer matches. */
@@ -333,7 +333,7 @@ static void test_eaug_eaccept(void)
     si = secinfo(SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X);
     CHECK_EQ_INT(tm_sim_eacceptcopy(e, e->base + slot2, lin, &si), 0);
     CHECK_EQ_INT(((volatile uint8_t *)(uintptr_t)(e->base + slot2))[100], 0x5a);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)(e->base + slot2), 1), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)(e->base + slot2), 1), SIGSEGV);
     CHECK_EQ_INT(tm_sim_eacceptcopy(e, e->base + slot2, lin, &si), SGX_PAGE_ATTRIBUTES_MISMATCH);
     CHECK_EQ_INT(tm_sim_epc_pages(e), pages + 2);
 }
@@ -425,7 +425,7 @@ static void test_fork_shares_state(void)
     struct tm_sim_epcm m = e->epcm[slot / PAGE];
     CHECK(m.valid && !m.pending);
     /* This process's mapping catches up on its next fault. */
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)(e->base + slot), 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)(e->base + slot), 0), SIGSEGV);
     CHECK(tm_sim_sync_page(e, slot + 5, PROT_READ | PROT_WRITE));
     CHECK(memcmp((void *)(uintptr_t)(e->base + slot), "from the child", 15) == 0);
     CHECK(!tm_sim_sync_page(e, slot + PAGE, PROT_READ));
@@ -461,8 +461,8 @@ static int attach_child(struct tm_sim_enclave *parent, uint64_t tcs_off, uint64_
             code = &image->layout.ranges[i];
     if (memcmp((void *)(uintptr_t)(base + code->offset), code->data, PAGE))
         return 5;
-    if (sb_probe((uint8_t *)(uintptr_t)(base + tcs_off), 0) != SIGSEGV ||
-        sb_probe((uint8_t *)(uintptr_t)(base + code->offset), 1) != SIGSEGV)
+    if (probe_access((uintptr_t)(base + tcs_off), 0) != SIGSEGV ||
+        probe_access((uintptr_t)(base + code->offset), 1) != SIGSEGV)
         return 6;
     if (tm_sim_eaug(e, slot, &err) < 0)
         return 7;
@@ -516,9 +516,9 @@ static void test_large_enclave_is_sparse(void)
     CHECK_EQ_INT(e->base & (secs.size - 1), 0);
     CHECK_EQ_INT(tm_sim_eadd(e, secs.size - PAGE, NULL, PAGE, SGX_SECINFO_REG | SGX_SECINFO_R, true, &err), 0);
     CHECK_EQ_INT(tm_sim_epc_pages(e), 1);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)(e->base + secs.size - 1), 0), 0);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)(e->base + secs.size - 1), 1), SIGSEGV);
-    CHECK_EQ_INT(sb_probe((uint8_t *)(uintptr_t)(e->base + secs.size / 2), 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)(e->base + secs.size - 1), 0), 0);
+    CHECK_EQ_INT(probe_access((uintptr_t)(e->base + secs.size - 1), 1), SIGSEGV);
+    CHECK_EQ_INT(probe_access((uintptr_t)(e->base + secs.size / 2), 0), SIGSEGV);
 }
 
 int main(void)

@@ -27,6 +27,7 @@
 #include "enclave/measure.h"
 #include "enclave/sigstruct.h"
 #include "harness.h"
+#include "probe.h"
 
 #define PAGE SGX_PAGE_SIZE
 #define ENCLAVE_SIZE 0x40000ULL
@@ -218,28 +219,6 @@ static void in_child(struct tm_sim_enclave *parent, void (*fn)(struct tm_sim_enc
     CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
 
-/* Touch addr in a grandchild: 0 if it could, else the signal that stopped it. */
-static int probe(uint64_t addr, int write)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct rlimit no_core = { 0, 0 };
-        setrlimit(RLIMIT_CORE, &no_core);
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)addr;
-        if (write)
-            *p = *p;
-        else
-            (void)*p;
-        _exit(0);
-    }
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? 1000 + WEXITSTATUS(status) : 0;
-}
 
 /* What /proc/self/maps says is at addr: 'n' nothing, 'a' anonymous, 'e' the
  * EPC memfd, 'o' something else; perms gets the "rwxp" column. */
@@ -284,10 +263,10 @@ static void attach_views_child(struct tm_sim_enclave *parent)
     /* Reserved, nothing mapped: not even the code is reachable. */
     CHECK_EQ_INT(maps_kind(base, perms), 'a');
     CHECK_STR_CONTAINS(perms, "---");
-    CHECK_EQ_INT(probe(base + CODE_OFF, 0), SIGSEGV);
-    CHECK_EQ_INT(probe(base + DATA_OFF, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + CODE_OFF, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 0), SIGSEGV);
     CHECK(!tm_sim_sync_page(e, DATA_OFF, PROT_READ));   /* outside the views: nothing to sync */
-    CHECK_EQ_INT(probe(base + DATA_OFF, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 0), SIGSEGV);
     CHECK_EQ_INT(tm_backend_sim.epc_pages(be(e)), tm_sim_epc_pages(parent));
 
     /* A second attach at the same ELRANGE, or at another one, is refused. */
@@ -304,31 +283,31 @@ static void attach_views_child(struct tm_sim_enclave *parent)
     child_map_container(e, 0, RW);
     /* Each page with its EPCM permissions within the cap. */
     CHECK_EQ_INT(maps_kind(base + CODE_OFF, perms), 'e');
-    CHECK_EQ_INT(probe(base + CODE_OFF, 0), 0);
-    CHECK_EQ_INT(probe(base + CODE_OFF, 1), SIGSEGV);     /* RX page, RWX cap */
+    CHECK_EQ_INT(probe_access(base + CODE_OFF, 0), 0);
+    CHECK_EQ_INT(probe_access(base + CODE_OFF, 1), SIGSEGV);     /* RX page, RWX cap */
     CHECK(memcmp((void *)(uintptr_t)(base + CODE_OFF), tsv_code, 64) == 0);
-    CHECK_EQ_INT(probe(base + DATA_OFF, 1), 0);
-    CHECK_EQ_INT(probe(base + THREAD_OFF(0), 0), SIGSEGV);   /* a TCS, as on hardware */
-    CHECK_EQ_INT(probe(base + THREAD_OFF(0) + PAGE, 1), 0);
-    CHECK_EQ_INT(probe(base + SLOT_A, 0), SIGSEGV);         /* in the view, never added */
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 1), 0);
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(0), 0), SIGSEGV);   /* a TCS, as on hardware */
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(0) + PAGE, 1), 0);
+    CHECK_EQ_INT(probe_access(base + SLOT_A, 0), SIGSEGV);         /* in the view, never added */
     /* Another thread's pages and another slot are not mapped at all. */
     CHECK_EQ_INT(maps_kind(base + THREAD_OFF(1) + PAGE, perms), 'a');
-    CHECK_EQ_INT(probe(base + THREAD_OFF(1) + PAGE, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(1) + PAGE, 0), SIGSEGV);
     CHECK_EQ_INT(maps_kind(base + SLOT_B, perms), 'a');
     /* tm_sim_protect over everything touches the views only. */
     CHECK_EQ_INT(tm_sim_protect(e, 0, e->size, &err), 0);
     CHECK_EQ_INT(maps_kind(base + THREAD_OFF(1) + PAGE, perms), 'a');
     CHECK_STR_CONTAINS(perms, "---");
-    CHECK_EQ_INT(probe(base + THREAD_OFF(1) + PAGE, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(1) + PAGE, 0), SIGSEGV);
 
     /* A read-only cap keeps a RW page read-only, whatever the EPCM allows. */
     child_map(e, DATA_OFF, PAGE, PROT_READ);
-    CHECK_EQ_INT(probe(base + DATA_OFF, 0), 0);
-    CHECK_EQ_INT(probe(base + DATA_OFF, 1), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 0), 0);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 1), SIGSEGV);
     CHECK(!tm_sim_sync_page(e, DATA_OFF, PROT_WRITE));
     CHECK(tm_sim_sync_page(e, DATA_OFF, PROT_READ));
     CHECK_EQ_INT(tm_sim_protect(e, DATA_OFF, PAGE, &err), 0);
-    CHECK_EQ_INT(probe(base + DATA_OFF, 1), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 1), SIGSEGV);
     struct tm_sim_view v;
     CHECK(tm_sim_view_at(e, DATA_OFF, &v) && v.offset == DATA_OFF && v.len == PAGE && v.cap == PROT_READ);
 
@@ -337,16 +316,16 @@ static void attach_views_child(struct tm_sim_enclave *parent)
     CHECK(tm_sim_view_at(e, THREAD_OFF(0), &v) && v.offset == THREAD_OFF(0) && v.len == PAGE && v.cap == RW);
     CHECK(tm_sim_view_at(e, THREAD_OFF(0) + 2 * PAGE, &v) && v.offset == THREAD_OFF(0) + 2 * PAGE &&
           v.len == 2 * PAGE && v.cap == RW);
-    CHECK_EQ_INT(probe(base + THREAD_OFF(0) + PAGE, 1), SIGSEGV);
-    CHECK_EQ_INT(probe(base + THREAD_OFF(0) + 2 * PAGE, 1), 0);
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(0) + PAGE, 1), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + THREAD_OFF(0) + 2 * PAGE, 1), 0);
 
     /* unmap puts the reservation back. */
     CHECK_EQ_INT(tm_backend_sim.unmap(be(e), DATA_OFF, PAGE, &err), 0);
     CHECK_EQ_INT(maps_kind(base + DATA_OFF, perms), 'a');
-    CHECK_EQ_INT(probe(base + DATA_OFF, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 0), SIGSEGV);
     CHECK(!tm_sim_view_at(e, DATA_OFF, &v));
     CHECK(!tm_sim_sync_page(e, DATA_OFF, PROT_READ));
-    CHECK_EQ_INT(probe(base + DATA_OFF, 0), SIGSEGV);
+    CHECK_EQ_INT(probe_access(base + DATA_OFF, 0), SIGSEGV);
 
     /* Bad ranges and protections. */
     CHECK_EQ_INT(tm_backend_sim.map(be(e), 100, PAGE, PROT_READ, &err), -EINVAL);
@@ -390,7 +369,7 @@ static void expand_child(struct tm_sim_enclave *parent)
     CHECK(m.valid && !m.pending && m.type == SGX_PT_REG && m.perm == (SGX_SECINFO_R | SGX_SECINFO_W));
     CHECK_EQ_INT(tm_sim_epc_pages(e), pages + 1);
     CHECK_EQ_INT(tm_backend_sim.epc_pages_in(be(e), SLOT_A, SLOT_LEN), 1);
-    CHECK_EQ_INT(probe(e->base + SLOT_A, 1), 0);
+    CHECK_EQ_INT(probe_access(e->base + SLOT_A, 1), 0);
     ((volatile uint8_t *)(uintptr_t)(e->base + SLOT_A))[7] = 0x77;
     tm_backend_sim.expand_stats(be(e), &st);
     CHECK_EQ_INT(st.pages, 1);
@@ -460,7 +439,7 @@ static void test_eaccept_expands_writable_views(void)
     tm_error err = { 0 };
     REQUIRE(tm_backend_sim.map(be(e), SLOT_B, SLOT_LEN, RW, &err) == 0);
     CHECK_EQ_INT(tm_sim_eaccept(e, e->base + SLOT_B, &si), 0);
-    CHECK_EQ_INT(probe(e->base + SLOT_B, 1), 0);
+    CHECK_EQ_INT(probe_access(e->base + SLOT_B, 1), 0);
     /* The child's slot, in the creator's build view: its accepted pages are readable here. */
     CHECK(tm_sim_sync_page(e, SLOT_A, PROT_READ | PROT_WRITE));
     CHECK_EQ_INT(((volatile uint8_t *)(uintptr_t)(e->base + SLOT_A))[7], 0x77);
@@ -600,7 +579,7 @@ static void test_trim_accept_remove(void)
     CHECK_EQ_INT(tm_sim_epc_pages(e), pages0 + 8);
     CHECK(!tm_sim_epcm_load(&e->epcm[SLOT_A / PAGE]).valid);
     CHECK(tm_sim_epcm_load(&e->epcm[SLOT_A / PAGE + 2]).valid);
-    CHECK_EQ_INT(probe(e->base + SLOT_A + 2 * PAGE, 1), 0);   /* untouched */
+    CHECK_EQ_INT(probe_access(e->base + SLOT_A + 2 * PAGE, 1), 0);   /* untouched */
 
     /* EMODT to PT_TRIM: accepted pages only; the rest are skipped. */
     CHECK_EQ_INT(tm_backend_sim.trim(b, THREAD_OFF(0), PAGE, &err), -EINVAL);   /* a TCS */
@@ -613,7 +592,7 @@ static void test_trim_accept_remove(void)
         else
             CHECK(!m.valid);
     }
-    CHECK_EQ_INT(probe(e->base + SLOT_A + 2 * PAGE, 0), SIGSEGV);   /* this process's mapping followed */
+    CHECK_EQ_INT(probe_access(e->base + SLOT_A + 2 * PAGE, 0), SIGSEGV);   /* this process's mapping followed */
     CHECK_EQ_INT(tm_backend_sim.trim(b, SLOT_A, SLOT_LEN, &err), 0);   /* again: nothing left to trim */
     CHECK(tm_sim_epcm_load(&e->epcm[SLOT_A / PAGE + 2]).modified);
     /* Not accepted yet: EREMOVE refuses. */
@@ -644,7 +623,7 @@ static void test_trim_accept_remove(void)
     struct tm_sim_epcm m = tm_sim_epcm_load(&e->epcm[SLOT_A / PAGE + 2]);
     CHECK(m.valid && m.type == SGX_PT_TRIM && !m.modified && !m.pending && m.perm == 0);
     CHECK_EQ_INT(tm_sim_eaccept(e, lin, &si), SGX_PAGE_ATTRIBUTES_MISMATCH);   /* accepted already */
-    CHECK_EQ_INT(probe(lin, 0), SIGSEGV);                                     /* gone for the enclave */
+    CHECK_EQ_INT(probe_access(lin, 0), SIGSEGV);                                     /* gone for the enclave */
 
     /* The accepted trims go; the unaccepted one stops it. */
     CHECK_EQ_INT(tm_backend_sim.remove(b, SLOT_A, SLOT_LEN, &removed, &err), -EBUSY);
