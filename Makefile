@@ -15,7 +15,7 @@ endif
 
 CC ?= gcc
 CLANG ?= clang
-PKGS := libcrypto jansson
+PKGS := libcrypto jansson libseccomp libcap
 WARN := -Wall -Wextra -Werror
 HOST_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE -Iabi -Ilib -MMD -MP \
                $(shell pkg-config --cflags $(PKGS))

@@ -7,7 +7,9 @@ packages=(
     gcc make pkg-config binutils          # host build
     clang libclang-rt-14-dev              # libFuzzer targets
     libssl-dev openssl                    # host crypto (OpenSSL libcrypto) and the reference verifier
-    libjansson-dev                        # JSON
+    libjansson-dev                        # JSON (config.json, state, inspect --json)
+    libseccomp-dev libcap-dev             # containers: seccomp filters, capability names
+    runc podman                           # the container baseline (bench/container) and the engine tests
     musl-dev                              # the enclave's pure libc functions (static libc.a)
     libmbedtls-dev                        # crypto inside the enclave (static libmbedcrypto.a)
     duktape-dev                           # the JavaScript engine's shipped source

@@ -1,0 +1,71 @@
+/* Containers: namespaces, cgroup, root filesystem, credentials, and either
+ * exec of the process or, for a container of a shared enclave, an attach to
+ * that enclave and its main run in the container's init.
+ *
+ * Creation (tm_container_create):
+ *   runtime                                 init (clone with CLONE_NEW*)
+ *   cgroup made, limits written
+ *   teemated reachable (enclave only)
+ *   clone ------------------------------->  waits for "go"
+ *   pid into the cgroup, oom_score_adj
+ *   "go" -------------------------------->  setns to joined namespaces
+ *                                           attach to the enclave (enclave only)
+ *                                           mounts, devices, pivot_root, masked paths,
+ *                                           sysctls, hostname, rlimits, console,
+ *                                           credentials, capabilities, no_new_privs
+ *   <--------------------------------------  "ready" (or an error message)
+ *   state saved (CREATED), pid file         create: blocks opening exec.fifo until
+ *                                           `start`; seccomp; exec / enclave main
+ * Start opens exec.fifo for reading, which lets init go on. */
+#ifndef TM_CONTAINER_H
+#define TM_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "container/spec.h"
+#include "container/state.h"
+#include "util/error.h"
+
+struct tm_container_options {
+    const char *id;
+    const char *bundle;          /* absolute; a relative root.path is taken from here */
+    const char *state_root;      /* NULL: tm_state_root(NULL) */
+    const char *pid_file;        /* NULL: none */
+    const char *console_socket;  /* NULL: init keeps the runtime's stdio */
+    int preserve_fds;            /* fds 3..3+N-1 stay open in the container */
+    bool wait_for_start;         /* create: stop before exec until `start` (exec.fifo) */
+    const char *daemon_socket;   /* teemated (enclave containers); NULL: the default */
+    bool enclave_stats;          /* enclave init prints alias/expand/run phases on stderr */
+};
+
+/* Where container creation's time went (milliseconds, runtime's clock). */
+struct tm_container_timing {
+    double cgroup_ms;            /* cgroup made and limits written */
+    double clone_ms;             /* clone until init is in its cgroup */
+    double setup_ms;             /* "go" until init is ready (attach, mounts, credentials) */
+    double total_ms;             /* tm_container_create from entry to ready */
+};
+
+/* Create the container (see above). On success the state is saved (status
+ * CREATED when wait_for_start, else RUNNING) and *pid is init's pid. On
+ * failure nothing is left: init is killed, cgroup and state removed. */
+int tm_container_create(const struct tm_container_spec *spec, const struct tm_container_options *o,
+                        pid_t *pid, struct tm_container_timing *timing, tm_error *err);
+
+/* (lifecycle.c) The runtime-spec operations on a container made earlier,
+ * possibly by another process. Errors carry the messages runc prints, which
+ * engines match: "container \"ID\" does not exist", "cannot start a
+ * container that has stopped", "cannot start an already running
+ * container", "cannot delete container ID that is not stopped: running",
+ * "container not running". */
+int tm_container_start(const char *root, const char *id, tm_error *err);
+int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err);
+int tm_container_delete(const char *root, const char *id, bool force, tm_error *err);
+
+/* Wait for init (a child of this process) to exit; its exit code, or
+ * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to this process meanwhile are
+ * passed on to init. */
+int tm_container_wait(pid_t pid);
+
+#endif
