@@ -20,6 +20,16 @@
  *     EACCEPTed as the allocator grows: expand); the ecall's in/out copies
  *     live there too, so a container killed mid-ecall never holds a lock
  *     another container needs.
+ *   - a slot may be capped (tm_lease_bind_in.limit_pages, the container's
+ *     "enclave memory" limit, as its cgroup limits its ordinary memory): its
+ *     allocator then grows only over the first min(slot size, limit_pages *
+ *     4096) bytes of the slot, and malloc returns NULL past them. The slot's
+ *     allocator is the only thing that EACCEPTs pages of a slot (stacks, TCS,
+ *     SSA and thread data are per-TCS ranges outside the slots; the lease
+ *     ecalls keep their in/out on the stack), so the cap bounds the pages of
+ *     the slot ever accepted while it is bound. Enforced in trusted/tm_arena.c
+ *     (the arena's limit); the host may also map no more of the slot than
+ *     the cap, so that it cannot EAUG past it either.
  *
  * Release of a slot (detach, or the process died):
  *   1. TM_ECALL_LEASE_UNBIND on each of its TCSs (the last one reports the
@@ -59,13 +69,19 @@ enum tm_lease_mode {
 /* TM_ECALL_LEASE_BIND: in, on the TCS to bind (which must serve no slot).
  * in_len must be sizeof(struct tm_lease_bind_in), out_cap at least
  * sizeof(struct tm_lease_bind_out); slot (and for FORK parent_slot, another
- * slot) < slot_count, reserved 0, else TM_STATUS_BAD_ARGUMENTS. A wrong
- * state is TM_STATUS_SLOT_STATE, a wrong token TM_STATUS_NOT_LEASED. */
+ * slot) < slot_count, limit_pages 0 for JOIN, else TM_STATUS_BAD_ARGUMENTS.
+ * A wrong state is TM_STATUS_SLOT_STATE, a wrong token TM_STATUS_NOT_LEASED.
+ *
+ * limit_pages (NEW, FORK): the most pages of the slot its allocator may ever
+ * accept, counted from the slot's start; 0 = the whole slot, a limit larger
+ * than the slot is the whole slot. A lower cap only makes malloc fail sooner,
+ * so the enclave takes whatever the host asks. It holds until the slot is
+ * released; a JOIN inherits it (and must pass 0). */
 struct tm_lease_bind_in {
     uint32_t slot;
     uint32_t mode;                          /* enum tm_lease_mode */
     uint32_t parent_slot;                   /* TM_LEASE_FORK only */
-    uint32_t reserved;                      /* 0 */
+    uint32_t limit_pages;                   /* NEW, FORK: the slot's cap (0: none); JOIN: 0 */
     uint8_t token[TM_LEASE_TOKEN_SIZE];     /* JOIN: the slot's; FORK: the parent's */
 };
 

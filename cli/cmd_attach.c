@@ -8,9 +8,11 @@
 #include "shared/attach.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/size.h"
 
 static const char usage[] =
-    "Usage: teemate attach NAME [--threads N] [--stats] [--socket PATH] [-- ARGS...]\n\n"
+    "Usage: teemate attach NAME [--threads N] [--enclave-memory SIZE] [--stats]\n"
+    "                      [--socket PATH] [-- ARGS...]\n\n"
     "Attach this process to the shared enclave NAME (teemate enclave create):\n"
     "lease a container slot and N TCSs from teemated, map the enclave's shared\n"
     "pages and this container's own at the enclave's addresses, then run the\n"
@@ -18,6 +20,11 @@ static const char usage[] =
     "exit with its return code. The lease ends when this process exits.\n\n"
     "Options:\n"
     "  --threads N     TCSs to lease (default 1; main runs on the first)\n"
+    "  --enclave-memory SIZE\n"
+    "                  cap the enclave memory of this container (the EPC pages\n"
+    "                  of its slot) at SIZE: 512k, 64m, 1g (rounded up to pages;\n"
+    "                  more than the slot means the slot). Past it, malloc in\n"
+    "                  the enclave returns NULL. Default: the whole slot\n"
     "  --stats         print where the time went on stderr: alias (connect,\n"
     "                  request, map), expand (slot pages added), run\n"
     "  --socket PATH   teemated's socket\n";
@@ -42,6 +49,7 @@ int tm_cmd_attach(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "threads", required_argument, NULL, 't' },
+        { "enclave-memory", required_argument, NULL, 'm' },
         { "stats", no_argument, NULL, 'S' },
         { "socket", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
@@ -61,6 +69,11 @@ int tm_cmd_attach(int argc, char **argv)
             if (tm_cli_parse_u64(optarg, TM_ATTACH_MAX_THREADS, &v) < 0 || v == 0)
                 return tm_cli_usage("attach", "--threads takes 1 to %d", TM_ATTACH_MAX_THREADS);
             o.threads = (uint32_t)v;
+            break;
+        case 'm':
+            if (tm_parse_size(optarg, UINT64_MAX, &v) < 0 || v == 0)
+                return tm_cli_usage("attach", "--enclave-memory takes a size above 0 (512k, 64m, 1g)");
+            o.slot_limit = v;
             break;
         case 'S': stats = true; break;
         case 's': o.socket_path = optarg; break;

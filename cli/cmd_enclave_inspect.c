@@ -12,7 +12,9 @@ static const char usage[] =
     "Usage: teemate enclave inspect NAME [--json] [--socket PATH]\n\n"
     "Show a shared enclave: measurement and signer, backend, ELRANGE, TCSs\n"
     "and slots, EPC pages (shared, per attached process, total), and the\n"
-    "processes attached (pid, slot, threads, parent slot of a forked child).\n\n"
+    "processes attached (pid, slot, threads, parent slot of a forked child,\n"
+    "EPC pages of its slot and their cap: attach --enclave-memory; in JSON\n"
+    "epc_limit_pages, 0 for none).\n\n"
     "Options:\n"
     "  --json          one JSON object instead of text\n";
 
@@ -22,10 +24,10 @@ static int print_json(const struct tm_enclave_info *e)
     json_t *procs = json_array();
     for (uint32_t i = 0; i < e->nattached && i < 64; i++) {
         const struct tm_attached_info *a = &e->attached[i];
-        json_array_append_new(procs, json_pack("{s:I, s:i, s:i, s:i, s:i, s:I}",
+        json_array_append_new(procs, json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I}",
             "attach_id", (json_int_t)a->attach_id, "pid", (int)a->pid, "slot", (int)a->slot,
             "parent_slot", (int)a->parent_slot, "threads", (int)a->threads,
-            "epc_pages", (json_int_t)a->epc_pages));
+            "epc_pages", (json_int_t)a->epc_pages, "epc_limit_pages", (json_int_t)a->epc_limit_pages));
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:i, s:i}, s:{s:i, s:i},"
                           " s:{s:I, s:I}, s:b, s:f, s:o}",
@@ -61,14 +63,17 @@ static void print_text(const struct tm_enclave_info *e)
     printf("attached:    %u process%s\n", e->nattached, e->nattached == 1 ? "" : "es");
     if (!e->nattached)
         return;
-    printf("  %-8s %-8s %-5s %-7s %-7s %s\n", "PID", "ATTACH", "SLOT", "PARENT", "THREADS", "EPC");
+    printf("  %-8s %-8s %-5s %-7s %-7s %-8s %s\n", "PID", "ATTACH", "SLOT", "PARENT", "THREADS", "EPC",
+           "LIMIT");
     for (uint32_t i = 0; i < e->nattached && i < 64; i++) {
         const struct tm_attached_info *a = &e->attached[i];
-        char parent[16] = "-";
+        char parent[16] = "-", limit[24] = "-";
         if (a->parent_slot >= 0)
             snprintf(parent, sizeof parent, "%d", a->parent_slot);
-        printf("  %-8d %-8llu %-5u %-7s %-7u %llu\n", a->pid, (unsigned long long)a->attach_id,
-               a->slot, parent, a->threads, (unsigned long long)a->epc_pages);
+        if (a->epc_limit_pages)   /* pages, as EPC is */
+            snprintf(limit, sizeof limit, "%llu", (unsigned long long)a->epc_limit_pages);
+        printf("  %-8d %-8llu %-5u %-7s %-7u %-8llu %s\n", a->pid, (unsigned long long)a->attach_id,
+               a->slot, parent, a->threads, (unsigned long long)a->epc_pages, limit);
     }
 }
 

@@ -153,7 +153,7 @@ static bool tm_arena_grow(struct tm_arena *a, uint64_t need)
         return false;
     uint64_t chunk = want < TM_ARENA_CHUNK ? TM_ARENA_CHUNK : want;
     if (chunk > room)
-        chunk = room;
+        chunk = room;   /* never a page past the limit: a capped slot's cap is exact */
     uint64_t got = tm_expand_commit(a->top, chunk, &a->accepted);
     if (got)
         tm_arena_extend(a, got);

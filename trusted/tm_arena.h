@@ -1,8 +1,10 @@
 /* A first-fit allocator over one arena of enclave memory: the enclave-global
  * heap (fixed: every page added at build time) or a container slot (grows on
- * demand: pages are EACCEPTed at its top as allocations need them, up to the
- * slot's end). The arena's bookkeeping lives with its owner (a global for the
- * heap, the slot record for a slot); its blocks live inside the arena. */
+ * demand: pages are EACCEPTed at its top as allocations need them, up to its
+ * limit: the slot's end, or the container's cap (abi/tm_lease.h); never a
+ * page past it, so the cap bounds what the slot ever accepts). The arena's
+ * bookkeeping lives with its owner (a global for the heap, the slot record
+ * for a slot); its blocks live inside the arena. */
 #ifndef TM_ARENA_H
 #define TM_ARENA_H
 
@@ -25,7 +27,8 @@ struct tm_arena {
 
 /* The heap: [start, start + size) all committed. */
 void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size);
-/* A slot: nothing committed yet, may grow to [start, start + size). */
+/* A slot: nothing committed yet, may grow to [start, start + size) (whole
+ * pages: the slot's size, or less for a capped container). */
 void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size);
 
 /* Does p lie in the arena's range (committed or not)? */

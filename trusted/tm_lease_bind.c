@@ -2,11 +2,21 @@
  * starts or stops serving a container slot. A failed call changes nothing. */
 #include <string.h>
 
+#include "sgx_arch.h"
 #include "tm_runtime.h"
 #include "tm_slot.h"
 
-/* A fresh lease on a FREE slot: new token, empty allocator. */
-static void tm_slot_open(struct tm_slot *s, uint32_t index, uint32_t parent)
+/* The bytes of a slot its allocator may grow over: the host's cap, at most
+ * the slot (a smaller cap only makes malloc fail sooner: always safe). */
+static uint64_t tm_slot_capped_size(uint32_t limit_pages)
+{
+    uint64_t size = tm_lease_slot_size();
+    uint64_t cap = (uint64_t)limit_pages * SGX_PAGE_SIZE;
+    return limit_pages && cap < size ? cap : size;
+}
+
+/* A fresh lease on a FREE slot: new token, empty allocator, capped. */
+static void tm_slot_open(struct tm_slot *s, uint32_t index, uint32_t parent, uint32_t limit_pages)
 {
     do {
         uint64_t words[2] = { tm_random_u64(), tm_random_u64() };
@@ -17,7 +27,8 @@ static void tm_slot_open(struct tm_slot *s, uint32_t index, uint32_t parent)
     s->parent = parent;
     s->children = 0;
     s->root = NULL;
-    tm_arena_init_growable(&s->arena, tm_lease_slot_start(index), tm_lease_slot_size());
+    /* The arena is all that accepts pages in a slot: its limit is the cap. */
+    tm_arena_init_growable(&s->arena, tm_lease_slot_start(index), tm_slot_capped_size(limit_pages));
     s->state = TM_SLOT_BOUND;
 }
 
@@ -43,11 +54,11 @@ static int64_t tm_lease_bind_locked(const struct tm_lease_bind_in *req,
         if (!tm_lease_token_equal(req->token, parent->token))
             return TM_STATUS_NOT_LEASED;
         parent->children++;
-        tm_slot_open(s, req->slot, req->parent_slot + 1);
+        tm_slot_open(s, req->slot, req->parent_slot + 1, req->limit_pages);
     } else {
         if (s->state != TM_SLOT_FREE)
             return TM_STATUS_SLOT_STATE;
-        tm_slot_open(s, req->slot, 0);
+        tm_slot_open(s, req->slot, 0, req->limit_pages);
     }
     tm_lease_tcs_set((int)req->slot);
     memcpy(res->token, s->token, sizeof res->token);
@@ -63,7 +74,8 @@ int tm_ecall_lease_bind(const void *in, size_t in_len, void *out, size_t out_cap
         tm_ecall_unwind(TM_STATUS_BAD_ARGUMENTS, 0);
     memcpy(&req, in, sizeof req);
     uint32_t slots = tm_thread_current()->regions.slot_count;
-    if (req.reserved || req.mode > TM_LEASE_FORK || req.slot >= slots ||
+    /* A JOIN serves the slot as it is: its cap was set by the NEW or FORK. */
+    if (req.mode > TM_LEASE_FORK || req.slot >= slots || (req.mode == TM_LEASE_JOIN && req.limit_pages) ||
         (req.mode == TM_LEASE_FORK && (req.parent_slot >= slots || req.parent_slot == req.slot)))
         tm_ecall_unwind(TM_STATUS_BAD_ARGUMENTS, 0);
 

@@ -27,7 +27,7 @@ struct tm_slot {
     uint64_t generation;    /* binds from FREE */
     uint8_t token[TM_LEASE_TOKEN_SIZE];
     void *root;             /* the application's anchor (tm_slot_set_root) */
-    struct tm_arena arena;  /* malloc of the threads serving it */
+    struct tm_arena arena;  /* malloc of the threads serving it; its limit is the slot's cap */
 };
 
 /* Guards every slot's state and the TCS bindings; never held while

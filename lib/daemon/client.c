@@ -123,6 +123,7 @@ int tm_daemon_inspect(int conn, const char *name, struct tm_enclave_info *info, 
         info->attached[i] = (struct tm_attached_info){
             .attach_id = a->attach_id, .pid = a->pid, .slot = a->slot,
             .parent_slot = a->parent_slot, .threads = a->threads, .epc_pages = a->epc_pages,
+            .epc_limit_pages = a->epc_limit_pages,
         };
     }
     return 0;

@@ -73,6 +73,7 @@ struct tm_enclave_info {
         int32_t parent_slot;    /* -1: not a forked child */
         uint32_t threads;
         uint64_t epc_pages;     /* EPC pages in its slot */
+        uint64_t epc_limit_pages;   /* its slot's cap (0: none) */
     } attached[64];             /* the first 64 */
 };
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -65,11 +66,30 @@ static bool leased_thread(const struct tm_lease *l, uint32_t index)
     return false;
 }
 
+/* The cap a request asks for as the enclave applies it: 0 (none), else at
+ * most the slot's pages. */
+static uint32_t slot_cap(const struct tm_denclave *e, uint32_t pages)
+{
+    uint64_t slot = e->image->layout.regions.slot_size / SGX_PAGE_SIZE;
+    return pages > slot ? (uint32_t)slot : pages;
+}
+
+/* How much of a slot its process maps: the whole slot, or its cap. The
+ * enclave's allocator grows from the slot's start and never past the cap
+ * (abi/tm_lease.h), so nothing it uses lies beyond; and without a mapping
+ * there the process cannot fault pages in (the driver EAUGs on any fault in
+ * a mapped enclave range, from inside the enclave or not). */
+static uint64_t slot_view_len(const struct tm_denclave *e, uint32_t limit_pages)
+{
+    return limit_pages ? (uint64_t)limit_pages * SGX_PAGE_SIZE : e->image->layout.regions.slot_size;
+}
+
 /* What this process may map: the image (each segment with its permissions),
- * the heap, its threads' pages, its slot, and a forked child's parent slot
- * read-only. Never another container's slot or thread. */
+ * the heap, its threads' pages, its slot (up to its cap), and a forked
+ * child's parent slot read-only (up to the parent's cap: all it ever held).
+ * Never another container's slot or thread. */
 static void views_for(const struct tm_denclave *e, const struct tm_lease *l,
-                      struct tm_proto_attach_reply *r)
+                      const struct tm_lease *parent, struct tm_proto_attach_reply *r)
 {
     const struct tm_layout *lay = &e->image->layout;
     for (size_t i = 0; i < lay->nranges; i++) {
@@ -90,16 +110,16 @@ static void views_for(const struct tm_denclave *e, const struct tm_lease *l,
             break;
         case TM_RANGE_SLOT:
             if (g->index == l->slot)
-                add_view(r, g->offset, g->size, PROT_READ | PROT_WRITE);
-            else if (l->parent_slot >= 0 && g->index == (uint32_t)l->parent_slot)
-                add_view(r, g->offset, g->size, PROT_READ);
+                add_view(r, g->offset, slot_view_len(e, l->limit_pages), PROT_READ | PROT_WRITE);
+            else if (parent && g->index == parent->slot)
+                add_view(r, g->offset, slot_view_len(e, parent->limit_pages), PROT_READ);
             break;
         }
     }
 }
 
 static void reply_for(struct tm_daemon *d, const struct tm_denclave *e, const struct tm_lease *l,
-                      struct tm_daemon_answer *a)
+                      const struct tm_lease *parent, struct tm_daemon_answer *a)
 {
     const struct tm_enclave *en = e->enclave;
     const struct tm_enclave_regions *g = &e->image->layout.regions;
@@ -116,11 +136,12 @@ static void reply_for(struct tm_daemon *d, const struct tm_denclave *e, const st
     r->parent_slot = l->parent_slot;
     r->slot_offset = g->slots_offset + (uint64_t)l->slot * g->slot_size;
     r->slot_size = g->slot_size;
+    r->slot_limit_pages = l->limit_pages;
     memcpy(r->token, l->token, sizeof r->token);
     r->nthreads = l->nthreads;
     for (uint32_t i = 0; i < l->nthreads; i++)
         r->tcs_offsets[i] = tm_enclave_tcs_offset(en, l->tcs[i]);
-    views_for(e, l, r);
+    views_for(e, l, parent, r);
     a->nfds = en->ops->export_fds(en->be, a->fds);
     r->nfds = (uint32_t)a->nfds;
     a->payload = r;
@@ -148,6 +169,7 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
     bool fork = req->type == TM_REQ_FORK;
     const char *name = fork ? req->u.fork.name : req->u.attach.name;
     uint32_t threads = fork ? req->u.fork.threads : req->u.attach.threads;
+    uint32_t limit = fork ? req->u.fork.slot_limit_pages : req->u.attach.slot_limit_pages;
     tm_error *err = &a->err;
     struct tm_denclave *e = tm_registry_find(d, name);
     if (!e)
@@ -171,6 +193,7 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
     l->pid = c->pid;
     l->conn_id = c->id;
     l->parent_slot = parent ? (int32_t)parent->slot : -1;
+    l->limit_pages = slot_cap(e, limit);
     l->pidfd = peer_pidfd(c, err);
     if (l->pidfd < 0) {
         free(l);
@@ -198,9 +221,12 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
     l->next = e->leases;
     e->leases = l;
     e->nleases++;
-    reply_for(d, e, l, a);
-    tm_daemon_log("%s %s: pid %d, attach %" PRIu64 ", slot %u%s, %u TCS from %u", fork ? "fork" : "attach",
-                  name, (int)l->pid, l->id, l->slot, parent ? " (child)" : "", l->nthreads, l->tcs[0]);
+    reply_for(d, e, l, parent, a);
+    char cap[48] = "";
+    if (l->limit_pages)
+        snprintf(cap, sizeof cap, ", capped at %u pages", l->limit_pages);
+    tm_daemon_log("%s %s: pid %d, attach %" PRIu64 ", slot %u%s%s, %u TCS from %u", fork ? "fork" : "attach",
+                  name, (int)l->pid, l->id, l->slot, parent ? " (child)" : "", cap, l->nthreads, l->tcs[0]);
     return 0;
 }
 

@@ -44,7 +44,9 @@ int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lea
                   tm_error *err)
 {
     for (uint32_t i = 0; i < l->nthreads; i++) {
-        struct tm_lease_bind_in in = { .slot = l->slot, .mode = TM_LEASE_NEW };
+        /* The cap goes with the first bind (NEW or FORK); a JOIN inherits it. */
+        struct tm_lease_bind_in in = { .slot = l->slot, .mode = TM_LEASE_NEW,
+                                       .limit_pages = i == 0 ? l->limit_pages : 0 };
         const uint8_t *call_token = NULL;
         if (i == 0 && parent) {
             in.mode = TM_LEASE_FORK;

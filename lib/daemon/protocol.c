@@ -127,14 +127,11 @@ static int check_payload(struct tm_request *req, tm_error *err)
             return tm_error_set(err, EPROTO, "malformed REMOVE: unknown flags");
         return check_name(req->u.remove.name, sizeof req->u.remove.name, err);
     case TM_REQ_ATTACH:
-        if (req->u.attach.reserved)
-            return tm_error_set(err, EPROTO, "malformed ATTACH: reserved field set");
+        /* Any slot_limit_pages is fine: 0 is none, a cap beyond the slot is the slot. */
         if (check_name(req->u.attach.name, sizeof req->u.attach.name, err) < 0)
             return -err->code;
         return check_threads(req->u.attach.threads, err);
     case TM_REQ_FORK:
-        if (req->u.fork.reserved)
-            return tm_error_set(err, EPROTO, "malformed FORK: reserved field set");
         if (check_name(req->u.fork.name, sizeof req->u.fork.name, err) < 0)
             return -err->code;
         if (req->u.fork.parent_id == 0)

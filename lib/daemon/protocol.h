@@ -77,16 +77,20 @@ struct tm_proto_remove {
     uint32_t reserved;
 };
 
+/* slot_limit_pages (ATTACH, FORK): the container's enclave memory cap, the
+ * pages its slot may ever hold from the slot's start (0: none; more than the
+ * slot: the slot). Passed to the enclave's LEASE_BIND (abi/tm_lease.h) and
+ * applied to the slot's view too, so the process cannot EAUG past it. */
 struct tm_proto_attach {
     char name[TM_ENCLAVE_NAME_MAX + 1];
     uint32_t threads;                          /* 1..TM_ATTACH_MAX_THREADS */
-    uint32_t reserved;
+    uint32_t slot_limit_pages;                 /* 0: none */
 };
 
 struct tm_proto_fork {
     char name[TM_ENCLAVE_NAME_MAX + 1];
     uint32_t threads;
-    uint32_t reserved;
+    uint32_t slot_limit_pages;                 /* the child's own slot; 0: none */
     uint64_t parent_id;                        /* the parent's attach id */
     uint8_t parent_token[TM_LEASE_TOKEN_SIZE]; /* and its token: proof of the parent */
 };
@@ -144,7 +148,8 @@ struct tm_proto_attached {
     uint32_t slot;
     int32_t parent_slot;
     uint32_t threads;
-    uint64_t epc_pages;
+    uint64_t epc_pages;                        /* EPC pages in its slot */
+    uint64_t epc_limit_pages;                  /* its slot's cap (0: none) */
 };
 
 struct tm_proto_inspect {
@@ -171,7 +176,8 @@ struct tm_proto_attach_reply {                 /* ATTACH and FORK */
     int32_t parent_slot;
     uint64_t slot_offset, slot_size;
     uint8_t token[TM_LEASE_TOKEN_SIZE];
-    uint32_t nthreads, nviews, nfds, reserved;
+    uint32_t nthreads, nviews, nfds;
+    uint32_t slot_limit_pages;                 /* the cap applied, <= the slot's pages (0: none) */
     uint64_t tcs_offsets[TM_ATTACH_MAX_THREADS];
     struct tm_proto_view views[TM_ATTACH_MAX_VIEWS];
 };

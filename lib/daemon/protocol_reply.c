@@ -91,7 +91,7 @@ int tm_proto_check_attach_reply(const struct tm_proto_attach_reply *r, int nfds,
         return tm_error_set(err, EPROTO, "attach reply: ELRANGE 0x%llx +0x%llx is not naturally aligned",
                             (unsigned long long)r->base, (unsigned long long)r->size);
     if (!tm_proto_field_terminated(r->name, sizeof r->name) || !tm_enclave_name_valid(r->name) ||
-        !backend_known(r->backend, sizeof r->backend) || r->reserved || !r->attach_id)
+        !backend_known(r->backend, sizeof r->backend) || !r->attach_id)
         return tm_error_set(err, EPROTO, "attach reply: bad name, backend or id");
     if (g->enclave_size != r->size || r->slot >= g->slot_count || r->slot_size != g->slot_size ||
         r->slot_offset != g->slots_offset + (uint64_t)r->slot * g->slot_size ||
@@ -99,6 +99,9 @@ int tm_proto_check_attach_reply(const struct tm_proto_attach_reply *r, int nfds,
         r->slot_size % PAGE || !range_inside(g->heap_offset, g->heap_size, r->size) ||
         g->image_size > r->size)
         return tm_error_set(err, EPROTO, "attach reply: slot %u does not fit the layout", r->slot);
+    if ((uint64_t)r->slot_limit_pages * PAGE > r->slot_size)
+        return tm_error_set(err, EPROTO, "attach reply: a cap of %u pages on a slot of 0x%llx bytes",
+                            r->slot_limit_pages, (unsigned long long)r->slot_size);
     if (r->parent_slot < -1 || (r->parent_slot >= 0 && ((uint32_t)r->parent_slot >= g->slot_count ||
                                                         (uint32_t)r->parent_slot == r->slot)))
         return tm_error_set(err, EPROTO, "attach reply: parent slot %d", r->parent_slot);

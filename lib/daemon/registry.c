@@ -122,5 +122,6 @@ void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *o
         a->parent_slot = l->parent_slot;
         a->threads = l->nthreads;
         a->epc_pages = slot_pages(e, l->slot);
+        a->epc_limit_pages = l->limit_pages;
     }
 }

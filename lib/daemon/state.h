@@ -36,6 +36,7 @@ struct tm_lease {
     uint64_t conn_id;            /* the connection that made it (0: closed) */
     uint32_t slot;
     int32_t parent_slot;
+    uint32_t limit_pages;        /* the slot's cap, as bound (0: none; else <= the slot's pages) */
     uint32_t nthreads;
     uint32_t tcs[TM_ATTACH_MAX_THREADS];
     bool bound[TM_ATTACH_MAX_THREADS];

@@ -45,6 +45,7 @@ static void take_reply(struct tm_attachment *a, const struct tm_proto_attach_rep
     a->slot = r->slot;
     a->slot_offset = r->slot_offset;
     a->slot_size = r->slot_size;
+    a->slot_limit = (uint64_t)r->slot_limit_pages * SGX_PAGE_SIZE;
     a->parent_slot = r->parent_slot;
     memcpy(a->token, r->token, sizeof a->token);
     a->nthreads = r->nthreads;
@@ -98,13 +99,20 @@ int tm_attach_request(struct tm_attachment *a, enum tm_proto_type type, const vo
     return ret;
 }
 
+uint32_t tm_attach_limit_pages(uint64_t bytes)
+{
+    uint64_t pages = bytes / SGX_PAGE_SIZE + (bytes % SGX_PAGE_SIZE != 0);
+    return pages > UINT32_MAX ? UINT32_MAX : (uint32_t)pages;   /* the daemon clamps to the slot */
+}
+
 int tm_attach(const char *name, const struct tm_attach_options *opts, struct tm_attachment **out,
               tm_error *err)
 {
     static const struct tm_attach_options defaults = { 0 };
     if (!opts)
         opts = &defaults;
-    struct tm_proto_attach req = { .threads = opts->threads ? opts->threads : 1 };
+    struct tm_proto_attach req = { .threads = opts->threads ? opts->threads : 1,
+                                   .slot_limit_pages = tm_attach_limit_pages(opts->slot_limit) };
     int ret = tm_enclave_name_check(name, err);
     if (ret < 0)
         return ret;

@@ -36,6 +36,10 @@ struct tm_attach_options {
     const char *socket_path;   /* NULL: tm_daemon_socket_path() */
     uint32_t threads;          /* TCS leases wanted; 0 means 1 */
     bool no_autostart;         /* fail instead of starting teemated when none runs */
+    /* The container's enclave memory cap, in bytes (rounded up to pages; 0:
+     * none; more than the slot: the slot): its slot holds at most this much
+     * EPC, and malloc inside returns NULL past it (abi/tm_lease.h). */
+    uint64_t slot_limit;
 };
 
 /* Where the time of an attach went (milliseconds). */
@@ -62,6 +66,7 @@ struct tm_attachment {
     uint64_t attach_id;        /* the daemon's id of this lease */
     uint32_t slot;
     uint64_t slot_offset, slot_size;
+    uint64_t slot_limit;       /* the cap the daemon applied, bytes (<= slot_size; 0: none) */
     int32_t parent_slot;       /* forked child: the parent's slot (mapped read-only), else -1 */
     uint8_t token[TM_LEASE_TOKEN_SIZE];
     uint32_t nthreads;
@@ -85,8 +90,9 @@ int tm_attach_ecall(struct tm_attachment *a, uint32_t thread, struct tm_ecall_ca
 
 /* Fork this process (fork(2)); the child detaches from the parent's views and
  * attaches to the same enclave as a forked child: a new slot and lease of its
- * own, the parent's slot mapped read-only, and TM_ECALL_FORK_CHILD run once
- * (the image's fork hook). Returns like fork: the child's pid in the parent
+ * own (capped as the parent's is, as a forked process stays in its parent's
+ * cgroup), the parent's slot mapped read-only, and TM_ECALL_FORK_CHILD run
+ * once (the image's fork hook). Returns like fork: the child's pid in the parent
  * (*child NULL), 0 in the child (*child its attachment), -errno on failure
  * (in the child, a failure is reported through err and -errno; the child
  * should then _exit). The child leases one thread. In the child, parent is

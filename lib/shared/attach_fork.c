@@ -22,7 +22,8 @@ static int child_attach(struct tm_attachment *parent, struct tm_attachment **out
     close(parent->conn);
     parent->conn = -1;
 
-    struct tm_proto_fork req = { .threads = 1, .parent_id = parent->attach_id };
+    struct tm_proto_fork req = { .threads = 1, .parent_id = parent->attach_id,
+                                 .slot_limit_pages = tm_attach_limit_pages(parent->slot_limit) };
     memcpy(req.name, parent->name, strnlen(parent->name, sizeof req.name - 1));
     memcpy(req.parent_token, parent->token, sizeof req.parent_token);
     struct tm_attachment *a = tm_attachment_new();

@@ -27,7 +27,7 @@ for sub in create ls inspect rm; do expect_ok "enclave $sub --help" "$TEEMATE" e
 expect_ok "attach --help" "$TEEMATE" attach --help
 for args in "enclave" "enclave bogus" "enclave create" "enclave create x" "enclave create a/b --image $hello" \
             "enclave inspect" "enclave rm" "attach" "attach hello world" "attach --threads 0 hello" \
-            "daemon extra"; do
+            "attach --enclave-memory lots hello" "attach --enclave-memory 0 hello" "daemon extra"; do
     $TEEMATE $args >/dev/null 2>"$WORK/err"; rc=$?
     [ $rc -eq 2 ] && [ "$(wc -l <"$WORK/err")" -eq 1 ] && ok "usage error: teemate $args" \
         || { not_ok "usage error: teemate $args"; echo "  rc=$rc" >&2; cat "$WORK/err" >&2; }
@@ -81,17 +81,23 @@ expect_fail "attach a missing enclave" "^teemate: no enclave named 'nope' \(teem
 expect_fail "attach more threads than TCSs" "has 4 TCSs" "$TEEMATE" attach hello --threads 5 -- x
 
 # A container held attached: its main has written its line to stdout (so it
-# is attached) and then blocks writing --stats to a full stderr pipe.
+# is attached) and then blocks writing --stats to a full stderr pipe. Its
+# enclave memory is capped at 256 KiB: 64 pages.
 epc0=$(inspect_json hello 'd["epc_pages"]["total"]')
 rm -f "$WORK/held.out" "$WORK/held.err"; mkfifo "$WORK/held.out" "$WORK/held.err"
 exec 7<>"$WORK/held.err"
 head -c 65536 /dev/zero >&7
-"$TEEMATE" attach hello --stats -- held >"$WORK/held.out" 2>&7 &
+"$TEEMATE" attach hello --stats --enclave-memory 256k -- held >"$WORK/held.out" 2>&7 &
 held=$!
 read -r line <"$WORK/held.out"
 expect_eq "held container ran" "$line" "hello, held"
 expect_eq "inspect shows it attached" "$(inspect_json hello 'd["tcs"]["leased"], d["slots"]["in_use"], d["attached"][0]["pid"]')" \
     "1 1 $held"
+expect_eq "inspect shows its enclave memory cap" \
+    "$(inspect_json hello 'd["attached"][0]["epc_limit_pages"], 0 < d["attached"][0]["epc_pages"] <= 64')" "64 True"
+"$TEEMATE" enclave inspect hello >"$WORK/out"
+grep -qE "^  $held +[0-9]+ +0 +- +1 +[0-9]+ +64$" "$WORK/out" && ok "inspect text shows EPC and LIMIT" \
+    || { not_ok "inspect text shows EPC and LIMIT"; sed 's/^/  | /' "$WORK/out" >&2; }
 expect_fail "attach with every TCS taken" "not enough free TCSs: 4 asked, 3 of 4 free" \
     "$TEEMATE" attach hello --threads 4 -- x
 expect_fail "rm in use" "enclave 'hello' is in use by 1 process" "$TEEMATE" enclave rm hello

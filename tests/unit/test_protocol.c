@@ -207,9 +207,11 @@ static void test_values_and_fds(void)
     CHECK_STR_CONTAINS(err.msg, "ask for 1 to 64");
     a.threads = TM_ATTACH_MAX_THREADS + 1;
     CHECK_EQ_INT(parse(encode(TM_REQ_ATTACH, &a, sizeof a), 0, &req, &err), -EINVAL);
+    /* Any enclave memory cap parses (0: none; the daemon clamps it to the slot). */
     a = good_attach();
-    a.reserved = 1;
-    CHECK_EQ_INT(parse(encode(TM_REQ_ATTACH, &a, sizeof a), 0, &req, &err), -EPROTO);
+    a.slot_limit_pages = UINT32_MAX;
+    CHECK_EQ_INT(parse(encode(TM_REQ_ATTACH, &a, sizeof a), 0, &req, &err), 0);
+    CHECK_EQ_INT(req.u.attach.slot_limit_pages, UINT32_MAX);
 
     struct tm_proto_create c = good_create();
     c.flags = 0x80;
@@ -409,6 +411,13 @@ static void test_attach_reply(void)
     reset_attach_reply();
     strcpy(r->backend, "kvm");
     CHECK_EQ_INT(tm_proto_check_attach_reply(r, 2, &err), -EPROTO);
+    /* A slot's cap is at most the slot. */
+    reset_attach_reply();
+    r->slot_limit_pages = 0x100000 / 4096;
+    CHECK_EQ_INT(tm_proto_check_attach_reply(r, 2, &err), 0);
+    r->slot_limit_pages++;
+    CHECK_EQ_INT(tm_proto_check_attach_reply(r, 2, &err), -EPROTO);
+    CHECK_STR_CONTAINS(err.msg, "a cap of 257 pages");
 }
 
 static void test_ready_reports(void)

@@ -265,12 +265,15 @@ static void test_bind_checks_every_entry(void)
     CHECK_EQ_INT(bind(&r, 1, 8, TM_LEASE_NEW, 0, NULL, NULL, &status), -EINVAL);  /* 8 slots */
     CHECK_EQ_INT(bind(&r, 1, 1, 3, 0, NULL, NULL, &status), -EINVAL);             /* no such mode */
     CHECK_EQ_INT(bind(&r, 1, 1, TM_LEASE_FORK, 1, b0.token, NULL, &status), -EINVAL); /* own parent */
-    struct tm_lease_bind_in bad = { .slot = 1, .reserved = 1 };
+    /* A JOIN serves the slot as it is: a cap there is refused. */
+    struct tm_lease_bind_in bad = { .slot = 0, .mode = TM_LEASE_JOIN, .limit_pages = 1 };
+    memcpy(bad.token, b0.token, sizeof(bad.token));
     struct tm_lease_bind_out out;
     struct tm_ecall_call c = { .ecall = TM_ECALL_LEASE_BIND, .in = &bad, .in_len = sizeof(bad),
                                .out = &out, .out_cap = sizeof(out) };
     CHECK_EQ_INT(run(&r, 1, NULL, &c), -EINVAL);
-    bad.reserved = 0;
+    CHECK_EQ_INT(c.status, TM_STATUS_BAD_ARGUMENTS);
+    bad.limit_pages = 0;
     c.in_len = sizeof(bad) - 1;
     CHECK_EQ_INT(run(&r, 1, NULL, &c), -EINVAL);
     c.in_len = sizeof(bad);
@@ -366,6 +369,60 @@ static void test_slot_allocator_expands_and_is_reset(void)
     REQUIRE(run(&r, 1, b2.token, &info) == 0);
     CHECK(!slot_holds(&r, 3, slot_info[1], secret));        /* reused pages were zeroed */
     CHECK_EQ_INT(run_u64(&r, 2, b.token, HELLO_GET, NULL, NULL), -EACCES);   /* the old token */
+    stop(&r);
+}
+
+static int bind_capped(struct running *r, uint32_t tcs, uint32_t slot, uint32_t mode, uint32_t parent,
+                       uint32_t limit_pages, const uint8_t *token, struct tm_lease_bind_out *out)
+{
+    struct tm_lease_bind_in in = { .slot = slot, .mode = mode, .parent_slot = parent,
+                                   .limit_pages = limit_pages };
+    if (token)
+        memcpy(in.token, token, sizeof(in.token));
+    struct tm_ecall_call c = { .ecall = TM_ECALL_LEASE_BIND, .in = &in, .in_len = sizeof(in),
+                               .out = out, .out_cap = sizeof(*out) };
+    return run(r, tcs, NULL, &c);
+}
+
+/* A capped slot: the enclave alone holds the cap (every page of the slot is
+ * there to accept: start() added them all), malloc fails past it and never
+ * a page beyond it is accepted; a cap larger than the slot is the slot; a
+ * forked child has a cap of its own. */
+static void test_slot_cap(void)
+{
+    struct running r;
+    tm_error err;
+    REQUIRE(start(&r, &err) == 0);
+    const uint64_t cap = 32 * 4096;
+    struct tm_lease_bind_out b, j, big, child;
+    REQUIRE(bind_capped(&r, 0, 1, TM_LEASE_NEW, 0, (uint32_t)(cap / 4096), NULL, &b) == 0);
+    CHECK_EQ_INT(bind_capped(&r, 1, 1, TM_LEASE_JOIN, 0, 8, b.token, &j), -EINVAL);
+    REQUIRE(bind_capped(&r, 1, 1, TM_LEASE_JOIN, 0, 0, b.token, &j) == 0);
+    uint64_t a = 0;
+    CHECK_EQ_INT(run_u64(&r, 0, b.token, HELLO_ALLOC, &(uint64_t){ 64 * 1024 }, &a), 0);
+    CHECK(in_slot(&r, 1, a) && a + 64 * 1024 <= r.enclave->base + slot_offset(&r, 1) + cap);
+    CHECK_EQ_INT(run_u64(&r, 0, b.token, HELLO_ALLOC, &(uint64_t){ cap }, NULL), -ENOMEM);
+    CHECK_EQ_INT(run_u64(&r, 1, b.token, HELLO_ALLOC, &(uint64_t){ 100 * 1024 }, NULL), -ENOMEM);
+    CHECK_EQ_INT(run_u64(&r, 1, b.token, HELLO_ALLOC, &(uint64_t){ 16 * 1024 }, NULL), 0);   /* still fits */
+    uint64_t slot_info[2];
+    struct tm_ecall_call info = { .ecall = HELLO_SLOT, .out = slot_info, .out_cap = sizeof(slot_info) };
+    REQUIRE(run(&r, 1, b.token, &info) == 0);
+    CHECK(slot_info[1] > 64 * 1024 && slot_info[1] <= cap);
+    struct tm_lease_unbind_out u;
+    REQUIRE(unbind(&r, 1, b.token, &u, NULL) == 0);
+    REQUIRE(unbind(&r, 0, b.token, &u, NULL) == 0 && u.released == 1);
+    CHECK(u.committed > 64 * 1024 && u.committed <= cap);
+
+    /* Beyond the slot: the whole slot (1 MiB), no more. */
+    REQUIRE(bind_capped(&r, 2, 2, TM_LEASE_NEW, 0, UINT32_MAX, NULL, &big) == 0);
+    CHECK_EQ_INT(run_u64(&r, 2, big.token, HELLO_ALLOC, &(uint64_t){ 600 * 1024 }, NULL), 0);
+    CHECK_EQ_INT(run_u64(&r, 2, big.token, HELLO_ALLOC, &(uint64_t){ 1 << 20 }, NULL), -ENOMEM);
+    /* A forked child of it, capped at 16 pages of its own slot. */
+    REQUIRE(bind_capped(&r, 3, 3, TM_LEASE_FORK, 2, 16, big.token, &child) == 0);
+    CHECK_EQ_INT(run_u64(&r, 3, child.token, HELLO_ALLOC, &(uint64_t){ 32 * 1024 }, NULL), 0);
+    CHECK_EQ_INT(run_u64(&r, 3, child.token, HELLO_ALLOC, &(uint64_t){ 64 * 1024 }, NULL), -ENOMEM);
+    REQUIRE(unbind(&r, 3, child.token, &u, NULL) == 0 && u.released == 1);
+    CHECK(u.committed <= 16 * 4096);
     stop(&r);
 }
 
@@ -556,6 +613,7 @@ int main(void)
     RUN(test_private_enclave_works_as_before);
     RUN(test_bind_checks_every_entry);
     RUN(test_slot_allocator_expands_and_is_reset);
+    RUN(test_slot_cap);
     RUN(test_shared_counter_and_private_slot_state);
     RUN(test_fork_child_sees_parent_root);
     RUN(test_trim_after_emodt);
