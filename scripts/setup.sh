@@ -10,6 +10,7 @@ packages=(
     libjansson-dev                        # JSON (config.json, state, inspect --json)
     libseccomp-dev libcap-dev             # containers: seccomp filters, capability names
     runc podman                           # the container baseline (bench/container) and the engine tests
+    busybox-static                        # the root filesystem of the container tests and benches
     musl-dev                              # the enclave's pure libc functions (static libc.a)
     libmbedtls-dev                        # crypto inside the enclave (static libmbedcrypto.a)
     duktape-dev                           # the JavaScript engine's shipped source

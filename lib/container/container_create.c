@@ -1,0 +1,262 @@
+/* tm_container_create: the runtime's half of creation (container.h has the
+ * picture). Whatever fails, nothing is left: init killed, cgroup and state
+ * removed. */
+#include "container/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/client.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+
+static int resolve_rootfs(const struct tm_container_spec *spec, const char *bundle, char *out,
+                          size_t len, tm_error *err)
+{
+    if (!spec->root_path) {
+        *out = '\0';
+        return 0;
+    }
+    char joined[PATH_MAX];
+    if (spec->root_path[0] == '/')
+        snprintf(joined, sizeof(joined), "%s", spec->root_path);
+    else if (snprintf(joined, sizeof(joined), "%s/%s", bundle ? bundle : ".", spec->root_path) >=
+             (int)sizeof(joined))
+        return tm_error_set(err, ENAMETOOLONG, "root.path %s is too long", spec->root_path);
+    char real[PATH_MAX];
+    struct stat st;
+    if (!realpath(joined, real) || stat(real, &st) < 0)
+        return tm_error_sys(err, "root.path %s", joined);
+    if (!S_ISDIR(st.st_mode))
+        return tm_error_set(err, ENOTDIR, "root.path %s is not a directory", joined);
+    snprintf(out, len, "%s", real);
+    return 0;
+}
+
+static int clone_flags(const struct tm_container_spec *spec)
+{
+    static const int flag[TM_NS_COUNT] = {
+        [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
+        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_CGROUP] = CLONE_NEWCGROUP,
+    };
+    int flags = 0;
+    for (int t = 0; t < TM_NS_COUNT; t++)
+        if (spec->namespaces[t].enabled && !spec->namespaces[t].path)
+            flags |= flag[t];
+    return flags;
+}
+
+static int connect_console(const char *path, tm_error *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return tm_error_set(err, ENAMETOOLONG, "console socket path %s is too long", path);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        tm_error_sys(err, "cannot connect to the console socket %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -err->code;
+    }
+    return fd;
+}
+
+static int write_pid_file(const char *path, pid_t pid, tm_error *err)
+{
+    char tmp[PATH_MAX], text[32];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return tm_error_set(err, ENAMETOOLONG, "pid file path %s is too long", path);
+    int n = snprintf(text, sizeof(text), "%d", (int)pid);
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || rename(tmp, path) < 0)
+        return tm_error_sys(err, "cannot write the pid file %s", path);
+    return 0;
+}
+
+static void rfc3339_now(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* Fill the saved state; annotations are borrowed from the spec for the save. */
+static void describe(struct tm_container_state *st, const struct tm_container_spec *spec,
+                     const struct tm_container_options *o, const char *rootfs, const char *cgroup_path,
+                     pid_t pid)
+{
+    snprintf(st->id, sizeof(st->id), "%s", o->id);
+    st->pid = pid;
+    st->pid_start = tm_proc_start_time(pid);
+    snprintf(st->bundle, sizeof(st->bundle), "%s", o->bundle ? o->bundle : "");
+    snprintf(st->rootfs, sizeof(st->rootfs), "%s", rootfs);
+    snprintf(st->cgroup_path, sizeof(st->cgroup_path), "%s", cgroup_path);
+    rfc3339_now(st->created, sizeof(st->created));
+    snprintf(st->enclave, sizeof(st->enclave), "%s", spec->enclave ? spec->enclave : "");
+    st->owner = getuid();
+    st->annotations = spec->annotations;
+    st->nannotations = spec->nannotations;
+}
+
+struct creation {
+    char root[PATH_MAX];
+    int lock;
+    struct tm_cgroup *cg;
+    pid_t pid;
+    bool state_made;
+};
+
+static void creation_undo(struct creation *c, const char *id)
+{
+    tm_error ignored = { 0 };
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL);
+        waitpid(c->pid, NULL, 0);
+    }
+    if (c->cg)
+        tm_cgroup_destroy(c->cg, &ignored);
+    if (c->state_made)
+        tm_state_remove(c->root, id, &ignored);
+}
+
+/* Everything up to the clone; then the runtime's side of the handshake. */
+static int create(const struct tm_container_spec *spec, const struct tm_container_options *o,
+                  struct creation *c, struct tm_container_timing *t, tm_error *err)
+{
+    double t0 = tm_now_ms();
+    int ret = tm_state_id_check(o->id, err);
+    if (ret < 0)
+        return ret;
+    if (!spec->args || !spec->nargs)
+        return tm_error_set(err, EINVAL, "process.args must not be empty");
+    snprintf(c->root, sizeof(c->root), "%s", tm_state_root(o->state_root));
+    char rootfs[PATH_MAX];
+    if ((ret = resolve_rootfs(spec, o->bundle, rootfs, sizeof(rootfs), err)) < 0)
+        return ret;
+    if (spec->enclave) {
+        /* Start teemated here, on the host: never from inside the container. */
+        bool started;
+        int fd = tm_daemon_connect(o->daemon_socket, true, &started, err);
+        if (fd < 0)
+            return fd;
+        close(fd);
+    }
+    if ((c->lock = tm_state_create(c->root, o->id, err)) < 0)
+        return c->lock;
+    c->state_made = true;
+
+    char cgroup_path[PATH_MAX];
+    if (spec->cgroups_path && strchr(spec->cgroups_path, ':'))
+        return tm_error_set(err, ENOTSUP, "cgroupsPath %s is in the systemd format; teemate uses cgroupfs "
+                            "(run the engine with --cgroup-manager cgroupfs)", spec->cgroups_path);
+    if (!spec->cgroups_path)
+        snprintf(cgroup_path, sizeof(cgroup_path), "/teemate/%s", o->id);
+    else
+        snprintf(cgroup_path, sizeof(cgroup_path), "%s%s", spec->cgroups_path[0] == '/' ? "" : "/",
+                 spec->cgroups_path);
+    if ((ret = tm_cgroup_create(NULL, cgroup_path, &spec->resources, &c->cg, err)) < 0)
+        return ret;
+    double t_cgroup = tm_now_ms();
+
+    _cleanup_close_ int fifo = -1, console = -1;
+    if (o->wait_for_start) {
+        char path[PATH_MAX];
+        if ((ret = tm_state_path(c->root, o->id, "exec.fifo", path, sizeof(path), err)) < 0)
+            return ret;
+        if (mkfifo(path, 0622) < 0 || (fifo = open(path, O_PATH | O_CLOEXEC)) < 0)
+            return tm_error_sys(err, "cannot make %s", path);
+    }
+    if (spec->terminal && !o->console_socket)
+        return tm_error_set(err, EINVAL, "process.terminal is true: give --console-socket (or set it false)");
+    if (o->console_socket && (console = connect_console(o->console_socket, err)) < 0)
+        return console;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return tm_error_sys(err, "socketpair");
+    _cleanup_close_ int sync = sv[0];
+    const struct tm_ns_spec *pidns = &spec->namespaces[TM_NS_PID];
+    if (pidns->enabled && pidns->path) {
+        /* setns of a pid namespace applies to children: join before the clone. */
+        _cleanup_close_ int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+            close(sv[1]);
+            return tm_error_sys(err, "cannot join the pid namespace %s", pidns->path);
+        }
+    }
+    fflush(NULL);
+    pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        close(sv[1]);
+        return tm_error_sys(err, "cannot clone the container's init");
+    }
+    if (pid == 0) {
+        close(sync);
+        struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
+                                  .sync_fd = sv[1], .fifo_fd = fifo, .console_fd = console };
+        tm_init_run(&a);
+    }
+    close(sv[1]);
+    c->pid = pid;
+    if ((ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0)
+        return ret;
+    if (spec->has_oom_score_adj) {
+        char path[64], text[16];
+        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+        int n = snprintf(text, sizeof(text), "%d", spec->oom_score_adj);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, (size_t)n) != n)
+            return tm_error_sys(err, "cannot set oomScoreAdj %d", spec->oom_score_adj);
+    }
+    double t_clone = tm_now_ms();
+    struct tm_sync_msg m;
+    if (tm_sync_send(sync, TM_SYNC_GO, 0, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
+        return tm_error_set(err, EIO, "the container's init exited during setup");
+    if (m.type == TM_SYNC_ERROR)
+        return tm_error_set(err, m.status < 0 ? -m.status : EIO, "%s", m.message);
+    if (m.type != TM_SYNC_READY)
+        return tm_error_set(err, EPROTO, "the container's init sent message %u", m.type);
+
+    struct tm_container_state st = { 0 };
+    describe(&st, spec, o, rootfs, cgroup_path, pid);
+    if ((ret = tm_state_save(c->root, &st, err)) < 0)
+        return ret;
+    if (o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0)
+        return ret;
+    if (t) {
+        double now = tm_now_ms();
+        *t = (struct tm_container_timing){ .cgroup_ms = t_cgroup - t0, .clone_ms = t_clone - t_cgroup,
+                                           .setup_ms = now - t_clone, .total_ms = now - t0 };
+    }
+    return 0;
+}
+
+int tm_container_create(const struct tm_container_spec *spec, const struct tm_container_options *o,
+                        pid_t *pid, struct tm_container_timing *timing, tm_error *err)
+{
+    struct creation c = { .lock = -1 };
+    int ret = create(spec, o, &c, timing, err);
+    if (ret < 0)
+        creation_undo(&c, o->id);
+    else
+        *pid = c.pid;
+    if (c.lock >= 0)
+        close(c.lock);
+    tm_cgroup_free(c.cg);
+    return ret;
+}

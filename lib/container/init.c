@@ -1,0 +1,168 @@
+/* The container's init, from "go" to exec. Until READY every failure goes
+ * back to the runtime as a message (create then fails with it); after READY
+ * the runtime is gone (create) or only waits (run), so failures go to stderr. */
+#include "container/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/clock.h"
+
+extern char **environ;
+
+__attribute__((noreturn)) static void fail(const struct tm_init_args *a, const tm_error *err)
+{
+    tm_sync_send(a->sync_fd, TM_SYNC_ERROR, -(err->code ? err->code : EIO), 0, err->msg);
+    _exit(1);
+}
+
+static int join_namespaces(const struct tm_container_spec *spec, tm_error *err)
+{
+    static const int nstype[TM_NS_COUNT] = {
+        [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
+        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_CGROUP] = CLONE_NEWCGROUP,
+        [TM_NS_USER] = CLONE_NEWUSER,
+    };
+    /* The pid namespace was joined before the clone; the mount namespace
+     * goes last, while the other paths still resolve on the host. */
+    static const int order[] = { TM_NS_IPC, TM_NS_UTS, TM_NS_NET, TM_NS_CGROUP, TM_NS_MOUNT };
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const struct tm_ns_spec *ns = &spec->namespaces[order[i]];
+        if (!ns->enabled || !ns->path)
+            continue;
+        _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, nstype[order[i]]) < 0)
+            return tm_error_sys(err, "cannot join the namespace %s", ns->path);
+    }
+    return 0;
+}
+
+static int write_sysctls(const struct tm_container_spec *spec, tm_error *err)
+{
+    for (size_t i = 0; i < spec->nsysctls; i++) {
+        char path[PATH_MAX] = "/proc/sys/";
+        size_t n = strlen(path);
+        for (const char *k = spec->sysctls[i].key; *k && n + 1 < sizeof(path); k++)
+            path[n++] = *k == '.' ? '/' : *k;
+        path[n] = '\0';
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        const char *v = spec->sysctls[i].value;
+        if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+            return tm_error_sys(err, "cannot set sysctl %s = %s", spec->sysctls[i].key, v);
+    }
+    return 0;
+}
+
+static int set_names(const struct tm_container_spec *spec, tm_error *err)
+{
+    bool uts = spec->namespaces[TM_NS_UTS].enabled;
+    if ((spec->hostname || spec->domainname) && !uts)
+        return tm_error_set(err, EINVAL, "a hostname or domainname needs a UTS namespace");
+    if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        return tm_error_sys(err, "cannot set the hostname to %s", spec->hostname);
+    if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+        return tm_error_sys(err, "cannot set the domainname to %s", spec->domainname);
+    return 0;
+}
+
+/* The program as execvp would find it, but with the container's PATH. */
+static int find_program(const struct tm_container_spec *spec, char *out, size_t len, tm_error *err)
+{
+    const char *prog = spec->args[0];
+    if (strchr(prog, '/')) {
+        if (access(prog, X_OK) < 0)
+            return tm_error_sys(err, "exec: \"%s\"", prog);
+        snprintf(out, len, "%s", prog);
+        return 0;
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (size_t i = 0; i < spec->nenv; i++)
+        if (!strncmp(spec->env[i], "PATH=", 5))
+            path = spec->env[i] + 5;
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        struct stat st;
+        snprintf(out, len, "%.*s%s%s", (int)n, p, n ? "/" : "", prog);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return 0;
+        p += n + (p[n] == ':');
+    }
+    return tm_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", prog);
+}
+
+/* create: block until `start` opens exec.fifo (reopened through /proc: the
+ * fifo's path is on the host, outside our root). */
+static void wait_for_start(int fifo_fd)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+        fprintf(stderr, "teemate: container init: cannot wait for start on exec.fifo: %s\n", strerror(errno));
+        _exit(1);
+    }
+    close(fd);
+    close(fifo_fd);
+}
+
+void tm_init_run(const struct tm_init_args *a)
+{
+    const struct tm_container_spec *spec = a->spec;
+    tm_error err = { 0 };
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the runtime died during setup: so do we */
+    struct tm_sync_msg go;
+    if (tm_sync_recv(a->sync_fd, &go) < 0 || go.type != TM_SYNC_GO)
+        _exit(1);
+    double t0 = tm_now_ms();
+    if (join_namespaces(spec, &err) < 0)
+        fail(a, &err);
+    if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
+        fail(a, &err);
+    if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || write_sysctls(spec, &err) < 0 ||
+        set_names(spec, &err) < 0)
+        fail(a, &err);
+    if (a->console_fd >= 0) {
+        if (tm_console_setup(a->console_fd, &err) < 0)
+            fail(a, &err);
+        close(a->console_fd);
+    }
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+     * while we still have it (runc does the same). */
+    bool seccomp_late = spec->has_seccomp && spec->no_new_privileges;
+    if (spec->has_seccomp && !seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0)
+        fail(a, &err);
+    if (tm_credentials_apply(spec, &err) < 0)
+        fail(a, &err);
+    if (chdir(spec->cwd ? spec->cwd : "/") < 0) {
+        tm_error_sys(&err, "cannot change to the working directory %s", spec->cwd);
+        fail(a, &err);
+    }
+    char program[PATH_MAX];
+    if (!spec->enclave && find_program(spec, program, sizeof(program), &err) < 0)
+        fail(a, &err);
+    if (!spec->enclave)
+        close_range(3 + (unsigned)a->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    prctl(PR_SET_PDEATHSIG, 0);   /* create returns and leaves us running */
+    tm_sync_send(a->sync_fd, TM_SYNC_READY, 0, tm_now_ms() - t0, NULL);
+    close(a->sync_fd);
+    if (a->fifo_fd >= 0)
+        wait_for_start(a->fifo_fd);
+    if (seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0) {
+        fprintf(stderr, "teemate: container init: %s\n", err.msg);
+        _exit(1);
+    }
+    if (spec->enclave)
+        tm_init_enclave_main(a);
+    execve(program, spec->args, spec->env ? spec->env : environ);
+    fprintf(stderr, "teemate: exec %s: %s\n", program, strerror(errno));
+    _exit(127);
+}

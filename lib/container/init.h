@@ -1,0 +1,60 @@
+/* The container's init: what runs in the cloned child, from "go" to exec
+ * (or to the enclave's main). Private to lib/container. */
+#ifndef TM_CONTAINER_INIT_H
+#define TM_CONTAINER_INIT_H
+
+#include <stdint.h>
+
+#include "container/container.h"
+
+/* Messages on the runtime <-> init socketpair (SOCK_SEQPACKET). */
+enum tm_sync_type {
+    TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup, go on */
+    TM_SYNC_READY = 2,         /* init -> runtime: set up, about to wait for start / exec */
+    TM_SYNC_ERROR = 3,         /* init -> runtime: setup failed (status, message) */
+};
+
+struct tm_sync_msg {
+    uint32_t type;
+    int32_t status;            /* ERROR: -errno */
+    double setup_ms;           /* READY: "go" to ready, init's clock */
+    char message[1024];
+};
+
+int tm_sync_send(int fd, uint32_t type, int status, double setup_ms, const char *message);
+/* Receive one message; -EPIPE when the peer closed without one. */
+int tm_sync_recv(int fd, struct tm_sync_msg *m);
+
+struct tm_init_args {
+    const struct tm_container_spec *spec;
+    const struct tm_container_options *o;
+    const char *rootfs;        /* absolute, or NULL: keep the host's root */
+    int sync_fd;
+    int fifo_fd;               /* O_PATH fd of exec.fifo, or -1 (run: no wait) */
+    int console_fd;            /* connected console socket, or -1 */
+};
+
+/* Never returns: execs, or exits with the enclave main's code, or reports an
+ * error to the runtime and exits 1. */
+__attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
+
+/* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only
+ * root, masked and read-only paths. */
+int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm_error *err);
+
+/* (credentials.c) rlimits, groups/gid/uid, capabilities, no_new_privs, umask. */
+int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err);
+/* Put the capability bounding set down to spec's (needs CAP_SETPCAP: before setuid). */
+int tm_capabilities_bound(const struct tm_container_spec *spec, tm_error *err);
+
+/* (console.c) Make a pty in the container, send its master over the console
+ * socket, and make the slave the controlling terminal and stdio. */
+int tm_console_setup(int console_fd, tm_error *err);
+
+/* (init_enclave.c) Attach to the spec's enclave (before the mount changes:
+ * the daemon's socket is on the host's filesystem). */
+int tm_init_enclave_attach(const struct tm_init_args *a, tm_error *err);
+/* Run the image's main with process.args; exits with its code. */
+__attribute__((noreturn)) void tm_init_enclave_main(const struct tm_init_args *a);
+
+#endif
