@@ -1,0 +1,65 @@
+/* config.json's annotations, and the two of ours in them: which shared
+ * enclave the container attaches to, and its memory cap. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container/spec_internal.h"
+#include "daemon/client.h"
+#include "util/size.h"
+
+static int parse_enclave(struct tm_container_spec *spec, tm_error *err)
+{
+    tm_jpath at = { "annotations" };
+    const char *name = tm_spec_annotation(spec, TM_ANNOTATION_ENCLAVE);
+    const char *memory = tm_spec_annotation(spec, TM_ANNOTATION_ENCLAVE_MEMORY);
+    if (name) {
+        tm_jpath p = tm_jpath_key(&at, TM_ANNOTATION_ENCLAVE);
+        /* teemated's rule for names, so what parses here can be attached to. */
+        if (!tm_enclave_name_valid(name))
+            return tm_json_fail(err, &p,
+                                "\"%.100s\" is not an enclave name (1 to %d of A-Z a-z 0-9 _ . -, "
+                                "not starting with '.' or '-')", name, TM_ENCLAVE_NAME_MAX);
+        if (!(spec->enclave = strdup(name)))
+            return tm_error_set(err, ENOMEM, "%s: out of memory", p.s);
+    }
+    if (memory) {
+        tm_jpath p = tm_jpath_key(&at, TM_ANNOTATION_ENCLAVE_MEMORY);
+        /* A cap without an enclave is most likely a misspelt enclave key. */
+        if (!name)
+            return tm_json_fail(err, &p, "given without %s", TM_ANNOTATION_ENCLAVE);
+        if (tm_parse_size(memory, UINT64_MAX, &spec->enclave_memory) < 0 ||
+            spec->enclave_memory == 0)
+            return tm_json_fail(err, &p, "\"%.100s\" is not a size above 0 (such as \"64m\")",
+                                memory);
+    }
+    return 0;
+}
+
+int tm_spec_parse_annotations(json_t *obj, struct tm_container_spec *spec, tm_error *err)
+{
+    tm_jpath at = { "annotations" };
+    int r = TM_SPEC_ALLOC(spec->annotations, json_object_size(obj), &at, err);
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        if (r < 0)
+            return r;
+        tm_jpath p = tm_jpath_key(&at, key);
+        if (strlen(key) > TM_SPEC_MAX_STRING)
+            return tm_json_fail(err, &p, "key longer than %d bytes", TM_SPEC_MAX_STRING);
+        struct tm_annotation *a = &spec->annotations[spec->nannotations++];
+        if (!(a->key = strdup(key)))
+            return tm_error_set(err, ENOMEM, "%s: out of memory", p.s);
+        r = tm_json_string_value(value, &p, &a->value, err);
+    }
+    return r < 0 ? r : parse_enclave(spec, err);
+}
+
+const char *tm_spec_annotation(const struct tm_container_spec *spec, const char *key)
+{
+    for (size_t i = 0; i < spec->nannotations; i++)
+        if (spec->annotations[i].key && !strcmp(spec->annotations[i].key, key))
+            return spec->annotations[i].value;
+    return NULL;
+}
