@@ -49,8 +49,10 @@ static int clone_flags(const struct tm_container_spec *spec)
 {
     static const int flag[TM_NS_COUNT] = {
         [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
-        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_CGROUP] = CLONE_NEWCGROUP,
+        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET,
     };
+    /* Not the cgroup namespace: its root is the cgroup at unshare time, so
+     * init unshares it once it is in its own cgroup. */
     int flags = 0;
     for (int t = 0; t < TM_NS_COUNT; t++)
         if (spec->namespaces[t].enabled && !spec->namespaces[t].path)
@@ -207,6 +209,7 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     if (pid == 0) {
         close(sync);
+        close(c->lock);   /* a flock shared with init would block `start` for good */
         struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
                                   .sync_fd = sv[1], .fifo_fd = fifo, .console_fd = console };
         tm_init_run(&a);

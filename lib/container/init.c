@@ -125,6 +125,11 @@ void tm_init_run(const struct tm_init_args *a)
     double t0 = tm_now_ms();
     if (join_namespaces(spec, &err) < 0)
         fail(a, &err);
+    const struct tm_ns_spec *cgns = &spec->namespaces[TM_NS_CGROUP];
+    if (cgns->enabled && !cgns->path && unshare(CLONE_NEWCGROUP) < 0) {
+        tm_error_sys(&err, "cannot make the cgroup namespace");
+        fail(a, &err);
+    }
     if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
         fail(a, &err);
     if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || write_sysctls(spec, &err) < 0 ||

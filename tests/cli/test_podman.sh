@@ -1,0 +1,54 @@
+# podman (Debian's) driving teemate as its OCI runtime: a rootfs imported
+# with `podman import`, run as a plain container and inside a shared enclave.
+# Needs root and podman (scripts/setup.sh installs it).
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then skip "podman --runtime teemate" "needs root"; finish; fi
+if ! command -v podman >/dev/null; then skip "podman --runtime teemate" "podman is not installed"; finish; fi
+# conmon starts the runtime with a clean environment, so the enclave lives in
+# the machine's default teemated (a unique name, removed at the end).
+unset TEEMATE_STATE_DIR TEEMATE_SOCKET
+enclave=podman-hello-$$
+trap '"$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1' EXIT
+# The recipe the README gives: vfs storage, cgroupfs, ulimits within this
+# machine's hard limits; storage and state kept under $WORK.
+cat >"$WORK/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+export CONTAINERS_CONF=$WORK/containers.conf
+P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
+R=(--runtime "$TEEMATE" --network none)
+
+scripts/make-rootfs.sh "$WORK/rootfs" "$WORK/rootfs.tar" || { not_ok "busybox rootfs"; finish; }
+expect_ok "podman import" "${P[@]}" import "$WORK/rootfs.tar" localhost/teemate-busybox:test
+out=$("${P[@]}" run --rm "${R[@]}" localhost/teemate-busybox:test sh -c 'echo "hello from pid $$"' 2>&1)
+expect_eq "podman run --runtime teemate: a plain container prints its output" "$out" "hello from pid 1"
+out=$("${P[@]}" run --rm "${R[@]}" --memory 16m localhost/teemate-busybox:test \
+    dd if=/dev/zero of=/dev/null bs=64M count=1 2>&1); rc=$?
+expect_eq "podman --memory 16m: the container's 64 MiB allocation is killed" "$rc" "137"
+name=ctr-$$
+"${P[@]}" run -d --name "$name" "${R[@]}" localhost/teemate-busybox:test sleep 30 >/dev/null 2>"$WORK/err"
+expect_eq "podman ps shows the detached container running" \
+    "$("${P[@]}" ps --filter name="$name" --format '{{.Status}}' | cut -d' ' -f1)" "Up"
+expect_ok "podman stop (SIGTERM, then SIGKILL)" "${P[@]}" stop -t 1 "$name"
+expect_ok "podman rm" "${P[@]}" rm "$name"
+
+if "$TEEMATE" enclave create "$enclave" --image "$BUILD/examples/hello.elf" >/dev/null 2>&1; then
+    out=$("${P[@]}" run --rm "${R[@]}" --annotation org.teemate.enclave="$enclave" \
+        localhost/teemate-busybox:test hello podman 2>&1)
+    expect_eq "podman --annotation org.teemate.enclave: main runs inside the shared enclave" "$out" "hello, podman"
+    out=$("${P[@]}" run --rm "${R[@]}" --annotation org.teemate.enclave="$enclave" \
+        localhost/teemate-busybox:test x --state 2>&1)
+    expect_eq "a second podman container shares the enclave's global heap" "${out%%,*}" "shared runs 2"
+    out=$("${P[@]}" run --rm "${R[@]}" --annotation org.teemate.enclave=nope localhost/teemate-busybox:test x 2>&1)
+    if echo "$out" | grep -q "no enclave named 'nope'"; then ok "podman shows teemate's error for an unknown enclave"
+    else not_ok "podman shows teemate's error for an unknown enclave"; echo "$out" >&2; fi
+else
+    not_ok "enclave create for the podman test"
+fi
+"${P[@]}" rmi -f localhost/teemate-busybox:test >/dev/null 2>&1
+finish
