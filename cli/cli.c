@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cli_oci.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -6,20 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Both also go to the runtime log (--log), where engines look for errors. */
 int tm_cli_fail(const tm_error *err)
 {
-    fprintf(stderr, "teemate: %s\n", err->msg[0] ? err->msg : "unknown error");
+    const char *msg = err->msg[0] ? err->msg : "unknown error";
+    fprintf(stderr, "teemate: %s\n", msg);
+    tm_cli_oci_log_error(msg);
     return TM_EXIT_ERROR;
 }
 
 int tm_cli_usage(const char *verb, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "teemate %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see 'teemate %s --help')\n", verb);
+    fprintf(stderr, "teemate %s: %s (see 'teemate %s --help')\n", verb, msg, verb);
+    tm_cli_oci_log_error(msg);
     return TM_EXIT_USAGE;
 }
 

@@ -31,8 +31,18 @@ int tm_cmd_enclave_ls(int argc, char **argv);
 int tm_cmd_enclave_inspect(int argc, char **argv);
 int tm_cmd_enclave_rm(int argc, char **argv);
 int tm_cmd_attach(int argc, char **argv);
+/* Containers, in runc's convention (global options: cli_oci.h). */
+int tm_cmd_create(int argc, char **argv);
+int tm_cmd_start(int argc, char **argv);
+int tm_cmd_state(int argc, char **argv);
+int tm_cmd_kill(int argc, char **argv);
+int tm_cmd_delete(int argc, char **argv);
+int tm_cmd_run(int argc, char **argv);
+int tm_cmd_spec(int argc, char **argv);
+int tm_cmd_list(int argc, char **argv);
+int tm_cmd_events(int argc, char **argv);
 
-/* Print "teemate: MESSAGE" on one line; returns TM_EXIT_ERROR. */
+/* Print "teemate: MESSAGE" on one line (and to the --log file); returns TM_EXIT_ERROR. */
 int tm_cli_fail(const tm_error *err);
 /* Print "teemate VERB: MESSAGE (see 'teemate VERB --help')"; returns TM_EXIT_USAGE. */
 int tm_cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -133,7 +133,7 @@ void tm_init_run(const struct tm_init_args *a)
     if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
         fail(a, &err);
     if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || write_sysctls(spec, &err) < 0 ||
-        set_names(spec, &err) < 0)
+        tm_rootfs_mask_paths(spec, &err) < 0 || set_names(spec, &err) < 0)
         fail(a, &err);
     if (a->console_fd >= 0) {
         if (tm_console_setup(a->console_fd, &err) < 0)

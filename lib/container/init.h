@@ -38,9 +38,10 @@ struct tm_init_args {
  * error to the runtime and exits 1. */
 __attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
 
-/* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only
- * root, masked and read-only paths. */
+/* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only root. */
 int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm_error *err);
+/* Masked and read-only paths: after the sysctls, which write /proc/sys. */
+int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err);
 
 /* (credentials.c) rlimits, groups/gid/uid, capabilities, no_new_privs, umask. */
 int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err);

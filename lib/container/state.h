@@ -2,7 +2,8 @@
  * (`--root`, default /run/teemate) so it outlives the CLI process that
  * created a container: ROOT/ID/state.json (written atomically), ROOT/ID/exec.fifo
  * (present while the container is created and not started; `start` opens it),
- * ROOT/ID/lock (flock: one verb at a time per container). */
+ * ROOT/ID/lock (a POSIX record lock, so a forked init
+ * never holds it: one verb at a time per container). */
 #ifndef TM_CONTAINER_STATE_H
 #define TM_CONTAINER_STATE_H
 

@@ -1,0 +1,203 @@
+/* start, kill and delete: the runtime-spec operations on a container that an
+ * earlier CLI process created. Each holds the container's lock, reads its
+ * state and acts on init through a pidfd whose start time was checked, so a
+ * pid the kernel has since reused is never signalled. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "container/cgroup.h"
+#include "container/container.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+
+#define DELETE_WAIT_MS 5000
+
+/* A pidfd on init, or -ESRCH when init is gone (or its pid is someone else's
+ * now). The start time is checked after opening: if it still matches, the
+ * pidfd holds our process. */
+static int open_init(const struct tm_container_state *st)
+{
+    if (st->pid <= 0)
+        return -ESRCH;
+    int fd = pidfd_open(st->pid, 0);
+    if (fd < 0)
+        return -errno;
+    if (tm_proc_start_time(st->pid) != st->pid_start) {
+        close(fd);
+        return -ESRCH;
+    }
+    return fd;
+}
+
+/* Lock and load; the lock fd (>= 0) or -errno. */
+static int open_container(const char *root, const char *id, struct tm_container_state *st,
+                          tm_error *err)
+{
+    _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    if (lock < 0)
+        return lock;
+    int ret = tm_state_load(root, id, st, err);
+    return ret < 0 ? ret : TM_STEAL_FD(lock);
+}
+
+static int stopped_error(tm_error *err)
+{
+    return tm_error_set(err, EINVAL, "cannot start a container that has stopped");
+}
+
+/* Init, parked in create, blocks opening exec.fifo for writing and then
+ * writes one byte before it execs. Opening the fifo for reading lets it go
+ * on; the byte proves it did. The open does not block (O_NONBLOCK) and the
+ * wait watches init's pidfd too, so an init that died never hangs start. */
+static int release_init(const char *root, const struct tm_container_state *st, tm_error *err)
+{
+    char fifo[PATH_MAX];
+    int ret = tm_state_path(root, st->id, "exec.fifo", fifo, sizeof(fifo), err);
+    if (ret < 0)
+        return ret;
+    _cleanup_close_ int pidfd = open_init(st);
+    if (pidfd < 0)
+        return stopped_error(err);
+    _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return tm_error_sys(err, "cannot open %s", fifo);
+    for (;;) {
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return tm_error_sys(err, "waiting for container \"%s\" to start", st->id);
+        }
+        char byte;
+        ssize_t n = read(fd, &byte, 1);
+        if (n == 1)
+            break;
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return tm_error_sys(err, "cannot read %s", fifo);
+        /* EOF (it opened and closed without the byte) or init exited. */
+        if (n == 0 || (p[1].revents & POLLIN))
+            return stopped_error(err);
+    }
+    if (unlink(fifo) < 0 && errno != ENOENT)
+        return tm_error_sys(err, "cannot remove %s", fifo);
+    return 0;
+}
+
+int tm_container_start(const char *root, const char *id, tm_error *err)
+{
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    _cleanup_close_ int lock = open_container(root, id, &st, err);
+    if (lock < 0)
+        return lock;
+    switch (tm_state_status(root, &st)) {
+    case TM_CONTAINER_CREATED:
+        return release_init(root, &st, err);
+    case TM_CONTAINER_STOPPED:
+        return stopped_error(err);
+    case TM_CONTAINER_RUNNING:
+        return tm_error_set(err, EINVAL, "cannot start an already running container");
+    case TM_CONTAINER_CREATING:
+        break;
+    }
+    return tm_error_set(err, EINVAL, "cannot start container \"%s\": it is still being created", id);
+}
+
+static int signal_init(const struct tm_container_state *st, int sig, tm_error *err)
+{
+    _cleanup_close_ int pidfd = open_init(st);
+    if (pidfd < 0)
+        return tm_error_set(err, ESRCH, "container not running");
+    if (pidfd_send_signal(pidfd, sig, NULL, 0) < 0)
+        return errno == ESRCH ? tm_error_set(err, ESRCH, "container not running")
+                              : tm_error_sys(err, "cannot send signal %d to container \"%s\"", sig, st->id);
+    return 0;
+}
+
+int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err)
+{
+    if (sig < 0 || sig >= NSIG)
+        return tm_error_set(err, EINVAL, "invalid signal %d", sig);
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    _cleanup_close_ int lock = open_container(root, id, &st, err);
+    if (lock < 0)
+        return lock;
+    enum tm_container_status s = tm_state_status(root, &st);
+    bool stopped = s == TM_CONTAINER_STOPPED || s == TM_CONTAINER_CREATING;
+    if (all && st.cgroup_path[0]) {
+        /* Every process in the container's cgroup, init included. As runc,
+         * also once init is gone: what it left behind is killed too. */
+        _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+        int ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err);
+        if (ret == -ENOENT && stopped)
+            return 0;   /* nothing left to signal */
+        if (ret == 0)
+            ret = tm_cgroup_signal(cg, sig, err);
+        return ret < 0 ? ret : 0;
+    }
+    if (stopped)
+        return tm_error_set(err, EINVAL, "container not running");
+    return signal_init(&st, sig, err);
+}
+
+/* SIGKILL init and wait (bounded) for it to exit. It need not be our child:
+ * a pidfd becomes readable when the process exits, reaped or not. */
+static int kill_init(const struct tm_container_state *st, tm_error *err)
+{
+    _cleanup_close_ int pidfd = open_init(st);
+    if (pidfd < 0)
+        return 0;
+    if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+        return tm_error_sys(err, "cannot kill container \"%s\"", st->id);
+    double deadline = tm_now_ms() + DELETE_WAIT_MS;
+    for (;;) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        double left = deadline - tm_now_ms();
+        if (left <= 0)
+            return tm_error_set(err, EBUSY, "container \"%s\": init (pid %d) did not exit after SIGKILL",
+                                st->id, (int)st->pid);
+        int n = poll(&p, 1, (int)left + 1);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return tm_error_sys(err, "waiting for container \"%s\" to exit", st->id);
+    }
+}
+
+int tm_container_delete(const char *root, const char *id, bool force, tm_error *err)
+{
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    if (lock < 0)
+        return lock;
+    int ret = tm_state_load(root, id, &st, err);
+    if (ret == -ENOENT) {
+        /* Creation holds the lock until the state is saved or undone: a
+         * directory without state.json under the lock is a dead creation's. */
+        tm_error ignored;
+        tm_state_remove(root, id, &ignored);
+    }
+    if (ret < 0)
+        return ret;
+    enum tm_container_status s = tm_state_status(root, &st);
+    /* As runc: a created container (parked before exec) is deleted without
+     * --force; a running one only with it. */
+    if (!force && s != TM_CONTAINER_STOPPED && s != TM_CONTAINER_CREATED)
+        return tm_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                            tm_container_status_name(s));
+    if ((ret = kill_init(&st, err)) < 0)
+        return ret;
+    if (st.cgroup_path[0]) {
+        _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+        ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err);
+        if (ret == 0)
+            ret = tm_cgroup_destroy(cg, err);
+        if (ret < 0 && ret != -ENOENT)   /* ENOENT: no cgroup left */
+            return ret;
+    }
+    return tm_state_remove(root, id, err);
+}
