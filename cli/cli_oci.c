@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "container/state.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 static struct {
     const char *root;
@@ -146,17 +147,6 @@ int tm_cli_oci_cgroup_manager_check(tm_error *err)
     return 0;
 }
 
-/* RFC 3339 in UTC with nanoseconds, as Go's time.RFC3339Nano reads it. */
-static void now_rfc3339(char *buf, size_t len)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* logrus's text format: time="..." level=error msg="..." */
 static char *text_line(const char *time, const char *msg)
 {
@@ -196,7 +186,7 @@ void tm_cli_oci_log_error(const char *msg)
     if (!g.log)
         return;
     char time[64];
-    now_rfc3339(time, sizeof(time));
+    tm_rfc3339_now(time, sizeof(time));
     _cleanup_free_ char *line = g.log_json ? json_line(time, msg) : text_line(time, msg);
     _cleanup_close_ int fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     /* One write per line keeps lines whole when several runtimes share the log.

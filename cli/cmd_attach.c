@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "enclave/ecall.h"
 #include "shared/attach.h"
+#include "shared/attach_stats.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/size.h"
@@ -28,22 +29,6 @@ static const char usage[] =
     "  --stats         print where the time went on stderr: alias (connect,\n"
     "                  request, map), expand (slot pages added), run\n"
     "  --socket PATH   teemated's socket\n";
-
-static void print_stats(struct tm_attachment *a, double run_ms)
-{
-    const struct tm_attach_stats *s = &a->stats;
-    struct tm_expand_stats x = { 0 };
-    if (a->ops->expand_stats)
-        a->ops->expand_stats(a->be, &x);
-    fprintf(stderr,
-            "teemate: attached to %s (%s backend), slot %u, %u TCS, attach %llu%s\n"
-            "teemate:   alias         %9.3f ms  (connect %.3f, request %.3f, map %.3f)\n"
-            "teemate:   expand        %9.3f ms  (%llu pages added)\n"
-            "teemate:   run           %9.3f ms\n",
-            a->name, a->ops->name, a->slot, a->nthreads, (unsigned long long)a->attach_id,
-            s->daemon_started ? ", daemon started" : "", s->connect_ms + s->request_ms + s->map_ms,
-            s->connect_ms, s->request_ms, s->map_ms, x.ms, (unsigned long long)x.pages, run_ms);
-}
 
 int tm_cmd_attach(int argc, char **argv)
 {
@@ -104,7 +89,7 @@ int tm_cmd_attach(int argc, char **argv)
     double t1 = tm_now_ms();
     fflush(stdout);
     if (stats)
-        print_stats(a, t1 - t0);
+        tm_attach_print_stats(a, t1 - t0, stderr);
     if (ret < 0)
         return tm_cli_fail(&err);
     return (int)(call.retval & 0xff);

@@ -28,6 +28,18 @@ step $tm enclave create demo-hello --image "$image" --sig build/examples/hello.s
 step $tm attach demo-hello --stats -- --state
 step $tm attach demo-hello --stats -- --state
 step $tm enclave inspect demo-hello
+
+# Containers (as root): a plain one on a busybox rootfs, then two whose init
+# attaches to the shared enclave and runs its main.
+if [ "$(id -u)" -eq 0 ]; then
+    [ -x build/demo-rootfs/bin/busybox ] || scripts/make-rootfs.sh build/demo-rootfs
+    step $tm run --rootfs build/demo-rootfs --memory 64m --pids 32 --hostname demo --stats -- \
+        sh -c 'set -- /proc/[0-9]*; echo "pid $$ on $(hostname), processes in sight: $*"'
+    step $tm run --rootfs build/demo-rootfs --enclave demo-hello --enclave-memory 4m --stats -- hello container
+    step $tm run --rootfs build/demo-rootfs --enclave demo-hello -- hello --state
+else
+    echo "(containers skipped: they need root)"
+fi
 step $tm enclave rm demo-hello
 echo
 echo "teemated keeps running on $TEEMATE_STATE_DIR/teemated.sock (log: teemated.log there); SIGTERM stops it."

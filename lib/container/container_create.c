@@ -88,16 +88,6 @@ static int write_pid_file(const char *path, pid_t pid, tm_error *err)
     return 0;
 }
 
-static void rfc3339_now(char *buf, size_t len)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 /* Fill the saved state; annotations are borrowed from the spec for the save. */
 static void describe(struct tm_container_state *st, const struct tm_container_spec *spec,
                      const struct tm_container_options *o, const char *rootfs, const char *cgroup_path,
@@ -109,7 +99,7 @@ static void describe(struct tm_container_state *st, const struct tm_container_sp
     snprintf(st->bundle, sizeof(st->bundle), "%s", o->bundle ? o->bundle : "");
     snprintf(st->rootfs, sizeof(st->rootfs), "%s", rootfs);
     snprintf(st->cgroup_path, sizeof(st->cgroup_path), "%s", cgroup_path);
-    rfc3339_now(st->created, sizeof(st->created));
+    tm_rfc3339_now(st->created, sizeof(st->created));
     snprintf(st->enclave, sizeof(st->enclave), "%s", spec->enclave ? spec->enclave : "");
     st->owner = getuid();
     st->annotations = spec->annotations;

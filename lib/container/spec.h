@@ -49,11 +49,8 @@ struct tm_rlimit_spec {
     uint64_t soft, hard;
 };
 
-struct tm_sysctl_spec {
-    char *key, *value;         /* "net.ipv4.ping_group_range" = "0 0" */
-};
-
-struct tm_annotation {
+/* An annotation, or a sysctl ("net.ipv4.ping_group_range" = "0 0"). */
+struct tm_key_value {
     char *key, *value;
 };
 
@@ -123,7 +120,7 @@ struct tm_container_spec {
     struct tm_cgroup_limits resources;
     struct tm_device_spec *devices;
     size_t ndevices;
-    struct tm_sysctl_spec *sysctls;
+    struct tm_key_value *sysctls;
     size_t nsysctls;
     char **masked_paths;
     size_t nmasked_paths;
@@ -133,7 +130,7 @@ struct tm_container_spec {
     bool has_seccomp;
     struct tm_seccomp_spec seccomp;
 
-    struct tm_annotation *annotations;
+    struct tm_key_value *annotations;
     size_t nannotations;
     /* From the annotations: the shared enclave to attach to (NULL: plain
      * container) and its slot's memory cap in bytes (0: the whole slot). */

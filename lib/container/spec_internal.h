@@ -70,6 +70,12 @@ int tm_spec_alloc_check(const void *p, size_t n, const tm_jpath *at, tm_error *e
 
 void tm_spec_free_strings(char **v, size_t n);
 
+/* An object of strings (annotations, linux.sysctl) into *out, *n pairs. */
+int tm_json_string_map(json_t *obj, const tm_jpath *at, struct tm_key_value **out, size_t *n,
+                       tm_error *err);
+/* o must be an object with a string under key (-EINVAL naming the path otherwise). */
+int tm_json_required_string(json_t *o, const tm_jpath *at, const char *key, char **out, tm_error *err);
+
 /* The parts of config.json, each into spec (spec_parse_*.c). */
 int tm_spec_parse_process(json_t *process, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_mounts(json_t *mounts, struct tm_container_spec *spec, tm_error *err);

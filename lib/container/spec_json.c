@@ -194,3 +194,31 @@ void tm_spec_free_strings(char **v, size_t n)
         free(v[i]);
     free(v);
 }
+
+int tm_json_string_map(json_t *obj, const tm_jpath *at, struct tm_key_value **out, size_t *n,
+                       tm_error *err)
+{
+    int r = TM_SPEC_ALLOC(*out, json_object_size(obj), at, err);
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        if (r < 0)
+            return r;
+        tm_jpath p = tm_jpath_key(at, key);
+        if (strlen(key) > TM_SPEC_MAX_STRING)
+            return tm_json_fail(err, &p, "key longer than %d bytes", TM_SPEC_MAX_STRING);
+        struct tm_key_value *kv = &(*out)[(*n)++];
+        if (!(kv->key = strdup(key)))
+            return tm_error_set(err, ENOMEM, "%s: out of memory", p.s);
+        r = tm_json_string_value(value, &p, &kv->value, err);
+    }
+    return r;
+}
+
+int tm_json_required_string(json_t *o, const tm_jpath *at, const char *key, char **out, tm_error *err)
+{
+    int r = tm_json_object_value(o, at, err);
+    if (r >= 0 && (r = tm_json_get_string(o, at, key, out, err)) == 0)
+        return tm_json_missing(at, key, err);
+    return r < 0 ? r : 0;
+}

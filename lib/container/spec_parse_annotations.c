@@ -39,20 +39,7 @@ static int parse_enclave(struct tm_container_spec *spec, tm_error *err)
 int tm_spec_parse_annotations(json_t *obj, struct tm_container_spec *spec, tm_error *err)
 {
     tm_jpath at = { "annotations" };
-    int r = TM_SPEC_ALLOC(spec->annotations, json_object_size(obj), &at, err);
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value) {
-        if (r < 0)
-            return r;
-        tm_jpath p = tm_jpath_key(&at, key);
-        if (strlen(key) > TM_SPEC_MAX_STRING)
-            return tm_json_fail(err, &p, "key longer than %d bytes", TM_SPEC_MAX_STRING);
-        struct tm_annotation *a = &spec->annotations[spec->nannotations++];
-        if (!(a->key = strdup(key)))
-            return tm_error_set(err, ENOMEM, "%s: out of memory", p.s);
-        r = tm_json_string_value(value, &p, &a->value, err);
-    }
+    int r = tm_json_string_map(obj, &at, &spec->annotations, &spec->nannotations, err);
     return r < 0 ? r : parse_enclave(spec, err);
 }
 

@@ -23,9 +23,7 @@ static int parse_namespace(json_t *o, const tm_jpath *at, struct tm_container_sp
                            tm_error *err)
 {
     _cleanup_free_ char *type = NULL;
-    int r = tm_json_object_value(o, at, err);
-    if (r >= 0 && (r = tm_json_get_string(o, at, "type", &type, err)) == 0)
-        return tm_json_missing(at, "type", err);
+    int r = tm_json_required_string(o, at, "type", &type, err);
     if (r < 0)
         return r;
     tm_jpath tp = tm_jpath_key(at, "type");
@@ -64,21 +62,7 @@ static int parse_namespaces(json_t *list, struct tm_container_spec *spec, tm_err
 static int parse_sysctls(json_t *obj, struct tm_container_spec *spec, tm_error *err)
 {
     tm_jpath at = tm_jpath_key(&linux_path, "sysctl");
-    int r = TM_SPEC_ALLOC(spec->sysctls, json_object_size(obj), &at, err);
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value) {
-        if (r < 0)
-            return r;
-        tm_jpath p = tm_jpath_key(&at, key);
-        if (strlen(key) > TM_SPEC_MAX_STRING)
-            return tm_json_fail(err, &p, "key longer than %d bytes", TM_SPEC_MAX_STRING);
-        struct tm_sysctl_spec *s = &spec->sysctls[spec->nsysctls++];
-        if (!(s->key = strdup(key)))
-            return tm_error_set(err, ENOMEM, "%s: out of memory", p.s);
-        r = tm_json_string_value(value, &p, &s->value, err);
-    }
-    return r < 0 ? r : 0;
+    return tm_json_string_map(obj, &at, &spec->sysctls, &spec->nsysctls, err);
 }
 
 static int parse_rootfs_propagation(json_t *l, struct tm_container_spec *spec, tm_error *err)

@@ -131,9 +131,7 @@ static int parse_rlimit(json_t *o, const tm_jpath *at, struct tm_container_spec 
                         struct tm_rlimit_spec *rl, tm_error *err)
 {
     _cleanup_free_ char *type = NULL;
-    int r = tm_json_object_value(o, at, err);
-    if (r >= 0 && (r = tm_json_get_string(o, at, "type", &type, err)) == 0)
-        return tm_json_missing(at, "type", err);
+    int r = tm_json_required_string(o, at, "type", &type, err);
     if (r < 0)
         return r;
     tm_jpath tp = tm_jpath_key(at, "type");

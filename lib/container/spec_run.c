@@ -95,11 +95,11 @@ static int add_annotation(struct tm_container_spec *spec, const char *key, const
     for (size_t i = 0; i < spec->nannotations; i++)
         if (!strcmp(spec->annotations[i].key, key))
             return set_string(&spec->annotations[i].value, value, err);
-    struct tm_annotation *bigger = realloc(spec->annotations, (spec->nannotations + 1) * sizeof(*bigger));
+    struct tm_key_value *bigger = realloc(spec->annotations, (spec->nannotations + 1) * sizeof(*bigger));
     if (!bigger)
         return oom(err);
     spec->annotations = bigger;
-    struct tm_annotation *a = &bigger[spec->nannotations];
+    struct tm_key_value *a = &bigger[spec->nannotations];
     a->key = strdup(key);
     a->value = strdup(value);
     spec->nannotations++;   /* counted even half-made: tm_spec_free frees it */

@@ -227,7 +227,7 @@ static int get_annotations(json_t *j, struct tm_container_state *st, const char 
     json_object_foreach(a, key, v) {
         if (!json_is_string(v))
             return malformed(path, "annotations", err);
-        struct tm_annotation *an = &st->annotations[st->nannotations];
+        struct tm_key_value *an = &st->annotations[st->nannotations];
         an->key = strdup(key);
         an->value = strdup(json_string_value(v));
         st->nannotations++;

@@ -35,7 +35,7 @@ struct tm_container_state {
     char created[40];          /* RFC 3339, UTC */
     char enclave[65];          /* shared enclave attached to; empty: plain container */
     uid_t owner;
-    struct tm_annotation *annotations;  /* owned */
+    struct tm_key_value *annotations;  /* owned */
     size_t nannotations;
 };
 

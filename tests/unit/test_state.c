@@ -111,7 +111,7 @@ static void test_round_trip(void)
 {
     tm_error err = { 0 };
     struct tm_container_state st, back;
-    struct tm_annotation an[2] = { { "org.teemate.enclave", "kv" }, { "a", "b \"quoted\"" } };
+    struct tm_key_value an[2] = { { "org.teemate.enclave", "kv" }, { "a", "b \"quoted\"" } };
     state_for(&st, "trip", getpid());
     st.annotations = an;
     st.nannotations = 2;
@@ -318,7 +318,7 @@ static void test_status(void)
 static void test_oci_json(void)
 {
     struct tm_container_state st;
-    struct tm_annotation an = { "k", "v" };
+    struct tm_key_value an = { "k", "v" };
     state_for(&st, "json", getpid());
     st.annotations = &an;
     st.nannotations = 1;
