@@ -8,14 +8,19 @@
 #include "cli_oci.h"
 #include "container/cgroup.h"
 #include "container/state.h"
+#include "daemon/client.h"
+#include "util/cleanup.h"
 
 static const char usage[] =
     "Usage: teemate events --stats ID\n\n"
     "Print one JSON object with the resource usage of the container ID, read\n"
     "from its cgroup:\n"
     "  {\"type\":\"stats\",\"id\":ID,\"data\":{\"memory\":{usage,limit,max,failcnt,oom_kill},\n"
-    "   \"pids\":{current,limit},\"cpu\":{usage_ns}}}\n"
-    "in bytes and nanoseconds; a limit that is not set is null, and a section\n"
+    "   \"pids\":{current,limit},\"cpu\":{usage_ns},\n"
+    "   \"enclave\":{name,slot,epc_pages,epc_limit_pages}}}\n"
+    "in bytes, nanoseconds and 4 KiB pages; a limit that is not set is null, the\n"
+    "enclave section is there for a container of a shared enclave while its\n"
+    "process is attached (teemated's count of its slot), and a section\n"
     "whose controller this host lacks is left out. (runc's event stream without\n"
     "--stats is not implemented.)\n\n"
     "Options:\n"
@@ -42,6 +47,26 @@ static json_t *stats_json(const char *id, const struct tm_cgroup_stats *s)
     if (s->have & (TM_CGROUP_CPU | TM_CGROUP_CPUACCT))
         json_object_set_new(data, "cpu", json_pack("{s:I}", "usage_ns", (json_int_t)s->cpu_usage_ns));
     return json_pack("{s:s, s:s, s:o}", "type", "stats", "id", id, "data", data);
+}
+
+/* The enclave memory of the container's slot, as teemated counts it; NULL
+ * when the container is not (or no longer) attached. */
+static json_t *enclave_json(const struct tm_container_state *st)
+{
+    tm_error err = { 0 };
+    bool started;
+    _cleanup_close_ int conn = tm_daemon_connect(NULL, false, &started, &err);
+    struct tm_enclave_info info;
+    if (conn < 0 || tm_daemon_inspect(conn, st->enclave, &info, &err) < 0)
+        return NULL;
+    for (uint32_t i = 0; i < info.nattached && i < 64; i++) {
+        const struct tm_attached_info *a = &info.attached[i];
+        if (a->pid == st->pid)
+            return json_pack("{s:s, s:i, s:I, s:o}", "name", st->enclave, "slot", (int)a->slot, "epc_pages",
+                             (json_int_t)a->epc_pages, "epc_limit_pages",
+                             a->epc_limit_pages ? json_integer((json_int_t)a->epc_limit_pages) : json_null());
+    }
+    return NULL;
 }
 
 int tm_cmd_events(int argc, char **argv)
@@ -76,10 +101,13 @@ int tm_cmd_events(int argc, char **argv)
     if (ret == 0)
         ret = tm_cgroup_stats(cg, &s, &err);
     tm_cgroup_free(cg);
+    json_t *enclave = ret == 0 && st.enclave[0] ? enclave_json(&st) : NULL;
     tm_state_clear(&st);
     if (ret < 0)
         return tm_cli_fail(&err);
     json_t *j = stats_json(id, &s);
+    if (j && enclave)
+        json_object_set_new(json_object_get(j, "data"), "enclave", enclave);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {

@@ -81,6 +81,25 @@ if "$TEEMATE" enclave create ctr-hello --image "$BUILD/examples/hello.elf" >/dev
     expect_eq "containers share the enclave's global heap" \
         "$("${T[@]}" run --enclave ctr-hello -- x --state | cut -d, -f1)" "shared runs 3"
     expect_fail "unknown enclave" "no enclave named 'nope'" "${T[@]}" run --enclave nope -- x
+    # an OCI bundle whose annotations attach it, with its slot capped at 1 MiB
+    python3 - "$bundle/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["hello", "bundle"]
+c["annotations"] = {"org.teemate.enclave": "ctr-hello", "org.teemate.enclave.memory": "1m"}
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+    # init keeps create's stdout: main's output lands in e1.out
+    "${T[@]}" create --bundle "$bundle" e1 >"$WORK/e1.out" 2>&1
+    expect_eq "create with org.teemate.enclave (init attaches at create)" "$?" "0"
+    stats=$("${T[@]}" events --stats e1)
+    expect_eq "events --stats reports the slot's cap with the cgroup's figures" \
+        "$(echo "$stats" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["enclave"]["epc_limit_pages"], "memory" in d, "pids" in d)')" \
+        "256 True True"
+    "${T[@]}" start e1
+    for _ in $(seq 500); do "${T[@]}" state e1 | grep -q '"stopped"' && break; done
+    expect_eq "start runs main inside the enclave with process.args" "$(cat "$WORK/e1.out")" "hello, bundle"
+    expect_ok "delete the enclave container" "${T[@]}" delete e1
     expect_eq "nothing left in the state root" "$(ls "$root" | wc -l)" "0"
 else
     not_ok "enclave create for the container test"
