@@ -23,7 +23,10 @@ export CONTAINERS_CONF=$WORK/containers.conf
 P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
 R=(--runtime "$TEEMATE" --network none)
 
-scripts/make-rootfs.sh "$WORK/rootfs" "$WORK/rootfs.tar" || { not_ok "busybox rootfs"; finish; }
+# conmon leaves files (an "oom" marker) in its working directory: keep it in $WORK.
+repo=$PWD
+cd "$WORK" || exit 1
+"$repo/scripts/make-rootfs.sh" "$WORK/rootfs" "$WORK/rootfs.tar" || { not_ok "busybox rootfs"; finish; }
 expect_ok "podman import" "${P[@]}" import "$WORK/rootfs.tar" localhost/teemate-busybox:test
 out=$("${P[@]}" run --rm "${R[@]}" localhost/teemate-busybox:test sh -c 'echo "hello from pid $$"' 2>&1)
 expect_eq "podman run --runtime teemate: a plain container prints its output" "$out" "hello from pid 1"
@@ -37,7 +40,7 @@ expect_eq "podman ps shows the detached container running" \
 expect_ok "podman stop (SIGTERM, then SIGKILL)" "${P[@]}" stop -t 1 "$name"
 expect_ok "podman rm" "${P[@]}" rm "$name"
 
-if "$TEEMATE" enclave create "$enclave" --image "$BUILD/examples/hello.elf" >/dev/null 2>&1; then
+if "$TEEMATE" enclave create "$enclave" --image "$repo/$BUILD/examples/hello.elf" >/dev/null 2>&1; then
     out=$("${P[@]}" run --rm "${R[@]}" --annotation org.teemate.enclave="$enclave" \
         localhost/teemate-busybox:test hello podman 2>&1)
     expect_eq "podman --annotation org.teemate.enclave: main runs inside the shared enclave" "$out" "hello, podman"
