@@ -237,7 +237,11 @@ static void *spin_thread(void *arg)
     tm_error err = { 0 };
     uint64_t flag_address = (uintptr_t)&s->flag;
     struct tm_ecall_call c = { .ecall = 16, .in = &flag_address, .in_len = 8 };
-    s->ret = call(s->r, 0, &c, &err);
+    /* The main thread's PINGs use TCS 0 too: until the spinner gets in
+     * first, its entry is refused as busy, which is right; try again. */
+    do
+        s->ret = call(s->r, 0, &c, &err);
+    while (s->ret == -EBUSY);
     s->spins = c.retval;
     return NULL;
 }
