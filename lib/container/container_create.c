@@ -21,6 +21,7 @@
 #include "daemon/client.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/file.h"
 
 static int resolve_rootfs(const struct tm_container_spec *spec, const char *bundle, char *out,
                           size_t len, tm_error *err)
@@ -78,14 +79,10 @@ static int connect_console(const char *path, tm_error *err)
 
 static int write_pid_file(const char *path, pid_t pid, tm_error *err)
 {
-    char tmp[PATH_MAX], text[32];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return tm_error_set(err, ENAMETOOLONG, "pid file path %s is too long", path);
+    char text[32];
     int n = snprintf(text, sizeof(text), "%d", (int)pid);
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, (size_t)n) != n || rename(tmp, path) < 0)
-        return tm_error_sys(err, "cannot write the pid file %s", path);
-    return 0;
+    int ret = tm_file_write(path, text, (size_t)n, 0644, err);
+    return ret < 0 ? tm_error_prefix(err, "pid file") : 0;
 }
 
 /* Fill the saved state; annotations are borrowed from the spec for the save. */
@@ -199,7 +196,7 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     if (pid == 0) {
         close(sync);
-        close(c->lock);   /* a flock shared with init would block `start` for good */
+        close(c->lock);   /* the state's lock has no business inside the container */
         struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
                                   .sync_fd = sv[1], .fifo_fd = fifo, .console_fd = console };
         tm_init_run(&a);

@@ -84,7 +84,7 @@ static int find_program(const struct tm_container_spec *spec, char *out, size_t 
         snprintf(out, len, "%s", prog);
         return 0;
     }
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *path = TM_DEFAULT_PATH;
     for (size_t i = 0; i < spec->nenv; i++)
         if (!strncmp(spec->env[i], "PATH=", 5))
             path = spec->env[i] + 5;

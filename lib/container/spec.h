@@ -15,6 +15,8 @@
 
 #define TM_ANNOTATION_ENCLAVE "org.teemate.enclave"
 #define TM_ANNOTATION_ENCLAVE_MEMORY "org.teemate.enclave.memory"
+/* PATH of the default spec, and where init looks when the spec sets none. */
+#define TM_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Namespaces a container can have (runtime-spec linux.namespaces). */
 enum tm_ns_type {

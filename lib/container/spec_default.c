@@ -25,7 +25,7 @@ static json_t *default_process(void)
         "terminal", 1,
         "user", "uid", 0, "gid", 0,
         "args", "sh",
-        "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+        "env", "PATH=" TM_DEFAULT_PATH, "TERM=xterm",
         "cwd", "/",
         "capabilities", "bounding", default_caps(), "effective", default_caps(),
         "permitted", default_caps(),

@@ -21,7 +21,6 @@
 #include "util/file.h"
 
 #define STATE_FILE "state.json"
-#define STATE_TMP "state.json.tmp"
 #define STATE_MAX (1u << 20)
 
 const char *tm_state_root(const char *root)
@@ -158,10 +157,9 @@ static json_t *annotations_json(const struct tm_container_state *st)
 
 int tm_state_save(const char *root, const struct tm_container_state *st, tm_error *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    int ret;
-    if ((ret = tm_state_path(root, st->id, STATE_FILE, path, sizeof(path), err)) < 0 ||
-        (ret = tm_state_path(root, st->id, STATE_TMP, tmp, sizeof(tmp), err)) < 0)
+    char path[PATH_MAX];
+    int ret = tm_state_path(root, st->id, STATE_FILE, path, sizeof(path), err);
+    if (ret < 0)
         return ret;
     json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o}",
                           "id", st->id, "pid", (json_int_t)st->pid,
@@ -169,21 +167,11 @@ int tm_state_save(const char *root, const struct tm_container_state *st, tm_erro
                           "rootfs", st->rootfs, "cgroup_path", st->cgroup_path,
                           "created", st->created, "enclave", st->enclave,
                           "owner", (json_int_t)st->owner, "annotations", annotations_json(st));
-    if (!j)
-        return tm_error_set(err, EINVAL, "container \"%s\": cannot encode its state", st->id);
-    /* Under the container's lock, so one temporary name is enough. */
-    ret = json_dump_file(j, tmp, JSON_COMPACT);
+    _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (ret < 0) {
-        unlink(tmp);
-        return tm_error_set(err, EIO, "cannot write %s", tmp);
-    }
-    if (rename(tmp, path) < 0) {
-        ret = tm_error_sys(err, "cannot rename %s to %s", tmp, path);
-        unlink(tmp);
-        return ret;
-    }
-    return 0;
+    if (!text)
+        return tm_error_set(err, EINVAL, "container \"%s\": cannot encode its state", st->id);
+    return tm_file_write(path, text, strlen(text), 0644, err);
 }
 
 static int malformed(const char *path, const char *what, tm_error *err)
