@@ -1,5 +1,7 @@
-/* Control groups: finding the hierarchies, making a container's cgroup in
- * each with its limits, moving processes in, and taking it down again. */
+/* Control groups: making a container's cgroup in every hierarchy, moving
+ * processes in, and taking it down again. The mount table is read in
+ * cgroup_probe.c, the limits written in cgroup_limits.c, the device rules
+ * in cgroup_devices.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,184 +18,6 @@
 #include "util/clock.h"
 
 #define DESTROY_TIMEOUT_MS 5000.0
-#define OURS (TM_CGROUP_MEMORY | TM_CGROUP_PIDS | TM_CGROUP_CPU | TM_CGROUP_CPUACCT)
-
-static const struct {
-    const char *name;
-    unsigned bit;
-} controllers[] = {
-    { "memory", TM_CGROUP_MEMORY },
-    { "pids", TM_CGROUP_PIDS },
-    { "cpu", TM_CGROUP_CPU },
-    { "cpuacct", TM_CGROUP_CPUACCT },
-};
-#define N_CONTROLLERS (sizeof controllers / sizeof controllers[0])
-#define MOUNT_SIZE sizeof(((struct tm_cgroup_hierarchy *)0)->mount)
-#define DIR_SIZE sizeof(((struct tm_cgroup_place *)0)->dir)
-
-/* ---- the mount table ---- */
-
-/* Our controllers among the words of list, separated by any of seps. */
-static unsigned controllers_in(const char *list, const char *seps)
-{
-    unsigned bits = 0;
-    for (list += strspn(list, seps); *list; list += strspn(list, seps)) {
-        size_t len = strcspn(list, seps);
-        for (size_t i = 0; i < N_CONTROLLERS; i++)
-            if (strlen(controllers[i].name) == len && !memcmp(controllers[i].name, list, len))
-                bits |= controllers[i].bit;
-        list += len;
-    }
-    return bits;
-}
-
-/* mountinfo writes space, tab, newline and backslash in paths as \ooo. */
-static void unescape_octal(char *s)
-{
-    char *out = s;
-    for (const char *in = s; *in;) {
-        int c = in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
-                        in[3] >= '0' && in[3] <= '7'
-                    ? (in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0')
-                    : 0;
-        if (c) {   /* \000 would cut the path short: left as it is */
-            *out++ = (char)c;
-            in += 4;
-        } else {
-            *out++ = *in++;
-        }
-    }
-    *out = '\0';
-}
-
-struct mount_line {
-    char *mount, *fstype, *super;
-};
-
-/* ID PARENT MAJ:MIN ROOT MOUNT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-static bool parse_mount_line(char *line, struct mount_line *m)
-{
-    char *field[64], *save;
-    size_t n = 0;
-    for (char *t = strtok_r(line, " \n", &save); t && n < 64; t = strtok_r(NULL, " \n", &save))
-        field[n++] = t;
-    size_t sep = 6;
-    while (sep < n && strcmp(field[sep], "-"))
-        sep++;
-    if (sep + 3 >= n)
-        return false;
-    *m = (struct mount_line){ field[4], field[sep + 1], field[sep + 3] };
-    unescape_octal(m->mount);
-    return m->mount[0] == '/' && m->mount[1] && strlen(m->mount) < MOUNT_SIZE;
-}
-
-/* A later mount on the same point hides the earlier one. */
-static void forget_shadowed(struct tm_cgroup_host *host, const char *mount)
-{
-    for (size_t i = 0; i < host->n;) {
-        if (!strcmp(host->h[i].mount, mount))
-            memmove(&host->h[i], &host->h[i + 1], (--host->n - i) * sizeof host->h[0]);
-        else
-            i++;
-    }
-}
-
-static unsigned v2_controllers(const char *mount)
-{
-    _cleanup_free_ char *text = NULL;
-    tm_error ignored;
-    if (tm_cgroup_read(mount, "cgroup.controllers", 4096, &text, &ignored) < 0)
-        return 0;
-    return controllers_in(text, " \n") & ~TM_CGROUP_CPUACCT;
-}
-
-/* Keep the v2 hierarchy and the v1 ones carrying something we use (named
- * ones like name=systemd carry nothing); a second mount of the same
- * hierarchy is skipped. */
-static void add_hierarchy(struct tm_cgroup_host *host, const struct mount_line *m)
-{
-    struct tm_cgroup_hierarchy h = { .v2 = !strcmp(m->fstype, "cgroup2") };
-    if (!h.v2 && strcmp(m->fstype, "cgroup"))
-        return;
-    if (!h.v2 && !(h.controllers = controllers_in(m->super, ",")))
-        return;
-    for (size_t i = 0; i < host->n; i++)
-        if (h.v2 ? host->h[i].v2 : (!host->h[i].v2 && (host->h[i].controllers & h.controllers)))
-            return;
-    if (host->n == TM_CGROUP_MAX_HIERARCHIES)
-        return;
-    if (h.v2)
-        h.controllers = v2_controllers(m->mount);
-    strcpy(h.mount, m->mount);
-    host->h[host->n++] = h;
-}
-
-int tm_cgroup_probe(const char *mountinfo, struct tm_cgroup_host *host, tm_error *err)
-{
-    if (!mountinfo)
-        mountinfo = "/proc/self/mountinfo";
-    _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
-    if (!f)
-        return tm_error_sys(err, "cannot open %s", mountinfo);
-    memset(host, 0, sizeof *host);
-    _cleanup_free_ char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        struct mount_line m;
-        if (!parse_mount_line(line, &m))
-            continue;
-        forget_shadowed(host, m.mount);
-        add_hierarchy(host, &m);
-    }
-    if (ferror(f))
-        return tm_error_set(err, EIO, "cannot read %s", mountinfo);
-    return 0;
-}
-
-static const struct tm_cgroup_hierarchy *v2_of(const struct tm_cgroup_host *host)
-{
-    for (size_t i = 0; i < host->n; i++)
-        if (host->h[i].v2)
-            return &host->h[i];
-    return NULL;
-}
-
-/* The v2 root's own list (hugetlb, io, ... too), on one line. */
-static void describe_v2(const struct tm_cgroup_hierarchy *v2, char *buf, size_t len)
-{
-    _cleanup_free_ char *text = NULL;
-    tm_error ignored;
-    if (tm_cgroup_read(v2->mount, "cgroup.controllers", 4096, &text, &ignored) < 0) {
-        snprintf(buf, len, "v2 at %s (controllers unknown)", v2->mount);
-        return;
-    }
-    text[strcspn(text, "\n")] = '\0';
-    snprintf(buf, len, "v2 at %s (%s)", v2->mount, *text ? text : "no controllers");
-}
-
-void tm_cgroup_host_describe(const struct tm_cgroup_host *host, char *buf, size_t len)
-{
-    if (!len)
-        return;
-    unsigned v1 = 0;
-    for (size_t i = 0; i < host->n; i++)
-        if (!host->h[i].v2)
-            v1 |= host->h[i].controllers;
-    char names[64] = "";
-    for (size_t i = 0; i < N_CONTROLLERS; i++)
-        if (v1 & controllers[i].bit)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     *names ? " " : "", controllers[i].name);
-    char v2[MOUNT_SIZE + 200] = "no v2";
-    if (v2_of(host))
-        describe_v2(v2_of(host), v2, sizeof v2);
-    if (v1)
-        snprintf(buf, len, "%s on v1, %s", names, v2);
-    else if (v2_of(host))
-        snprintf(buf, len, "%s", v2);
-    else
-        snprintf(buf, len, "no cgroup hierarchies mounted");
-}
 
 /* ---- checking what was asked ---- */
 
@@ -221,57 +45,11 @@ static int check_path(const char *path, tm_error *err)
     }
 }
 
-/* Ranges the kernel enforces, refused here with a message before anything
- * is made. */
-static int check_limits(const struct tm_cgroup_limits *l, tm_error *err)
-{
-    if (l->memory_swap >= 0 && l->memory_max < 0)
-        return tm_error_set(err, EINVAL, "a memory+swap limit needs a memory limit");
-    if (l->memory_swap >= 0 && l->memory_swap < l->memory_max)
-        return tm_error_set(err, EINVAL, "memory+swap limit %" PRId64 " is below memory limit %" PRId64,
-                            l->memory_swap, l->memory_max);
-    if (l->cpu_period && (l->cpu_period < 1000 || l->cpu_period > 1000000))
-        return tm_error_set(err, EINVAL, "cpu period %" PRIu64 " us is outside 1000..1000000",
-                            l->cpu_period);
-    if (l->cpu_quota >= 0 && l->cpu_quota < 1000)
-        return tm_error_set(err, EINVAL, "cpu quota %" PRId64 " us is below 1000", l->cpu_quota);
-    if (l->cpu_shares && (l->cpu_shares < 2 || l->cpu_shares > 262144))
-        return tm_error_set(err, EINVAL, "cpu shares %" PRIu64 " is outside 2..262144",
-                            l->cpu_shares);
-    return 0;
-}
-
-static unsigned host_controllers(const struct tm_cgroup_host *host)
-{
-    unsigned bits = 0;
-    for (size_t i = 0; i < host->n; i++)
-        bits |= host->h[i].controllers;
-    return bits;
-}
-
-static int check_supported(const struct tm_cgroup_host *host, const struct tm_cgroup_limits *l,
-                           tm_error *err)
-{
-    unsigned need = (l->memory_max >= 0 || l->memory_swap >= 0 ? TM_CGROUP_MEMORY : 0) |
-                    (l->pids_max >= 0 ? TM_CGROUP_PIDS : 0) |
-                    (l->cpu_quota >= 0 || l->cpu_period || l->cpu_shares ? TM_CGROUP_CPU : 0);
-    unsigned missing = need & ~host_controllers(host);
-    for (size_t i = 0; i < N_CONTROLLERS; i++) {
-        if (!(missing & controllers[i].bit))
-            continue;
-        char desc[512];
-        tm_cgroup_host_describe(host, desc, sizeof desc);
-        return tm_error_set(err, ENOTSUP, "a %s limit needs the %s controller, which this host lacks (%s)",
-                            controllers[i].name, controllers[i].name, desc);
-    }
-    return 0;
-}
-
 /* ---- writing files ---- */
 
-static int write_file(const char *dir, const char *name, const char *val, tm_error *err)
+int tm_cgroup_write(const char *dir, const char *name, const char *val, tm_error *err)
 {
-    char path[DIR_SIZE + 64];
+    char path[TM_CGROUP_DIR_SIZE + 64];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     /* never O_CREAT: a missing file means a missing controller, not a new file */
     _cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -286,98 +64,18 @@ static int write_file(const char *dir, const char *name, const char *val, tm_err
     return 0;
 }
 
-static int write_num(const char *dir, const char *name, int64_t v, tm_error *err)
+int tm_cgroup_write_num(const char *dir, const char *name, int64_t v, tm_error *err)
 {
     char val[24];
     snprintf(val, sizeof val, "%" PRId64, v);
-    return write_file(dir, name, val, err);
+    return tm_cgroup_write(dir, name, val, err);
 }
 
-static bool has_file(const char *dir, const char *name)
+bool tm_cgroup_has_file(const char *dir, const char *name)
 {
-    char path[DIR_SIZE + 64];
+    char path[TM_CGROUP_DIR_SIZE + 64];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return access(path, F_OK) == 0;
-}
-
-/* memsw must never drop below memory.limit_in_bytes, so the order depends
- * on the current limit (runc's rule); in a fresh cgroup memory goes first. */
-static int memory_v1(const char *dir, const struct tm_cgroup_limits *l, tm_error *err)
-{
-    if (l->memory_swap < 0 || !has_file(dir, "memory.memsw.limit_in_bytes"))
-        return l->memory_max >= 0 ? write_num(dir, "memory.limit_in_bytes", l->memory_max, err) : 0;
-    uint64_t cur;
-    tm_error ignored;
-    bool swap_first = tm_cgroup_read_u64(dir, "memory.limit_in_bytes", &cur, &ignored) == 0 &&
-                      cur <= (uint64_t)l->memory_swap;
-    int ret;
-    if (swap_first && (ret = write_num(dir, "memory.memsw.limit_in_bytes", l->memory_swap, err)) < 0)
-        return ret;
-    if ((ret = write_num(dir, "memory.limit_in_bytes", l->memory_max, err)) < 0)
-        return ret;
-    return swap_first ? 0 : write_num(dir, "memory.memsw.limit_in_bytes", l->memory_swap, err);
-}
-
-/* OCI's memory_swap is memory+swap; v2's swap.max is the swap alone. */
-static int memory_v2(const char *dir, const struct tm_cgroup_limits *l, tm_error *err)
-{
-    int ret;
-    if (l->memory_max >= 0 && (ret = write_num(dir, "memory.max", l->memory_max, err)) < 0)
-        return ret;
-    if (l->memory_swap >= 0 && has_file(dir, "memory.swap.max"))
-        return write_num(dir, "memory.swap.max", l->memory_swap - l->memory_max, err);
-    return 0;
-}
-
-static uint64_t period_of(const struct tm_cgroup_limits *l)
-{
-    return l->cpu_period ? l->cpu_period : 100000;
-}
-
-static int cpu_v1(const char *dir, const struct tm_cgroup_limits *l, tm_error *err)
-{
-    int ret;
-    if ((l->cpu_quota >= 0 || l->cpu_period) &&
-        (ret = write_num(dir, "cpu.cfs_period_us", (int64_t)period_of(l), err)) < 0)
-        return ret;
-    if (l->cpu_quota >= 0 && (ret = write_num(dir, "cpu.cfs_quota_us", l->cpu_quota, err)) < 0)
-        return ret;
-    if (l->cpu_shares && (ret = write_num(dir, "cpu.shares", (int64_t)l->cpu_shares, err)) < 0)
-        return ret;
-    return 0;
-}
-
-static int cpu_v2(const char *dir, const struct tm_cgroup_limits *l, tm_error *err)
-{
-    int ret;
-    if (l->cpu_quota >= 0 || l->cpu_period) {
-        char val[48], quota[24] = "max";
-        if (l->cpu_quota >= 0)
-            snprintf(quota, sizeof quota, "%" PRId64, l->cpu_quota);
-        snprintf(val, sizeof val, "%s %" PRIu64, quota, period_of(l));
-        if ((ret = write_file(dir, "cpu.max", val, err)) < 0)
-            return ret;
-    }
-    /* runc's mapping of shares 2..262144 onto weight 1..10000 */
-    if (l->cpu_shares)
-        return write_num(dir, "cpu.weight", (int64_t)(1 + ((l->cpu_shares - 2) * 9999) / 262142), err);
-    return 0;
-}
-
-static int write_limits(const struct tm_cgroup *cg, const struct tm_cgroup_limits *l, tm_error *err)
-{
-    const struct tm_cgroup_place *p;
-    int ret;
-    if ((p = tm_cgroup_place_for(cg, TM_CGROUP_MEMORY)) &&
-        (ret = (p->h.v2 ? memory_v2 : memory_v1)(p->dir, l, err)) < 0)
-        return ret;
-    if ((p = tm_cgroup_place_for(cg, TM_CGROUP_PIDS)) && l->pids_max >= 0 &&
-        (ret = write_num(p->dir, "pids.max", l->pids_max, err)) < 0)
-        return ret;
-    if ((p = tm_cgroup_place_for(cg, TM_CGROUP_CPU)) &&
-        (ret = (p->h.v2 ? cpu_v2 : cpu_v1)(p->dir, l, err)) < 0)
-        return ret;
-    return 0;
 }
 
 /* ---- making and finding directories ---- */
@@ -397,25 +95,48 @@ static void place_init(struct tm_cgroup_place *p, const struct tm_cgroup_hierarc
     snprintf(p->dir, sizeof p->dir, "%s%s", h->mount, path);   /* fits: see TM_CGROUP_PATH_MAX */
 }
 
-/* A child can use only the controllers its parent enables; like runc, try
- * them together, then one by one, and let a limit write report what failed. */
+/* A child can use only the controllers its parent enables; like runc,
+ * enable every one the hierarchy has, together, else one by one, and let a
+ * limit write report what failed. */
 static void enable_controllers(const char *dir, unsigned bits)
 {
-    char all[64] = "";
+    char all[160] = "";
     tm_error ignored;
-    bits &= TM_CGROUP_MEMORY | TM_CGROUP_PIDS | TM_CGROUP_CPU;
-    for (size_t i = 0; i < N_CONTROLLERS; i++)
-        if (bits & controllers[i].bit)
+    for (size_t i = 0; i < tm_cgroup_ncontrollers; i++)
+        if ((bits & tm_cgroup_controllers[i].bit) && tm_cgroup_controllers[i].v2)
             snprintf(all + strlen(all), sizeof all - strlen(all), "%s+%s", *all ? " " : "",
-                     controllers[i].name);
-    if (!*all || write_file(dir, "cgroup.subtree_control", all, &ignored) == 0)
+                     tm_cgroup_controllers[i].v2);
+    if (!*all || tm_cgroup_write(dir, "cgroup.subtree_control", all, &ignored) == 0)
         return;
-    for (size_t i = 0; i < N_CONTROLLERS; i++) {
-        char one[16];
-        snprintf(one, sizeof one, "+%s", controllers[i].name);
-        if (bits & controllers[i].bit)
-            write_file(dir, "cgroup.subtree_control", one, &ignored);
+    for (size_t i = 0; i < tm_cgroup_ncontrollers; i++) {
+        char one[32];
+        snprintf(one, sizeof one, "+%s", tm_cgroup_controllers[i].v2 ? tm_cgroup_controllers[i].v2 : "");
+        if ((bits & tm_cgroup_controllers[i].bit) && tm_cgroup_controllers[i].v2)
+            tm_cgroup_write(dir, "cgroup.subtree_control", one, &ignored);
     }
+}
+
+/* A new v1 cpuset has no cpus and no mems, and takes no process until it
+ * has both: copy the parent's down, as runc does. */
+static int cpuset_inherit(const char *dir, tm_error *err)
+{
+    char parent[TM_CGROUP_DIR_SIZE];
+    snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+    static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+    for (size_t i = 0; i < 2; i++) {
+        _cleanup_free_ char *mine = NULL, *theirs = NULL;
+        int ret = tm_cgroup_read(dir, files[i], 4096, &mine, err);
+        if (ret < 0)
+            return ret;
+        if (mine[strspn(mine, " \n")])
+            continue;
+        if ((ret = tm_cgroup_read(parent, files[i], 4096, &theirs, err)) < 0)
+            return ret;
+        theirs[strcspn(theirs, "\n")] = '\0';
+        if ((ret = tm_cgroup_write(dir, files[i], theirs, err)) < 0)
+            return ret;
+    }
+    return 0;
 }
 
 /* An existing leaf is reused only when it is a cgroup with no processes. */
@@ -447,15 +168,16 @@ static int make_dirs(struct tm_cgroup_place *p, tm_error *err)
             snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(sub, '/') - sub), sub);
             enable_controllers(parent, p->h.controllers);
         }
-        if (mkdir(sub, 0755) == 0) {
-            if (!p->created_from)
-                p->created_from = i;
-            continue;
-        }
-        if (errno != EEXIST)
+        bool made = mkdir(sub, 0755) == 0;
+        if (!made && errno != EEXIST)
             return tm_error_sys(err, "cannot create %s", sub);
-        if (i == end)
-            return check_reusable(sub, err);
+        if (made && !p->created_from)
+            p->created_from = i;
+        int ret;
+        if (!made && i == end && (ret = check_reusable(sub, err)) < 0)
+            return ret;
+        if (!p->h.v2 && (p->h.controllers & TM_CGROUP_CPUSET) && (ret = cpuset_inherit(sub, err)) < 0)
+            return ret;
     }
     return 0;
 }
@@ -499,7 +221,7 @@ int tm_cgroup_create(const struct tm_cgroup_host *host, const char *path,
     struct tm_cgroup_host probed;
     int ret;
     if ((ret = host_or_probe(&host, &probed, err)) < 0 || (ret = check_path(path, err)) < 0 ||
-        (ret = check_limits(limits, err)) < 0 || (ret = check_supported(host, limits, err)) < 0)
+        (ret = tm_cgroup_check_limits(host, limits, err)) < 0)
         return ret;
     if (!host->n)
         return tm_error_set(err, ENOTSUP, "no cgroup hierarchies are mounted on this host");
@@ -512,7 +234,8 @@ int tm_cgroup_create(const struct tm_cgroup_host *host, const char *path,
         if ((ret = make_dirs(p, err)) < 0)
             return ret;
     }
-    if ((ret = write_limits(cg, limits, err)) < 0)
+    if ((ret = tm_cgroup_write_limits(cg, limits, err)) < 0 ||
+        (ret = tm_cgroup_write_devices(cg, limits, err)) < 0)
         return ret;
     *out = TM_STEAL(cg);
     return 0;
@@ -552,7 +275,7 @@ int tm_cgroup_add_pid(struct tm_cgroup *cg, pid_t pid, tm_error *err)
     snprintf(val, sizeof val, "%d", (int)pid);
     for (size_t i = 0; i < cg->n; i++) {
         int ret;
-        if (!cg->p[i].removed && (ret = write_file(cg->p[i].dir, "cgroup.procs", val, err)) < 0)
+        if (!cg->p[i].removed && (ret = tm_cgroup_write(cg->p[i].dir, "cgroup.procs", val, err)) < 0)
             return ret;
     }
     return 0;
@@ -655,8 +378,8 @@ int tm_cgroup_destroy(struct tm_cgroup *cg, tm_error *err)
         return ret;
     tm_error ignored;
     for (size_t i = 0; i < cg->n; i++)   /* v2 kills all at once, forks included */
-        if (cg->p[i].h.v2 && !cg->p[i].removed && has_file(cg->p[i].dir, "cgroup.kill"))
-            write_file(cg->p[i].dir, "cgroup.kill", "1", &ignored);
+        if (cg->p[i].h.v2 && !cg->p[i].removed && tm_cgroup_has_file(cg->p[i].dir, "cgroup.kill"))
+            tm_cgroup_write(cg->p[i].dir, "cgroup.kill", "1", &ignored);
     double deadline = tm_now_ms() + DESTROY_TIMEOUT_MS;
     while ((ret = sweep(cg, err)) > 0) {
         if (tm_now_ms() > deadline)

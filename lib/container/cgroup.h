@@ -1,11 +1,11 @@
-/* Control groups, both versions. Each controller we use (memory, pids, cpu,
- * cpuacct) lives where this host mounts it: on the cgroup v2 hierarchy when
- * that hierarchy has it in cgroup.controllers, else on its cgroup v1
- * hierarchy. A host may be pure v2 (/sys/fs/cgroup is cgroup2), hybrid (v1
- * controllers plus /sys/fs/cgroup/unified) or pure v1; the mount table
- * (/proc/self/mountinfo) says which. A container's cgroup is the same
- * relative path made in every hierarchy it uses (v2 always when mounted, so
- * the process is placed there too). */
+/* Control groups, both versions. Each controller lives where this host
+ * mounts it: on the cgroup v2 hierarchy when that hierarchy has it in
+ * cgroup.controllers, else on its cgroup v1 hierarchy. A host may be pure v2
+ * (/sys/fs/cgroup is cgroup2), hybrid (v1 controllers plus
+ * /sys/fs/cgroup/unified) or pure v1; the mount table (/proc/self/mountinfo)
+ * says which. As runc, a container's cgroup is the same relative path made in
+ * every mounted hierarchy (every v1 one, named ones like name=systemd
+ * included, and v2), so that limits, device rules and freezing work in each. */
 #ifndef TM_CONTAINER_CGROUP_H
 #define TM_CONTAINER_CGROUP_H
 
@@ -17,7 +17,42 @@
 
 #define TM_CGROUP_MAX_HIERARCHIES 16
 
-/* Limits; a negative (or zero where noted) value means "not set". */
+/* One device cgroup rule (linux.resources.devices[]). */
+struct tm_cgroup_device_rule {
+    char type;                 /* 'a' (all), 'c' or 'b' */
+    int64_t major, minor;      /* -1: any */
+    unsigned access;           /* TM_CGROUP_DEV_* bits */
+    bool allow;
+};
+
+enum { TM_CGROUP_DEV_MKNOD = 1, TM_CGROUP_DEV_READ = 2, TM_CGROUP_DEV_WRITE = 4 };
+
+/* A block device and a number: a weight (weight_device, with its leaf
+ * weight, 0 unset) or a rate (the throttle lists). */
+struct tm_cgroup_blkio_device {
+    int64_t major, minor;
+    uint64_t value;
+    uint16_t leaf_weight;
+};
+
+enum { TM_BLKIO_READ_BPS, TM_BLKIO_WRITE_BPS, TM_BLKIO_READ_IOPS, TM_BLKIO_WRITE_IOPS, TM_BLKIO_NTHROTTLE };
+
+struct tm_cgroup_hugepage {
+    char page_size[16];        /* "2MB", as the hugetlb files name it */
+    uint64_t limit;            /* bytes */
+};
+
+struct tm_cgroup_ifprio {
+    char name[32];
+    uint32_t priority;
+};
+
+struct tm_cgroup_unified {
+    char *key, *value;         /* v2 file name and what to write */
+};
+
+/* Limits; a negative (or zero where noted) value means "not set". The
+ * arrays are owned (tm_cgroup_limits_free). */
 struct tm_cgroup_limits {
     int64_t memory_max;        /* bytes */
     int64_t memory_swap;       /* bytes of memory+swap (OCI); -1 none; v1 memsw / v2 swap.max = swap-max */
@@ -25,14 +60,42 @@ struct tm_cgroup_limits {
     int64_t cpu_quota;         /* microseconds per period */
     uint64_t cpu_period;       /* microseconds; 0: 100000 */
     uint64_t cpu_shares;       /* v1 shares (v2: converted to weight); 0: not set */
+    int64_t memory_reservation;    /* bytes: v1 soft_limit_in_bytes, v2 memory.low */
+    int64_t memory_swappiness;     /* 0..100 (v1 only) */
+    bool oom_kill_disable;         /* v1 memory.oom_control */
+    int64_t cpu_rt_runtime;        /* microseconds (v1 cpu.rt_runtime_us) */
+    uint64_t cpu_rt_period;        /* microseconds; 0: not set */
+    char cpuset_cpus[256], cpuset_mems[256];   /* "": not set */
+    uint16_t blkio_weight, blkio_leaf_weight;  /* 0: not set */
+    struct tm_cgroup_blkio_device *blkio_weight_device;
+    size_t nblkio_weight_device;
+    struct tm_cgroup_blkio_device *blkio_throttle[TM_BLKIO_NTHROTTLE];
+    size_t nblkio_throttle[TM_BLKIO_NTHROTTLE];
+    struct tm_cgroup_hugepage *hugepages;
+    size_t nhugepages;
+    int64_t net_classid;           /* v1 net_cls.classid */
+    struct tm_cgroup_ifprio *net_prios;
+    size_t nnet_prios;
+    struct tm_cgroup_unified *unified;
+    size_t nunified;
+    /* The spec's device rules; every container also gets deny-all first and
+     * runc's default devices after (tm_cgroup_device_rules). */
+    struct tm_cgroup_device_rule *devices;
+    size_t ndevices;
 };
 
-#define TM_CGROUP_LIMITS_NONE \
-    ((struct tm_cgroup_limits){ .memory_max = -1, .memory_swap = -1, .pids_max = -1, .cpu_quota = -1 })
+#define TM_CGROUP_LIMITS_NONE                                                                   \
+    ((struct tm_cgroup_limits){ .memory_max = -1, .memory_swap = -1, .pids_max = -1, .cpu_quota = -1, \
+                                .memory_reservation = -1, .memory_swappiness = -1,             \
+                                .cpu_rt_runtime = -1, .net_classid = -1 })
+
+/* Free the arrays (and set them empty). */
+void tm_cgroup_limits_free(struct tm_cgroup_limits *l);
 
 /* One mounted hierarchy. */
 struct tm_cgroup_hierarchy {
     char mount[256];           /* where it is mounted, e.g. /sys/fs/cgroup/memory */
+    char name[64];             /* v1: "cpu,cpuacct", "name=systemd" as /proc/PID/cgroup names it; v2: "" */
     bool v2;
     /* v1: the controllers this hierarchy carries (bits below); v2: those
      * listed in its root cgroup.controllers */
@@ -44,7 +107,20 @@ enum {
     TM_CGROUP_PIDS = 1u << 1,
     TM_CGROUP_CPU = 1u << 2,
     TM_CGROUP_CPUACCT = 1u << 3,
+    TM_CGROUP_CPUSET = 1u << 4,
+    TM_CGROUP_BLKIO = 1u << 5,     /* v2: io */
+    TM_CGROUP_HUGETLB = 1u << 6,
+    TM_CGROUP_DEVICES = 1u << 7,   /* v1 only; v2 uses a BPF program */
+    TM_CGROUP_FREEZER = 1u << 8,
+    TM_CGROUP_NET_CLS = 1u << 9,
+    TM_CGROUP_NET_PRIO = 1u << 10,
+    TM_CGROUP_PERF_EVENT = 1u << 11,
+    TM_CGROUP_RDMA = 1u << 12,
+    TM_CGROUP_MISC = 1u << 13,
 };
+
+/* The controller's name on v1 ("blkio") and v2 ("io"; NULL if v2 lacks it). */
+const char *tm_cgroup_controller_name(unsigned bit, bool v2);
 
 /* The hierarchies of this host. */
 struct tm_cgroup_host {
@@ -61,9 +137,10 @@ void tm_cgroup_host_describe(const struct tm_cgroup_host *host, char *buf, size_
 
 struct tm_cgroup;              /* one container's cgroup in every hierarchy used */
 
-/* Make path (absolute, like "/teemate/ID"; '..' refused) in each hierarchy
- * that carries a controller we use, plus the v2 hierarchy if mounted, and
- * write the limits (each to the hierarchy that has its controller). A limit
+/* Make path (absolute, like "/teemate/ID"; '..' refused) in every mounted
+ * hierarchy (a v1 cpuset gets its parent's cpus and mems first), write the
+ * limits (each to the hierarchy that has its controller) and the device
+ * rules (v1 devices files, else a BPF program on the v2 directory). A limit
  * whose controller is nowhere on this host is -ENOTSUP naming it. If a
  * directory exists already it is reused only when empty of processes.
  * host NULL: probe this host. */
@@ -100,6 +177,26 @@ int tm_cgroup_signal(struct tm_cgroup *cg, int sig, tm_error *err);
 /* SIGKILL what is left, wait (bounded: up to 5 s, polling cgroup.procs) for
  * it to empty, and rmdir it in every hierarchy. -EBUSY if it will not empty. */
 int tm_cgroup_destroy(struct tm_cgroup *cg, tm_error *err);
+
+/* The rules a container gets, as runc gives them: deny all, the spec's
+ * rules in order, then runc's defaults (mknod of any char or block device;
+ * null, zero, full, random, urandom, tty, ptmx and /dev/pts/N). Malloc'd. */
+int tm_cgroup_device_rules(const struct tm_cgroup_limits *l, struct tm_cgroup_device_rule **out,
+                           size_t *n, tm_error *err);
+
+/* A rule as the v1 devices files take it: "c 1:3 rwm", "a *:* rwm". */
+void tm_cgroup_device_rule_format(const struct tm_cgroup_device_rule *r, char *buf, size_t len);
+
+/* Load a BPF_PROG_TYPE_CGROUP_DEVICE program that allows what rules allow
+ * (default deny, the last matching rule decides) and attach it to the v2
+ * cgroup directory dirfd. */
+int tm_cgroup_bpf_devices_attach(int dirfd, const struct tm_cgroup_device_rule *rules, size_t n,
+                                 tm_error *err);
+
+/* This process's cgroup in hierarchy h, from proc_cgroup (NULL:
+ * /proc/self/cgroup), like "/teemate/ID". */
+int tm_cgroup_self_path(const struct tm_cgroup_hierarchy *h, const char *proc_cgroup, char *buf,
+                        size_t len, tm_error *err);
 
 /* "/sys/fs/cgroup/memory/teemate/ID" for hierarchy i (i < tm_cgroup_count). */
 size_t tm_cgroup_count(const struct tm_cgroup *cg);

@@ -24,6 +24,33 @@ struct tm_cgroup {
     struct tm_cgroup_place p[TM_CGROUP_MAX_HIERARCHIES];
 };
 
+/* Every controller we know, in the kernel's order (/proc/cgroups). */
+struct tm_cgroup_controller {
+    const char *v1, *v2;           /* v2 NULL: none there */
+    unsigned bit;
+};
+extern const struct tm_cgroup_controller tm_cgroup_controllers[];
+extern const size_t tm_cgroup_ncontrollers;
+
+#define TM_CGROUP_DIR_SIZE sizeof(((struct tm_cgroup_place *)0)->dir)
+
+/* Write val to dir/name (never creating it: a missing file is a missing
+ * controller). */
+int tm_cgroup_write(const char *dir, const char *name, const char *val, tm_error *err);
+int tm_cgroup_write_num(const char *dir, const char *name, int64_t v, tm_error *err);
+bool tm_cgroup_has_file(const char *dir, const char *name);
+
+/* The limits, each to its hierarchy (cgroup_limits.c); check first, before
+ * anything is made. */
+int tm_cgroup_check_limits(const struct tm_cgroup_host *host, const struct tm_cgroup_limits *l,
+                           tm_error *err);
+int tm_cgroup_write_limits(const struct tm_cgroup *cg, const struct tm_cgroup_limits *l,
+                           tm_error *err);
+
+/* The device rules: v1 devices files, else the BPF program on v2. */
+int tm_cgroup_write_devices(const struct tm_cgroup *cg, const struct tm_cgroup_limits *l,
+                            tm_error *err);
+
 /* Where controller c (one TM_CGROUP_* bit) is: the v2 place when v2 has it,
  * else the v1 place carrying it; NULL if none. */
 const struct tm_cgroup_place *tm_cgroup_place_for(const struct tm_cgroup *cg, unsigned c);

@@ -88,37 +88,55 @@ static int mount_at(int rootfd, const char *dest, const char *src, const char *t
     return 0;
 }
 
+/* With its own cgroup namespace the container mounts each hierarchy fresh,
+ * and the namespace shows only its own cgroup. Without one, as runc, each
+ * place gets a bind mount of the container's own directory (this process
+ * is in it already), so the container reads its own limits and sees no
+ * other cgroup. */
+static int mount_hierarchy(int rootfd, const struct tm_cgroup_hierarchy *h, const char *dest, bool own_ns,
+                           unsigned long flags, tm_error *err)
+{
+    if (own_ns)
+        return mount_at(rootfd, dest, "cgroup", h->v2 ? "cgroup2" : "cgroup", flags, h->v2 ? NULL : h->name, err);
+    char path[PATH_MAX], src[PATH_MAX + 256];
+    int ret = tm_cgroup_self_path(h, NULL, path, sizeof(path), err);
+    if (ret < 0)
+        return ret;
+    snprintf(src, sizeof(src), "%s%s", h->mount, strcmp(path, "/") ? path : "");
+    if ((ret = mount_at(rootfd, dest, src, NULL, MS_BIND, NULL, err)) < 0)
+        return ret;
+    return mount_at(rootfd, dest, NULL, NULL, MS_BIND | MS_REMOUNT | flags, NULL, err);
+}
+
 /* On a cgroup v1 host a cgroup mount is a tmpfs holding one mount per
- * hierarchy; in the container's cgroup namespace each shows only its own
- * cgroup. On a pure v2 host it is one cgroup2 mount. */
-static int mount_cgroupfs(int rootfd, const struct tm_mount_spec *m, tm_error *err)
+ * hierarchy; on a pure v2 host it is the v2 hierarchy alone. */
+static int mount_cgroupfs(int rootfd, const struct tm_container_spec *spec, const struct tm_mount_spec *m,
+                          tm_error *err)
 {
     struct tm_cgroup_host host;
     int ret = tm_cgroup_probe(NULL, &host, err);
     if (ret < 0)
         return ret;
     unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+    bool own_ns = spec->namespaces[TM_NS_CGROUP].enabled;
     bool pure_v2 = host.n == 1 && host.h[0].v2;
-    if (pure_v2 || (m->type && !strcmp(m->type, "cgroup2")))
-        return mount_at(rootfd, m->destination, "cgroup2", "cgroup2", flags, NULL, err);
+    if (pure_v2 || (m->type && !strcmp(m->type, "cgroup2"))) {
+        for (size_t i = 0; i < host.n; i++)
+            if (host.h[i].v2)
+                return mount_hierarchy(rootfd, &host.h[i], m->destination, own_ns, flags, err);
+        return tm_error_set(err, ENOTSUP, "a cgroup2 mount was asked for, and this host has no cgroup v2");
+    }
     if ((ret = mount_at(rootfd, m->destination, "tmpfs", "tmpfs", flags & ~MS_RDONLY, "mode=755", err)) < 0)
         return ret;
     for (size_t i = 0; i < host.n; i++) {
         const struct tm_cgroup_hierarchy *h = &host.h[i];
-        char opts[64] = "", sub[PATH_MAX];
-        static const char *const names[] = { "memory", "pids", "cpu", "cpuacct" };
-        for (unsigned b = 0; b < 4; b++)
-            if (h->controllers & (1u << b))
-                snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s", *opts ? "," : "", names[b]);
-        if (!h->v2 && !*opts)
-            continue;
+        char sub[PATH_MAX];
         const char *base = strrchr(h->mount, '/');
         snprintf(sub, sizeof(sub), "%s/%s", m->destination, base ? base + 1 : "unified");
         _cleanup_close_ int fd = make_target(rootfd, sub, false, err);
         if (fd < 0)
             return fd;
-        if ((ret = mount_at(rootfd, sub, "cgroup", h->v2 ? "cgroup2" : "cgroup", flags, h->v2 ? NULL : opts,
-                            err)) < 0)
+        if ((ret = mount_hierarchy(rootfd, h, sub, own_ns, flags, err)) < 0)
             return ret;
     }
     if (flags & MS_RDONLY)
@@ -126,13 +144,14 @@ static int mount_cgroupfs(int rootfd, const struct tm_mount_spec *m, tm_error *e
     return 0;
 }
 
-static int mount_one(int rootfd, const struct tm_mount_spec *m, tm_error *err)
+static int mount_one(int rootfd, const struct tm_container_spec *spec, const struct tm_mount_spec *m,
+                     tm_error *err)
 {
     const char *type = m->type;
     bool bind = (m->flags & MS_BIND) || (type && !strcmp(type, "bind"));
     if (!bind && type && (!strcmp(type, "cgroup") || !strcmp(type, "cgroup2"))) {
         _cleanup_close_ int fd = make_target(rootfd, m->destination, false, err);
-        return fd < 0 ? fd : mount_cgroupfs(rootfd, m, err);
+        return fd < 0 ? fd : mount_cgroupfs(rootfd, spec, m, err);
     }
     struct stat st;
     bool file = false;
@@ -265,7 +284,7 @@ int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm
         return tm_error_sys(err, "cannot open the root filesystem %s", rootfs ? rootfs : "/");
     int ret = 0;
     for (size_t i = 0; i < spec->nmounts && ret == 0; i++)
-        ret = mount_one(rootfd, &spec->mounts[i], err);
+        ret = mount_one(rootfd, spec, &spec->mounts[i], err);
     if (ret == 0)
         ret = make_devices(rootfd, spec, err);
     if (ret == 0 && rootfs)

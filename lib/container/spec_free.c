@@ -40,6 +40,7 @@ void tm_spec_free(struct tm_container_spec *spec)
     for (size_t i = 0; i < TM_NS_COUNT; i++)
         free(spec->namespaces[i].path);
     free(spec->cgroups_path);
+    tm_cgroup_limits_free(&spec->resources);
     for (size_t i = 0; i < spec->ndevices; i++)
         free(spec->devices[i].path);
     free(spec->devices);
