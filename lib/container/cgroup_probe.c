@@ -223,7 +223,7 @@ int tm_cgroup_self_path(const struct tm_cgroup_hierarchy *h, const char *proc_cg
         if (!path)
             continue;
         *path++ = '\0';
-        names++;
+        *names++ = '\0';
         if (h->v2 ? strcmp(line, "0") || *names : strcmp(names, h->name))
             continue;
         if (strlen(path) >= len)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "container/spec_internal.h"
+#include "container/spec_parse_resources.h"
 #include "util/cleanup.h"
 
 /* obj.key into *out when present; as runc, 0 and -1 mean "no limit" (-1:
@@ -29,6 +29,81 @@ static int get_unsigned(json_t *obj, const tm_jpath *at, const char *key, uint64
     return r;
 }
 
+/* A member that is parsed only to be refused when set: never accept and ignore. */
+static int refuse(json_t *obj, const tm_jpath *at, const char *key, const char *why, tm_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v) || json_is_false(v) || (json_is_integer(v) && !json_integer_value(v)))
+        return 0;
+    tm_jpath p = tm_jpath_key(at, key);
+    return tm_json_fail(err, &p, "not supported (%s)", why);
+}
+
+static int memory(json_t *m, const tm_jpath *mp, struct tm_cgroup_limits *lim, tm_error *err)
+{
+    int r = get_limit(m, mp, "limit", -1, &lim->memory_max, err);
+    if (r >= 0)
+        r = get_limit(m, mp, "swap", -1, &lim->memory_swap, err);
+    if (r >= 0)
+        r = get_limit(m, mp, "reservation", -1, &lim->memory_reservation, err);
+    if (r >= 0)   /* runc: only <= 100 is valid; 0 is a value here */
+        r = tm_json_get_int(m, mp, "swappiness", 0, 100, &lim->memory_swappiness, err);
+    if (r >= 0)
+        r = tm_json_get_bool(m, mp, "disableOOMKiller", &lim->oom_kill_disable, err);
+    if (r >= 0)
+        r = refuse(m, mp, "kernel", "kernel memory limits are deprecated and ignored by runc", err);
+    if (r >= 0)
+        r = refuse(m, mp, "kernelTCP", "kernel memory limits are deprecated and ignored by runc", err);
+    if (r >= 0)
+        r = refuse(m, mp, "useHierarchy", "hierarchical accounting is the kernel's only mode", err);
+    if (r < 0)
+        return r;
+    /* swap is memory plus swap: below the memory limit the kernel refuses it. */
+    if (lim->memory_max > 0 && lim->memory_swap > 0 && lim->memory_swap < lim->memory_max) {
+        tm_jpath sp = tm_jpath_key(mp, "swap");
+        return tm_json_fail(err, &sp, "%lld is below memory.limit %lld (it counts memory plus swap)",
+                            (long long)lim->memory_swap, (long long)lim->memory_max);
+    }
+    return 0;
+}
+
+/* cpus and mems go to cpuset.cpus/mems as they are ("0-3,5"). */
+static int cpuset_list(json_t *c, const tm_jpath *cp, const char *key, char *out, size_t len, tm_error *err)
+{
+    _cleanup_free_ char *s = NULL;
+    int r = tm_json_get_string(c, cp, key, &s, err);
+    if (r <= 0)
+        return r;
+    if (strlen(s) >= len || strspn(s, "0123456789,-") != strlen(s)) {
+        tm_jpath p = tm_jpath_key(cp, key);
+        return tm_json_fail(err, &p, "\"%.40s\" is not a list like \"0-3,5\"", s);
+    }
+    strcpy(out, s);
+    return 1;
+}
+
+static int cpu(json_t *c, const tm_jpath *cp, struct tm_cgroup_limits *lim, tm_error *err)
+{
+    int r = get_limit(c, cp, "quota", -1, &lim->cpu_quota, err);
+    if (r >= 0)
+        r = get_unsigned(c, cp, "period", &lim->cpu_period, err);
+    if (r >= 0)
+        r = get_unsigned(c, cp, "shares", &lim->cpu_shares, err);
+    if (r >= 0)
+        r = get_limit(c, cp, "realtimeRuntime", -1, &lim->cpu_rt_runtime, err);
+    if (r >= 0)
+        r = get_unsigned(c, cp, "realtimePeriod", &lim->cpu_rt_period, err);
+    if (r >= 0)
+        r = cpuset_list(c, cp, "cpus", lim->cpuset_cpus, sizeof lim->cpuset_cpus, err);
+    if (r >= 0)
+        r = cpuset_list(c, cp, "mems", lim->cpuset_mems, sizeof lim->cpuset_mems, err);
+    if (r >= 0)
+        r = refuse(c, cp, "burst", "cpu.cfs_burst_us is not applied by teemate", err);
+    if (r >= 0)
+        r = refuse(c, cp, "idle", "cpu.idle is not applied by teemate", err);
+    return r;
+}
+
 int tm_spec_parse_resources(json_t *res, struct tm_cgroup_limits *lim, tm_error *err)
 {
     tm_jpath at = { "linux.resources" };
@@ -36,25 +111,16 @@ int tm_spec_parse_resources(json_t *res, struct tm_cgroup_limits *lim, tm_error 
     tm_jpath cp = tm_jpath_key(&at, "cpu");
     json_t *v;
     int r = tm_json_get_object(res, &at, "memory", &v, err);
-    if (r > 0 && (r = get_limit(v, &mp, "limit", -1, &lim->memory_max, err)) >= 0)
-        r = get_limit(v, &mp, "swap", -1, &lim->memory_swap, err);
-    if (r < 0)
-        return r;
-    /* swap is memory plus swap: below the memory limit the kernel refuses it. */
-    if (lim->memory_max > 0 && lim->memory_swap > 0 && lim->memory_swap < lim->memory_max) {
-        tm_jpath sp = tm_jpath_key(&mp, "swap");
-        return tm_json_fail(err, &sp, "%lld is below memory.limit %lld (it counts memory plus swap)",
-                            (long long)lim->memory_swap, (long long)lim->memory_max);
-    }
-    if ((r = tm_json_get_object(res, &at, "pids", &v, err)) > 0)
+    if (r > 0)
+        r = memory(v, &mp, lim, err);
+    if (r >= 0 && (r = tm_json_get_object(res, &at, "pids", &v, err)) > 0)
         r = get_limit(v, &pp, "limit", INT64_MIN, &lim->pids_max, err);   /* runc: <= 0 is none */
-    if (r >= 0 && (r = tm_json_get_object(res, &at, "cpu", &v, err)) > 0) {
-        r = get_limit(v, &cp, "quota", -1, &lim->cpu_quota, err);
-        if (r >= 0)
-            r = get_unsigned(v, &cp, "period", &lim->cpu_period, err);
-        if (r >= 0)
-            r = get_unsigned(v, &cp, "shares", &lim->cpu_shares, err);
-    }
+    if (r >= 0 && (r = tm_json_get_object(res, &at, "cpu", &v, err)) > 0)
+        r = cpu(v, &cp, lim, err);
+    if (r >= 0 && (v = json_object_get(res, "devices")) && !json_is_null(v))
+        r = tm_spec_parse_device_rules(v, lim, err);
+    if (r >= 0)
+        r = tm_spec_parse_resources_more(res, &at, lim, err);
     return r < 0 ? r : 0;
 }
 
