@@ -212,6 +212,8 @@ static void fake_cgroup(const char *dir, const char *files)
 #define V1_MEMORY "memory.limit_in_bytes memory.memsw.limit_in_bytes"
 #define V1_CPU "cpu.cfs_period_us cpu.cfs_quota_us cpu.shares"
 #define V2_FILES "cgroup.subtree_control memory.max memory.swap.max pids.max cpu.max cpu.weight"
+#define V1_DEVICES "devices.allow devices.deny"
+#define ALL_V2 "+cpuset +cpu +io +memory +hugetlb +pids +rdma +misc"
 
 enum layout { HYBRID, PURE_V2, PURE_V1 };
 
@@ -220,6 +222,27 @@ static void v1_line(FILE *f, int id, const char *dir, const char *opts)
     fprintf(f, "%d 31 0:%d / %s/%s rw,nosuid,nodev,noexec,relatime shared:%d - cgroup cgroup rw,%s\n",
             id, id, tmp, dir, id, opts);
     mk(dir);
+    if (!strcmp(opts, "cpuset")) {   /* the root has them all */
+        put(str("%s/cpuset.cpus", dir), "0-1\n");
+        put(str("%s/cpuset.mems", dir), "0\n");
+    }
+}
+
+/* cpuset/REL and each directory above it, as the kernel makes them: empty
+ * cpus and mems (copied down from the root by create). */
+static void fake_cpuset(const char *rel)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s", rel);
+    for (char *s = path;; s++) {
+        if (*s && *s != '/')
+            continue;
+        char c = *s;
+        *s = '\0';
+        fake_cgroup(str("cpuset/%s", path), "cpuset.cpus cpuset.mems");
+        if (!(*s = c))
+            return;
+    }
 }
 
 static void v2_line(FILE *f, int id, const char *dir, const char *controllers)
@@ -233,11 +256,13 @@ static void v2_line(FILE *f, int id, const char *dir, const char *controllers)
 
 /* A fake tree and its mountinfo; returns the mountinfo's path. Hybrid is
  * this kind of host: separate cpu and cpuacct, v2 with only hugetlb. Pure v1
- * is an older host: cpu,cpuacct co-mounted and no pids controller. */
+ * is an older host: cpu,cpuacct and net_cls,net_prio co-mounted, no pids
+ * controller. */
 static const char *layout(enum layout which)
 {
     fresh_tree();
-    const char *mi = at("mountinfo");
+    static char mi[128];   /* at()'s buffers rotate */
+    snprintf(mi, sizeof mi, "%s", at("mountinfo"));
     FILE *f = fopen(mi, "w");
     REQUIRE(f);
     fprintf(f, "31 23 0:28 / %s rw,relatime - tmpfs tmpfs rw,mode=755\n", tmp);
@@ -256,6 +281,9 @@ static const char *layout(enum layout which)
         v1_line(f, 32, "memory", "memory");
         v1_line(f, 33, "cpu,cpuacct", "cpu,cpuacct");
         v1_line(f, 34, "blkio", "blkio");
+        v1_line(f, 35, "devices", "devices");
+        v1_line(f, 36, "net_cls,net_prio", "net_cls,net_prio");
+        v1_line(f, 37, "hugetlb", "hugetlb");
     }
     fclose(f);
     return mi;
@@ -294,16 +322,21 @@ static struct tm_cgroup_limits typical_limits(void)
 static void test_probe_hybrid(void)
 {
     struct tm_cgroup_host host = probe(HYBRID);
-    CHECK_EQ_INT(host.n, 5);   /* cpuset, devices and name=systemd carry nothing we use */
+    CHECK_EQ_INT(host.n, 8);   /* every hierarchy, named ones too */
     const struct tm_cgroup_hierarchy *h;
+    CHECK((h = find(&host, "cpuset")) && !h->v2 && h->controllers == TM_CGROUP_CPUSET);
+    CHECK((h = find(&host, "devices")) && !h->v2 && h->controllers == TM_CGROUP_DEVICES);
+    CHECK((h = find(&host, "systemd")) && !h->v2 && h->controllers == 0 && !strcmp(h->name, "name=systemd"));
+    CHECK((h = find(&host, "cpu")) && !strcmp(h->name, "cpu"));
     CHECK((h = find(&host, "cpu")) && !h->v2 && h->controllers == TM_CGROUP_CPU);
     CHECK((h = find(&host, "cpuacct")) && !h->v2 && h->controllers == TM_CGROUP_CPUACCT);
     CHECK((h = find(&host, "memory")) && !h->v2 && h->controllers == TM_CGROUP_MEMORY);
     CHECK((h = find(&host, "pids")) && !h->v2 && h->controllers == TM_CGROUP_PIDS);
-    CHECK((h = find(&host, "unified")) && h->v2 && h->controllers == 0);
+    CHECK((h = find(&host, "unified")) && h->v2 && h->controllers == TM_CGROUP_HUGETLB && !*h->name);
     char desc[512], want[512];
     tm_cgroup_host_describe(&host, desc, sizeof desc);
-    snprintf(want, sizeof want, "memory pids cpu cpuacct on v1, v2 at %s/unified (hugetlb)", tmp);
+    snprintf(want, sizeof want,
+             "cpu cpuacct cpuset memory devices pids name=systemd on v1, v2 at %s/unified (hugetlb)", tmp);
     CHECK_STR_CONTAINS(desc, want);
     CHECK_EQ_INT(strlen(desc), strlen(want));
 }
@@ -329,14 +362,15 @@ static void test_probe_odd_mountinfo(void)
     struct tm_cgroup_host host;
     tm_error err;
     REQUIRE(tm_cgroup_probe(mi, &host, &err) == 0);
-    CHECK_EQ_INT(host.n, 2);
+    CHECK_EQ_INT(host.n, 3);
     const struct tm_cgroup_hierarchy *h;
     CHECK((h = find(&host, "cpu and acct")) && !h->v2 &&
-          h->controllers == (TM_CGROUP_CPU | TM_CGROUP_CPUACCT));
+          h->controllers == (TM_CGROUP_CPU | TM_CGROUP_CPUACCT) && !strcmp(h->name, "cpuacct,cpu"));
     CHECK((h = find(&host, "mem")) && h->controllers == TM_CGROUP_MEMORY);
+    CHECK((h = find(&host, "sd")) && h->controllers == 0 && !strcmp(h->name, "name=systemd"));
     char desc[512];
     tm_cgroup_host_describe(&host, desc, sizeof desc);
-    CHECK(!strcmp(desc, "memory cpu cpuacct on v1, no v2"));
+    CHECK(!strcmp(desc, "cpuacct,cpu memory name=systemd on v1, no v2"));
     CHECK_EQ_INT(tm_cgroup_probe(at("no-such-file"), &host, &err), -ENOENT);
     CHECK_STR_CONTAINS(err.msg, "no-such-file");
 }
@@ -345,7 +379,9 @@ static void test_probe_pure_v2_and_v1(void)
 {
     struct tm_cgroup_host host = probe(PURE_V2);
     CHECK_EQ_INT(host.n, 1);
-    CHECK(host.h[0].v2 && host.h[0].controllers == (TM_CGROUP_MEMORY | TM_CGROUP_PIDS | TM_CGROUP_CPU));
+    CHECK(host.h[0].v2 && host.h[0].controllers == (TM_CGROUP_CPUSET | TM_CGROUP_CPU | TM_CGROUP_BLKIO |
+                                                     TM_CGROUP_MEMORY | TM_CGROUP_HUGETLB | TM_CGROUP_PIDS |
+                                                     TM_CGROUP_RDMA | TM_CGROUP_MISC));
     char desc[512], want[512];
     tm_cgroup_host_describe(&host, desc, sizeof desc);
     snprintf(want, sizeof want, "v2 at %s/v2 (cpuset cpu io memory hugetlb pids rdma misc)", tmp);
@@ -353,11 +389,13 @@ static void test_probe_pure_v2_and_v1(void)
     cleanup_after_test();
 
     host = probe(PURE_V1);
-    CHECK_EQ_INT(host.n, 2);
+    CHECK_EQ_INT(host.n, 6);
     CHECK(find(&host, "cpu,cpuacct") &&
           find(&host, "cpu,cpuacct")->controllers == (TM_CGROUP_CPU | TM_CGROUP_CPUACCT));
+    CHECK(find(&host, "net_cls,net_prio") &&
+          find(&host, "net_cls,net_prio")->controllers == (TM_CGROUP_NET_CLS | TM_CGROUP_NET_PRIO));
     tm_cgroup_host_describe(&host, desc, sizeof desc);
-    CHECK(!strcmp(desc, "memory cpu cpuacct on v1, no v2"));
+    CHECK(!strcmp(desc, "memory cpu,cpuacct blkio devices net_cls,net_prio hugetlb on v1, no v2"));
     host.n = 0;
     tm_cgroup_host_describe(&host, desc, sizeof desc);
     CHECK(!strcmp(desc, "no cgroup hierarchies mounted"));
@@ -373,6 +411,8 @@ static void test_create_hybrid(void)
     fake_cgroup("cpu/teemate/c1", V1_CPU);
     fake_cgroup("cpuacct/teemate/c1", "cpuacct.usage");
     fake_cgroup("unified/teemate/c1", "cgroup.subtree_control");
+    fake_cgroup("devices/teemate/c1", V1_DEVICES);
+    fake_cpuset("teemate/c1");
     struct tm_cgroup_limits l = typical_limits();
     struct tm_cgroup *cg = NULL;
     tm_error err;
@@ -380,21 +420,31 @@ static void test_create_hybrid(void)
     if (ret)
         fprintf(stderr, "  %s\n", err.msg);
     REQUIRE(ret == 0);
-    CHECK_EQ_INT(tm_cgroup_count(cg), 5);
+    CHECK_EQ_INT(tm_cgroup_count(cg), 8);
     for (size_t i = 0; i < tm_cgroup_count(cg); i++)
         CHECK_STR_CONTAINS(tm_cgroup_dir(cg, i), "/teemate/c1");
-    CHECK(tm_cgroup_dir(cg, 5) == NULL);
+    CHECK(tm_cgroup_dir(cg, 8) == NULL);
+    CHECK(exists("systemd/teemate/c1"));   /* named hierarchies too */
+    /* a new cpuset got the root's cpus and mems, down the path */
+    CHECK_FILE("cpuset/teemate/cpuset.cpus", "0-1");
+    CHECK_FILE("cpuset/teemate/c1/cpuset.cpus", "0-1");
+    CHECK_FILE("cpuset/teemate/c1/cpuset.mems", "0");
+    /* deny all went first, runc's ptmx rule last (the order: test_device_rules) */
+    CHECK_FILE("devices/teemate/c1/devices.deny", "a *:* rwm");
+    CHECK_FILE("devices/teemate/c1/devices.allow", "c 5:2 rwm");
     CHECK_FILE("memory/teemate/c1/memory.limit_in_bytes", "16777216");
     CHECK_FILE("memory/teemate/c1/memory.memsw.limit_in_bytes", "33554432");
     CHECK_FILE("pids/teemate/c1/pids.max", "8");
     CHECK_FILE("cpu/teemate/c1/cpu.cfs_period_us", "100000");
     CHECK_FILE("cpu/teemate/c1/cpu.cfs_quota_us", "50000");
     CHECK_FILE("cpu/teemate/c1/cpu.shares", "1024");
-    CHECK_FILE("unified/cgroup.subtree_control", "");   /* v2 carries none of ours here */
+    CHECK_FILE("unified/cgroup.subtree_control", "+hugetlb");   /* all v2 has here */
     tm_cgroup_free(cg);
 
     /* No memsw file (swap accounting off): the memory limit alone. */
     fake_cgroup("memory/teemate/c2", "memory.limit_in_bytes");
+    fake_cgroup("devices/teemate/c2", V1_DEVICES);
+    fake_cpuset("teemate/c2");
     l = TM_CGROUP_LIMITS_NONE;
     l.memory_max = 16 * MiB;
     l.memory_swap = 16 * MiB;
@@ -424,8 +474,8 @@ static void test_create_v2(void)
     CHECK_FILE("v2/teemate/c1/pids.max", "8");
     CHECK_FILE("v2/teemate/c1/cpu.max", "50000 100000");
     CHECK_FILE("v2/teemate/c1/cpu.weight", "39");
-    CHECK_FILE("v2/cgroup.subtree_control", "+memory +pids +cpu");
-    CHECK_FILE("v2/teemate/cgroup.subtree_control", "+memory +pids +cpu");
+    CHECK_FILE("v2/cgroup.subtree_control", ALL_V2);
+    CHECK_FILE("v2/teemate/cgroup.subtree_control", ALL_V2);
     CHECK_FILE("v2/teemate/c1/cgroup.subtree_control", "");   /* the leaf holds processes */
     tm_cgroup_free(cg);
 
@@ -459,7 +509,7 @@ static void test_create_unsupported(void)
     tm_error err;
     CHECK_EQ_INT(tm_cgroup_create(&host, "/teemate/c1", &l, &cg, &err), -ENOTSUP);
     CHECK_STR_CONTAINS(err.msg, "pids");
-    CHECK_STR_CONTAINS(err.msg, "memory cpu cpuacct on v1, no v2");
+    CHECK_STR_CONTAINS(err.msg, "memory cpu,cpuacct blkio devices net_cls,net_prio hugetlb on v1, no v2");
     CHECK(!exists("memory/teemate") && !exists("cpu,cpuacct/teemate"));
     CHECK(cg == NULL);
     cleanup_after_test();
@@ -497,8 +547,8 @@ static void test_create_bad_input(void)
             fprintf(stderr, "  path #%zu accepted: %d\n", i, ret);
         CHECK(ret == -EINVAL || ret == -ENAMETOOLONG);
     }
-    struct tm_cgroup_limits bad[7];
-    for (size_t i = 0; i < 7; i++)
+    struct tm_cgroup_limits bad[10];
+    for (size_t i = 0; i < 10; i++)
         bad[i] = none;
     bad[0].memory_swap = 16 * MiB;                            /* swap without memory */
     bad[1].memory_max = 32 * MiB, bad[1].memory_swap = 16 * MiB; /* swap below memory */
@@ -507,7 +557,11 @@ static void test_create_bad_input(void)
     bad[4].cpu_period = 2000000;
     bad[5].cpu_shares = 1;
     bad[6].cpu_shares = 262145;
-    for (size_t i = 0; i < 7; i++) {
+    bad[7].memory_swappiness = 101;
+    bad[8].blkio_weight = 5;
+    struct tm_cgroup_unified up = { "../memory.max", "1" };
+    bad[9].unified = &up, bad[9].nunified = 1;
+    for (size_t i = 0; i < 10; i++) {
         CHECK_EQ_INT(tm_cgroup_create(&host, "/teemate/x", &bad[i], &cg, &err), -EINVAL);
         CHECK(*err.msg);
     }
@@ -524,6 +578,9 @@ static void test_create_refusals_undo(void)
     struct tm_cgroup_host host = probe(HYBRID);
     fake_cgroup("pids/teemate/c1", "pids.max");
     put("pids/teemate/c1/cgroup.procs", "42\n");
+    fake_cpuset("teemate/c1");
+    fake_cpuset("other/x");
+    fake_cpuset("plain/x");
     struct tm_cgroup_limits none = TM_CGROUP_LIMITS_NONE;
     struct tm_cgroup *cg = NULL;
     tm_error err;
@@ -551,6 +608,188 @@ static void test_create_refusals_undo(void)
     CHECK_STR_CONTAINS(err.msg, "not a usable cgroup");
     CHECK(!exists("memory/plain") && !exists("pids/plain") && exists("unified/plain/x"));
     CHECK(cg == NULL);
+}
+
+/* Every other limit on a pure v1 host, in runc's files and formats. */
+static void test_create_v1_more(void)
+{
+    struct tm_cgroup_host host = probe(PURE_V1);
+    fake_cgroup("memory/c", "memory.soft_limit_in_bytes memory.swappiness memory.oom_control");
+    fake_cgroup("cpu,cpuacct/c", "cpu.rt_period_us cpu.rt_runtime_us");
+    fake_cgroup("blkio/c", "blkio.weight blkio.leaf_weight blkio.weight_device blkio.leaf_weight_device "
+                           "blkio.throttle.read_bps_device blkio.throttle.write_iops_device");
+    fake_cgroup("devices/c", V1_DEVICES);
+    fake_cgroup("net_cls,net_prio/c", "net_cls.classid net_prio.ifpriomap");
+    fake_cgroup("hugetlb/c", "hugetlb.2MB.limit_in_bytes");
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    l.memory_reservation = 8 * MiB;
+    l.memory_swappiness = 0;
+    l.oom_kill_disable = true;
+    l.cpu_rt_period = 1000000;
+    l.cpu_rt_runtime = 950000;
+    l.blkio_weight = 300;
+    l.blkio_leaf_weight = 200;
+    struct tm_cgroup_blkio_device wd = { 8, 0, 500, 400 }, rbps = { 8, 16, 1048576, 0 }, wiops = { 8, 0, 100, 0 };
+    l.blkio_weight_device = &wd, l.nblkio_weight_device = 1;
+    l.blkio_throttle[TM_BLKIO_READ_BPS] = &rbps, l.nblkio_throttle[TM_BLKIO_READ_BPS] = 1;
+    l.blkio_throttle[TM_BLKIO_WRITE_IOPS] = &wiops, l.nblkio_throttle[TM_BLKIO_WRITE_IOPS] = 1;
+    struct tm_cgroup_hugepage hp = { "2MB", 4 * MiB };
+    l.hugepages = &hp, l.nhugepages = 1;
+    l.net_classid = 0x100001;
+    struct tm_cgroup_ifprio prio = { "eth0", 5 };
+    l.net_prios = &prio, l.nnet_prios = 1;
+    struct tm_cgroup_device_rule rule = { 'c', 7, -1, TM_CGROUP_DEV_READ, true };
+    l.devices = &rule, l.ndevices = 1;
+    struct tm_cgroup *cg = NULL;
+    tm_error err;
+    int ret = tm_cgroup_create(&host, "/c", &l, &cg, &err);
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    tm_cgroup_free(cg);
+    CHECK_FILE("memory/c/memory.soft_limit_in_bytes", "8388608");
+    CHECK_FILE("memory/c/memory.swappiness", "0");
+    CHECK_FILE("memory/c/memory.oom_control", "1");
+    CHECK_FILE("cpu,cpuacct/c/cpu.rt_period_us", "1000000");
+    CHECK_FILE("cpu,cpuacct/c/cpu.rt_runtime_us", "950000");
+    CHECK_FILE("blkio/c/blkio.weight", "300");
+    CHECK_FILE("blkio/c/blkio.leaf_weight", "200");
+    CHECK_FILE("blkio/c/blkio.weight_device", "8:0 500");
+    CHECK_FILE("blkio/c/blkio.leaf_weight_device", "8:0 400");
+    CHECK_FILE("blkio/c/blkio.throttle.read_bps_device", "8:16 1048576");
+    CHECK_FILE("blkio/c/blkio.throttle.write_iops_device", "8:0 100");
+    CHECK_FILE("hugetlb/c/hugetlb.2MB.limit_in_bytes", "4194304");
+    CHECK_FILE("net_cls,net_prio/c/net_cls.classid", "1048577");
+    CHECK_FILE("net_cls,net_prio/c/net_prio.ifpriomap", "eth0 5");
+    CHECK_FILE("devices/c/devices.deny", "a *:* rwm");
+
+    /* BFQ's names when the kernel has only those */
+    fake_cgroup("blkio/d", "blkio.bfq.weight blkio.bfq.weight_device");
+    fake_cgroup("devices/d", V1_DEVICES);
+    l = TM_CGROUP_LIMITS_NONE;
+    l.blkio_weight = 10;
+    wd.leaf_weight = 0;
+    l.blkio_weight_device = &wd, l.nblkio_weight_device = 1;
+    REQUIRE(tm_cgroup_create(&host, "/d", &l, &cg, &err) == 0);
+    tm_cgroup_free(cg);
+    CHECK_FILE("blkio/d/blkio.bfq.weight", "10");
+    CHECK_FILE("blkio/d/blkio.bfq.weight_device", "8:0 500");
+
+    /* no weight file at all: refused naming it, never ignored */
+    fake_cgroup("blkio/e", "");
+    fake_cgroup("devices/e", V1_DEVICES);
+    l = TM_CGROUP_LIMITS_NONE;
+    l.blkio_weight = 10;
+    CHECK_EQ_INT(tm_cgroup_create(&host, "/e", &l, &cg, &err), -ENOENT);
+    CHECK_STR_CONTAINS(err.msg, "blkio/e/blkio.weight");
+}
+
+static void test_create_v2_more(void)
+{
+    struct tm_cgroup_host host = probe(PURE_V2);
+    fake_cgroup("v2/c", V2_FILES " cpuset.cpus cpuset.mems memory.low io.weight io.max hugetlb.2MB.max "
+                                 "memory.high");
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    snprintf(l.cpuset_cpus, sizeof l.cpuset_cpus, "1");
+    snprintf(l.cpuset_mems, sizeof l.cpuset_mems, "0");
+    l.memory_reservation = 8 * MiB;
+    l.blkio_weight = 1000;
+    struct tm_cgroup_blkio_device wbps = { 8, 0, 2097152, 0 };
+    l.blkio_throttle[TM_BLKIO_WRITE_BPS] = &wbps, l.nblkio_throttle[TM_BLKIO_WRITE_BPS] = 1;
+    struct tm_cgroup_hugepage hp = { "2MB", 2 * MiB };
+    l.hugepages = &hp, l.nhugepages = 1;
+    struct tm_cgroup_unified u = { "memory.high", "12345678" };
+    l.unified = &u, l.nunified = 1;
+    struct tm_cgroup *cg = NULL;
+    tm_error err;
+    int ret = tm_cgroup_create(&host, "/c", &l, &cg, &err);
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    tm_cgroup_free(cg);
+    CHECK_FILE("v2/c/cpuset.cpus", "1");
+    CHECK_FILE("v2/c/cpuset.mems", "0");
+    CHECK_FILE("v2/c/memory.low", "8388608");
+    CHECK_FILE("v2/c/io.weight", "default 10000");
+    CHECK_FILE("v2/c/io.max", "8:0 wbps=2097152");
+    CHECK_FILE("v2/c/hugetlb.2MB.max", "2097152");
+    CHECK_FILE("v2/c/memory.high", "12345678");
+
+    /* what v2 has no file for is refused before anything is made */
+    l = TM_CGROUP_LIMITS_NONE;
+    l.memory_swappiness = 60;
+    CHECK_EQ_INT(tm_cgroup_create(&host, "/d", &l, &cg, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "linux.resources.memory.swappiness");
+    l = TM_CGROUP_LIMITS_NONE;
+    l.cpu_rt_runtime = 1000;
+    CHECK_EQ_INT(tm_cgroup_create(&host, "/d", &l, &cg, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "realtime");
+    CHECK(!exists("v2/d"));
+}
+
+/* The rules in the order they are written: deny all, the spec's, runc's. */
+static void test_device_rules(void)
+{
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    struct tm_cgroup_device_rule mine[] = {
+        { 'c', 10, 200, TM_CGROUP_DEV_READ | TM_CGROUP_DEV_WRITE, true },
+        { 'b', 8, -1, TM_CGROUP_DEV_MKNOD, false },
+    };
+    l.devices = mine, l.ndevices = 2;
+    struct tm_cgroup_device_rule *r = NULL;
+    size_t n = 0;
+    tm_error err;
+    REQUIRE(tm_cgroup_device_rules(&l, &r, &n, &err) == 0);
+    const char *want[] = { "deny a *:* rwm", "allow c 10:200 rw", "deny b 8:* m",
+                           "allow c *:* m", "allow b *:* m", "allow c 1:3 rwm", "allow c 1:8 rwm",
+                           "allow c 1:7 rwm", "allow c 5:0 rwm", "allow c 1:5 rwm", "allow c 1:9 rwm",
+                           "allow c 136:* rwm", "allow c 5:2 rwm" };
+    CHECK_EQ_INT(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n && i < sizeof want / sizeof want[0]; i++) {
+        char text[80], line[96];
+        tm_cgroup_device_rule_format(&r[i], text, sizeof text);
+        snprintf(line, sizeof line, "%s %s", r[i].allow ? "allow" : "deny", text);
+        if (strcmp(line, want[i]))
+            fprintf(stderr, "  rule %zu is \"%s\", expected \"%s\"\n", i, line, want[i]);
+        CHECK(!strcmp(line, want[i]));
+    }
+    free(r);
+}
+
+/* No devices hierarchy and no v2: the rules cannot be applied, so no container. */
+static void test_devices_nowhere(void)
+{
+    fresh_tree();
+    FILE *f = fopen(at("mountinfo"), "w");
+    REQUIRE(f);
+    v1_line(f, 32, "memory", "memory");
+    fclose(f);
+    struct tm_cgroup_host host;
+    tm_error err;
+    REQUIRE(tm_cgroup_probe(at("mountinfo"), &host, &err) == 0);
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    struct tm_cgroup *cg = NULL;
+    CHECK_EQ_INT(tm_cgroup_create(&host, "/c", &l, &cg, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "device rules need");
+    CHECK(!exists("memory/c") && cg == NULL);
+}
+
+static void test_self_path(void)
+{
+    struct tm_cgroup_host host = probe(HYBRID);
+    put("cgroup", "9:name=systemd:/sd/x\n8:pids:/teemate/a\n2:cpuacct:/\n1:cpu:/teemate/a b\n0::/u/x\n");
+    char path[64];
+    tm_error err;
+    const char *want[][2] = { { "systemd", "/sd/x" }, { "pids", "/teemate/a" }, { "cpuacct", "/" },
+                              { "cpu", "/teemate/a b" }, { "unified", "/u/x" } };
+    for (size_t i = 0; i < 5; i++) {
+        const struct tm_cgroup_hierarchy *h = find(&host, want[i][0]);
+        REQUIRE(h);
+        CHECK(tm_cgroup_self_path(h, at("cgroup"), path, sizeof path, &err) == 0 && !strcmp(path, want[i][1]));
+    }
+    CHECK_EQ_INT(tm_cgroup_self_path(find(&host, "memory"), at("cgroup"), path, sizeof path, &err), -ENOENT);
+    CHECK_STR_CONTAINS(err.msg, "memory");
+    CHECK_EQ_INT(tm_cgroup_self_path(find(&host, "pids"), at("cgroup"), path, 4, &err), -ENAMETOOLONG);
 }
 
 static void test_open(void)
@@ -983,6 +1222,11 @@ int main(void)
     RUN_CLEAN(test_create_unsupported);
     RUN_CLEAN(test_create_bad_input);
     RUN_CLEAN(test_create_refusals_undo);
+    RUN_CLEAN(test_create_v1_more);
+    RUN_CLEAN(test_create_v2_more);
+    RUN_CLEAN(test_device_rules);
+    RUN_CLEAN(test_devices_nowhere);
+    RUN_CLEAN(test_self_path);
     RUN_CLEAN(test_open);
     RUN_CLEAN(test_stats_v1);
     RUN_CLEAN(test_stats_v2);
