@@ -4,6 +4,7 @@
  * returns 1 to allow. Rules are tested from the last to the first, so the
  * last matching rule decides; nothing matching is a deny. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,9 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
     return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
 }
 
-/* One rule's block; its jumps go to the end of the block (the next rule). */
-static size_t rule_block(const struct tm_cgroup_device_rule *r, struct bpf_insn *b)
+/* One rule's block; its jumps go to the end of the block (the next rule).
+ * *always: it has none, so nothing after it can run. */
+static size_t rule_block(const struct tm_cgroup_device_rule *r, struct bpf_insn *b, bool *always)
 {
     size_t n = 0;
     size_t jumps[4], nj = 0;
@@ -59,6 +61,7 @@ static size_t rule_block(const struct tm_cgroup_device_rule *r, struct bpf_insn 
     b[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
     for (size_t j = 0; j < nj; j++)
         b[jumps[j]].off = (int16_t)(n - jumps[j] - 1);
+    *always = nj == 0;
     return n;
 }
 
@@ -76,10 +79,14 @@ static int assemble(const struct tm_cgroup_device_rule *rules, size_t nrules, st
     p[n++] = insn(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
     p[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, ctx, 4, 0);   /* major */
     p[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, ctx, 8, 0);   /* minor */
-    for (size_t i = nrules; i-- > 0;)
-        n += rule_block(&rules[i], p + n);
-    p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-    p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    /* the verifier refuses unreachable code: stop at a rule that matches all */
+    bool always = false;
+    for (size_t i = nrules; i-- > 0 && !always;)
+        n += rule_block(&rules[i], p + n, &always);
+    if (!always) {
+        p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+        p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    }
     *out = p;
     *len = n;
     return 0;

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 /* ---- what a test holds, released after it even when a REQUIRE jumps out ---- */
 
 static char tmp[64];                 /* the fake tree */
+static char bpf_dir[512];             /* test_host_bpf_devices' v2 cgroup */
 static struct tm_cgroup *live_cg[4];
 static bool live_real[4];             /* destroy before freeing */
 static pid_t live_pid[4];
@@ -94,6 +96,9 @@ static void cleanup_after_test(void)
         live_pid[i] = 0;
     }
     reap_orphans();
+    if (*bpf_dir && rmdir(bpf_dir) < 0)
+        fprintf(stderr, "  cleanup: cannot remove %s: %s\n", bpf_dir, strerror(errno));
+    *bpf_dir = '\0';
     if (*tmp)
         nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     *tmp = '\0';
@@ -1113,6 +1118,116 @@ static void test_host_placement_and_limits(void)
     check_gone(dirs, ndirs);
 }
 
+/* The v2 device program on this host's v2 hierarchy: a child in the cgroup
+ * opens and makes device nodes in a tmp dir; what the rules deny is EPERM
+ * whatever the node's mode, and for c 1:7 the later deny of "w" wins. */
+struct dev_try {
+    const char *what;
+    const char *node;
+    int flags;              /* open flags; -1: mknod node as c major:minor */
+    unsigned major, minor;
+    int want;               /* errno; 0: works */
+};
+
+static bool join_cgroup(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, "0", 1) == 1;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void try_devices(const struct dev_try *t, size_t n, int report)
+{
+    if (!join_cgroup(bpf_dir))
+        _exit(3);
+    for (size_t i = 0; i < n; i++) {
+        int e = 0, fd;
+        if (t[i].flags < 0)
+            e = mknod(at("%s", t[i].node), S_IFCHR | 0666, makedev(t[i].major, t[i].minor)) < 0 ? errno : 0;
+        else if ((fd = open(at("%s", t[i].node), t[i].flags | O_CLOEXEC)) < 0)
+            e = errno;
+        else
+            close(fd);
+        if (write(report, &e, sizeof e) != sizeof e)
+            _exit(2);
+    }
+    _exit(0);
+}
+
+static void test_host_bpf_devices(void)
+{
+    if (geteuid() != 0)
+        SKIP("needs root");
+    struct tm_cgroup_host host;
+    tm_error err;
+    REQUIRE(tm_cgroup_probe(NULL, &host, &err) == 0);
+    const struct tm_cgroup_hierarchy *v2 = NULL;
+    for (size_t i = 0; i < host.n; i++)
+        if (host.h[i].v2)
+            v2 = &host.h[i];
+    if (!v2)
+        SKIP("no cgroup v2 hierarchy mounted");
+    fresh_tree();
+    const struct { const char *name; unsigned minor; } nodes[] = { { "null", 3 }, { "zero", 5 }, { "full", 7 } };
+    for (size_t i = 0; i < 3; i++)
+        REQUIRE(mknod(at("%s", nodes[i].name), S_IFCHR | 0666, makedev(1, nodes[i].minor)) == 0);
+    snprintf(bpf_dir, sizeof bpf_dir, "%s/teemate-test-bpf-%d", v2->mount, (int)getpid());
+    REQUIRE(mkdir(bpf_dir, 0755) == 0);
+    const unsigned R = TM_CGROUP_DEV_READ, W = TM_CGROUP_DEV_WRITE, M = TM_CGROUP_DEV_MKNOD;
+    const struct tm_cgroup_device_rule rules[] = {
+        { 'a', -1, -1, R | W | M, false },
+        { 'c', 1, 3, R | W | M, true },
+        { 'c', 1, 5, R, true },
+        { 'c', 1, 7, R | W | M, true },
+        { 'c', 1, 7, W, false },
+    };
+    int fd = open(bpf_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    int ret = tm_cgroup_bpf_devices_attach(fd, rules, sizeof rules / sizeof rules[0], &err);
+    close(fd);
+    if (ret == -EPERM || ret == -ENOSYS) {   /* a verifier refusal (EINVAL, EACCES) is a failure */
+        static char reason[1100];
+        snprintf(reason, sizeof reason, "bpf refused: %s", err.msg);
+        SKIP(reason);
+    }
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    const struct dev_try t[] = {
+        { "null read-write", "null", O_RDWR, 0, 0, 0 },
+        { "zero read", "zero", O_RDONLY, 0, 0, 0 },
+        { "zero write", "zero", O_WRONLY, 0, 0, EPERM },
+        { "full read", "full", O_RDONLY, 0, 0, 0 },
+        { "full write (the later deny wins)", "full", O_WRONLY, 0, 0, EPERM },
+        { "mknod c 1:3", "null2", -1, 1, 3, 0 },
+        { "mknod c 1:9", "urandom", -1, 1, 9, EPERM },
+    };
+    size_t n = sizeof t / sizeof t[0];
+    int report[2];
+    REQUIRE(pipe2(report, O_CLOEXEC) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+        try_devices(t, n, report[1]);
+    keep_pid(pid);
+    close(report[1]);
+    for (size_t i = 0; i < n; i++) {
+        int e = -1;
+        CHECK(read(report[0], &e, sizeof e) == sizeof e);
+        if (e != t[i].want)
+            fprintf(stderr, "  %s: errno %d, expected %d\n", t[i].what, e, t[i].want);
+        CHECK(e == t[i].want);
+    }
+    close(report[0]);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    forget_pid(pid);
+}
+
 static void touch_64_mib(void *arg)
 {
     (void)arg;
@@ -1232,6 +1347,7 @@ int main(void)
     RUN_CLEAN(test_stats_v2);
     RUN_CLEAN(test_pids_list);
     RUN_CLEAN(test_host_placement_and_limits);
+    RUN_CLEAN(test_host_bpf_devices);
     RUN_CLEAN(test_host_oom_kill);
     RUN_CLEAN(test_host_fork_bomb);
     TEST_EXIT();
