@@ -111,8 +111,14 @@ static void test_default_document(void)
     CHECK(!strcmp(s.masked_paths[0], "/proc/acpi") && !strcmp(s.masked_paths[9], "/proc/scsi"));
     CHECK_EQ_INT(s.nreadonly_paths, 5);
     CHECK(!strcmp(s.readonly_paths[4], "/proc/sysrq-trigger"));
-    struct tm_cgroup_limits none = TM_CGROUP_LIMITS_NONE;
-    CHECK(!memcmp(&s.resources, &none, sizeof none));
+    /* runc spec's one rule, deny all; otherwise no limit */
+    REQUIRE(s.resources.ndevices == 1);
+    const struct tm_cgroup_device_rule *d = &s.resources.devices[0];
+    CHECK(!d->allow && d->type == 'a' && d->major == -1 && d->minor == -1 &&
+          d->access == (TM_CGROUP_DEV_READ | TM_CGROUP_DEV_WRITE | TM_CGROUP_DEV_MKNOD));
+    struct tm_cgroup_limits none = TM_CGROUP_LIMITS_NONE, got = s.resources;
+    got.devices = NULL, got.ndevices = 0;
+    CHECK(!memcmp(&got, &none, sizeof none));
     CHECK(!s.has_seccomp && s.rootfs_propagation == 0 && !s.cgroups_path);
     CHECK(s.nannotations == 0 && !s.enclave && s.enclave_memory == 0);
     tm_spec_free(&s);
@@ -228,6 +234,9 @@ static void test_podman_config(void)
     CHECK_EQ_INT(s.resources.cpu_quota, 50000);
     CHECK_EQ_INT(s.resources.cpu_period, 100000);
     CHECK_EQ_INT(s.resources.cpu_shares, 512);
+    CHECK(!strcmp(s.resources.cpuset_cpus, "0-1") && !*s.resources.cpuset_mems);
+    CHECK(s.resources.ndevices == 1 && !s.resources.devices[0].allow);
+    CHECK_EQ_INT(s.resources.memory_reservation, -1);   /* 0: none */
     REQUIRE(s.ndevices == 2);
     CHECK(!strcmp(s.devices[0].path, "/dev/fuse") && s.devices[0].type == 'c');
     CHECK(s.devices[0].major == 10 && s.devices[0].minor == 229 && s.devices[0].file_mode == 0666);
@@ -267,6 +276,57 @@ static void test_nulls_and_no_limits(void)
     CHECK(!memcmp(&s.resources, &none, sizeof none));
     CHECK(s.rootfs_propagation == 0 && !s.has_seccomp);
     tm_spec_free(&s);
+}
+
+/* Every member of linux.resources that is applied, as parsed. */
+static void test_resources(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    int r = parse("{'process': {'args': ['sh']}, 'linux': {'resources': {"
+                  " 'devices': [{'allow': true, 'type': 'c', 'major': 10, 'minor': 200, 'access': 'rw'},"
+                  "  {'type': 'b', 'major': 8, 'access': 'm'}, {'allow': true, 'minor': null, 'access': 'mrw'}],"
+                  " 'memory': {'reservation': 1048576, 'swappiness': 0, 'disableOOMKiller': true,"
+                  "  'kernel': 0, 'useHierarchy': false, 'checkBeforeUpdate': true},"
+                  " 'cpu': {'realtimeRuntime': 950000, 'realtimePeriod': 1000000, 'cpus': '1,3-4', 'mems': '0',"
+                  "  'idle': 0},"
+                  " 'blockIO': {'weight': 300, 'leafWeight': 200,"
+                  "  'weightDevice': [{'major': 8, 'minor': 0, 'weight': 500, 'leafWeight': 400}],"
+                  "  'throttleReadBpsDevice': [{'major': 8, 'minor': 16, 'rate': 1048576}],"
+                  "  'throttleWriteIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 100}, {'major': 8, 'minor': 1, 'rate': 7}]},"
+                  " 'hugepageLimits': [{'pageSize': '2MB', 'limit': 4194304}, {'pageSize': '1GB', 'limit': 0}],"
+                  " 'network': {'classID': 1048577, 'priorities': [{'name': 'eth0', 'priority': 5}]},"
+                  " 'rdma': {}, 'unified': {'memory.high': '12345678'}}}}",
+                  &s, &err);
+    if (r)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(r == 0);
+    const struct tm_cgroup_limits *l = &s.resources;
+    REQUIRE(l->ndevices == 3);
+    CHECK(l->devices[0].allow && l->devices[0].type == 'c' && l->devices[0].major == 10 &&
+          l->devices[0].minor == 200 && l->devices[0].access == (TM_CGROUP_DEV_READ | TM_CGROUP_DEV_WRITE));
+    CHECK(!l->devices[1].allow && l->devices[1].type == 'b' && l->devices[1].minor == -1 &&
+          l->devices[1].access == TM_CGROUP_DEV_MKNOD);
+    CHECK(l->devices[2].allow && l->devices[2].type == 'a' && l->devices[2].major == -1);
+    CHECK(l->memory_reservation == 1048576 && l->memory_swappiness == 0 && l->oom_kill_disable);
+    CHECK(l->cpu_rt_runtime == 950000 && l->cpu_rt_period == 1000000);
+    CHECK(!strcmp(l->cpuset_cpus, "1,3-4") && !strcmp(l->cpuset_mems, "0"));
+    CHECK(l->blkio_weight == 300 && l->blkio_leaf_weight == 200);
+    REQUIRE(l->nblkio_weight_device == 1);
+    CHECK(l->blkio_weight_device[0].major == 8 && l->blkio_weight_device[0].value == 500 &&
+          l->blkio_weight_device[0].leaf_weight == 400);
+    REQUIRE(l->nblkio_throttle[TM_BLKIO_READ_BPS] == 1 && l->nblkio_throttle[TM_BLKIO_WRITE_IOPS] == 2);
+    CHECK(l->blkio_throttle[TM_BLKIO_READ_BPS][0].minor == 16 && l->blkio_throttle[TM_BLKIO_READ_BPS][0].value == 1048576);
+    CHECK(l->blkio_throttle[TM_BLKIO_WRITE_IOPS][1].minor == 1 && l->blkio_throttle[TM_BLKIO_WRITE_IOPS][1].value == 7);
+    CHECK(l->nblkio_throttle[TM_BLKIO_WRITE_BPS] == 0 && l->nblkio_throttle[TM_BLKIO_READ_IOPS] == 0);
+    REQUIRE(l->nhugepages == 2);
+    CHECK(!strcmp(l->hugepages[0].page_size, "2MB") && l->hugepages[0].limit == 4194304);
+    CHECK(!strcmp(l->hugepages[1].page_size, "1GB") && l->hugepages[1].limit == 0);
+    CHECK(l->net_classid == 1048577 && l->nnet_prios == 1 && !strcmp(l->net_prios[0].name, "eth0") &&
+          l->net_prios[0].priority == 5);
+    CHECK(l->nunified == 1 && !strcmp(l->unified[0].key, "memory.high") && !strcmp(l->unified[0].value, "12345678"));
+    tm_spec_free(&s);
+    CHECK(spec_is_zero(&s));
 }
 
 static void test_mount_options(void)
@@ -370,6 +430,46 @@ static const struct {
       "linux.namespaces[0].path: must be an absolute path" },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'bogus'}]}}", EINVAL,
       "linux.namespaces[0].type: unknown namespace type \"bogus\"" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'kernel': 1048576}}}}", EINVAL,
+      "linux.resources.memory.kernel: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'kernelTCP': 1048576}}}}", EINVAL,
+      "linux.resources.memory.kernelTCP: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'useHierarchy': true}}}}", EINVAL,
+      "linux.resources.memory.useHierarchy: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'swappiness': 101}}}}", EINVAL,
+      "linux.resources.memory.swappiness: 101 is out of range" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'cpu': {'burst': 1000}}}}", EINVAL,
+      "linux.resources.cpu.burst: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'cpu': {'idle': 1}}}}", EINVAL,
+      "linux.resources.cpu.idle: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'cpu': {'cpus': '0-1\\n'}}}}", EINVAL,
+      "linux.resources.cpu.cpus: \"0-1\n\" is not a list" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'rdma': {'mlx5_0': {'hcaHandles': 3}}}}}", EINVAL,
+      "linux.resources.rdma: not supported" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': [{'allow': true}]}}}", EINVAL,
+      "linux.resources.devices[0].access: required" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': [{'allow': true, 'access': ''}]}}}", EINVAL,
+      "linux.resources.devices[0].access: must not be empty" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': [{'access': 'rwx'}]}}}", EINVAL,
+      "linux.resources.devices[0].access: expected some of \"rwm\"" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': [{'type': 'p', 'access': 'r'}]}}}", EINVAL,
+      "linux.resources.devices[0].type: expected \"a\", \"b\" or \"c\"" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': [{'major': -2, 'access': 'r'}]}}}", EINVAL,
+      "linux.resources.devices[0].major: -2 is out of range" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'devices': {}}}}", EINVAL,
+      "linux.resources.devices: expected an array" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'hugepageLimits': [{'pageSize': '../2MB', 'limit': 1}]}}}",
+      EINVAL, "linux.resources.hugepageLimits[0].pageSize: \"../2MB\" is not a page size" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'hugepageLimits': [{'pageSize': '2MB'}]}}}", EINVAL,
+      "linux.resources.hugepageLimits[0].limit: required" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'blockIO': {'throttleReadBpsDevice': [{'major': 8, 'rate': 1}]}}}}",
+      EINVAL, "linux.resources.blockIO.throttleReadBpsDevice[0].minor: required" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'blockIO': {'weight': 70000}}}}", EINVAL,
+      "linux.resources.blockIO.weight: 70000 is out of range" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'network': {'priorities': [{'name': 'a/b', 'priority': 1}]}}}}",
+      EINVAL, "linux.resources.network.priorities[0].name: \"a/b\" is not an interface name" },
+    { "{'process': {'args': ['sh']}, 'linux': {'resources': {'unified': {'memory.high': 5}}}}", EINVAL,
+      "linux.resources.unified.memory.high: expected a string" },
     { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'limit': '1g'}}}}", EINVAL,
       "linux.resources.memory.limit: expected an integer" },
     { "{'process': {'args': ['sh']}, 'linux': {'resources': {'memory': {'limit': 100, 'swap': 50}}}}", EINVAL,
@@ -633,6 +733,7 @@ int main(void)
     RUN(test_default_document);
     RUN(test_podman_config);
     RUN(test_nulls_and_no_limits);
+    RUN(test_resources);
     RUN(test_mount_options);
     RUN(test_bad_inputs);
     RUN(test_truncated);
