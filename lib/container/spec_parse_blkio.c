@@ -7,19 +7,33 @@
 #include "container/spec_parse_resources.h"
 #include "util/cleanup.h"
 
+/* obj.key as an array: *list, its path *lp, and *out a zeroed array of
+ * size-byte entries as long as it. 0 when absent. */
+static int get_list(json_t *obj, const tm_jpath *at, const char *key, size_t size, void **out, json_t **list,
+                    tm_jpath *lp, tm_error *err)
+{
+    int r = tm_json_get_array(obj, at, key, TM_SPEC_MAX_ENTRIES, list, err);
+    if (r <= 0)
+        return r;
+    *lp = tm_jpath_key(at, key);
+    size_t n = json_array_size(*list);
+    *out = n ? calloc(n, size) : NULL;
+    r = tm_spec_alloc_check(*out, n, lp, err);
+    return r < 0 ? r : 1;
+}
+
 /* A list of {major, minor, KEY[, leafWeight]} objects; KEY is "rate" or "weight". */
 static int device_list(json_t *res, const tm_jpath *at, const char *name, const char *key, int64_t max,
                        struct tm_cgroup_blkio_device **out, size_t *n, tm_error *err)
 {
     json_t *list;
-    int r = tm_json_get_array(res, at, name, TM_SPEC_MAX_ENTRIES, &list, err);
+    tm_jpath lp;
+    void *mem = NULL;
+    int r = get_list(res, at, name, sizeof **out, &mem, &list, &lp, err);
     if (r <= 0)
         return r;
-    tm_jpath lp = tm_jpath_key(at, name);
-    size_t len = json_array_size(list);
-    if ((r = TM_SPEC_ALLOC(*out, len, &lp, err)) < 0)
-        return r;
-    for (size_t i = 0; i < len; i++) {
+    *out = mem;
+    for (size_t i = 0; i < json_array_size(list); i++) {
         json_t *o = json_array_get(list, i);
         tm_jpath ip = tm_jpath_index(&lp, i);
         struct tm_cgroup_blkio_device *d = &(*out)[i];
@@ -69,14 +83,13 @@ static int blkio(json_t *res, const tm_jpath *at, struct tm_cgroup_limits *lim, 
 static int hugepages(json_t *res, const tm_jpath *at, struct tm_cgroup_limits *lim, tm_error *err)
 {
     json_t *list;
-    int r = tm_json_get_array(res, at, "hugepageLimits", TM_SPEC_MAX_ENTRIES, &list, err);
+    tm_jpath lp;
+    void *mem = NULL;
+    int r = get_list(res, at, "hugepageLimits", sizeof *lim->hugepages, &mem, &list, &lp, err);
     if (r <= 0)
         return r;
-    tm_jpath lp = tm_jpath_key(at, "hugepageLimits");
-    size_t n = json_array_size(list);
-    if ((r = TM_SPEC_ALLOC(lim->hugepages, n, &lp, err)) < 0)
-        return r;
-    for (size_t i = 0; i < n; i++) {
+    lim->hugepages = mem;
+    for (size_t i = 0; i < json_array_size(list); i++) {
         json_t *o = json_array_get(list, i);
         tm_jpath ip = tm_jpath_index(&lp, i);
         _cleanup_free_ char *size = NULL;
@@ -105,15 +118,13 @@ static int network(json_t *res, const tm_jpath *at, struct tm_cgroup_limits *lim
     int r = tm_json_get_object(res, at, "network", &net, err);
     if (r <= 0)
         return r;
-    tm_jpath np = tm_jpath_key(at, "network");
+    tm_jpath np = tm_jpath_key(at, "network"), lp;
+    void *mem = NULL;
     if ((r = tm_json_get_int(net, &np, "classID", 0, UINT32_MAX, &lim->net_classid, err)) < 0 ||
-        (r = tm_json_get_array(net, &np, "priorities", TM_SPEC_MAX_ENTRIES, &list, err)) <= 0)
+        (r = get_list(net, &np, "priorities", sizeof *lim->net_prios, &mem, &list, &lp, err)) <= 0)
         return r;
-    tm_jpath lp = tm_jpath_key(&np, "priorities");
-    size_t n = json_array_size(list);
-    if ((r = TM_SPEC_ALLOC(lim->net_prios, n, &lp, err)) < 0)
-        return r;
-    for (size_t i = 0; i < n; i++) {
+    lim->net_prios = mem;
+    for (size_t i = 0; i < json_array_size(list); i++) {
         json_t *o = json_array_get(list, i);
         tm_jpath ip = tm_jpath_index(&lp, i);
         _cleanup_free_ char *name = NULL;

@@ -322,6 +322,19 @@ static struct tm_cgroup_limits typical_limits(void)
     return l;
 }
 
+/* tm_cgroup_create that must work; its error shown when it does not. */
+static struct tm_cgroup *create_ok(const struct tm_cgroup_host *host, const char *path,
+                                   const struct tm_cgroup_limits *l)
+{
+    struct tm_cgroup *cg = NULL;
+    tm_error err;
+    int ret = tm_cgroup_create(host, path, l, &cg, &err);
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    return cg;
+}
+
 /* ---- probing ---- */
 
 static void test_probe_hybrid(void)
@@ -419,12 +432,8 @@ static void test_create_hybrid(void)
     fake_cgroup("devices/teemate/c1", V1_DEVICES);
     fake_cpuset("teemate/c1");
     struct tm_cgroup_limits l = typical_limits();
-    struct tm_cgroup *cg = NULL;
+    struct tm_cgroup *cg = create_ok(&host, "/teemate/c1", &l);
     tm_error err;
-    int ret = tm_cgroup_create(&host, "/teemate/c1", &l, &cg, &err);
-    if (ret)
-        fprintf(stderr, "  %s\n", err.msg);
-    REQUIRE(ret == 0);
     CHECK_EQ_INT(tm_cgroup_count(cg), 8);
     for (size_t i = 0; i < tm_cgroup_count(cg); i++)
         CHECK_STR_CONTAINS(tm_cgroup_dir(cg, i), "/teemate/c1");
@@ -466,12 +475,8 @@ static void test_create_v2(void)
     fake_cgroup("v2/teemate", "cgroup.subtree_control");
     fake_cgroup("v2/teemate/c1", V2_FILES);
     struct tm_cgroup_limits l = typical_limits();
-    struct tm_cgroup *cg = NULL;
+    struct tm_cgroup *cg = create_ok(&host, "/teemate/c1", &l);
     tm_error err;
-    int ret = tm_cgroup_create(&host, "/teemate/c1", &l, &cg, &err);
-    if (ret)
-        fprintf(stderr, "  %s\n", err.msg);
-    REQUIRE(ret == 0);
     CHECK_EQ_INT(tm_cgroup_count(cg), 1);
     CHECK(!strcmp(tm_cgroup_dir(cg, 0), at("v2/teemate/c1")));
     CHECK_FILE("v2/teemate/c1/memory.max", "16777216");
@@ -645,12 +650,8 @@ static void test_create_v1_more(void)
     l.net_prios = &prio, l.nnet_prios = 1;
     struct tm_cgroup_device_rule rule = { 'c', 7, -1, TM_CGROUP_DEV_READ, true };
     l.devices = &rule, l.ndevices = 1;
-    struct tm_cgroup *cg = NULL;
+    struct tm_cgroup *cg = create_ok(&host, "/c", &l);
     tm_error err;
-    int ret = tm_cgroup_create(&host, "/c", &l, &cg, &err);
-    if (ret)
-        fprintf(stderr, "  %s\n", err.msg);
-    REQUIRE(ret == 0);
     tm_cgroup_free(cg);
     CHECK_FILE("memory/c/memory.soft_limit_in_bytes", "8388608");
     CHECK_FILE("memory/c/memory.swappiness", "0");
@@ -705,12 +706,8 @@ static void test_create_v2_more(void)
     l.hugepages = &hp, l.nhugepages = 1;
     struct tm_cgroup_unified u = { "memory.high", "12345678" };
     l.unified = &u, l.nunified = 1;
-    struct tm_cgroup *cg = NULL;
+    struct tm_cgroup *cg = create_ok(&host, "/c", &l);
     tm_error err;
-    int ret = tm_cgroup_create(&host, "/c", &l, &cg, &err);
-    if (ret)
-        fprintf(stderr, "  %s\n", err.msg);
-    REQUIRE(ret == 0);
     tm_cgroup_free(cg);
     CHECK_FILE("v2/c/cpuset.cpus", "1");
     CHECK_FILE("v2/c/cpuset.mems", "0");
