@@ -1225,6 +1225,80 @@ static void test_host_bpf_devices(void)
     forget_pid(pid);
 }
 
+/* The same through tm_cgroup_create, as on a pure v2 host: a mount table
+ * with only this host's v2 hierarchy, so the container's rules (deny all,
+ * runc's defaults) go into a program on its v2 directory. */
+static void test_host_v2_devices_by_create(void)
+{
+    if (geteuid() != 0)
+        SKIP("needs root");
+    struct tm_cgroup_host real;
+    tm_error err;
+    REQUIRE(tm_cgroup_probe(NULL, &real, &err) == 0);
+    const struct tm_cgroup_hierarchy *v2 = NULL;
+    for (size_t i = 0; i < real.n; i++)
+        if (real.h[i].v2)
+            v2 = &real.h[i];
+    if (!v2)
+        SKIP("no cgroup v2 hierarchy mounted");
+    fresh_tree();
+    FILE *f = fopen(at("mountinfo"), "w");
+    REQUIRE(f);
+    fprintf(f, "41 31 0:38 / %s rw,relatime - cgroup2 cgroup2 rw\n", v2->mount);
+    fclose(f);
+    struct tm_cgroup_host host;
+    REQUIRE(tm_cgroup_probe(at("mountinfo"), &host, &err) == 0 && host.n == 1);
+    REQUIRE(mknod(at("null"), S_IFCHR | 0666, makedev(1, 3)) == 0);
+    REQUIRE(mknod(at("vcs"), S_IFCHR | 0666, makedev(7, 0)) == 0);
+    char path[64];
+    snprintf(path, sizeof path, "/teemate-test/v2dev-%d", (int)getpid());
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    struct tm_cgroup_device_rule tty1 = { 'c', 4, 1, TM_CGROUP_DEV_READ, true };
+    l.devices = &tty1, l.ndevices = 1;
+    struct tm_cgroup *cg = NULL;
+    int ret = tm_cgroup_create(&host, path, &l, &cg, &err);
+    if (ret == -EPERM || ret == -ENOSYS) {
+        static char reason[1100];
+        snprintf(reason, sizeof reason, "bpf refused: %s", err.msg);
+        SKIP(reason);
+    }
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    keep_cg(cg, true);
+    const struct dev_try t[] = {
+        { "null (a default device)", "null", O_RDWR, 0, 0, 0 },
+        { "vcs (not allowed)", "vcs", O_RDONLY, 0, 0, EPERM },
+        { "mknod of any char device (runc's default)", "tty1", -1, 4, 1, 0 },
+        { "tty1 read (the spec's rule)", "tty1", O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, 0, -1 },
+        { "tty1 write", "tty1", O_WRONLY | O_NOCTTY | O_NONBLOCK, 0, 0, EPERM },
+    };
+    size_t n = sizeof t / sizeof t[0];
+    int report[2];
+    REQUIRE(pipe2(report, O_CLOEXEC) == 0);
+    snprintf(bpf_dir, sizeof bpf_dir, "%s", tm_cgroup_dir(cg, 0));
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+        try_devices(t, n, report[1]);
+    *bpf_dir = '\0';   /* destroy removes it */
+    keep_pid(pid);
+    close(report[1]);
+    for (size_t i = 0; i < n; i++) {
+        int e = -2;
+        CHECK(read(report[0], &e, sizeof e) == sizeof e);
+        /* -1: the cgroup let it through; the tty driver may still say no */
+        bool good = t[i].want == -1 ? e != EPERM : e == t[i].want;
+        if (!good)
+            fprintf(stderr, "  %s: errno %d, expected %d\n", t[i].what, e, t[i].want);
+        CHECK(good);
+    }
+    close(report[0]);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    forget_pid(pid);
+}
+
 static void touch_64_mib(void *arg)
 {
     (void)arg;
@@ -1345,6 +1419,7 @@ int main(void)
     RUN_CLEAN(test_pids_list);
     RUN_CLEAN(test_host_placement_and_limits);
     RUN_CLEAN(test_host_bpf_devices);
+    RUN_CLEAN(test_host_v2_devices_by_create);
     RUN_CLEAN(test_host_oom_kill);
     RUN_CLEAN(test_host_fork_bomb);
     TEST_EXIT();
