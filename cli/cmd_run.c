@@ -127,26 +127,31 @@ static int parse_option(int c, struct run_args *a)
     return 0;
 }
 
-/* Create, (unless detached) wait, remove; the process's exit code. */
+/* Create and start (as runc's run: start reports a failed exec), then
+ * (unless detached) wait and remove; the process's exit code. */
 static int run_container(const struct tm_container_spec *spec, struct run_args *a)
 {
     tm_error err = { 0 };
     struct tm_container_timing t;
     pid_t pid;
     a->o.state_root = tm_cli_oci_root();
+    a->o.wait_for_start = true;
     if (tm_container_create(spec, &a->o, &pid, &t, &err) < 0)
         return tm_cli_fail(&err);
     if (a->stats)
         fprintf(stderr, "teemate: container created in %.3f ms (cgroup %.3f, clone %.3f, setup %.3f)\n",
                 t.total_ms, t.cgroup_ms, t.clone_ms, t.setup_ms);
-    if (a->detach)
+    bool started = tm_container_start(a->o.state_root, a->o.id, &err) == 0;
+    if (!started)
+        tm_cli_fail(&err);
+    if (a->detach && started)
         return 0;
-    int code = tm_container_wait(pid);
+    int code = a->detach ? TM_EXIT_ERROR : tm_container_wait(pid);
     if (tm_container_delete(a->o.state_root, a->o.id, true, &err) < 0) {
         tm_cli_fail(&err);
         return code ? code : TM_EXIT_ERROR;
     }
-    return code;
+    return code || started ? code : TM_EXIT_ERROR;
 }
 
 static int run_bundle(struct run_args *a, int argc, char **argv)
@@ -185,6 +190,7 @@ static int run_quick(struct run_args *a, int nargs, char **args)
     a->r.args = args;
     a->r.nargs = (size_t)nargs;
     a->o.enclave_stats = a->stats;
+    a->o.die_with_runtime = true;   /* the quick form never outlives its runtime */
     struct tm_container_spec spec = { 0 };
     if (tm_cli_oci_cgroup_manager_check(&err) < 0 || tm_state_id_check(a->o.id, &err) < 0 ||
         tm_spec_for_run(&a->r, &spec, &err) < 0)
