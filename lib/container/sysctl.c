@@ -59,7 +59,7 @@ int tm_sysctl_check(const struct tm_container_spec *spec, tm_error *err)
     for (size_t i = 0; i < spec->nsysctls; i++) {
         const char *key = spec->sysctls[i].key;
         if (!valid_name(key))
-            return tm_error_set(err, EINVAL, "sysctl %.200s is not a valid sysctl name", key);
+            return tm_error_set(err, EINVAL, "sysctl \"%.200s\" is not a valid sysctl name (dot-separated, no '/', no empty part)", key);
         if (in_ipc_namespace(key)) {
             if (!spec->namespaces[TM_NS_IPC].enabled)
                 return tm_error_set(err, EPERM, "sysctl \"%s\" is not allowed in the hosts ipc namespace", key);
