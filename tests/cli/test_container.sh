@@ -214,6 +214,17 @@ expect_eq "killed runs: no process left after delete --force" "$(ours)" 0
 expect_eq "killed runs: no state directory left" "$(ls "$kr" 2>/dev/null | wc -l)" 0
 expect_eq "killed runs: no cgroup left" \
     "$(ls -d /sys/fs/cgroup/*/teemate/kl-$$-* /sys/fs/cgroup/teemate/kl-$$-* 2>/dev/null | wc -l)" 0
+# Killed once its container runs: the container goes with it, and what is
+# left is a stopped container that delete removes.
+"$TEEMATE" --root "$kr" run --rootfs "$rootfs" --name pd-$$ -- sh -c "sleep 1 & exec $mark" </dev/null >/dev/null 2>&1 & p=$!
+for _ in $(seq 250); do [ "$(pgrep -fx "$mark" | wc -l)" -eq 1 ] && break; sleep 0.02; done
+expect_eq "a running quick-form container" "$("$TEEMATE" --root "$kr" state pd-$$ | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" running
+kill -9 "$p"; wait "$p" 2>/dev/null
+for _ in $(seq 100); do [ "$(ours)" -eq 0 ] && break; sleep 0.02; done
+expect_eq "teemate run killed: its container's processes die with it" "$(ours)" 0
+expect_eq "and list shows it stopped" "$("$TEEMATE" --root "$kr" list | awk 'NR > 1 {print $1, $3}')" "pd-$$ stopped"
+expect_ok "delete removes it (no --force needed)" "$TEEMATE" --root "$kr" delete pd-$$
+expect_eq "with its cgroup" "$(ls -d /sys/fs/cgroup/*/teemate/pd-$$ /sys/fs/cgroup/teemate/pd-$$ 2>/dev/null | wc -l)" 0
 if [ -n "$runc" ]; then
     config "args=[\"sleep\", \"4.$$\"]" 'sysctl={}'
     runc_killed() { exec "$runc" --root "$WORK/rkill" run --bundle "$ub" "rkl-$$-$1"; }
