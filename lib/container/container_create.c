@@ -117,28 +117,18 @@ static int cgroup_path_of(const struct tm_container_spec *spec, const char *id, 
     return 0;
 }
 
-/* exec.fifo, writable by init once it is the container's user: mkfifo's
- * mode is cut by our umask (0622 would become 0600), so set it after. */
-static int make_fifo(const char *root, const char *id, int *fd, tm_error *err)
+/* A file of ROOT/ID that init uses once it is the container's user:
+ * exec.fifo, which it opens to write (mkfifo's mode is cut by our umask, so
+ * 0622 is set after), or init.error, opened here for it, as root. */
+static int make_init_file(const char *root, const char *id, const char *name, int *fd, tm_error *err)
 {
     char path[PATH_MAX];
-    int ret = tm_state_path(root, id, "exec.fifo", path, sizeof(path), err);
+    int ret = tm_state_path(root, id, name, path, sizeof(path), err);
     if (ret < 0)
         return ret;
-    if (mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0 || (*fd = open(path, O_PATH | O_CLOEXEC)) < 0)
-        return tm_error_sys(err, "cannot make %s", path);
-    return 0;
-}
-
-/* ROOT/ID/init.error, where init writes why it failed once create returned;
- * opened here, as root, so init can write it whoever it has become. */
-static int open_init_error(const char *root, const char *id, int *fd, tm_error *err)
-{
-    char path[PATH_MAX];
-    int ret = tm_state_path(root, id, "init.error", path, sizeof(path), err);
-    if (ret < 0)
-        return ret;
-    if ((*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+    bool fifo = !strcmp(name, "exec.fifo");
+    if (fifo ? mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0 || (*fd = open(path, O_PATH | O_CLOEXEC)) < 0
+             : (*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
         return tm_error_sys(err, "cannot make %s", path);
     return 0;
 }
@@ -205,9 +195,8 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
 
     _cleanup_close_ int fifo = -1, console = -1, error = -1;
     _cleanup_close_ int self = o->die_with_runtime ? pidfd_open(getpid(), 0) : -1;
-    if (o->wait_for_start && (ret = make_fifo(c->root, o->id, &fifo, err)) < 0)
-        return ret;
-    if ((ret = open_init_error(c->root, o->id, &error, err)) < 0)
+    if ((o->wait_for_start && (ret = make_init_file(c->root, o->id, "exec.fifo", &fifo, err)) < 0) ||
+        (ret = make_init_file(c->root, o->id, "init.error", &error, err)) < 0)
         return ret;
     if (o->console_socket && (console = connect_console(o->console_socket, err)) < 0)
         return console;
