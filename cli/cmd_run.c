@@ -128,31 +128,37 @@ static int parse_option(int c, struct run_args *a)
     return 0;
 }
 
-/* Create and start (as runc's run: start reports a failed exec), then
- * (unless detached) wait and remove; the process's exit code. */
+/* Create and (unless detached) wait and remove; the process's exit code.
+ * A failed exec is init's exit: its reason (init.error) is said after. */
 static int run_container(const struct tm_container_spec *spec, struct run_args *a)
 {
     tm_error err = { 0 };
     struct tm_container_timing t;
     pid_t pid;
     a->o.state_root = tm_cli_oci_root();
-    a->o.wait_for_start = true;
+    /* Detached: create + start, as runc's run, so start can wait for the
+     * exec and report its failure before we exit. */
+    a->o.wait_for_start = a->detach;
     if (tm_container_create(spec, &a->o, &pid, &t, &err) < 0)
         return tm_cli_fail(&err);
     if (a->stats)
         fprintf(stderr, "teemate: container created in %.3f ms (cgroup %.3f, clone %.3f, setup %.3f)\n",
                 t.total_ms, t.cgroup_ms, t.clone_ms, t.setup_ms);
-    bool started = tm_container_start(a->o.state_root, a->o.id, &err) == 0;
-    if (!started)
+    if (a->detach) {
+        if (tm_container_start(a->o.state_root, a->o.id, &err) == 0)
+            return 0;
         tm_cli_fail(&err);
-    if (a->detach && started)
-        return 0;
-    int code = a->detach ? TM_EXIT_ERROR : tm_container_wait(pid);
+        tm_container_delete(a->o.state_root, a->o.id, true, &err);
+        return TM_EXIT_ERROR;
+    }
+    int code = tm_container_wait(pid);
+    if (tm_state_init_error(a->o.state_root, a->o.id, err.msg, sizeof(err.msg)))
+        tm_cli_fail(&err);
     if (tm_container_delete(a->o.state_root, a->o.id, true, &err) < 0) {
         tm_cli_fail(&err);
         return code ? code : TM_EXIT_ERROR;
     }
-    return code || started ? code : TM_EXIT_ERROR;
+    return code;
 }
 
 static int run_bundle(struct run_args *a, int argc, char **argv)

@@ -21,9 +21,9 @@
  * writes why it failed to ROOT/ID/init.error first, and start fails with it.
  *
  * The state record is written (status "creating", with the cgroup's path)
- * before the cgroup and init exist, and again with init's pid right after
- * the clone, so a creation killed at any instant leaves a container that
- * `list` shows and `delete --force` removes, cgroup included. */
+ * before the cgroup and init exist, so a creation killed at any instant
+ * leaves a container that `list` shows and `delete` removes, cgroup (and
+ * whatever is in it) included. */
 #ifndef TM_CONTAINER_H
 #define TM_CONTAINER_H
 

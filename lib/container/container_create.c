@@ -229,9 +229,10 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     close(sv[1]);
     c->pid = pid;
-    st.pid = pid;
-    st.pid_start = tm_proc_start_time(pid);
-    if ((ret = tm_state_save(c->root, &st, err)) < 0 || (ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0)
+    /* Not saved until ready: if we die now, init dies too (parent-death
+     * signal, or the sync socket's end) or waits in its cgroup, which
+     * delete --force empties. */
+    if ((ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0)
         return ret;
     if (spec->has_oom_score_adj) {
         char path[64], text[16];
@@ -250,6 +251,8 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     if (m.type != TM_SYNC_READY)
         return tm_error_set(err, EPROTO, "the container's init sent message %u", m.type);
 
+    st.pid = pid;
+    st.pid_start = tm_proc_start_time(pid);
     st.creating = false;
     if ((ret = tm_state_save(c->root, &st, err)) < 0)
         return ret;

@@ -44,7 +44,7 @@ n=$(echo "$out" | grep -c '^forked')
 if echo "$out" | grep -q "can't fork: Resource temporarily unavailable" && [ "$n" -le 8 ] &&
     ! echo "$out" | grep -q unbounded; then ok "--pids 8 stops a fork bomb after $n forks"; else
     not_ok "--pids 8 stops a fork bomb"; echo "$out" | tail -3 >&2; fi
-cpu=$("${T[@]}" run --rootfs "$rootfs" --name cpu1 --cpus 0.5 -- cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>&1)
+cpu=$("${T[@]}" run --rootfs "$rootfs" --name cpu1-$$ --cpus 0.5 -- cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>&1)
 expect_eq "--cpus 0.5 is a 50 ms quota per 100 ms" "$cpu" "50000"
 
 # OCI lifecycle and cleanup
@@ -52,23 +52,23 @@ bundle=$WORK/bundle
 mkdir -p "$bundle" && ln -s "$rootfs" "$bundle/rootfs"
 "$TEEMATE" spec --bundle "$bundle" >/dev/null
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"sleep", "30"/' "$bundle/config.json"
-expect_ok "create" "${T[@]}" create --bundle "$bundle" c1
-expect_eq "state: created" "$("${T[@]}" state c1 | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "created"
-cg_dirs=$(ls -d /sys/fs/cgroup/*/teemate/c1 2>/dev/null | wc -l)
+expect_ok "create" "${T[@]}" create --bundle "$bundle" c1-$$
+expect_eq "state: created" "$("${T[@]}" state c1-$$ | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "created"
+cg_dirs=$(ls -d /sys/fs/cgroup/*/teemate/c1-$$ 2>/dev/null | wc -l)
 if [ "$cg_dirs" -ge 3 ]; then ok "create made the cgroup in $cg_dirs hierarchies"; else not_ok "create made the cgroup ($cg_dirs)"; fi
-expect_ok "start" "${T[@]}" start c1
+expect_ok "start" "${T[@]}" start c1-$$
 expect_eq "the container's mounts are not in the host's mount table" \
     "$(grep -c " $rootfs/" /proc/self/mountinfo)" "0"
-expect_eq "state: running" "$("${T[@]}" state c1 | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "running"
-expect_fail "start twice" "cannot start an already running container" "${T[@]}" start c1
-expect_fail "delete a running container" "cannot delete container c1 that is not stopped: running" "${T[@]}" delete c1
-expect_ok "kill" "${T[@]}" kill c1 KILL
-for _ in $(seq 500); do "${T[@]}" state c1 | grep -q '"stopped"' && break; done
-expect_eq "state: stopped" "$("${T[@]}" state c1 | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "stopped"
-expect_ok "delete" "${T[@]}" delete c1
-expect_eq "delete removed the cgroups" "$(ls -d /sys/fs/cgroup/*/teemate/c1 2>/dev/null | wc -l)" "0"
-expect_eq "delete removed the state" "$(ls "$root" | grep -c c1)" "0"
-expect_fail "state after delete" 'container "c1" does not exist' "${T[@]}" state c1
+expect_eq "state: running" "$("${T[@]}" state c1-$$ | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "running"
+expect_fail "start twice" "cannot start an already running container" "${T[@]}" start c1-$$
+expect_fail "delete a running container" "cannot delete container c1-$$ that is not stopped: running" "${T[@]}" delete c1-$$
+expect_ok "kill" "${T[@]}" kill c1-$$ KILL
+for _ in $(seq 500); do "${T[@]}" state c1-$$ | grep -q '"stopped"' && break; done
+expect_eq "state: stopped" "$("${T[@]}" state c1-$$ | sed -n 's/.*"status": "\(.*\)".*/\1/p')" "stopped"
+expect_ok "delete" "${T[@]}" delete c1-$$
+expect_eq "delete removed the cgroups" "$(ls -d /sys/fs/cgroup/*/teemate/c1-$$ 2>/dev/null | wc -l)" "0"
+expect_eq "delete removed the state" "$(ls "$root" | grep -c c1-$$)" "0"
+expect_fail "state after delete" "container \"c1-$$\" does not exist" "${T[@]}" state c1-$$
 
 # a container of a shared enclave
 if "$TEEMATE" enclave create ctr-hello --image "$BUILD/examples/hello.elf" >/dev/null 2>&1; then
@@ -90,16 +90,16 @@ c["annotations"] = {"org.teemate.enclave": "ctr-hello", "org.teemate.enclave.mem
 json.dump(c, open(sys.argv[1], "w"))
 EOF
     # init keeps create's stdout: main's output lands in e1.out
-    "${T[@]}" create --bundle "$bundle" e1 >"$WORK/e1.out" 2>&1
+    "${T[@]}" create --bundle "$bundle" e1-$$ >"$WORK/e1.out" 2>&1
     expect_eq "create with org.teemate.enclave (init attaches at create)" "$?" "0"
-    stats=$("${T[@]}" events --stats e1)
+    stats=$("${T[@]}" events --stats e1-$$)
     expect_eq "events --stats reports the slot's cap with the cgroup's figures" \
         "$(echo "$stats" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["enclave"]["epc_limit_pages"], "memory" in d, "pids" in d)')" \
         "256 True True"
-    "${T[@]}" start e1
-    for _ in $(seq 500); do "${T[@]}" state e1 | grep -q '"stopped"' && break; done
+    "${T[@]}" start e1-$$
+    for _ in $(seq 500); do "${T[@]}" state e1-$$ | grep -q '"stopped"' && break; done
     expect_eq "start runs main inside the enclave with process.args" "$(cat "$WORK/e1.out")" "hello, bundle"
-    expect_ok "delete the enclave container" "${T[@]}" delete e1
+    expect_ok "delete the enclave container" "${T[@]}" delete e1-$$
     expect_eq "nothing left in the state root" "$(ls "$root" | wc -l)" "0"
 else
     not_ok "enclave create for the container test"
