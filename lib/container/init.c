@@ -1,7 +1,8 @@
 /* The container's init, from "go" to exec. Until READY every failure goes
  * back to the runtime as a message (create then fails with it). After READY
- * the runtime has returned, so a failure is written to ROOT/ID/init.error:
- * start, which waits for the exec, reports it (on stderr and in its --log). */
+ * the runtime has returned (or only waits), so a failure is written to
+ * ROOT/ID/init.error: start, which waits for the exec, or run, after its
+ * wait, reports it (on stderr and in --log). */
 #include "container/init.h"
 
 #include <errno.h>
