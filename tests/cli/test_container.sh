@@ -155,6 +155,8 @@ expect_ok "delete the failed container" "${T[@]}" delete late-$$
 "${T[@]}" run --bundle "$ub" late2-$$ >/dev/null 2>"$WORK/err" </dev/null
 expect_eq "run (OCI form): exit 127 and init's reason" "$? $(cat "$WORK/err")" "127 teemate: $junk"
 expect_eq "run removed it" "$("${T[@]}" list -q | grep -c late)" 0
+expect_fail "run --detach (create + start) reports it too" "^teemate: $junk\$" "${T[@]}" run --detach --bundle "$ub" late3-$$
+expect_eq "and removed it" "$("${T[@]}" list -q | grep -c late)" 0
 if [ -n "$runc" ]; then
     "$runc" --root "$WORK/runc" create --bundle "$ub" lr-$$ >"$WORK/lr.out" 2>&1 </dev/null
     "$runc" --root "$WORK/runc" start lr-$$ >"$WORK/lr.start" 2>&1; rc=$?
