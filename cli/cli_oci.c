@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,7 +19,7 @@
 #include "cli.h"
 #include "container/state.h"
 #include "util/cleanup.h"
-#include "util/clock.h"
+#include "util/runtime_log.h"
 
 static struct {
     const char *root;
@@ -147,52 +146,10 @@ int tm_cli_oci_cgroup_manager_check(tm_error *err)
     return 0;
 }
 
-/* logrus's text format: time="..." level=error msg="..." */
-static char *text_line(const char *time, const char *msg)
-{
-    size_t len = strlen(msg);
-    char *quoted = malloc(2 * len + 1), *q = quoted;
-    if (!quoted)
-        return NULL;
-    for (const char *p = msg; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            *q++ = '\\';
-        *q++ = *p == '\n' ? ' ' : *p;
-    }
-    *q = '\0';
-    char *line = NULL;
-    if (asprintf(&line, "time=\"%s\" level=error msg=\"%s\"\n", time, quoted) < 0)
-        line = NULL;
-    free(quoted);
-    return line;
-}
-
-static char *json_line(const char *time, const char *msg)
-{
-    json_t *j = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", msg, "time", time);
-    if (!j)
-        return NULL;
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    char *line = NULL;
-    if (text && asprintf(&line, "%s\n", text) < 0)
-        line = NULL;
-    free(text);
-    return line;
-}
-
 void tm_cli_oci_log_error(const char *msg)
 {
-    if (!g.log)
-        return;
-    char time[64];
-    tm_rfc3339_now(time, sizeof(time));
-    _cleanup_free_ char *line = g.log_json ? json_line(time, msg) : text_line(time, msg);
-    _cleanup_close_ int fd = open(g.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    /* One write per line keeps lines whole when several runtimes share the log.
-     * A log that cannot be written is not worth failing the verb for. */
-    if (line && fd >= 0 && write(fd, line, strlen(line)) < 0)
-        return;
+    _cleanup_close_ int fd = tm_runtime_log_open(g.log);
+    tm_runtime_log_error(fd, g.log_json, msg);
 }
 
 void tm_cli_oci_version(void)

@@ -13,7 +13,8 @@
 static const char usage[] =
     "Usage: teemate list [--format table|json] [--quiet]\n\n"
     "List the containers under the state root (--root) with their init's pid,\n"
-    "status, bundle, creation time and owner.\n\n"
+    "status, bundle, creation time and owner. A creation that died half-way\n"
+    "(its runtime killed) is listed as stopped; 'teemate delete' removes it.\n\n"
     "Options:\n"
     "  --format, -f FORMAT   table (default) or json (an array of states, as\n"
     "                        'teemate state' prints them, owner filled in)\n"

@@ -21,7 +21,8 @@ static const char usage[] =
     "exit with the process's exit code (128 + N when killed by signal N).\n"
     "SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to teemate are passed on to it.\n\n"
     "With '--', the quick form: no bundle; the container runs PROGRAM with the\n"
-    "runtime-spec's default configuration narrowed by these options:\n"
+    "runtime-spec's default configuration narrowed by these options. It never\n"
+    "outlives teemate: if teemate is killed, so is the container.\n"
     "  --rootfs DIR           root filesystem (default: the host's, with a new /proc)\n"
     "  --enclave NAME         attach to the shared enclave NAME (teemate enclave create)\n"
     "                         and run its main with PROGRAM ARGS as argv\n"
@@ -127,21 +128,32 @@ static int parse_option(int c, struct run_args *a)
     return 0;
 }
 
-/* Create, (unless detached) wait, remove; the process's exit code. */
+/* Create and (unless detached) wait and remove; the process's exit code.
+ * A failed exec is init's exit: its reason (init.error) is said after. */
 static int run_container(const struct tm_container_spec *spec, struct run_args *a)
 {
     tm_error err = { 0 };
     struct tm_container_timing t;
     pid_t pid;
     a->o.state_root = tm_cli_oci_root();
+    /* Detached: create + start, as runc's run, so start can wait for the
+     * exec and report its failure before we exit. */
+    a->o.wait_for_start = a->detach;
     if (tm_container_create(spec, &a->o, &pid, &t, &err) < 0)
         return tm_cli_fail(&err);
     if (a->stats)
         fprintf(stderr, "teemate: container created in %.3f ms (cgroup %.3f, clone %.3f, setup %.3f)\n",
                 t.total_ms, t.cgroup_ms, t.clone_ms, t.setup_ms);
-    if (a->detach)
-        return 0;
+    if (a->detach) {
+        if (tm_container_start(a->o.state_root, a->o.id, &err) == 0)
+            return 0;
+        tm_cli_fail(&err);
+        tm_container_delete(a->o.state_root, a->o.id, true, &err);
+        return TM_EXIT_ERROR;
+    }
     int code = tm_container_wait(pid);
+    if (tm_state_init_error(a->o.state_root, a->o.id, err.msg, sizeof(err.msg)))
+        tm_cli_fail(&err);
     if (tm_container_delete(a->o.state_root, a->o.id, true, &err) < 0) {
         tm_cli_fail(&err);
         return code ? code : TM_EXIT_ERROR;
@@ -185,6 +197,7 @@ static int run_quick(struct run_args *a, int nargs, char **args)
     a->r.args = args;
     a->r.nargs = (size_t)nargs;
     a->o.enclave_stats = a->stats;
+    a->o.die_with_runtime = true;   /* the quick form never outlives its runtime */
     struct tm_container_spec spec = { 0 };
     if (tm_cli_oci_cgroup_manager_check(&err) < 0 || tm_state_id_check(a->o.id, &err) < 0 ||
         tm_spec_for_run(&a->r, &spec, &err) < 0)

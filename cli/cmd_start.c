@@ -8,7 +8,8 @@
 static const char usage[] =
     "Usage: teemate start ID\n\n"
     "Start the process of the created container ID (teemate create): its init,\n"
-    "parked before exec, goes on. Exits once it has.\n";
+    "parked before exec, goes on. Exits once its process has been exec'd; if\n"
+    "that failed (a program that is no executable), with init's reason.\n";
 
 int tm_cmd_start(int argc, char **argv)
 {

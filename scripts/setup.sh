@@ -9,7 +9,7 @@ packages=(
     libssl-dev openssl                    # host crypto (OpenSSL libcrypto) and the reference verifier
     libjansson-dev                        # JSON (config.json, state, inspect --json)
     libseccomp-dev libcap-dev             # containers: seccomp filters, capability names
-    runc podman                           # the container baseline (bench/container) and the engine tests
+    runc podman containerd                # the container baseline (bench/container) and the engine tests (podman, ctr)
     busybox-static                        # the root filesystem of the container tests and benches
     musl-dev                              # the enclave's pure libc functions (static libc.a)
     libmbedtls-dev                        # crypto inside the enclave (static libmbedcrypto.a)

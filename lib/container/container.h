@@ -16,7 +16,14 @@
  *   <--------------------------------------  "ready" (or an error message)
  *   state saved (CREATED), pid file         create: blocks opening exec.fifo until
  *                                           `start`; seccomp; exec / enclave main
- * Start opens exec.fifo for reading, which lets init go on. */
+ * Start opens exec.fifo for reading, which lets init go on, and reads it to
+ * its end: init holds it open (close-on-exec) until its exec succeeds, or
+ * writes why it failed to ROOT/ID/init.error first, and start fails with it.
+ *
+ * The state record is written (status "creating", with the cgroup's path)
+ * before the cgroup and init exist, so a creation killed at any instant
+ * leaves a container that `list` shows and `delete` removes, cgroup (and
+ * whatever is in it) included. */
 #ifndef TM_CONTAINER_H
 #define TM_CONTAINER_H
 
@@ -37,6 +44,7 @@ struct tm_container_options {
     bool wait_for_start;         /* create: stop before exec until `start` (exec.fifo) */
     const char *daemon_socket;   /* teemated (enclave containers); NULL: the default */
     bool enclave_stats;          /* enclave init prints alias/expand/run phases on stderr */
+    bool die_with_runtime;       /* init (so the container) is SIGKILLed when this process dies */
 };
 
 /* Where container creation's time went (milliseconds, runtime's clock). */

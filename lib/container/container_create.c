@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/pidfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -87,12 +88,9 @@ static int write_pid_file(const char *path, pid_t pid, tm_error *err)
 
 /* Fill the saved state; annotations are borrowed from the spec for the save. */
 static void describe(struct tm_container_state *st, const struct tm_container_spec *spec,
-                     const struct tm_container_options *o, const char *rootfs, const char *cgroup_path,
-                     pid_t pid)
+                     const struct tm_container_options *o, const char *rootfs, const char *cgroup_path)
 {
     snprintf(st->id, sizeof(st->id), "%s", o->id);
-    st->pid = pid;
-    st->pid_start = tm_proc_start_time(pid);
     snprintf(st->bundle, sizeof(st->bundle), "%s", o->bundle ? o->bundle : "");
     snprintf(st->rootfs, sizeof(st->rootfs), "%s", rootfs);
     snprintf(st->cgroup_path, sizeof(st->cgroup_path), "%s", cgroup_path);
@@ -101,6 +99,38 @@ static void describe(struct tm_container_state *st, const struct tm_container_sp
     st->owner = getuid();
     st->annotations = spec->annotations;
     st->nannotations = spec->nannotations;
+    st->creating = true;
+    st->creator = getpid();
+    st->creator_start = tm_proc_start_time(st->creator);
+}
+
+static int cgroup_path_of(const struct tm_container_spec *spec, const char *id, char *out, size_t len,
+                          tm_error *err)
+{
+    if (spec->cgroups_path && strchr(spec->cgroups_path, ':'))
+        return tm_error_set(err, ENOTSUP, "cgroupsPath %s is in the systemd format; teemate uses cgroupfs "
+                            "(run the engine with --cgroup-manager cgroupfs)", spec->cgroups_path);
+    if (!spec->cgroups_path)
+        snprintf(out, len, "/teemate/%s", id);
+    else
+        snprintf(out, len, "%s%s", spec->cgroups_path[0] == '/' ? "" : "/", spec->cgroups_path);
+    return 0;
+}
+
+/* A file of ROOT/ID that init uses once it is the container's user:
+ * exec.fifo, which it opens to write (mkfifo's mode is cut by our umask, so
+ * 0622 is set after), or init.error, opened here for it, as root. */
+static int make_init_file(const char *root, const char *id, const char *name, int *fd, tm_error *err)
+{
+    char path[PATH_MAX];
+    int ret = tm_state_path(root, id, name, path, sizeof(path), err);
+    if (ret < 0)
+        return ret;
+    bool fifo = !strcmp(name, "exec.fifo");
+    if (fifo ? mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0 || (*fd = open(path, O_PATH | O_CLOEXEC)) < 0
+             : (*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return tm_error_sys(err, "cannot make %s", path);
+    return 0;
 }
 
 struct creation {
@@ -134,10 +164,14 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
         return ret;
     if (!spec->args || !spec->nargs)
         return tm_error_set(err, EINVAL, "process.args must not be empty");
-    snprintf(c->root, sizeof(c->root), "%s", tm_state_root(o->state_root));
-    char rootfs[PATH_MAX];
-    if ((ret = resolve_rootfs(spec, o->bundle, rootfs, sizeof(rootfs), err)) < 0)
+    if (spec->terminal && !o->console_socket)
+        return tm_error_set(err, EINVAL, "process.terminal is true: give --console-socket (or set it false)");
+    char rootfs[PATH_MAX], cgroup_path[PATH_MAX];
+    if ((ret = tm_sysctl_check(spec, err)) < 0 ||
+        (ret = cgroup_path_of(spec, o->id, cgroup_path, sizeof(cgroup_path), err)) < 0 ||
+        (ret = resolve_rootfs(spec, o->bundle, rootfs, sizeof(rootfs), err)) < 0)
         return ret;
+    snprintf(c->root, sizeof(c->root), "%s", tm_state_root(o->state_root));
     if (spec->enclave) {
         /* Start teemated here, on the host: never from inside the container. */
         bool started;
@@ -149,30 +183,21 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     if ((c->lock = tm_state_create(c->root, o->id, err)) < 0)
         return c->lock;
     c->state_made = true;
-
-    char cgroup_path[PATH_MAX];
-    if (spec->cgroups_path && strchr(spec->cgroups_path, ':'))
-        return tm_error_set(err, ENOTSUP, "cgroupsPath %s is in the systemd format; teemate uses cgroupfs "
-                            "(run the engine with --cgroup-manager cgroupfs)", spec->cgroups_path);
-    if (!spec->cgroups_path)
-        snprintf(cgroup_path, sizeof(cgroup_path), "/teemate/%s", o->id);
-    else
-        snprintf(cgroup_path, sizeof(cgroup_path), "%s%s", spec->cgroups_path[0] == '/' ? "" : "/",
-                 spec->cgroups_path);
+    /* Recorded before the cgroup and init exist: whenever we die from here
+     * on, list shows what we leave and delete --force removes it. */
+    struct tm_container_state st = { 0 };
+    describe(&st, spec, o, rootfs, cgroup_path);
+    if ((ret = tm_state_save(c->root, &st, err)) < 0)
+        return ret;
     if ((ret = tm_cgroup_create(NULL, cgroup_path, &spec->resources, &c->cg, err)) < 0)
         return ret;
     double t_cgroup = tm_now_ms();
 
-    _cleanup_close_ int fifo = -1, console = -1;
-    if (o->wait_for_start) {
-        char path[PATH_MAX];
-        if ((ret = tm_state_path(c->root, o->id, "exec.fifo", path, sizeof(path), err)) < 0)
-            return ret;
-        if (mkfifo(path, 0622) < 0 || (fifo = open(path, O_PATH | O_CLOEXEC)) < 0)
-            return tm_error_sys(err, "cannot make %s", path);
-    }
-    if (spec->terminal && !o->console_socket)
-        return tm_error_set(err, EINVAL, "process.terminal is true: give --console-socket (or set it false)");
+    _cleanup_close_ int fifo = -1, console = -1, error = -1;
+    _cleanup_close_ int self = o->die_with_runtime ? pidfd_open(getpid(), 0) : -1;
+    if ((o->wait_for_start && (ret = make_init_file(c->root, o->id, "exec.fifo", &fifo, err)) < 0) ||
+        (ret = make_init_file(c->root, o->id, "init.error", &error, err)) < 0)
+        return ret;
     if (o->console_socket && (console = connect_console(o->console_socket, err)) < 0)
         return console;
     int sv[2];
@@ -198,11 +223,15 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
         close(sync);
         close(c->lock);   /* the state's lock has no business inside the container */
         struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
-                                  .sync_fd = sv[1], .fifo_fd = fifo, .console_fd = console };
+                                  .sync_fd = sv[1], .fifo_fd = fifo, .console_fd = console,
+                                  .error_fd = error, .runtime_pidfd = self };
         tm_init_run(&a);
     }
     close(sv[1]);
     c->pid = pid;
+    /* Not saved until ready: if we die now, init dies too (parent-death
+     * signal, or the sync socket's end) or waits in its cgroup, which
+     * delete --force empties. */
     if ((ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0)
         return ret;
     if (spec->has_oom_score_adj) {
@@ -222,8 +251,9 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     if (m.type != TM_SYNC_READY)
         return tm_error_set(err, EPROTO, "the container's init sent message %u", m.type);
 
-    struct tm_container_state st = { 0 };
-    describe(&st, spec, o, rootfs, cgroup_path, pid);
+    st.pid = pid;
+    st.pid_start = tm_proc_start_time(pid);
+    st.creating = false;
     if ((ret = tm_state_save(c->root, &st, err)) < 0)
         return ret;
     if (o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0)

@@ -60,6 +60,27 @@ static int set_capabilities(const struct tm_container_spec *spec, tm_error *err)
     return 0;
 }
 
+/* As runc's fixStdioPermissions: stdio the runtime was given (pipes, a
+ * pty) belongs to root, so a process of another uid could not reopen it
+ * (/dev/stdout, /proc/self/fd/1). Hand it to that uid, except /dev/null;
+ * where the kernel refuses (read-only, foreign owner) leave it. Not for
+ * uid 0: `sudo teemate run` must not take a user's terminal away. */
+static int give_stdio(uid_t uid, tm_error *err)
+{
+    struct stat null;
+    if (uid == 0 || stat("/dev/null", &null) < 0)
+        return 0;
+    for (int fd = 0; fd < 3; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_uid == uid ||
+            (S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev))
+            continue;
+        if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+            return tm_error_sys(err, "cannot give fd %d to uid %u", fd, (unsigned)uid);
+    }
+    return 0;
+}
+
 int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err)
 {
     for (size_t i = 0; i < spec->nrlimits; i++) {
@@ -69,7 +90,7 @@ int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err)
                                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
     }
     int ret = tm_capabilities_bound(spec, err);
-    if (ret < 0)
+    if (ret < 0 || (ret = give_stdio(spec->uid, err)) < 0)
         return ret;
     if (setgroups(spec->nadditional_gids, spec->additional_gids) < 0)
         return tm_error_sys(err, "cannot set the supplementary groups");

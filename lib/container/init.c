@@ -1,12 +1,16 @@
 /* The container's init, from "go" to exec. Until READY every failure goes
- * back to the runtime as a message (create then fails with it); after READY
- * the runtime is gone (create) or only waits (run), so failures go to stderr. */
+ * back to the runtime as a message (create then fails with it). After READY
+ * the runtime has returned (or only waits), so a failure is written to
+ * ROOT/ID/init.error: start, which waits for the exec, or run, after its
+ * wait, reports it (on stderr and in --log). */
 #include "container/init.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,31 @@ __attribute__((noreturn)) static void fail(const struct tm_init_args *a, const t
 {
     tm_sync_send(a->sync_fd, TM_SYNC_ERROR, -(err->code ? err->code : EIO), 0, err->msg);
     _exit(1);
+}
+
+/* After READY: nobody reads the sync socket any more. */
+__attribute__((noreturn, format(printf, 3, 4))) static void fail_late(const struct tm_init_args *a, int code,
+                                                                      const char *fmt, ...)
+{
+    char msg[1200];
+    int n = snprintf(msg, sizeof(msg), "container init: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (a->error_fd < 0 || write(a->error_fd, msg, strlen(msg)) < 0)
+        fprintf(stderr, "teemate: %s\n", msg);
+    _exit(code);
+}
+
+/* A change of uid clears the parent-death signal: set it again, and catch a
+ * runtime that died before it was set (getppid() says nothing across a pid
+ * namespace, the runtime's pidfd does). */
+static void rearm_parent_death(const struct tm_init_args *a)
+{
+    struct pollfd p = { .fd = a->runtime_pidfd, .events = POLLIN };
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (a->runtime_pidfd >= 0 && poll(&p, 1, 0) != 0))
+        _exit(1);
 }
 
 static int join_namespaces(const struct tm_container_spec *spec, tm_error *err)
@@ -42,22 +71,6 @@ static int join_namespaces(const struct tm_container_spec *spec, tm_error *err)
         _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, nstype[order[i]]) < 0)
             return tm_error_sys(err, "cannot join the namespace %s", ns->path);
-    }
-    return 0;
-}
-
-static int write_sysctls(const struct tm_container_spec *spec, tm_error *err)
-{
-    for (size_t i = 0; i < spec->nsysctls; i++) {
-        char path[PATH_MAX] = "/proc/sys/";
-        size_t n = strlen(path);
-        for (const char *k = spec->sysctls[i].key; *k && n + 1 < sizeof(path); k++)
-            path[n++] = *k == '.' ? '/' : *k;
-        path[n] = '\0';
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        const char *v = spec->sysctls[i].value;
-        if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
-            return tm_error_sys(err, "cannot set sysctl %s = %s", spec->sysctls[i].key, v);
     }
     return 0;
 }
@@ -99,26 +112,30 @@ static int find_program(const struct tm_container_spec *spec, char *out, size_t 
     return tm_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", prog);
 }
 
-/* create: block until `start` opens exec.fifo (reopened through /proc: the
- * fifo's path is on the host, outside our root). */
-static void wait_for_start(int fifo_fd)
+/* Block until `start` opens exec.fifo (reopened through /proc: the fifo's
+ * path is on the host, outside our root) and tell it so with one byte. The
+ * fd stays open, close-on-exec: start reads to its end, which comes when the
+ * exec succeeded or init exited (having written why). */
+static int wait_for_start(const struct tm_init_args *a)
 {
     char path[32];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fifo_fd);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1) {
-        fprintf(stderr, "teemate: container init: cannot wait for start on exec.fifo: %s\n", strerror(errno));
-        _exit(1);
-    }
-    close(fd);
-    close(fifo_fd);
+    if (fd < 0)
+        fail_late(a, 1, "cannot wait for start on exec.fifo: %s", strerror(errno));
+    if (write(fd, "0", 1) != 1)
+        fail_late(a, 1, "cannot write exec.fifo: %s", strerror(errno));
+    close(a->fifo_fd);
+    return fd;
 }
 
 void tm_init_run(const struct tm_init_args *a)
 {
     const struct tm_container_spec *spec = a->spec;
     tm_error err = { 0 };
-    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the runtime died during setup: so do we */
+    /* The runtime died during setup: so do we (a death before this line
+     * shows as the sync socket's end, below). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct tm_sync_msg go;
     if (tm_sync_recv(a->sync_fd, &go) < 0 || go.type != TM_SYNC_GO)
         _exit(1);
@@ -132,7 +149,7 @@ void tm_init_run(const struct tm_init_args *a)
     }
     if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
         fail(a, &err);
-    if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || write_sysctls(spec, &err) < 0 ||
+    if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || tm_sysctl_write(spec, &err) < 0 ||
         tm_rootfs_mask_paths(spec, &err) < 0 || set_names(spec, &err) < 0)
         fail(a, &err);
     if (a->console_fd >= 0) {
@@ -147,6 +164,7 @@ void tm_init_run(const struct tm_init_args *a)
         fail(a, &err);
     if (tm_credentials_apply(spec, &err) < 0)
         fail(a, &err);
+    rearm_parent_death(a);
     if (chdir(spec->cwd ? spec->cwd : "/") < 0) {
         tm_error_sys(&err, "cannot change to the working directory %s", spec->cwd);
         fail(a, &err);
@@ -156,18 +174,20 @@ void tm_init_run(const struct tm_init_args *a)
         fail(a, &err);
     if (!spec->enclave)
         close_range(3 + (unsigned)a->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-    prctl(PR_SET_PDEATHSIG, 0);   /* create returns and leaves us running */
-    tm_sync_send(a->sync_fd, TM_SYNC_READY, 0, tm_now_ms() - t0, NULL);
+    /* create returns and leaves us running; the quick run keeps us tied to it. */
+    if (!a->o->die_with_runtime)
+        prctl(PR_SET_PDEATHSIG, 0);
+    if (tm_sync_send(a->sync_fd, TM_SYNC_READY, 0, tm_now_ms() - t0, NULL) < 0)
+        _exit(1);   /* the runtime is gone: it can neither save nor start us */
     close(a->sync_fd);
-    if (a->fifo_fd >= 0)
-        wait_for_start(a->fifo_fd);
-    if (seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0) {
-        fprintf(stderr, "teemate: container init: %s\n", err.msg);
-        _exit(1);
-    }
-    if (spec->enclave)
+    int started = a->fifo_fd >= 0 ? wait_for_start(a) : -1;
+    if (seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0)
+        fail_late(a, 1, "%s", err.msg);
+    if (spec->enclave) {
+        if (started >= 0)
+            close(started);   /* main runs here, in init: start must not wait for its end */
         tm_init_enclave_main(a);
+    }
     execve(program, spec->args, spec->env ? spec->env : environ);
-    fprintf(stderr, "teemate: exec %s: %s\n", program, strerror(errno));
-    _exit(127);
+    fail_late(a, 127, "exec %s: %s", program, strerror(errno));
 }

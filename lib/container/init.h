@@ -30,8 +30,10 @@ struct tm_init_args {
     const struct tm_container_options *o;
     const char *rootfs;        /* absolute, or NULL: keep the host's root */
     int sync_fd;
-    int fifo_fd;               /* O_PATH fd of exec.fifo, or -1 (run: no wait) */
+    int fifo_fd;               /* O_PATH fd of exec.fifo, or -1 (no wait for start) */
     int console_fd;            /* connected console socket, or -1 */
+    int error_fd;              /* ROOT/ID/init.error, for failures after READY; or -1 */
+    int runtime_pidfd;         /* the runtime's pidfd: was it dead before PDEATHSIG was set? */
 };
 
 /* Never returns: execs, or exits with the enclave main's code, or reports an
@@ -42,6 +44,11 @@ __attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
 int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm_error *err);
 /* Masked and read-only paths: after the sysctls, which write /proc/sys. */
 int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err);
+
+/* (sysctl.c) Refuse sysctls outside the container's own namespaces (runc's
+ * rules and messages); write them to /proc/sys (in init). */
+int tm_sysctl_check(const struct tm_container_spec *spec, tm_error *err);
+int tm_sysctl_write(const struct tm_container_spec *spec, tm_error *err);
 
 /* (credentials.c) rlimits, groups/gid/uid, capabilities, no_new_privs, umask. */
 int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err);

@@ -45,15 +45,22 @@ static int open_container(const char *root, const char *id, struct tm_container_
     return ret < 0 ? ret : TM_STEAL_FD(lock);
 }
 
-static int stopped_error(tm_error *err)
+/* Init is gone: what it wrote on its way out (ROOT/ID/init.error), else
+ * runc's words. */
+static int stopped_error(const char *root, const char *id, tm_error *err)
 {
+    char msg[sizeof(err->msg)];
+    if (tm_state_init_error(root, id, msg, sizeof(msg)))
+        return tm_error_set(err, EIO, "%s", msg);
     return tm_error_set(err, EINVAL, "cannot start a container that has stopped");
 }
 
-/* Init, parked in create, blocks opening exec.fifo for writing and then
- * writes one byte before it execs. Opening the fifo for reading lets it go
- * on; the byte proves it did. The open does not block (O_NONBLOCK) and the
- * wait watches init's pidfd too, so an init that died never hangs start. */
+/* Init, parked in create, blocks opening exec.fifo for writing, writes one
+ * byte, and keeps the fifo open (close-on-exec) until its exec. Opening the
+ * fifo for reading lets it go on; reading to the end waits for the exec, or
+ * for init's exit after it wrote why it failed. The open does not block
+ * (O_NONBLOCK) and the wait watches init's pidfd too, so an init that died
+ * never hangs start. */
 static int release_init(const char *root, const struct tm_container_state *st, tm_error *err)
 {
     char fifo[PATH_MAX];
@@ -62,10 +69,11 @@ static int release_init(const char *root, const struct tm_container_state *st, t
         return ret;
     _cleanup_close_ int pidfd = open_init(st);
     if (pidfd < 0)
-        return stopped_error(err);
+        return stopped_error(root, st->id, err);
     _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return tm_error_sys(err, "cannot open %s", fifo);
+    bool released = false;
     for (;;) {
         struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
         if (poll(p, 2, -1) < 0) {
@@ -75,17 +83,23 @@ static int release_init(const char *root, const struct tm_container_state *st, t
         }
         char byte;
         ssize_t n = read(fd, &byte, 1);
-        if (n == 1)
-            break;
+        if (n == 1) {
+            released = true;
+            continue;
+        }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return tm_error_sys(err, "cannot read %s", fifo);
-        /* EOF (it opened and closed without the byte) or init exited. */
+        /* EOF: init exec'd or exited (a poll before any writer never says
+         * HUP, so EOF before the byte is an init that opened and quit). */
         if (n == 0 || (p[1].revents & POLLIN))
-            return stopped_error(err);
+            break;
     }
     if (unlink(fifo) < 0 && errno != ENOENT)
         return tm_error_sys(err, "cannot remove %s", fifo);
-    return 0;
+    char msg[sizeof(err->msg)];
+    if (tm_state_init_error(root, st->id, msg, sizeof(msg)))
+        return tm_error_set(err, EIO, "%s", msg);
+    return released ? 0 : stopped_error(root, st->id, err);
 }
 
 int tm_container_start(const char *root, const char *id, tm_error *err)
@@ -98,7 +112,7 @@ int tm_container_start(const char *root, const char *id, tm_error *err)
     case TM_CONTAINER_CREATED:
         return release_init(root, &st, err);
     case TM_CONTAINER_STOPPED:
-        return stopped_error(err);
+        return stopped_error(root, id, err);
     case TM_CONTAINER_RUNNING:
         return tm_error_set(err, EINVAL, "cannot start an already running container");
     case TM_CONTAINER_CREATING:
@@ -172,15 +186,19 @@ int tm_container_delete(const char *root, const char *id, bool force, tm_error *
 {
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
     _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    if (lock == -ENOENT) {
+        /* A creation killed between its mkdir and its lock file leaves an
+         * empty directory (a live one's is never empty for long). */
+        char dir[PATH_MAX];
+        tm_error ignored;
+        if (tm_state_path(root, id, NULL, dir, sizeof(dir), &ignored) == 0 && rmdir(dir) == 0)
+            return 0;
+    }
     if (lock < 0)
         return lock;
+    /* Creation holds the lock until it is done or undone: what is still
+     * "creating" under our lock is a creation that died (see container.h). */
     int ret = tm_state_load(root, id, &st, err);
-    if (ret == -ENOENT) {
-        /* Creation holds the lock until the state is saved or undone: a
-         * directory without state.json under the lock is a dead creation's. */
-        tm_error ignored;
-        tm_state_remove(root, id, &ignored);
-    }
     if (ret < 0)
         return ret;
     enum tm_container_status s = tm_state_status(root, &st);

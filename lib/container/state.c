@@ -167,6 +167,12 @@ int tm_state_save(const char *root, const struct tm_container_state *st, tm_erro
                           "rootfs", st->rootfs, "cgroup_path", st->cgroup_path,
                           "created", st->created, "enclave", st->enclave,
                           "owner", (json_int_t)st->owner, "annotations", annotations_json(st));
+    if (j && st->creating &&
+        json_object_update_new(j, json_pack("{s:b, s:I, s:I}", "creating", 1, "creator", (json_int_t)st->creator,
+                                            "creator_start", (json_int_t)st->creator_start)) < 0) {
+        json_decref(j);
+        j = NULL;
+    }
     _cleanup_free_ char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)
@@ -242,6 +248,13 @@ static int parse_state(json_t *j, struct tm_container_state *st, const char *pat
         (ret = get_int(j, "owner", 0, UINT32_MAX, &owner, path, err)) < 0 ||
         (ret = get_annotations(j, st, path, err)) < 0)
         return ret;
+    json_int_t creator = 0, creator_start = 0;
+    if ((st->creating = json_is_true(json_object_get(j, "creating"))) &&
+        ((ret = get_int(j, "creator", 0, INT32_MAX, &creator, path, err)) < 0 ||
+         (ret = get_int(j, "creator_start", 0, INT64_MAX, &creator_start, path, err)) < 0))
+        return ret;
+    st->creator = (pid_t)creator;
+    st->creator_start = (uint64_t)creator_start;
     st->pid = (pid_t)pid;
     st->pid_start = (uint64_t)start;
     st->owner = (uid_t)owner;
@@ -258,8 +271,19 @@ int tm_state_load(const char *root, const char *id, struct tm_container_state *s
         return ret;
     _cleanup_free_ uint8_t *data = NULL;
     size_t len;
-    if ((ret = tm_file_read(path, STATE_MAX, &data, &len, err)) < 0)
-        return ret == -ENOENT || ret == -ENOTDIR ? not_found(id, err) : ret;
+    if ((ret = tm_file_read(path, STATE_MAX, &data, &len, err)) == -ENOENT) {
+        /* A creation killed before its first save: the directory is all there is. */
+        struct stat sb;
+        char dir[PATH_MAX];
+        if (tm_state_path(root, id, NULL, dir, sizeof(dir), err) < 0 || lstat(dir, &sb) < 0 ||
+            !S_ISDIR(sb.st_mode))
+            return not_found(id, err);
+        snprintf(st->id, sizeof(st->id), "%s", id);
+        st->creating = true;
+        return 0;
+    }
+    if (ret < 0)
+        return ret == -ENOTDIR ? not_found(id, err) : ret;
     json_error_t jerr;
     json_t *j = json_loadb((const char *)data, len, 0, &jerr);
     if (!j)
@@ -320,11 +344,10 @@ int tm_state_list(const char *root, char ***ids, size_t *n, tm_error *err)
     struct dirent *e;
     tm_error ignored;
     while ((e = readdir(d))) {
-        char rel[TM_CONTAINER_ID_MAX + 32];
         struct stat st;
+        /* Every container directory, state.json or not (see tm_state_load). */
         if (tm_state_id_check(e->d_name, &ignored) < 0 ||
-            snprintf(rel, sizeof(rel), "%s/" STATE_FILE, e->d_name) >= (int)sizeof(rel) ||
-            fstatat(dirfd(d), rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
             continue;
         if (count == cap) {
             cap = cap ? 2 * cap : 16;
@@ -400,8 +423,13 @@ enum tm_container_status tm_state_status(const char *root, const struct tm_conta
     uint64_t start;
     tm_error ignored;
     struct stat sb;
+    if (st->creating)
+        return st->creator > 0 && proc_stat(st->creator, &state, &start) && start == st->creator_start &&
+                       state != 'Z' && state != 'X'
+                   ? TM_CONTAINER_CREATING
+                   : TM_CONTAINER_STOPPED;
     if (st->pid == 0)
-        return TM_CONTAINER_CREATING;
+        return TM_CONTAINER_STOPPED;
     /* A zombie has exited: only its parent has not reaped it yet. */
     if (!proc_stat(st->pid, &state, &start) || start != st->pid_start || state == 'Z' || state == 'X')
         return TM_CONTAINER_STOPPED;
@@ -409,6 +437,18 @@ enum tm_container_status tm_state_status(const char *root, const struct tm_conta
         lstat(fifo, &sb) == 0)
         return TM_CONTAINER_CREATED;
     return TM_CONTAINER_RUNNING;
+}
+
+bool tm_state_init_error(const char *root, const char *id, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    tm_error ignored;
+    if (!len || tm_state_path(root, id, "init.error", path, sizeof(path), &ignored) < 0)
+        return false;
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0;
 }
 
 void tm_state_clear(struct tm_container_state *st)

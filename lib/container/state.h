@@ -2,6 +2,7 @@
  * (`--root`, default /run/teemate) so it outlives the CLI process that
  * created a container: ROOT/ID/state.json (written atomically), ROOT/ID/exec.fifo
  * (present while the container is created and not started; `start` opens it),
+ * ROOT/ID/init.error (why init failed after create returned, if it did),
  * ROOT/ID/lock (a POSIX record lock, so a forked init
  * never holds it: one verb at a time per container). */
 #ifndef TM_CONTAINER_STATE_H
@@ -19,7 +20,7 @@
 #define TM_STATE_ROOT_DEFAULT "/run/teemate"
 
 enum tm_container_status {
-    TM_CONTAINER_CREATING,     /* state saved, init not yet ready */
+    TM_CONTAINER_CREATING,     /* the creating runtime is still at work (holds the lock) */
     TM_CONTAINER_CREATED,      /* init waits on exec.fifo */
     TM_CONTAINER_RUNNING,      /* the user process (or enclave main) runs */
     TM_CONTAINER_STOPPED,      /* init is gone (or a zombie) */
@@ -27,7 +28,7 @@ enum tm_container_status {
 
 struct tm_container_state {
     char id[TM_CONTAINER_ID_MAX + 1];
-    pid_t pid;                 /* init, in the runtime's pid namespace; 0 while creating */
+    pid_t pid;                 /* init, in the runtime's pid namespace; 0 before the clone */
     uint64_t pid_start;        /* /proc/PID/stat starttime: a reused pid is not ours */
     char bundle[PATH_MAX];
     char rootfs[PATH_MAX];     /* absolute; empty: the host's root */
@@ -35,6 +36,10 @@ struct tm_container_state {
     char created[40];          /* RFC 3339, UTC */
     char enclave[65];          /* shared enclave attached to; empty: plain container */
     uid_t owner;
+    bool creating;             /* written before the cgroup and init exist, cleared once ready:
+                                  still set with its creator gone = a creation that died */
+    pid_t creator;             /* the runtime process making it, and its start time */
+    uint64_t creator_start;
     struct tm_key_value *annotations;  /* owned */
     size_t nannotations;
 };
@@ -57,11 +62,16 @@ int tm_state_create(const char *root, const char *id, tm_error *err);
 int tm_state_lock(const char *root, const char *id, tm_error *err);
 
 int tm_state_save(const char *root, const struct tm_container_state *st, tm_error *err);
-/* -ENOENT: container "ID" does not exist. */
+/* -ENOENT: container "ID" does not exist. A directory without state.json
+ * (a creation killed before it wrote one) loads as a creating record with
+ * nothing but its id, so list shows it and delete removes it. */
 int tm_state_load(const char *root, const char *id, struct tm_container_state *st, tm_error *err);
 /* Remove ROOT/ID and everything in it. */
 int tm_state_remove(const char *root, const char *id, tm_error *err);
-/* Ids under root, sorted; *ids malloc'd (free each, then the array). */
+/* The message init left in ROOT/ID/init.error (NUL-terminated into buf);
+ * false when there is none. */
+bool tm_state_init_error(const char *root, const char *id, char *buf, size_t len);
+/* Ids (every container directory) under root, sorted; *ids malloc'd (free each, then the array). */
 int tm_state_list(const char *root, char ***ids, size_t *n, tm_error *err);
 
 /* What the container is doing now (pid alive and ours? fifo present?). */

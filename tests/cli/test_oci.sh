@@ -139,61 +139,61 @@ wait_status() {
 
 if real "create, start, state, kill, delete"; then
     bundle 'echo started; exec sleep 60'
-    tm create -b "$b" --pid-file "$WORK/c1.pid" c1 >"$WORK/c1.out" 2>&1 </dev/null
+    tm create -b "$b" --pid-file "$WORK/c1-$$.pid" c1-$$ >"$WORK/c1-$$.out" 2>&1 </dev/null
     expect_eq "create" "$?" 0
-    expect_eq "state after create" "$(tm state c1 | json_field 'd["status"], d["bundle"], d["rootfs"]')" \
+    expect_eq "state after create" "$(tm state c1-$$ | json_field 'd["status"], d["bundle"], d["rootfs"]')" \
         "created $b $b/rootfs"
-    expect_eq "--pid-file holds init's pid" "$(cat "$WORK/c1.pid" 2>/dev/null)" "$(tm state c1 | json_field 'd["pid"]')"
-    expect_fail "create the same id twice" '^teemate: container "c1" already exists$' \
-        tm create -b "$b" c1
-    [ -s "$WORK/c1.out" ] && not_ok "the process waits for start" || ok "the process waits for start"
-    expect_ok "start" timeout 10 "$TEEMATE" --root "$root" start c1
-    wait_status c1 running && ok "state after start: running" || not_ok "state after start: running"
+    expect_eq "--pid-file holds init's pid" "$(cat "$WORK/c1-$$.pid" 2>/dev/null)" "$(tm state c1-$$ | json_field 'd["pid"]')"
+    expect_fail "create the same id twice" "^teemate: container \"c1-$$\" already exists\$" \
+        tm create -b "$b" c1-$$
+    [ -s "$WORK/c1-$$.out" ] && not_ok "the process waits for start" || ok "the process waits for start"
+    expect_ok "start" timeout 10 "$TEEMATE" --root "$root" start c1-$$
+    wait_status c1-$$ running && ok "state after start: running" || not_ok "state after start: running"
     sleep 0.2
-    expect_eq "the process ran" "$(cat "$WORK/c1.out")" "started"
-    expect_fail "start twice" "cannot start an already running container" tm start c1
-    expect_fail "delete a running container" "^teemate: cannot delete container c1 that is not stopped: running$" \
-        tm delete c1
-    expect_ok "events --stats" tm events --stats c1
+    expect_eq "the process ran" "$(cat "$WORK/c1-$$.out")" "started"
+    expect_fail "start twice" "cannot start an already running container" tm start c1-$$
+    expect_fail "delete a running container" "^teemate: cannot delete container c1-$$ that is not stopped: running\$" \
+        tm delete c1-$$
+    expect_ok "events --stats" tm events --stats c1-$$
     expect_eq "events --stats: pids.current" "$(json_field 'd["type"], d["id"], d["data"]["pids"]["current"]' <"$WORK/out")" \
-        "stats c1 1"
-    expect_ok "kill KILL" tm kill c1 KILL
-    wait_status c1 stopped && ok "state after kill: stopped" || not_ok "state after kill: stopped"
-    expect_eq "stopped: pid 0" "$(tm state c1 | json_field 'd["pid"]')" 0
-    expect_fail "kill of a stopped container" "^teemate: container not running$" tm kill c1
-    expect_ok "kill --all of a stopped container (as runc)" tm kill --all c1 KILL
-    expect_ok "delete a stopped container" tm delete c1
-    expect_fail "state after delete" 'container "c1" does not exist' tm state c1
-    ls -d /sys/fs/cgroup/*/teemate/c1 >/dev/null 2>&1 && not_ok "delete removes the cgroup" || ok "delete removes the cgroup"
+        "stats c1-$$ 1"
+    expect_ok "kill KILL" tm kill c1-$$ KILL
+    wait_status c1-$$ stopped && ok "state after kill: stopped" || not_ok "state after kill: stopped"
+    expect_eq "stopped: pid 0" "$(tm state c1-$$ | json_field 'd["pid"]')" 0
+    expect_fail "kill of a stopped container" "^teemate: container not running$" tm kill c1-$$
+    expect_ok "kill --all of a stopped container (as runc)" tm kill --all c1-$$ KILL
+    expect_ok "delete a stopped container" tm delete c1-$$
+    expect_fail "state after delete" "container \"c1-$$\" does not exist" tm state c1-$$
+    ls -d /sys/fs/cgroup/*/teemate/c1-$$ >/dev/null 2>&1 && not_ok "delete removes the cgroup" || ok "delete removes the cgroup"
 fi
 
 if real "delete a created container, kill --all, delete --force"; then
     bundle 'sleep 60 & sleep 60 & exec sleep 60'
-    tm create -b "$b" c2 >/dev/null 2>&1 </dev/null
-    expect_ok "delete a created container (as runc)" tm delete c2
-    tm create -b "$b" c2 >/dev/null 2>&1 </dev/null
-    tm start c2
-    for _ in $(seq 50); do [ "$(tm events --stats c2 | json_field 'd["data"]["pids"]["current"]')" = 3 ] && break; sleep 0.1; done
-    expect_eq "three processes" "$(tm events --stats c2 | json_field 'd["data"]["pids"]["current"]')" 3
-    expect_ok "kill --all" tm kill --all c2 KILL
-    wait_status c2 stopped && ok "kill --all stops it" || not_ok "kill --all stops it"
-    tm delete c2
-    tm create -b "$b" c3 >/dev/null 2>&1 </dev/null
-    tm start c3
-    expect_ok "delete --force a running container" tm delete --force c3
-    expect_fail "it is gone" 'does not exist' tm state c3
+    tm create -b "$b" c2-$$ >/dev/null 2>&1 </dev/null
+    expect_ok "delete a created container (as runc)" tm delete c2-$$
+    tm create -b "$b" c2-$$ >/dev/null 2>&1 </dev/null
+    tm start c2-$$
+    for _ in $(seq 50); do [ "$(tm events --stats c2-$$ | json_field 'd["data"]["pids"]["current"]')" = 3 ] && break; sleep 0.1; done
+    expect_eq "three processes" "$(tm events --stats c2-$$ | json_field 'd["data"]["pids"]["current"]')" 3
+    expect_ok "kill --all" tm kill --all c2-$$ KILL
+    wait_status c2-$$ stopped && ok "kill --all stops it" || not_ok "kill --all stops it"
+    tm delete c2-$$
+    tm create -b "$b" c3-$$ >/dev/null 2>&1 </dev/null
+    tm start c3-$$
+    expect_ok "delete --force a running container" tm delete --force c3-$$
+    expect_fail "it is gone" 'does not exist' tm state c3-$$
 fi
 
 if real "run (OCI form)"; then
     bundle 'echo in-bundle; exit 3'
-    tm run -b "$b" r1 >"$WORK/out" 2>"$WORK/err" </dev/null
+    tm run -b "$b" r1-$$ >"$WORK/out" 2>"$WORK/err" </dev/null
     expect_eq "run: the process's exit code" "$?" 3
     expect_eq "run: its output" "$(cat "$WORK/out")" "in-bundle"
-    expect_fail "run removes the container" 'does not exist' tm state r1
+    expect_fail "run removes the container" 'does not exist' tm state r1-$$
     bundle 'exec sleep 60'
-    expect_ok "run --detach" tm run -d -b "$b" r2
-    expect_eq "run --detach leaves it running" "$(tm state r2 | json_field 'd["status"]')" "running"
-    tm delete -f r2
+    expect_ok "run --detach" tm run -d -b "$b" r2-$$
+    expect_eq "run --detach leaves it running" "$(tm state r2-$$ | json_field 'd["status"]')" "running"
+    tm delete -f r2-$$
 fi
 
 if real "run (quick form)"; then
@@ -204,21 +204,21 @@ if real "run (quick form)"; then
     expect_eq "run --rootfs --hostname" \
         "$(tm run --rootfs "$b/rootfs" --hostname box -- sh -c 'hostname; ls /bin/busybox' </dev/null 2>/dev/null | tr '\n' ' ')" \
         "box /bin/busybox "
-    tm run --name sig -- sleep 60 </dev/null >/dev/null 2>&1 & runner=$!
-    for _ in $(seq 50); do tm state sig >/dev/null 2>&1 && break; sleep 0.1; done
-    tm kill sig KILL; wait "$runner"
+    tm run --name sig-$$ -- sleep 60 </dev/null >/dev/null 2>&1 & runner=$!
+    for _ in $(seq 50); do tm state sig-$$ >/dev/null 2>&1 && break; sleep 0.1; done
+    tm kill sig-$$ KILL; wait "$runner"
     expect_eq "run --: killed by signal N (teemate kill) is 128+N" "$?" 137
     tm run --stats -- true </dev/null >/dev/null 2>"$WORK/err"
     grep -qE '^teemate: container created in [0-9.]+ ms \(cgroup [0-9.]+, clone [0-9.]+, setup [0-9.]+\)$' "$WORK/err" \
         && ok "run --stats" || { not_ok "run --stats"; cat "$WORK/err" >&2; }
-    tm run --name lim --memory 64m --pids 20 --cpus 0.5 -- sleep 3 </dev/null >/dev/null 2>&1 & runner=$!
-    for _ in $(seq 50); do tm state lim >/dev/null 2>&1 && break; sleep 0.1; done
+    tm run --name lim-$$ --memory 64m --pids 20 --cpus 0.5 -- sleep 3 </dev/null >/dev/null 2>&1 & runner=$!
+    for _ in $(seq 50); do tm state lim-$$ >/dev/null 2>&1 && break; sleep 0.1; done
     expect_eq "run --name --memory --pids: the limits" \
-        "$(tm events --stats lim | json_field 'd["data"]["memory"]["limit"], d["data"]["pids"]["limit"]')" "67108864 20"
-    cat /sys/fs/cgroup/cpu/teemate/lim/cpu.cfs_quota_us /sys/fs/cgroup/unified/teemate/lim/cpu.max 2>/dev/null \
+        "$(tm events --stats lim-$$ | json_field 'd["data"]["memory"]["limit"], d["data"]["pids"]["limit"]')" "67108864 20"
+    cat /sys/fs/cgroup/cpu/teemate/lim-$$/cpu.cfs_quota_us /sys/fs/cgroup/unified/teemate/lim-$$/cpu.max 2>/dev/null \
         | grep -qE '^(50000|50000 100000)$' && ok "run --cpus 0.5: quota 50000 of 100000" || not_ok "run --cpus 0.5: quota 50000 of 100000"
     wait "$runner"
-    expect_eq "run --name: removed after" "$(tm list -q | grep -c lim)" 0
+    expect_eq "run --name: removed after" "$(tm list -q | grep -c lim-$$)" 0
     expect_fail "run --enclave of a missing enclave" "enclave" \
         env TEEMATE_STATE_DIR="$WORK/state" TEEMATE_SOCKET="$WORK/run/teemated.sock" \
         "$TEEMATE" --root "$root" run --enclave nope -- hello

@@ -1,5 +1,6 @@
 # podman (Debian's) driving teemate as its OCI runtime: a rootfs imported
-# with `podman import`, run as a plain container and inside a shared enclave.
+# with `podman import`, run as a plain container (as root and as uid 1000)
+# and inside a shared enclave.
 # Needs root and podman (scripts/setup.sh installs it).
 . "$(dirname "$0")/lib.sh"
 
@@ -33,6 +34,13 @@ expect_eq "podman run --runtime teemate: a plain container prints its output" "$
 out=$("${P[@]}" run --rm "${R[@]}" --memory 16m localhost/teemate-busybox:test \
     dd if=/dev/zero of=/dev/null bs=64M count=1 2>&1); rc=$?
 expect_eq "podman --memory 16m: the container's 64 MiB allocation is killed" "$rc" "137"
+# A process that is not root (issue 15): runc beside teemate.
+for runtime in /usr/sbin/runc "$TEEMATE"; do
+    [ -x "$runtime" ] || { skip "podman --user 1000 with $runtime" "not installed"; continue; }
+    out=$("${P[@]}" run --rm --runtime "$runtime" --network none --user 1000 localhost/teemate-busybox:test id 2>&1)
+    expect_eq "podman run --user 1000 --runtime $(basename "$runtime"): id says uid 1000" \
+        "$out" "uid=1000(1000) gid=0(root) groups=0(root)"
+done
 name=ctr-$$
 "${P[@]}" run -d --name "$name" "${R[@]}" localhost/teemate-busybox:test sleep 30 >/dev/null 2>"$WORK/err"
 expect_eq "podman ps shows the detached container running" \

@@ -151,9 +151,23 @@ static void test_round_trip(void)
     CHECK(!strcmp(back.annotations[1].value, "b \"quoted\""));
     tm_state_clear(&back);
     CHECK_EQ_INT(back.nannotations, 0);
+    CHECK(!back.creating);
     CHECK_EQ_INT(entries("trip"), 2);   /* state.json and lock: no temporary file left */
     CHECK_EQ_INT(tm_state_remove(root, "trip", &err), 0);
     CHECK(!exists("trip", NULL));
+
+    /* A creation's record: the flag and its creator round-trip too. */
+    state_for(&st, "trip", 0);
+    st.creating = true;
+    st.creator = getpid();
+    st.creator_start = tm_proc_start_time(getpid());
+    make_container(&st);
+    REQUIRE(tm_state_load(root, "trip", &back, &err) == 0);
+    CHECK(back.creating);
+    CHECK_EQ_INT(back.creator, getpid());
+    CHECK_EQ_INT(back.creator_start, st.creator_start);
+    tm_state_clear(&back);
+    CHECK_EQ_INT(tm_state_remove(root, "trip", &err), 0);
 }
 
 static void test_create_twice_and_missing(void)
@@ -172,8 +186,12 @@ static void test_create_twice_and_missing(void)
     CHECK_EQ_INT(tm_state_lock(root, "nope", &err), -ENOENT);
     CHECK(!strcmp(err.msg, "container \"nope\" does not exist"));
     CHECK_EQ_INT(tm_state_remove(root, "nope", &err), -ENOENT);
-    /* A directory without state.json (being created) is not loadable either. */
-    CHECK_EQ_INT(tm_state_load(root, "twice", &st, &err), -ENOENT);
+    /* A directory without state.json (a creation killed before its first
+     * save) loads as a creating record with only its id. */
+    CHECK_EQ_INT(tm_state_load(root, "twice", &st, &err), 0);
+    CHECK(st.creating && !strcmp(st.id, "twice") && st.pid == 0 && !st.cgroup_path[0]);
+    CHECK_EQ_INT(tm_state_status(root, &st), TM_CONTAINER_STOPPED);
+    tm_state_clear(&st);
     CHECK_EQ_INT(tm_state_remove(root, "twice", &err), 0);
     /* The lock of a removed container is refused too. */
     CHECK_EQ_INT(tm_state_lock(root, "twice", &err), -ENOENT);
@@ -248,13 +266,14 @@ static void test_list_sorted(void)
         state_for(&st, names[i], getpid());
         make_container(&st);
     }
-    int lock = tm_state_create(root, "creating", &err);   /* no state.json: not listed */
+    /* A creation that died before its first save is listed all the same. */
+    int lock = tm_state_create(root, "creating", &err);
     REQUIRE(lock >= 0);
     close(lock);
     REQUIRE(tm_state_list(root, &ids, &n, &err) == 0);
-    CHECK_EQ_INT(n, 4);
-    const char *want[] = { "a", "a-2", "b", "web" };
-    for (size_t i = 0; i < n && i < 4; i++)
+    CHECK_EQ_INT(n, 5);
+    const char *want[] = { "a", "a-2", "b", "creating", "web" };
+    for (size_t i = 0; i < n && i < 5; i++)
         CHECK(!strcmp(ids[i], want[i]));
     for (size_t i = 0; i < n; i++)
         free(ids[i]);
@@ -307,8 +326,16 @@ static void test_status(void)
 {
     tm_error err = { 0 };
     struct tm_container_state st;
+    /* Creating while its creator lives; a creation whose creator is gone has stopped. */
     state_for(&st, "creating", 0);
+    st.creating = true;
+    st.creator = getpid();
+    st.creator_start = tm_proc_start_time(getpid());
     CHECK_EQ_INT(tm_state_status(root, &st), TM_CONTAINER_CREATING);
+    st.creator_start++;
+    CHECK_EQ_INT(tm_state_status(root, &st), TM_CONTAINER_STOPPED);
+    st.creating = false;
+    CHECK_EQ_INT(tm_state_status(root, &st), TM_CONTAINER_STOPPED);   /* pid 0: no init */
 
     pid_t pid = spawn_sleeper();
     state_for(&st, "live", pid);
@@ -441,6 +468,35 @@ static void test_start(void)
     CHECK_EQ_INT(tm_state_save(root, &st, &err), 0);
     CHECK_EQ_INT(tm_container_start(root, "s", &err), -EINVAL);
     waitpid(pid, NULL, 0);
+
+    /* One that goes on past its byte and then fails (an exec that failed):
+     * start waits for the fifo's end, not just the byte, and reports what
+     * init left in init.error; so does a later start. */
+    make_fifo("s");
+    char fifo[4096], error[4096];
+    static const char msg[] = "container init: exec /x: Exec format error";
+    REQUIRE(tm_state_path(root, "s", "exec.fifo", fifo, sizeof(fifo), &err) == 0);
+    REQUIRE(tm_state_path(root, "s", "init.error", error, sizeof(error), &err) == 0);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+            _exit(2);
+        usleep(100 * 1000);   /* a start that returned at the byte has returned by now */
+        int e = open(error, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        _exit(e >= 0 && write(e, msg, sizeof(msg) - 1) == (ssize_t)sizeof(msg) - 1 ? 127 : 3);
+    }
+    REQUIRE(pid > 0);
+    st.pid = pid;
+    st.pid_start = tm_proc_start_time(pid);
+    CHECK_EQ_INT(tm_state_save(root, &st, &err), 0);
+    CHECK_EQ_INT(tm_container_start(root, "s", &err), -EIO);
+    CHECK(!strcmp(err.msg, msg));
+    int status;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+    CHECK_EQ_INT(tm_container_start(root, "s", &err), -EIO);
+    CHECK(!strcmp(err.msg, msg));
     CHECK_EQ_INT(tm_state_remove(root, "s", &err), 0);
 }
 
@@ -493,12 +549,30 @@ static void test_delete(void)
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     CHECK(!exists("d", NULL));
 
-    /* A leftover of a creation that died: pid 0, refused without --force. */
-    state_for(&st, "d", 0);
+    /* A creation that died with its init parked: stopped, so delete (no
+     * --force needed) kills the init it recorded. */
+    pid = spawn_sleeper();
+    state_for(&st, "d", pid);
+    st.creating = true;
+    st.creator = pid;
+    st.creator_start = st.pid_start + 1;   /* not a live process's */
     make_container(&st);
-    CHECK_EQ_INT(tm_container_delete(root, "d", false, &err), -EBUSY);
-    CHECK(!strcmp(err.msg, "cannot delete container d that is not stopped: creating"));
-    CHECK_EQ_INT(tm_container_delete(root, "d", true, &err), 0);
+    CHECK_EQ_INT(tm_container_delete(root, "d", false, &err), 0);
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(!exists("d", NULL));
+
+    /* Killed before its first save (a lock, no state.json), or between the
+     * mkdir and the lock (an empty directory): delete removes both. */
+    int lock = tm_state_create(root, "d", &err);
+    REQUIRE(lock >= 0);
+    close(lock);
+    CHECK_EQ_INT(tm_container_delete(root, "d", false, &err), 0);
+    CHECK(!exists("d", NULL));
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/d", root);
+    REQUIRE(mkdir(dir, 0711) == 0);
+    CHECK_EQ_INT(tm_container_delete(root, "d", false, &err), 0);
     CHECK(!exists("d", NULL));
 }
 

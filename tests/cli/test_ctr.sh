@@ -1,0 +1,97 @@
+# containerd (Debian's 1.6) driving teemate through ctr and the runc v2 shim
+# (ctr run --runc-binary): an image whose config says USER 1000, run without
+# CAP_DAC_OVERRIDE, prints uid 1000; an exec that fails after create shows
+# its reason in ctr's error. Debian's runc runs the same beside it. The test
+# starts its own containerd (root, state and socket in $WORK, its own ctr
+# namespace) and stops it; the image is built here: nothing is pulled.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then skip "ctr --runc-binary teemate" "needs root"; finish; fi
+for tool in containerd ctr containerd-shim-runc-v2; do
+    command -v $tool >/dev/null || { skip "ctr --runc-binary teemate" "$tool is not installed (Debian containerd)"; finish; }
+done
+D=$WORK/ctrd
+mkdir -p "$D"
+sock=$D/c.sock
+ns=teemate-test-$$
+# Only what ctr run needs: no CRI, no /opt plugin dir, no snapshotters of other filesystems.
+cat >"$D/config.toml" <<CONF
+version = 2
+root = "$D/root"
+state = "$D/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+CONF
+containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
+cpid=$!
+C=(ctr --address "$sock" --namespace "$ns")
+cleanup() {
+    for id in $("${C[@]}" containers ls -q 2>/dev/null); do
+        "${C[@]}" tasks kill --signal SIGKILL "$id" >/dev/null 2>&1
+        "${C[@]}" tasks delete --force "$id" >/dev/null 2>&1
+        "${C[@]}" containers rm "$id" >/dev/null 2>&1
+    done
+    "${C[@]}" images rm localhost/teemate-busybox:user >/dev/null 2>&1
+    kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+}
+trap cleanup EXIT
+for _ in $(seq 100); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+if ! "${C[@]}" version >/dev/null 2>&1; then
+    skip "ctr --runc-binary teemate" "containerd did not start: $(tail -1 "$D/containerd.log")"; finish
+fi
+
+# A docker-archive image (manifest.json, config, one layer) of the busybox rootfs,
+# whose config runs as uid 1000, plus a file that is executable but no program.
+repo=$PWD
+"$repo/scripts/make-rootfs.sh" "$D/rootfs" || { not_ok "busybox rootfs"; finish; }
+printf 'not a program\n' >"$D/rootfs/bin/junk" && chmod 755 "$D/rootfs/bin/junk"
+tar -C "$D/rootfs" -cf "$D/layer.tar" .
+python3 - "$D/layer.tar" "$D/image.tar" <<'EOF'
+import hashlib, io, json, sys, tarfile
+layer = open(sys.argv[1], "rb").read()
+config = json.dumps({"architecture": "amd64", "os": "linux",
+                     "config": {"User": "1000", "Env": ["PATH=/bin"], "Cmd": ["id"]},
+                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+config_name = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": config_name, "RepoTags": ["localhost/teemate-busybox:user"],
+                        "Layers": ["layer/layer.tar"]}]).encode()
+with tarfile.open(sys.argv[2], "w") as t:
+    for name, data in ((config_name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+EOF
+expect_ok "ctr images import of a USER 1000 image" "${C[@]}" images import "$D/image.tar"
+
+# run RUNTIME ID ARGS...: ctr run --rm of the image with RUNTIME as the runc binary.
+run() {
+    local runtime=$1 id=$2; shift 2
+    "${C[@]}" run --rm --runc-binary "$runtime" --runc-root "$D/runtime-root" \
+        --cap-drop CAP_DAC_OVERRIDE localhost/teemate-busybox:user "$id" "$@"
+}
+for runtime in /usr/sbin/runc "$TEEMATE"; do
+    name=$(basename "$runtime")
+    [ -x "$runtime" ] || { skip "ctr with $name" "$runtime is not installed"; continue; }
+    out=$(run "$runtime" "$name-id-$$" id 2>&1)
+    expect_eq "ctr run --runc-binary $name: USER 1000 without CAP_DAC_OVERRIDE runs as uid 1000" \
+        "$out" "uid=1000 gid=0(root) groups=0(root)"
+done
+out=$(run "$TEEMATE" "teemate-junk-$$" /bin/junk 2>&1); rc=$?
+if [ $rc -ne 0 ] && echo "$out" | grep -q "container init: exec /bin/junk: Exec format error"; then
+    ok "ctr shows teemate start's error for an exec that fails after create"
+else
+    not_ok "ctr shows teemate start's error for an exec that fails after create"; echo "  rc=$rc: $out" >&2
+fi
+expect_eq "ctr removed every container" "$("${C[@]}" containers ls -q)" ""
+expect_eq "no teemate state left" "$(ls "$D/runtime-root/$ns" 2>/dev/null)" ""
+finish
