@@ -95,21 +95,25 @@ static uint32_t count(const struct tm_daemon *d, bool by_pid, pid_t pid, uid_t u
 }
 
 /* The longest-idle connection that may be closed (no lease, no build) of the
- * process holding the most connections, other than pid. */
-static struct tm_conn *eviction_victim(struct tm_daemon *d, pid_t pid)
+ * process holding the most connections (of uid, unless all), if that process
+ * holds more than the newcomer's (mine) would after it: room is made by the
+ * heaviest, and two processes never take turns evicting each other. */
+static struct tm_conn *eviction_victim(struct tm_daemon *d, bool all, uid_t uid, uint32_t mine)
 {
     pid_t heaviest = 0;
     uint32_t most = 0;
     for (const struct tm_conn *c = d->conns; c; c = c->next) {
-        uint32_t n = c->pid == pid ? 0 : count(d, true, c->pid, 0);
+        uint32_t n = all || c->uid == uid ? count(d, true, c->pid, 0) : 0;
         if (n > most) {
             most = n;
             heaviest = c->pid;
         }
     }
+    if (most <= mine + 1)
+        return NULL;
     struct tm_conn *victim = NULL;
     for (struct tm_conn *c = d->conns; c; c = c->next)
-        if (most && c->pid == heaviest && !c->building && (!victim || c->last_ms < victim->last_ms) &&
+        if (c->pid == heaviest && !c->building && (!victim || c->last_ms < victim->last_ms) &&
             !holds_lease(d, c))
             victim = c;
     return victim;
@@ -125,29 +129,29 @@ static int admit(struct tm_daemon *d, const struct ucred *cred, char *msg, size_
                  (unsigned)geteuid(), (unsigned)cred->uid);
         return EACCES;
     }
-    uint32_t n = count(d, true, cred->pid, 0);
-    if (n >= lim->conns_per_pid) {
+    uint32_t mine = count(d, true, cred->pid, 0);
+    if (mine >= lim->conns_per_pid) {
         snprintf(msg, len, "teemated is full: %u connections from pid %d (limit %u per process); "
-                 "close some", n, (int)cred->pid, lim->conns_per_pid);
+                 "close some", mine, (int)cred->pid, lim->conns_per_pid);
         return EUSERS;
     }
-    n = count(d, false, 0, cred->uid);
-    if (n >= lim->conns_per_uid) {
-        snprintf(msg, len, "teemated is full: %u connections from uid %u (limit %u per user)", n,
-                 (unsigned)cred->uid, lim->conns_per_uid);
-        return EUSERS;
-    }
-    if (d->nconns < lim->max_conns)
+    uint32_t of_uid = count(d, false, 0, cred->uid);
+    bool uid_full = of_uid >= lim->conns_per_uid;
+    if (!uid_full && d->nconns < lim->max_conns)
         return 0;
-    struct tm_conn *victim = eviction_victim(d, cred->pid);
+    struct tm_conn *victim = eviction_victim(d, !uid_full, cred->uid, mine);
     if (!victim) {
-        snprintf(msg, len, "teemated is full: %u connections (limit %u), none of them idle",
-                 d->nconns, lim->max_conns);
+        if (uid_full)
+            snprintf(msg, len, "teemated is full: %u connections from uid %u (limit %u per user)",
+                     of_uid, (unsigned)cred->uid, lim->conns_per_uid);
+        else
+            snprintf(msg, len, "teemated is full: %u connections (limit %u)", d->nconns,
+                     lim->max_conns);
         return EUSERS;
     }
-    tm_conn_refuse(d, victim, EUSERS, "teemated closed this idle connection to make room: "
-                   "%u connections (limit %u), %u from pid %d", d->nconns, lim->max_conns,
-                   count(d, true, victim->pid, 0), (int)victim->pid);
+    tm_conn_refuse(d, victim, EUSERS, "teemated closed this idle connection to make room for "
+                   "pid %d: pid %d holds %u connections", (int)cred->pid, (int)victim->pid,
+                   count(d, true, victim->pid, 0));
     return 0;
 }
 

@@ -15,6 +15,7 @@ struct tm_daemon_options {
     uint64_t max_epc;          /* bytes all enclaves may commit (default half the RAM) */
     uint32_t idle_timeout_ms;  /* close a connection without lease or request (default 30 s) */
     uint32_t conns_per_pid;    /* connections from one process (default 64) */
+    uint32_t max_conns;        /* all connections (default 1024; one user: 7/8 of them) */
 };
 
 /* Listen and serve until SIGTERM, SIGINT or SIGHUP; then destroy the

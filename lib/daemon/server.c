@@ -28,7 +28,6 @@
 /* Defaults of the limits (struct tm_daemon_limits). */
 #define DEFAULT_MAX_CONNS 1024
 #define DEFAULT_CONNS_PER_PID 64
-#define DEFAULT_UID_RESERVE 128         /* connections only other users (root) may take */
 #define DEFAULT_IDLE_MS 30000
 #define DEFAULT_MAX_BUILDS 4
 #define DEFAULT_MAX_ENCLAVE_SIZE (4ULL << 30)
@@ -252,12 +251,13 @@ static int start(struct tm_daemon *d, const char *path, int *other_pid, tm_error
 static struct tm_daemon_limits limits_from(const struct tm_daemon_options *o)
 {
     struct tm_daemon_limits l = {
-        .max_conns = DEFAULT_MAX_CONNS, .conns_per_uid = DEFAULT_MAX_CONNS - DEFAULT_UID_RESERVE,
+        .max_conns = o->max_conns ? o->max_conns : DEFAULT_MAX_CONNS,
         .conns_per_pid = o->conns_per_pid ? o->conns_per_pid : DEFAULT_CONNS_PER_PID,
         .idle_ms = o->idle_timeout_ms ? o->idle_timeout_ms : DEFAULT_IDLE_MS,
         .max_builds = DEFAULT_MAX_BUILDS,
         .max_enclave_size = o->max_enclave_size ? o->max_enclave_size : DEFAULT_MAX_ENCLAVE_SIZE,
     };
+    l.conns_per_uid = l.max_conns - l.max_conns / 8;   /* the rest is kept for the other user (root) */
     uint64_t epc = o->max_epc;
     if (!epc) {   /* half of the RAM: the sim's EPC is memory */
         struct sysinfo si;

@@ -22,6 +22,7 @@
 
 static char dir[128], sock[192];
 static pid_t daemon_pid = -1;
+static struct tm_daemon_options fixture_options;   /* limits for the next daemon_up */
 
 /* ---- helpers ---- */
 
@@ -70,7 +71,9 @@ static pid_t daemon_spawn_at(const char *path, char *report, size_t cap)
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0)
             dup2(fd, 2);
-        struct tm_daemon_options o = { .socket_path = path, .ready_fd = p[1] };
+        struct tm_daemon_options o = fixture_options;
+        o.socket_path = path;
+        o.ready_fd = p[1];
         tm_error err = { 0 };
         exit(tm_daemon_run(&o, &err) < 0 ? 1 : 0);   /* exit: LeakSanitizer checks the daemon */
     }
