@@ -22,5 +22,7 @@ seed detach 0 7 "pack('Q<', 9) . ('t' x 16)"
 seed status 0 8 "''"
 # A refusal, as a client reads it: status -2 with a message.
 seed reply-enoent 0 $((0x8005)) "pack('l< V a256', -2, 0, q(no enclave named 'x' (teemate enclave ls)))"
+# A notice (the daemon's last word before it closes): status -EUSERS.
+seed notice-full 0 $((0x8000)) "pack('l< V a256', -87, 0, q(teemated is full: 64 connections from pid 7 (limit 64 per process)))"
 printf '\000R1234\n' >"$out/ready"
 exit 0
