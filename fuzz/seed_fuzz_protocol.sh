@@ -3,11 +3,11 @@
 # first byte is the fd count the fuzzer pretends came with it), and a reply.
 set -u
 out=$1
-# seed FILE NFDS TYPE PAYLOAD-PERL-EXPR: header (magic, version 1, type, length, 0) + payload.
+# seed FILE NFDS TYPE PAYLOAD-PERL-EXPR: header (magic, version 2, type, length, 0) + payload.
 seed() {
     perl -e 'my ($nfds, $type, $payload) = @ARGV; $payload = eval $payload;
         binmode STDOUT;
-        print chr($nfds), pack("VvvVV", 0x504d4454, 1, $type, 16 + length($payload), 0), $payload;' \
+        print chr($nfds), pack("VvvVV", 0x504d4454, 2, $type, 16 + length($payload), 0), $payload;' \
         "$2" "$3" "$4" >"$out/$1"
 }
 name='pack("a64", "hello")'

@@ -25,7 +25,7 @@
 #include "util/error.h"
 
 #define TM_PROTO_MAGIC 0x504d4454U     /* "TDMP" */
-#define TM_PROTO_VERSION 1
+#define TM_PROTO_VERSION 2             /* 2: build progress, notices, STATUS limits */
 /* Upper bound of any message, request or reply (LIST at its largest fits). */
 #define TM_PROTO_MAX_MESSAGE (64U * 1024)
 #define TM_PROTO_MAX_FDS 2             /* CREATE: image + SIGSTRUCT; replies: TM_BACKEND_MAX_FDS */
@@ -46,9 +46,10 @@ enum tm_proto_type {
     TM_REQ_LAST = TM_REQ_STATUS,
 };
 #define TM_PROTO_REPLY 0x8000U         /* reply type = request type | TM_PROTO_REPLY */
-/* A notice: the daemon's last word before it closes a connection it will not
- * serve (full, idle, another user). Framed as a reply (head, no payload, status
- * < 0), it may stand in for the reply to any request. */
+/* A notice: a refusal tied to no request type, framed as a reply (head, no
+ * payload, status < 0), that may stand in for the reply to any request: the
+ * daemon's last word before it closes a connection it will not serve (full,
+ * idle, another user), or the answer to a message too short to have a type. */
 #define TM_PROTO_NOTICE TM_PROTO_REPLY
 
 struct tm_proto_header {

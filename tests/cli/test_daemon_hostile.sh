@@ -31,7 +31,7 @@ for _ in range(1100):
     s.connect(path)
     conns.append(s)
 # STATUS on each: served, or a notice (type 0x8000) saying why not
-status = struct.pack("<IHHII", 0x504d4454, 1, 8, 16, 0)
+status = struct.pack("<IHHII", 0x504d4454, 2, 8, 16, 0)   # magic, version 2, STATUS
 served = full = 0
 for s in conns:
     try:
