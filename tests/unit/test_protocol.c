@@ -115,7 +115,7 @@ static void test_bad_headers(void)
     h = good; h.magic ^= 1; memcpy(buf, &h, sizeof h);
     CHECK_EQ_INT(parse(n, 0, &req, &err), -EPROTO);
     CHECK_STR_CONTAINS(err.msg, "magic");
-    h = good; h.version = TM_PROTO_VERSION - 1;   /* an older client or daemon */ memcpy(buf, &h, sizeof h);
+    h = good; h.version = TM_PROTO_VERSION - 1; memcpy(buf, &h, sizeof h);   /* an older peer */
     CHECK_EQ_INT(parse(n, 0, &req, &err), -EPROTO);
     CHECK_STR_CONTAINS(err.msg, "version");
     h = good; h.length = (uint32_t)n - 1; memcpy(buf, &h, sizeof h);
