@@ -237,6 +237,11 @@ static int start(struct tm_daemon *d, const char *path, int *other_pid, tm_error
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    /* Connections get at most half of them: the rest is for leases, enclaves and builds. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 2 < d->limits.max_conns) {
+        d->limits.max_conns = rl.rlim_cur / 2 > 8 ? (uint32_t)(rl.rlim_cur / 2) : 8;
+        d->limits.conns_per_uid = d->limits.max_conns - d->limits.max_conns / 8;
+    }
     d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* given up to accept when out of fds */
     int ret = tm_daemon_listen(path, &d->listener, other_pid, err);
     if (ret < 0)

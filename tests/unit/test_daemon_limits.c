@@ -161,6 +161,45 @@ static void test_full_daemon_makes_room(void)
     CHECK(daemon_down());
 }
 
+/* With few fds, connections get half of them, and a newcomer is still
+ * served: the daemon never runs out of fds for its leases and enclaves. */
+static void test_fd_budget(void)
+{
+    fixture_nofile = 48;
+    daemon_up();
+    fixture_nofile = 0;
+    enum { CROWD = 60 };
+    int fds[CROWD], served = 0;
+    char why[1024] = "";
+    for (int i = 0; i < CROWD; i++) {
+        tm_error err = { 0 };
+        fds[i] = raw_connect();
+        if (fds[i] >= 0 && status_on(fds[i], &err) == 0)
+            served++;
+        else if (!why[0])
+            snprintf(why, sizeof why, "%s", err.msg);
+    }
+    CHECK_EQ_INT(served, 21);   /* 24 connections for 48 fds, 7/8 of them for one user */
+    CHECK_STR_CONTAINS(why, "teemated is full: 21 connections from uid");
+    /* The crowd's fds are all it holds: the daemon can still build and lease. */
+    tm_error err = { 0 };
+    fflush(NULL);
+    pid_t kid = fork();
+    if (kid == 0) {
+        int c = tm_daemon_connect(sock, false, NULL, &err);
+        struct raw_lease l;
+        _exit(c >= 0 && create(c, "few", "hello", &err) == 0 && raw_attach(c, "few", 1, &l, &err) == 0 &&
+              raw_detach(c, &l, &err) == 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(kid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    for (int i = 0; i < CROWD; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    CHECK(daemon_down());
+}
+
 /* A connection that sends nothing is closed after the idle limit, with a
  * notice; one whose process holds a lease through it is not. */
 static void test_idle_timeout(void)
@@ -491,6 +530,8 @@ int main(void)
     RUN(test_idle_crowd);
     fixture_between();
     RUN(test_full_daemon_makes_room);
+    fixture_between();
+    RUN(test_fd_budget);
     fixture_between();
     RUN(test_idle_timeout);
     fixture_between();
