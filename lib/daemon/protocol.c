@@ -103,7 +103,8 @@ static int parse_header(const void *msg, size_t len, struct tm_proto_header *h, 
     if (h->magic != TM_PROTO_MAGIC)
         return tm_error_set(err, EPROTO, "not a teemated message (magic 0x%08x)", h->magic);
     if (h->version != TM_PROTO_VERSION)
-        return tm_error_set(err, EPROTO, "protocol version %u (this side speaks %u)", h->version,
+        return tm_error_set(err, EPROTO, "protocol version %u (this side speaks %u): teemate and "
+                            "teemated are from different builds; restart teemated", h->version,
                             TM_PROTO_VERSION);
     if (h->length != len)
         return tm_error_set(err, EPROTO, "message says %u bytes, %zu arrived", h->length, len);

@@ -41,6 +41,38 @@ static bool closed_by_daemon(int fd, int ms)
 
 /* ---- 2. connections ---- */
 
+/* Another process connects and LISTs (and with enclave, creates it, attaches
+ * and detaches): whether all of it worked. */
+static bool newcomer_served(const char *enclave)
+{
+    fflush(NULL);
+    pid_t kid = fork();
+    if (kid == 0) {
+        tm_error err = { 0 };
+        int c = tm_daemon_connect(sock, false, NULL, &err);
+        struct tm_enclave_info *infos = NULL;
+        size_t n;
+        struct raw_lease l;
+        bool ok = c >= 0 && tm_daemon_list(c, &infos, &n, &err) == 0;
+        if (ok && enclave)
+            ok = create(c, enclave, "hello", &err) == 0 && raw_attach(c, enclave, 1, &l, &err) == 0 &&
+                 raw_detach(c, &l, &err) == 0;
+        if (!ok)
+            fprintf(stderr, "  newcomer: %s\n", err.msg);
+        _exit(ok ? 0 : 1);
+    }
+    int st;
+    waitpid(kid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void close_all(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 /* One process opens far more connections than it may and holds them: the
  * ones past its cap get a notice the client prints, and another process is
  * still served. */
@@ -76,21 +108,8 @@ static void test_idle_crowd(void)
              (int)getpid());
     CHECK_STR_CONTAINS(why, want);
     /* Another process, while the crowd still holds its connections. */
-    fflush(NULL);
-    pid_t kid = fork();
-    if (kid == 0) {
-        tm_error err = { 0 };
-        int c = tm_daemon_connect(sock, false, NULL, &err);
-        struct tm_enclave_info *infos = NULL;
-        size_t n;
-        _exit(c >= 0 && tm_daemon_list(c, &infos, &n, &err) == 0 ? 0 : 1);
-    }
-    int st;
-    waitpid(kid, &st, 0);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    for (int i = 0; i < CROWD; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    CHECK(newcomer_served(NULL));
+    close_all(fds, CROWD);
     fixture_options = (struct tm_daemon_options){ 0 };
     CHECK(daemon_down());
 }
@@ -182,21 +201,8 @@ static void test_fd_budget(void)
     CHECK_EQ_INT(served, 21);   /* 24 connections for 48 fds, 7/8 of them for one user */
     CHECK_STR_CONTAINS(why, "teemated is full: 21 connections from uid");
     /* The crowd's fds are all it holds: the daemon can still build and lease. */
-    tm_error err = { 0 };
-    fflush(NULL);
-    pid_t kid = fork();
-    if (kid == 0) {
-        int c = tm_daemon_connect(sock, false, NULL, &err);
-        struct raw_lease l;
-        _exit(c >= 0 && create(c, "few", "hello", &err) == 0 && raw_attach(c, "few", 1, &l, &err) == 0 &&
-              raw_detach(c, &l, &err) == 0 ? 0 : 1);
-    }
-    int st;
-    waitpid(kid, &st, 0);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    for (int i = 0; i < CROWD; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    CHECK(newcomer_served("few"));
+    close_all(fds, CROWD);
     CHECK(daemon_down());
 }
 
