@@ -39,9 +39,11 @@ void tm_conn_close(struct tm_daemon *d, struct tm_conn *c)
         }
     }
     d->nconns--;
+    struct tm_log_bucket once = { 0 };   /* under the clients' limit: reconnecting buys no lines */
     if (c->log.dropped)
-        tm_daemon_log("pid %d: %llu log lines about its connection were dropped (rate limit)",
-                      (int)c->pid, (unsigned long long)c->log.dropped);
+        tm_daemon_log_limited(&once, &d->client_log, &d->log_dropped,
+                              "pid %d: %llu log lines about its connection were dropped (rate limit)",
+                              (int)c->pid, (unsigned long long)c->log.dropped);
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c);
@@ -58,7 +60,7 @@ static void notice_fd(int fd, int status, const char *msg)
 static void refuse_fd(struct tm_daemon *d, int fd, pid_t pid, int status, const char *msg)
 {
     d->conns_refused++;
-    tm_daemon_log_limited(&d->refusal_log, &d->log_dropped, "pid %d: %s", (int)pid, msg);
+    tm_daemon_log_limited(&d->refusal_log, NULL, &d->log_dropped, "pid %d: %s", (int)pid, msg);
     notice_fd(fd, -status, msg);
     close(fd);
 }
@@ -71,7 +73,7 @@ void tm_conn_refuse(struct tm_daemon *d, struct tm_conn *c, int status, const ch
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     d->conns_refused++;
-    tm_daemon_log_limited(&d->refusal_log, &d->log_dropped, "pid %d: %s", (int)c->pid, msg);
+    tm_daemon_log_limited(&d->refusal_log, NULL, &d->log_dropped, "pid %d: %s", (int)c->pid, msg);
     notice_fd(c->fd, -status, msg);
     tm_conn_close(d, c);
 }
@@ -207,7 +209,7 @@ void tm_conn_accept_all(struct tm_daemon *d)
         }
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                tm_daemon_log_limited(&d->refusal_log, &d->log_dropped, "accept: %s",
+                tm_daemon_log_limited(&d->refusal_log, NULL, &d->log_dropped, "accept: %s",
                                       strerror(errno));
             return;
         }

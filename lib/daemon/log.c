@@ -3,6 +3,7 @@
  * build threads log too). What clients can provoke goes through a rate limit,
  * so that no client can grow the log faster than a line a second. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/time.h>
 #include <time.h>
@@ -43,22 +44,32 @@ void tm_daemon_log(const char *fmt, ...)
     va_end(ap);
 }
 
-void tm_daemon_log_limited(struct tm_log_bucket *b, uint64_t *dropped, const char *fmt, ...)
+/* Refill b to now; whether it has a line's worth. */
+static bool bucket_ready(struct tm_log_bucket *b, double now)
+{
+    double burst = b->burst ? b->burst : LOG_BURST, rate = b->per_sec ? b->per_sec : LOG_PER_SEC;
+    b->tokens = b->last_ms == 0 ? burst : b->tokens + (now - b->last_ms) / 1000.0 * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->last_ms = now;
+    return b->tokens >= 1.0;
+}
+
+void tm_daemon_log_limited(struct tm_log_bucket *b, struct tm_log_bucket *all, uint64_t *dropped,
+                           const char *fmt, ...)
 {
     double now = tm_now_ms();
-    if (b->last_ms == 0)
-        b->tokens = LOG_BURST;
-    else
-        b->tokens += (now - b->last_ms) / 1000.0 * LOG_PER_SEC;
-    if (b->tokens > LOG_BURST)
-        b->tokens = LOG_BURST;
-    b->last_ms = now;
-    if (b->tokens < 1.0) {
+    bool ready = bucket_ready(b, now);
+    if (all && !bucket_ready(all, now))
+        ready = false;
+    if (!ready) {
         b->dropped++;
         (*dropped)++;
         return;
     }
     b->tokens -= 1.0;
+    if (all)
+        all->tokens -= 1.0;
     char suffix[96] = "";
     if (b->dropped)
         snprintf(suffix, sizeof suffix, " (%llu similar line%s dropped before this one)",

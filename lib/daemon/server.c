@@ -98,8 +98,8 @@ void tm_daemon_reply(struct tm_daemon *d, struct tm_conn *c, enum tm_proto_type 
     int ret = tm_wire_send(c->fd, d->out, len, a->fds, a->status < 0 ? 0 : a->nfds, true);
     if (ret < 0) {
         /* Gone, or not reading its replies: drop it rather than wait. */
-        tm_daemon_log_limited(&c->log, &d->log_dropped, "cannot answer pid %d: %s", (int)c->pid,
-                              strerror(-ret));
+        tm_daemon_log_limited(&c->log, &d->client_log, &d->log_dropped, "cannot answer pid %d: %s",
+                              (int)c->pid, strerror(-ret));
         tm_conn_close(d, c);
     }
 }
@@ -140,8 +140,8 @@ static void conn_message(struct tm_daemon *d, struct tm_conn *c)
         a.status = tm_proto_parse_request(d->msg, (size_t)n, nfds, &req, &a.err);
     if (a.status < 0) {
         d->bad_requests++;
-        tm_daemon_log_limited(&c->log, &d->log_dropped, "bad request from pid %d: %s", (int)c->pid,
-                              a.err.msg);
+        tm_daemon_log_limited(&c->log, &d->client_log, &d->log_dropped,
+                              "bad request from pid %d: %s", (int)c->pid, a.err.msg);
     } else {
         tidy(d, c);
         dispatch(d, c, &req, fds, &a);
@@ -285,6 +285,8 @@ int tm_daemon_run(const struct tm_daemon_options *o, tm_error *err)
         return tm_error_set(err, ENOMEM, "out of memory");
     d->epfd = d->sigfd = d->spare_fd = -1;
     d->limits = limits_from(o);
+    d->client_log = (struct tm_log_bucket){ .burst = TM_LOG_CLIENTS_BURST,
+                                            .per_sec = TM_LOG_CLIENTS_PER_SEC };
     d->listener.fd = d->listener.lock_fd = -1;
     signal(SIGPIPE, SIG_IGN);
     sigset_t old;

@@ -63,11 +63,17 @@ struct tm_denclave {
     uint64_t epc_commit;         /* pages counted against --max-epc until it is freed */
 };
 
-/* A rate limit for log lines: a burst, then one line a second. */
+/* A rate limit for log lines: a burst, then per_sec lines a second
+ * (0, 0: 10, then 1 a second). */
 struct tm_log_bucket {
+    double burst, per_sec;
     double tokens, last_ms;
     uint64_t dropped;            /* since the last line that got through */
 };
+/* What clients provoke, over all connections: a client that reconnects for
+ * every bad request gets a fresh connection bucket, not more of the log. */
+#define TM_LOG_CLIENTS_BURST 100
+#define TM_LOG_CLIENTS_PER_SEC 10
 
 struct tm_conn {
     struct tm_conn *next;
@@ -129,7 +135,8 @@ struct tm_daemon {
     uint32_t nbuilds;
     _Atomic uint64_t epc_committed;   /* pages reserved by enclaves and builds */
     uint64_t conns_refused, log_dropped;
-    struct tm_log_bucket refusal_log;
+    struct tm_log_bucket refusal_log;   /* refused connections */
+    struct tm_log_bucket client_log;    /* lines about requests, all connections together */
     int spare_fd;                /* given up to accept one more when out of fds */
     /* Aligned: handlers build reply structs in place. */
     uint8_t msg[TM_PROTO_MAX_MESSAGE + 1] __attribute__((aligned(16)));   /* the request */
@@ -224,9 +231,10 @@ int tm_conn_expire_idle(struct tm_daemon *d);
 
 /* ---- log.c ---- */
 void tm_daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Log through a rate limit (burst, then 1/s); dropped lines are counted in
- * b and *dropped, and the next line that gets through says how many. */
-void tm_daemon_log_limited(struct tm_log_bucket *b, uint64_t *dropped, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Log through rate limits: b, and all too (may be NULL); a line goes out when
+ * both have room. Dropped lines are counted in b and *dropped, and the next
+ * line that gets through b says how many. */
+void tm_daemon_log_limited(struct tm_log_bucket *b, struct tm_log_bucket *all, uint64_t *dropped,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -459,6 +459,25 @@ static void test_log_rate_limit(void)
     CHECK(lines >= 10 && lines <= 10 + (size_t)secs + 2);
     CHECK_EQ_INT(lines + (s.log_dropped - base.log_dropped), 20000);
     CHECK(count_lines(log, "log lines about its connection were dropped (rate limit)") == 1);
+    /* Reconnecting for every few bad requests buys no more of the log: all
+     * connections together get a burst of 100, then 10 lines a second. */
+    before = count_lines(log, "teemated[");
+    t0 = tm_now_ms();
+    for (int k = 0; k < 300; k++) {
+        fd = raw_connect();
+        for (int i = 0; i < 12; i++) {
+            uint8_t reply[512];
+            if (send(fd, "junk", 4, MSG_NOSIGNAL) != 4 || recv(fd, reply, sizeof reply, 0) <= 0)
+                break;
+        }
+        close(fd);
+    }
+    secs = (tm_now_ms() - t0) / 1000;
+    s = status(c);
+    lines = count_lines(log, "teemated[") - before;
+    printf("# 300 connections x 12 bad requests in %.1f s: %zu log lines\n", secs, lines);
+    CHECK_EQ_INT(s.bad_requests - base.bad_requests, 20000 + 300 * 12);
+    CHECK(lines <= 100 + 10 * (size_t)secs + 10);
     close(c);
     CHECK(daemon_down());
 }
