@@ -14,7 +14,8 @@ static const char usage[] =
     "and slots, EPC pages (shared, per attached process, total), and the\n"
     "processes attached (pid, slot, threads, parent slot of a forked child,\n"
     "EPC pages of its slot and their cap: attach --enclave-memory; in JSON\n"
-    "epc_limit_pages, 0 for none).\n\n"
+    "epc_limit_pages, 0 for none). While CREATE still builds it: its state\n"
+    "and pages added so far (no measurement yet).\n\n"
     "Options:\n"
     "  --json          one JSON object instead of text\n";
 
@@ -40,6 +41,9 @@ static int print_json(const struct tm_enclave_info *e)
         "removing", e->removing, "create_ms", e->create_ms, "attached", procs);
     if (!o)
         return -1;
+    json_object_set_new(o, "state", json_string(e->building ? "building" : "ready"));
+    json_object_set_new(o, "build_pages_done", json_integer((json_int_t)e->build_pages_done));
+    json_object_set_new(o, "build_pages_total", json_integer((json_int_t)e->build_pages_total));
     int ret = json_dumpf(o, stdout, JSON_INDENT(2));
     json_decref(o);
     putchar('\n');
@@ -50,6 +54,11 @@ static void print_text(const struct tm_enclave_info *e)
 {
     char mre[65], mrs[65], size[32];
     printf("name:        %s%s\n", e->name, e->removing ? " (removed after the last detach)" : "");
+    if (e->building)
+        printf("state:       building, %llu of %llu pages added\n",
+               (unsigned long long)e->build_pages_done, (unsigned long long)e->build_pages_total);
+    else
+        printf("state:       ready\n");
     printf("image:       %s\n", e->image);
     printf("backend:     %s\n", e->backend);
     printf("mrenclave:   %s\n", tm_hex(mre, e->mrenclave, 32));

@@ -11,7 +11,8 @@ static const char usage[] =
     "Usage: teemate enclave ls [--socket PATH]\n\n"
     "List teemated's shared enclaves: name, backend, ELRANGE size, TCSs leased\n"
     "of the pool, container slots in use, EPC pages held, and the start of the\n"
-    "MRENCLAVE. A name marked '*' is being removed (after its last detach).\n";
+    "MRENCLAVE. A name marked '*' is being removed (after its last detach).\n"
+    "An enclave still being built shows its progress instead of a MRENCLAVE.\n";
 
 int tm_cmd_enclave_ls(int argc, char **argv)
 {
@@ -47,6 +48,10 @@ int tm_cmd_enclave_ls(int argc, char **argv)
         snprintf(name, sizeof name, "%s%s", e->name, e->removing ? "*" : "");
         tm_hex(mr, e->mrenclave, 32);
         mr[12] = '\0';
+        if (e->building)
+            snprintf(mr, sizeof mr, "building %llu%%",
+                     (unsigned long long)(e->build_pages_total
+                                              ? e->build_pages_done * 100 / e->build_pages_total : 0));
         printf("%-24s %-7s %-8s %-8s %-8s %-8llu %s\n", name, e->backend, tm_cli_size(e->size, size),
                tcs, slots, (unsigned long long)e->epc_total, mr);
     }

@@ -34,6 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t plen;
         if (tm_proto_parse_reply(msg, len, (enum tm_proto_type)type, &head, &payload, &plen, &err) < 0)
             continue;
+        struct tm_proto_header h;
+        memcpy(&h, msg, sizeof h);
+        if (h.type == TM_PROTO_NOTICE)   /* a notice is always a refusal */
+            abort();
         if (type == TM_REQ_ATTACH || type == TM_REQ_FORK) {
             struct tm_proto_attach_reply *r = malloc(sizeof *r);
             if (!r)

@@ -3,11 +3,11 @@
 # first byte is the fd count the fuzzer pretends came with it), and a reply.
 set -u
 out=$1
-# seed FILE NFDS TYPE PAYLOAD-PERL-EXPR: header (magic, version 1, type, length, 0) + payload.
+# seed FILE NFDS TYPE PAYLOAD-PERL-EXPR: header (magic, version 2, type, length, 0) + payload.
 seed() {
     perl -e 'my ($nfds, $type, $payload) = @ARGV; $payload = eval $payload;
         binmode STDOUT;
-        print chr($nfds), pack("VvvVV", 0x504d4454, 1, $type, 16 + length($payload), 0), $payload;' \
+        print chr($nfds), pack("VvvVV", 0x504d4454, 2, $type, 16 + length($payload), 0), $payload;' \
         "$2" "$3" "$4" >"$out/$1"
 }
 name='pack("a64", "hello")'
@@ -22,5 +22,7 @@ seed detach 0 7 "pack('Q<', 9) . ('t' x 16)"
 seed status 0 8 "''"
 # A refusal, as a client reads it: status -2 with a message.
 seed reply-enoent 0 $((0x8005)) "pack('l< V a256', -2, 0, q(no enclave named 'x' (teemate enclave ls)))"
+# A notice (the daemon's last word before it closes): status -EUSERS.
+seed notice-full 0 $((0x8000)) "pack('l< V a256', -87, 0, q(teemated is full: 64 connections from pid 7 (limit 64 per process)))"
 printf '\000R1234\n' >"$out/ready"
 exit 0

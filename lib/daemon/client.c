@@ -26,6 +26,9 @@ static void info_from(struct tm_enclave_info *info, const struct tm_proto_enclav
     info->removing = e->removing;
     info->create_ms = e->create_ms;
     info->nattached = e->nattached;
+    info->building = e->building != 0;
+    info->build_pages_done = e->build_pages_done;
+    info->build_pages_total = e->build_pages_total;
 }
 
 int tm_daemon_create(int conn, const char *name, int image_fd, int sig_fd, const char *backend,
@@ -140,6 +143,8 @@ int tm_daemon_status(int conn, struct tm_daemon_status *st, tm_error *err)
     *st = (struct tm_daemon_status){
         .pid = s.pid, .enclaves = s.enclaves, .open_fds = s.open_fds, .leases = s.leases,
         .epc_pages = s.epc_pages, .requests = s.requests, .bad_requests = s.bad_requests,
+        .conns = s.conns, .builds = s.builds, .conns_refused = s.conns_refused,
+        .log_dropped = s.log_dropped, .epc_committed = s.epc_committed, .epc_limit = s.epc_limit,
     };
     return 0;
 }

@@ -30,6 +30,10 @@ int tm_daemon_socket_resolve(const char *path, char *buf, size_t len, tm_error *
  * The program is $TEEMATE_EXE, else /proc/self/exe. *pid: the daemon's pid.
  * -EALREADY when another daemon already listens there (err says which pid). */
 int tm_daemon_spawn(const char *path, int *pid, tm_error *err);
+/* The same with more options for `teemate daemon` (NULL-terminated, at most
+ * TM_DAEMON_SPAWN_MAX_ARGS). */
+#define TM_DAEMON_SPAWN_MAX_ARGS 16
+int tm_daemon_spawn_with(const char *path, const char *const *args, int *pid, tm_error *err);
 
 /* Connect to the daemon at path (NULL: tm_daemon_socket_path()). With
  * autostart, start `teemate daemon` in the background when none answers and
@@ -66,6 +70,8 @@ struct tm_enclave_info {
     bool removing;              /* rm --force: waiting for the last detach */
     double create_ms;           /* build time: create + add/measure + init */
     uint32_t nattached;
+    bool building;              /* CREATE still adding pages: no measurement yet */
+    uint64_t build_pages_done, build_pages_total;
     struct tm_attached_info {
         uint64_t attach_id;
         int32_t pid;
@@ -89,6 +95,10 @@ struct tm_daemon_status {
     uint32_t leases;
     uint64_t epc_pages;
     uint64_t requests, bad_requests;
+    uint32_t conns, builds;     /* open connections, CREATEs building */
+    uint64_t conns_refused;     /* connections refused or closed (full, idle, other user) */
+    uint64_t log_dropped;       /* log lines the rate limit dropped */
+    uint64_t epc_committed, epc_limit;   /* pages the enclaves may commit / --max-epc */
 };
 int tm_daemon_status(int conn, struct tm_daemon_status *st, tm_error *err);
 

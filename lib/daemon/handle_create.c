@@ -1,6 +1,7 @@
-/* CREATE: build a shared enclave from an image the client sent as an open
- * file (the daemon never opens a client's path), signed by the client's
- * SIGSTRUCT or else with the development key. */
+/* CREATE's work, in its build thread (build.c): a shared enclave from an
+ * image the client sent as an open file (the daemon never opens a client's
+ * path), within the operator's limits, signed by the client's SIGSTRUCT or
+ * else with the development key. It touches nothing but its struct tm_build. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -47,79 +48,107 @@ static int read_fd(int fd, const char *what, size_t max, uint8_t **data, size_t 
 }
 
 static int signature(const struct tm_image *image, int sig_fd, struct sgx_sigstruct *ss,
-                     struct tm_daemon_answer *a)
+                     tm_error *note, tm_error *err)
 {
     if (sig_fd >= 0) {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len;
-        int ret = read_fd(sig_fd, "SIGSTRUCT", 4096, &data, &len, &a->err);
-        return ret < 0 ? ret : tm_sigstruct_parse(ss, data, len, &a->err);
+        int ret = read_fd(sig_fd, "SIGSTRUCT", 4096, &data, &len, err);
+        return ret < 0 ? ret : tm_sigstruct_parse(ss, data, len, err);
     }
     char key[PATH_MAX + 64];
-    int ret = tm_devkey_sign(image, ss, key, sizeof key, &a->err);
+    int ret = tm_devkey_sign(image, ss, key, sizeof key, err);
     if (ret == 0)
-        snprintf(a->err.msg, sizeof a->err.msg,
+        snprintf(note->msg, sizeof note->msg,
                  "signed as a debug enclave with the development key %.200s", key);
     return ret;
 }
 
-static int create(struct tm_daemon *d, const struct tm_proto_create *c, const int *fds,
-                  struct tm_daemon_answer *a)
+/* Pages an enclave may ever hold: every range of its layout, the slots in
+ * full (they are added on demand, up to their size). */
+static uint64_t commit_pages(const struct tm_layout *l)
 {
-    if (tm_registry_find(d, c->name))
-        return tm_error_set(&a->err, EEXIST, "an enclave named '%s' already exists", c->name);
-    enum tm_backend_kind kind;
-    const struct tm_backend_ops *ops;
-    if (tm_backend_parse(c->backend, &kind) < 0)
-        return tm_error_set(&a->err, EINVAL, "unknown backend '%s'", c->backend);
-    int ret = tm_backend_select(kind, &ops, &a->err);
-    if (ret < 0)
-        return ret;
+    uint64_t n = 0;
+    for (size_t i = 0; i < l->nranges; i++)
+        n += l->ranges[i].size / SGX_PAGE_SIZE;
+    return n;
+}
+
+#define MIB(pages) ((unsigned long long)((pages) >> 8))
+
+/* The operator's limits: the largest enclave, and EPC for all of them
+ * (reserved here, so that builds running at once cannot overshoot). */
+static int reserve(struct tm_build *b, const struct tm_layout *l, uint64_t *pages, tm_error *err)
+{
+    const struct tm_daemon_limits *lim = &b->limits;
+    uint64_t size = l->settings.enclave_size;
+    if (size > lim->max_enclave_size)
+        return tm_error_set(err, EFBIG, "enclave '%s' has an ELRANGE of %llu MiB, more than teemated "
+                            "allows for one enclave (%llu MiB): start teemated with "
+                            "--max-enclave-size to raise it", b->req.name, MIB(size >> 12),
+                            MIB(lim->max_enclave_size >> 12));
+    uint64_t want = commit_pages(l);
+    uint64_t cur = atomic_load(b->epc_committed);
+    do {
+        if (want > lim->max_epc_pages || cur > lim->max_epc_pages - want)
+            return tm_error_set(err, ENOSPC, "enclave '%s' may commit %llu MiB of EPC, and teemated "
+                                "has %llu MiB left of its limit of %llu MiB: remove an enclave, or "
+                                "start teemated with a larger --max-epc", b->req.name, MIB(want),
+                                MIB(cur < lim->max_epc_pages ? lim->max_epc_pages - cur : 0),
+                                MIB(lim->max_epc_pages));
+    } while (!atomic_compare_exchange_weak(b->epc_committed, &cur, cur + want));
+    *pages = want;
+    return 0;
+}
+
+static int progress(void *ctx, uint64_t done, uint64_t total, tm_error *err)
+{
+    struct tm_build *b = ctx;
+    atomic_store(&b->pages_total, total);
+    atomic_store(&b->pages_done, done);
+    if (atomic_load(&b->cancel))
+        return tm_error_set(err, ECANCELED, "enclave '%s' was removed while it was being built",
+                            b->req.name);
+    return 0;
+}
+
+int tm_create_build(struct tm_build *b)
+{
+    const struct tm_proto_create *c = &b->req;
+    tm_error *err = &b->err;
     struct tm_denclave *e = calloc(1, sizeof *e);
     if (!e)
-        return tm_error_set(&a->err, ENOMEM, "out of memory");
+        return tm_error_set(err, ENOMEM, "out of memory");
     memcpy(e->name, c->name, sizeof e->name);
     memcpy(e->image_name, c->image_name, sizeof e->image_name);
     _cleanup_free_ uint8_t *data = NULL;
     size_t len;
     struct sgx_sigstruct ss;
-    ret = read_fd(fds[0], "image", TM_IMAGE_MAX_FILE_SIZE, &data, &len, &a->err);
+    int ret = read_fd(b->fds[0], "image", TM_IMAGE_MAX_FILE_SIZE, &data, &len, err);
     if (ret == 0)
         ret = tm_image_load_memory(data, len, c->image_name[0] ? c->image_name : c->name, &e->image,
-                                   &a->err);
+                                   err);
+    if (ret == 0) {
+        atomic_store(&b->size, e->image->layout.settings.enclave_size);
+        atomic_store(&b->pages_total, tm_enclave_build_pages(&e->image->layout));
+        ret = reserve(b, &e->image->layout, &e->epc_commit, err);
+    }
     if (ret == 0)
-        ret = signature(e->image, c->flags & TM_CREATE_HAS_SIG ? fds[1] : -1, &ss, a);
-    tm_error note = a->err;
+        ret = signature(e->image, c->flags & TM_CREATE_HAS_SIG ? b->fds[1] : -1, &ss, &b->note, err);
     double t0 = tm_now_ms();
     if (ret == 0)
-        ret = tm_enclave_build(e->image, &ss, ops, &e->enclave, &a->err);
+        ret = tm_enclave_build_watched(e->image, &ss, b->ops, progress, b, &e->enclave, err);
     e->create_ms = tm_now_ms() - t0;
     if (ret == 0)
         ret = tm_pool_init(&e->pool, e->image->layout.regions.slot_count,
-                           e->image->layout.regions.tcs_count, &a->err);
-    if (ret == 0)
-        ret = tm_registry_add(d, e, &a->err);
+                           e->image->layout.regions.tcs_count, err);
     if (ret < 0) {
+        atomic_fetch_sub(b->epc_committed, e->epc_commit);
         tm_denclave_free(e);
         return ret;
     }
     memcpy(e->mrenclave, ss.body.enclave_hash, sizeof e->mrenclave);
     tm_sigstruct_mrsigner(&ss, e->mrsigner);
-    a->err = note;   /* the development key note, if any */
-    struct tm_proto_enclave *out = (struct tm_proto_enclave *)d->payload;
-    tm_registry_describe(e, out);
-    a->payload = out;
-    a->payload_len = sizeof *out;
+    b->e = e;
     return 0;
-}
-
-void tm_handle_create(struct tm_daemon *d, const struct tm_request *req, const int *fds,
-                      struct tm_daemon_answer *a)
-{
-    a->err.msg[0] = '\0';
-    a->status = create(d, &req->u.create, fds, a);
-    if (a->status == 0)
-        tm_daemon_log("created enclave %s (%s, %s backend) in %.1f ms", req->u.create.name,
-                      req->u.create.image_name, d->enclaves[d->nenclaves - 1]->enclave->ops->name,
-                      d->enclaves[d->nenclaves - 1]->create_ms);
 }

@@ -103,7 +103,8 @@ static int parse_header(const void *msg, size_t len, struct tm_proto_header *h, 
     if (h->magic != TM_PROTO_MAGIC)
         return tm_error_set(err, EPROTO, "not a teemated message (magic 0x%08x)", h->magic);
     if (h->version != TM_PROTO_VERSION)
-        return tm_error_set(err, EPROTO, "protocol version %u (this side speaks %u)", h->version,
+        return tm_error_set(err, EPROTO, "protocol version %u (this side speaks %u): teemate and "
+                            "teemated are from different builds; restart teemated", h->version,
                             TM_PROTO_VERSION);
     if (h->length != len)
         return tm_error_set(err, EPROTO, "message says %u bytes, %zu arrived", h->length, len);
@@ -205,6 +206,11 @@ size_t tm_proto_encode_reply(enum tm_proto_type type, int status, const char *me
                   status < 0 ? 0 : payload_len, buf, cap);
 }
 
+size_t tm_proto_encode_notice(int status, const char *message, uint8_t *buf, size_t cap)
+{
+    return tm_proto_encode_reply(0, status < 0 ? status : -EPROTO, message, NULL, 0, buf, cap);
+}
+
 int tm_proto_parse_reply(const void *msg, size_t len, enum tm_proto_type type,
                          struct tm_proto_reply_head *head, const void **payload,
                          size_t *payload_len, tm_error *err)
@@ -213,7 +219,8 @@ int tm_proto_parse_reply(const void *msg, size_t len, enum tm_proto_type type,
     int ret = parse_header(msg, len, &h, err);
     if (ret < 0)
         return ret;
-    if (h.type != (type | TM_PROTO_REPLY))
+    bool notice = h.type == TM_PROTO_NOTICE;
+    if (h.type != (type | TM_PROTO_REPLY) && !notice)
         return tm_error_set(err, EPROTO, "reply of type 0x%x to a %s request", h.type,
                             tm_proto_type_name(type));
     if (len < sizeof h + sizeof *head)
@@ -223,7 +230,7 @@ int tm_proto_parse_reply(const void *msg, size_t len, enum tm_proto_type type,
         return tm_error_set(err, EPROTO, "malformed reply to %s", tm_proto_type_name(type));
     *payload = (const uint8_t *)msg + sizeof h + sizeof *head;
     *payload_len = len - sizeof h - sizeof *head;
-    if (head->status > 0 || head->status < -4095)
+    if (head->status > 0 || head->status < -4095 || (notice && head->status == 0))
         return tm_error_set(err, EPROTO, "reply to %s with status %d", tm_proto_type_name(type),
                             head->status);
     if (head->status < 0) {

@@ -25,7 +25,7 @@
 #include "util/error.h"
 
 #define TM_PROTO_MAGIC 0x504d4454U     /* "TDMP" */
-#define TM_PROTO_VERSION 1
+#define TM_PROTO_VERSION 2             /* 2: build progress, notices, STATUS limits */
 /* Upper bound of any message, request or reply (LIST at its largest fits). */
 #define TM_PROTO_MAX_MESSAGE (64U * 1024)
 #define TM_PROTO_MAX_FDS 2             /* CREATE: image + SIGSTRUCT; replies: TM_BACKEND_MAX_FDS */
@@ -46,6 +46,11 @@ enum tm_proto_type {
     TM_REQ_LAST = TM_REQ_STATUS,
 };
 #define TM_PROTO_REPLY 0x8000U         /* reply type = request type | TM_PROTO_REPLY */
+/* A notice: a refusal tied to no request type, framed as a reply (head, no
+ * payload, status < 0), that may stand in for the reply to any request: the
+ * daemon's last word before it closes a connection it will not serve (full,
+ * idle, another user), or the answer to a message too short to have a type. */
+#define TM_PROTO_NOTICE TM_PROTO_REPLY
 
 struct tm_proto_header {
     uint32_t magic;
@@ -134,6 +139,9 @@ struct tm_proto_enclave {                      /* CREATE's reply; LIST's entries
     uint32_t removing;                         /* 0 or 1 */
     uint32_t nattached;
     double create_ms;
+    uint32_t building;                         /* 1: CREATE still adding pages (no measurement yet) */
+    uint32_t reserved2;
+    uint64_t build_pages_done, build_pages_total;
 };
 
 struct tm_proto_list {
@@ -191,6 +199,10 @@ struct tm_proto_status {
     int32_t pid;
     uint32_t enclaves, open_fds, leases;
     uint64_t epc_pages, requests, bad_requests;
+    uint32_t conns, builds;                    /* open connections, CREATEs building */
+    uint64_t conns_refused;                    /* refused or closed: full, idle, other user */
+    uint64_t log_dropped;                      /* log lines the rate limit dropped */
+    uint64_t epc_committed, epc_limit;         /* pages all enclaves may hold / --max-epc */
 };
 
 _Static_assert(sizeof(struct tm_proto_header) == 16, "header");
@@ -227,6 +239,9 @@ int tm_proto_check_enclave(const struct tm_proto_enclave *e, tm_error *err);
 int tm_proto_check_list(const void *payload, size_t len, tm_error *err);
 int tm_proto_check_inspect(const struct tm_proto_inspect *in, tm_error *err);
 int tm_proto_check_attach_reply(const struct tm_proto_attach_reply *r, int nfds, tm_error *err);
+
+/* Encode a notice (status < 0, message): the daemon sends it, then closes. */
+size_t tm_proto_encode_notice(int status, const char *message, uint8_t *buf, size_t cap);
 
 /* Encode a reply: status (0 or -errno), message (NULL: none), payload. Returns its length. */
 size_t tm_proto_encode_reply(enum tm_proto_type type, int status, const char *message,

@@ -24,6 +24,9 @@ int tm_proto_check_enclave(const struct tm_proto_enclave *e, tm_error *err)
         !backend_known(e->backend, sizeof e->backend) ||
         !tm_proto_field_terminated(e->image, sizeof e->image))
         return tm_error_set(err, EPROTO, "malformed enclave entry in a reply: bad name or backend");
+    if (e->building > 1 || e->reserved2 || e->build_pages_done > e->build_pages_total)
+        return tm_error_set(err, EPROTO, "malformed enclave entry '%s' in a reply: build progress",
+                            e->name);
     if (e->tcs_leased > e->tcs_total || e->slots_in_use > e->slots_total || e->removing > 1 ||
         e->epc_shared > e->epc_total || (e->size & (e->size - 1)) || (e->base & (e->size - 1)))
         return tm_error_set(err, EPROTO, "malformed enclave entry '%s' in a reply: counts out of range",

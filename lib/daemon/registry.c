@@ -1,5 +1,6 @@
 /* The daemon's enclaves by name, and what it tells about them. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,14 @@ struct tm_denclave *tm_registry_find(struct tm_daemon *d, const char *name)
     for (uint32_t i = 0; i < d->nenclaves; i++)
         if (!strcmp(d->enclaves[i]->name, name))
             return d->enclaves[i];
+    return NULL;
+}
+
+struct tm_build *tm_registry_find_build(struct tm_daemon *d, const char *name)
+{
+    for (struct tm_build *b = d->builds; b; b = b->next)
+        if (!strcmp(b->req.name, name) && !atomic_load(&b->cancel))
+            return b;
     return NULL;
 }
 
@@ -33,6 +42,21 @@ int tm_registry_add(struct tm_daemon *d, struct tm_denclave *e, tm_error *err)
     return 0;
 }
 
+/* A build in progress: what is known before EINIT (no measurement yet). */
+void tm_registry_describe_build(const struct tm_build *b, struct tm_proto_enclave *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->name, b->req.name, sizeof out->name);
+    strncpy(out->backend, b->ops->name, sizeof out->backend - 1);
+    memcpy(out->image, b->req.image_name, sizeof out->image);
+    uint64_t size = atomic_load(&b->size);
+    out->size = size & (size - 1) ? 0 : size;
+    out->building = 1;
+    out->build_pages_total = atomic_load(&b->pages_total);
+    uint64_t done = atomic_load(&b->pages_done);
+    out->build_pages_done = done < out->build_pages_total ? done : out->build_pages_total;
+}
+
 void tm_denclave_free(struct tm_denclave *e)
 {
     if (!e)
@@ -45,6 +69,7 @@ void tm_denclave_free(struct tm_denclave *e)
 
 void tm_registry_remove(struct tm_daemon *d, struct tm_denclave *e)
 {
+    atomic_fetch_sub(&d->epc_committed, e->epc_commit);
     for (uint32_t i = 0; i < d->nenclaves; i++) {
         if (d->enclaves[i] == e) {
             d->enclaves[i] = d->enclaves[--d->nenclaves];

@@ -1,8 +1,10 @@
 /* teemated's event loop: one thread, epoll over the listening socket, the
- * connections, one pidfd per lease and a signalfd. Every request is answered
- * (malformed ones with an error) and nothing a client sends can stop it:
- * SIGPIPE is ignored, sends never block, sizes and counts are bounded. */
+ * connections, one pidfd per lease, one eventfd per CREATE building in its
+ * thread (build.c) and a signalfd. Every request is answered (malformed ones
+ * with an error) and nothing a client sends can stop it: SIGPIPE is ignored,
+ * sends never block, sizes, counts, connections and log lines are bounded. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -13,84 +15,22 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "daemon/daemon.h"
 #include "daemon/ready.h"
 #include "daemon/state.h"
 #include "daemon/wire.h"
+#include "util/clock.h"
 
 #define MAX_EVENTS 64
-#define ACCEPTS_PER_WAKEUP 64
-
-static struct tm_conn *conn_find(struct tm_daemon *d, uint64_t id)
-{
-    for (struct tm_conn *c = d->conns; c; c = c->next)
-        if (c->id == id)
-            return c;
-    return NULL;
-}
-
-static void conn_close(struct tm_daemon *d, struct tm_conn *c)
-{
-    for (struct tm_conn **p = &d->conns; *p; p = &(*p)->next) {
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    }
-    d->nconns--;
-    epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    free(c);
-}
-
-static void accept_one(struct tm_daemon *d, int fd)
-{
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-        close(fd);
-        return;
-    }
-    /* Only this user (or root) may use the enclaves of this daemon. */
-    if (cred.uid != geteuid() && cred.uid != 0) {
-        tm_daemon_log("refused a connection from uid %u (pid %d)", cred.uid, (int)cred.pid);
-        close(fd);
-        return;
-    }
-    struct tm_conn *c = calloc(1, sizeof *c);
-    if (!c || d->nconns >= TM_DAEMON_MAX_CONNS) {
-        tm_daemon_log("refused a connection from pid %d: %s", (int)cred.pid,
-                      c ? "too many connections" : "out of memory");
-        free(c);
-        close(fd);
-        return;
-    }
-    *c = (struct tm_conn){ .id = ++d->next_id, .fd = fd, .uid = cred.uid, .pid = cred.pid };
-    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TM_TAG(TM_TAG_CONN, c->id) };
-    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        free(c);
-        close(fd);
-        return;
-    }
-    c->next = d->conns;
-    d->conns = c;
-    d->nconns++;
-}
-
-static void accept_all(struct tm_daemon *d)
-{
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        int fd = accept4(d->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                tm_daemon_log("accept: %s", strerror(errno));
-            return;
-        }
-        accept_one(d, fd);
-    }
-}
+/* Defaults of the limits (struct tm_daemon_limits). */
+#define DEFAULT_MAX_CONNS 1024
+#define DEFAULT_CONNS_PER_PID 64
+#define DEFAULT_IDLE_MS 30000
+#define DEFAULT_MAX_BUILDS 4
+#define DEFAULT_MAX_ENCLAVE_SIZE (4ULL << 30)
 
 /* Before answering anything, catch up with what already happened: end the
  * leases of processes that are gone, and close connections whose client hung
@@ -118,7 +58,7 @@ restart:
         struct pollfd p = { .fd = c->fd, .events = POLLIN };
         if (c != current && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) &&
             !(p.revents & POLLIN))
-            conn_close(d, c);
+            tm_conn_close(d, c);
     }
 }
 
@@ -126,17 +66,50 @@ static void dispatch(struct tm_daemon *d, struct tm_conn *c, const struct tm_req
                      const int *fds, struct tm_daemon_answer *a)
 {
     switch (req->type) {
-    case TM_REQ_CREATE: tm_handle_create(d, req, fds, a); break;
+    case TM_REQ_CREATE: tm_build_start(d, c, req, fds, a); break;
     case TM_REQ_LIST: tm_handle_list(d, a); break;
     case TM_REQ_INSPECT: tm_handle_inspect(d, req, a); break;
     case TM_REQ_REMOVE: tm_handle_remove(d, req, a); break;
     case TM_REQ_ATTACH:
-    case TM_REQ_FORK: tm_handle_attach(d, c, req, a); break;
+    case TM_REQ_FORK: {
+        const char *name = req->type == TM_REQ_ATTACH ? req->u.attach.name : req->u.fork.name;
+        struct tm_build *b = tm_registry_find(d, name) ? NULL : tm_registry_find_build(d, name);
+        if (b)
+            a->status = tm_error_set(&a->err, EBUSY, "enclave '%s' is still being built (%llu of "
+                                     "%llu pages added): attach once 'teemate enclave ls' lists it "
+                                     "ready", name, (unsigned long long)atomic_load(&b->pages_done),
+                                     (unsigned long long)atomic_load(&b->pages_total));
+        else
+            tm_handle_attach(d, c, req, a);
+        break;
+    }
     case TM_REQ_DETACH: tm_handle_detach(d, c, req, a); break;
     case TM_REQ_STATUS: tm_handle_status(d, a); break;
     }
     if (a->status == 0 && req->type != TM_REQ_CREATE)
         a->err.msg[0] = '\0';   /* only CREATE has a note to pass on */
+}
+
+void tm_daemon_reply(struct tm_daemon *d, struct tm_conn *c, enum tm_proto_type type,
+                     const struct tm_daemon_answer *a)
+{
+    size_t len = tm_proto_encode_reply(type, a->status, a->err.msg[0] ? a->err.msg : NULL,
+                                       a->payload, a->payload_len, d->out, sizeof d->out);
+    int ret = tm_wire_send(c->fd, d->out, len, a->fds, a->status < 0 ? 0 : a->nfds, true);
+    if (ret < 0) {
+        /* Gone, or not reading its replies: drop it rather than wait. */
+        tm_daemon_log_limited(&c->log, &d->client_log, &d->log_dropped, "cannot answer pid %d: %s",
+                              (int)c->pid, strerror(-ret));
+        tm_conn_close(d, c);
+    }
+}
+
+/* recv gave 0: the peer hung up, or sent an empty message (which gets an
+ * error reply like any malformed one). */
+static bool peer_gone(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }
 
 /* One message from c: parse, handle, answer. */
@@ -149,9 +122,9 @@ static void conn_message(struct tm_daemon *d, struct tm_conn *c)
         tm_wire_close_fds(fds, nfds);
         return;
     }
-    if (n <= 0) {   /* closed (its leases stay until the process exits) */
+    if (n < 0 || (n == 0 && peer_gone(c->fd))) {   /* closed (its leases stay until the process exits) */
         tm_wire_close_fds(fds, nfds);
-        conn_close(d, c);
+        tm_conn_close(d, c);
         return;
     }
     d->requests++;
@@ -167,21 +140,16 @@ static void conn_message(struct tm_daemon *d, struct tm_conn *c)
         a.status = tm_proto_parse_request(d->msg, (size_t)n, nfds, &req, &a.err);
     if (a.status < 0) {
         d->bad_requests++;
-        tm_daemon_log("bad request from pid %d: %s", (int)c->pid, a.err.msg);
+        tm_daemon_log_limited(&c->log, &d->client_log, &d->log_dropped,
+                              "bad request from pid %d: %s", (int)c->pid, a.err.msg);
     } else {
         tidy(d, c);
         dispatch(d, c, &req, fds, &a);
     }
-    tm_wire_close_fds(fds, nfds);   /* a request's files are never kept */
-    size_t len = tm_proto_encode_reply((enum tm_proto_type)type, a.status,
-                                       a.err.msg[0] ? a.err.msg : NULL, a.payload, a.payload_len,
-                                       d->out, sizeof d->out);
-    int ret = tm_wire_send(c->fd, d->out, len, a.fds, a.status < 0 ? 0 : a.nfds, true);
-    if (ret < 0) {
-        /* Gone, or not reading its replies: drop it rather than wait. */
-        tm_daemon_log("cannot answer pid %d: %s", (int)c->pid, strerror(-ret));
-        conn_close(d, c);
-    }
+    tm_wire_close_fds(fds, nfds);   /* a request's files are never kept (a build dup'ed its own) */
+    c->last_ms = tm_now_ms();
+    if (!a.deferred)
+        tm_daemon_reply(d, c, (enum tm_proto_type)type, &a);
 }
 
 static void handle_event(struct tm_daemon *d, const struct epoll_event *ev)
@@ -189,7 +157,7 @@ static void handle_event(struct tm_daemon *d, const struct epoll_event *ev)
     uint64_t id = TM_TAG_ID(ev->data.u64);
     switch (TM_TAG_KIND(ev->data.u64)) {
     case TM_TAG_LISTEN:
-        accept_all(d);
+        tm_conn_accept_all(d);
         break;
     case TM_TAG_SIGNAL: {
         struct signalfd_siginfo si;
@@ -200,9 +168,17 @@ static void handle_event(struct tm_daemon *d, const struct epoll_event *ev)
         break;
     }
     case TM_TAG_CONN: {
-        struct tm_conn *c = conn_find(d, id);   /* gone already if an earlier event closed it */
-        if (c)
+        struct tm_conn *c = tm_conn_find(d, id);   /* gone already if an earlier event closed it */
+        if (c && !c->building)
             conn_message(d, c);
+        else if (c && (ev->events & (EPOLLHUP | EPOLLERR)))
+            tm_conn_close(d, c);   /* the creator left; its build goes on */
+        break;
+    }
+    case TM_TAG_BUILD: {
+        struct tm_build *b = tm_build_find(d, id);
+        if (b)
+            tm_build_finish(d, b);
         break;
     }
     case TM_TAG_LEASE: {
@@ -216,8 +192,9 @@ static void handle_event(struct tm_daemon *d, const struct epoll_event *ev)
 
 static void shutdown_all(struct tm_daemon *d)
 {
+    tm_build_cancel_all(d);
     while (d->conns)
-        conn_close(d, d->conns);
+        tm_conn_close(d, d->conns);
     while (d->nenclaves) {
         struct tm_denclave *e = d->enclaves[d->nenclaves - 1];
         while (e->leases) {
@@ -234,6 +211,8 @@ static void shutdown_all(struct tm_daemon *d)
         close(d->epfd);
     if (d->sigfd >= 0)
         close(d->sigfd);
+    if (d->spare_fd >= 0)
+        close(d->spare_fd);
 }
 
 static int watch(struct tm_daemon *d, int fd, enum tm_daemon_tag tag, tm_error *err)
@@ -258,6 +237,12 @@ static int start(struct tm_daemon *d, const char *path, int *other_pid, tm_error
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    /* Connections get at most half of them: the rest is for leases, enclaves and builds. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 2 < d->limits.max_conns) {
+        d->limits.max_conns = rl.rlim_cur / 2 > 8 ? (uint32_t)(rl.rlim_cur / 2) : 8;
+        d->limits.conns_per_uid = d->limits.max_conns - d->limits.max_conns / 8;
+    }
+    d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* given up to accept when out of fds */
     int ret = tm_daemon_listen(path, &d->listener, other_pid, err);
     if (ret < 0)
         return ret;
@@ -266,6 +251,25 @@ static int start(struct tm_daemon *d, const char *path, int *other_pid, tm_error
     if ((ret = watch(d, d->listener.fd, TM_TAG_LISTEN, err)) < 0)
         return ret;
     return watch(d, d->sigfd, TM_TAG_SIGNAL, err);
+}
+
+static struct tm_daemon_limits limits_from(const struct tm_daemon_options *o)
+{
+    struct tm_daemon_limits l = {
+        .max_conns = o->max_conns ? o->max_conns : DEFAULT_MAX_CONNS,
+        .conns_per_pid = o->conns_per_pid ? o->conns_per_pid : DEFAULT_CONNS_PER_PID,
+        .idle_ms = o->idle_timeout_ms ? o->idle_timeout_ms : DEFAULT_IDLE_MS,
+        .max_builds = DEFAULT_MAX_BUILDS,
+        .max_enclave_size = o->max_enclave_size ? o->max_enclave_size : DEFAULT_MAX_ENCLAVE_SIZE,
+    };
+    l.conns_per_uid = l.max_conns - l.max_conns / 8;   /* the rest is kept for the other user (root) */
+    uint64_t epc = o->max_epc;
+    if (!epc) {   /* half of the RAM: the sim's EPC is memory */
+        struct sysinfo si;
+        epc = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit / 2 : 8ULL << 30;
+    }
+    l.max_epc_pages = epc / SGX_PAGE_SIZE;
+    return l;
 }
 
 int tm_daemon_run(const struct tm_daemon_options *o, tm_error *err)
@@ -279,7 +283,10 @@ int tm_daemon_run(const struct tm_daemon_options *o, tm_error *err)
     struct tm_daemon *d = calloc(1, sizeof *d);
     if (!d)
         return tm_error_set(err, ENOMEM, "out of memory");
-    d->epfd = d->sigfd = -1;
+    d->epfd = d->sigfd = d->spare_fd = -1;
+    d->limits = limits_from(o);
+    d->client_log = (struct tm_log_bucket){ .burst = TM_LOG_CLIENTS_BURST,
+                                            .per_sec = TM_LOG_CLIENTS_PER_SEC };
     d->listener.fd = d->listener.lock_fd = -1;
     signal(SIGPIPE, SIG_IGN);
     sigset_t old;
@@ -288,10 +295,14 @@ int tm_daemon_run(const struct tm_daemon_options *o, tm_error *err)
     ret = start(d, path, &other, err);
     tm_daemon_ready_report(o->ready_fd, ret, ret == -EALREADY ? other : (int)getpid(), err);
     if (ret == 0) {
-        tm_daemon_log("listening on %s", path);
+        tm_daemon_log("listening on %s (largest enclave %llu MiB, EPC %llu MiB, %u connections "
+                      "per process, idle limit %u ms)", path,
+                      (unsigned long long)(d->limits.max_enclave_size >> 20),
+                      (unsigned long long)(d->limits.max_epc_pages >> 8), d->limits.conns_per_pid,
+                      d->limits.idle_ms);
         while (!d->stop) {
             struct epoll_event evs[MAX_EVENTS];
-            int n = epoll_wait(d->epfd, evs, MAX_EVENTS, -1);
+            int n = epoll_wait(d->epfd, evs, MAX_EVENTS, tm_conn_expire_idle(d));
             if (n < 0 && errno != EINTR) {
                 ret = tm_error_sys(err, "epoll_wait");
                 break;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,16 +113,47 @@ static int read_report(int fd, char *buf, size_t cap, tm_error *err)
     return 0;
 }
 
+/* The log: never through a symlink, and only a file of ours that others
+ * cannot read (someone of another uid in a shared state directory could
+ * otherwise plant one and have the daemon append to a file of its choice). */
+static int open_log(const char *path, tm_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+                                  O_NOCTTY | O_NONBLOCK, 0600);
+    if (fd < 0 && errno == ELOOP)
+        return tm_error_set(err, ELOOP, "the daemon log %s is a symbolic link: refusing to write "
+                            "through it", path);
+    if (fd < 0)
+        return tm_error_sys(err, "cannot open the daemon log %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return tm_error_sys(err, "cannot stat the daemon log %s", path);
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+        return tm_error_set(err, EPERM, "the daemon log %s is not a regular file of this user "
+                            "(uid %u) with one link: remove it", path, (unsigned)geteuid());
+    if (st.st_mode & 022)
+        return tm_error_set(err, EPERM, "the daemon log %s can be written by others (mode %04o): "
+                            "remove it", path, (unsigned)(st.st_mode & 07777));
+    if (fcntl(fd, F_SETFL, O_APPEND) < 0)   /* blocking again: O_NONBLOCK only kept a fifo from hanging */
+        return tm_error_sys(err, "cannot open the daemon log %s", path);
+    return TM_STEAL_FD(fd);
+}
+
 int tm_daemon_spawn(const char *path, int *pid, tm_error *err)
+{
+    return tm_daemon_spawn_with(path, NULL, pid, err);
+}
+
+int tm_daemon_spawn_with(const char *path, const char *const *args, int *pid, tm_error *err)
 {
     char state[PATH_MAX], log_path[PATH_MAX + 16];
     int ret = absolute_state_dir(state, sizeof state, err);
     if (ret < 0)
         return ret;
     snprintf(log_path, sizeof log_path, "%s/teemated.log", state);
-    _cleanup_close_ int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    _cleanup_close_ int log_fd = open_log(log_path, err);
     if (log_fd < 0)
-        return tm_error_sys(err, "cannot open the daemon log %s", log_path);
+        return log_fd;
     _cleanup_close_ int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     int pipefd[2];
     if (null_fd < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
@@ -140,8 +172,10 @@ int tm_daemon_spawn(const char *path, int *pid, tm_error *err)
     const char *env = getenv("TEEMATE_EXE");
     if (!realpath(env && *env ? env : "/proc/self/exe", exe))
         return tm_error_sys(err, "cannot find the teemate program %s", env && *env ? env : "");
-    char *argv[] = { "teemate", "daemon", "--foreground", "--socket", (char *)path,
-                     "--ready-fd", "3", NULL };
+    char *argv[8 + TM_DAEMON_SPAWN_MAX_ARGS] = { "teemate", "daemon", "--foreground", "--socket",
+                                                 (char *)path, "--ready-fd", "3" };
+    for (size_t i = 0, k = 7; args && args[i] && i < TM_DAEMON_SPAWN_MAX_ARGS; i++)
+        argv[k++] = (char *)args[i];
     char **envp = daemon_environ(state);
     if (!envp)
         return tm_error_set(err, ENOMEM, "out of memory");

@@ -1,13 +1,43 @@
 #include "enclave/devkey.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "enclave/key.h"
 #include "enclave/measure.h"
 #include "enclave/sigstruct.h"
+#include "util/cleanup.h"
 #include "util/state_dir.h"
+
+/* The key signs whatever asks: it must be this user's alone. In a state
+ * directory others can write (1777), someone could plant their own key, or
+ * a symlink, and have us sign with a key they know. The same rules as
+ * sim-root.key: no symlink, a regular file of this uid, mode 0600 or stricter. */
+static int devkey_check(const char *path, tm_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return tm_error_set(err, ELOOP, "development key %s is a symbolic link: refusing it", path);
+    if (fd < 0)
+        return tm_error_sys(err, "cannot open the development key %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return tm_error_sys(err, "cannot stat the development key %s", path);
+    if (!S_ISREG(st.st_mode))
+        return tm_error_set(err, EINVAL, "development key %s is not a regular file", path);
+    if (st.st_uid != geteuid())
+        return tm_error_set(err, EACCES, "development key %s belongs to uid %u, not to this user "
+                            "(%u): refusing to sign with it; remove it", path,
+                            (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 077)
+        return tm_error_set(err, EACCES, "development key %s is accessible by group or others "
+                            "(mode %04o): refusing to sign with it; chmod 600 it if it was never "
+                            "exposed, else remove it", path, (unsigned)(st.st_mode & 07777));
+    return 0;
+}
 
 static int devkey_load_or_create(char *path, size_t len, struct evp_pkey_st **key, tm_error *err)
 {
@@ -18,14 +48,14 @@ static int devkey_load_or_create(char *path, size_t len, struct evp_pkey_st **ke
     if (snprintf(path, len, "%s/dev-signing-key.pem", dir) >= (int)len)
         return tm_error_set(err, ENAMETOOLONG, "state directory path too long");
     struct stat st;
-    if (stat(path, &st) == 0)
-        return tm_key_load(path, key, err);
+    if (lstat(path, &st) == 0)
+        return (ret = devkey_check(path, err)) < 0 ? ret : tm_key_load(path, key, err);
     /* Two processes creating it at once each write a whole key and rename: the
      * last one wins, and both sign with a key that was on disk. */
     if ((ret = tm_key_generate(key, err)) < 0 || (ret = tm_key_save(*key, path, err)) < 0)
         return ret;
     tm_key_freep(key);
-    return tm_key_load(path, key, err);
+    return (ret = devkey_check(path, err)) < 0 ? ret : tm_key_load(path, key, err);
 }
 
 int tm_devkey_sign(const struct tm_image *image, struct sgx_sigstruct *ss, char *key_path,

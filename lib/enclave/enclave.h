@@ -32,6 +32,17 @@ struct tm_enclave {
  * this image: EINIT refuses otherwise). */
 int tm_enclave_build(const struct tm_image *image, const struct sgx_sigstruct *sigstruct,
                      const struct tm_backend_ops *ops, struct tm_enclave **out, tm_error *err);
+/* Told after every chunk of pages added (and before the first): pages added
+ * so far of those the build adds. A negative return stops the build, which
+ * fails with it (err set by the callback). */
+typedef int (*tm_enclave_progress_fn)(void *ctx, uint64_t pages_done, uint64_t pages_total,
+                                      tm_error *err);
+/* tm_enclave_build, reporting progress (for a daemon that builds in a thread). */
+int tm_enclave_build_watched(const struct tm_image *image, const struct sgx_sigstruct *sigstruct,
+                             const struct tm_backend_ops *ops, tm_enclave_progress_fn progress,
+                             void *ctx, struct tm_enclave **out, tm_error *err);
+/* Pages the build of a layout adds (those not added on demand). */
+uint64_t tm_enclave_build_pages(const struct tm_layout *l);
 /* Offset of TCS number index from the base (index < tcs_count). */
 uint64_t tm_enclave_tcs_offset(const struct tm_enclave *e, uint32_t index);
 void tm_enclave_destroy(struct tm_enclave *e);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@
 
 static char dir[128], sock[192];
 static pid_t daemon_pid = -1;
+static struct tm_daemon_options fixture_options;   /* limits for the next daemon_up */
+static unsigned fixture_nofile;                    /* and its RLIMIT_NOFILE (0: inherited) */
 
 /* ---- helpers ---- */
 
@@ -70,7 +73,12 @@ static pid_t daemon_spawn_at(const char *path, char *report, size_t cap)
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0)
             dup2(fd, 2);
-        struct tm_daemon_options o = { .socket_path = path, .ready_fd = p[1] };
+        struct rlimit rl = { fixture_nofile, fixture_nofile };
+        if (fixture_nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            exit(1);
+        struct tm_daemon_options o = fixture_options;
+        o.socket_path = path;
+        o.ready_fd = p[1];
         tm_error err = { 0 };
         exit(tm_daemon_run(&o, &err) < 0 ? 1 : 0);   /* exit: LeakSanitizer checks the daemon */
     }

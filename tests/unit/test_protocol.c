@@ -115,7 +115,7 @@ static void test_bad_headers(void)
     h = good; h.magic ^= 1; memcpy(buf, &h, sizeof h);
     CHECK_EQ_INT(parse(n, 0, &req, &err), -EPROTO);
     CHECK_STR_CONTAINS(err.msg, "magic");
-    h = good; h.version = 2; memcpy(buf, &h, sizeof h);
+    h = good; h.version = TM_PROTO_VERSION - 1; memcpy(buf, &h, sizeof h);   /* an older peer */
     CHECK_EQ_INT(parse(n, 0, &req, &err), -EPROTO);
     CHECK_STR_CONTAINS(err.msg, "version");
     h = good; h.length = (uint32_t)n - 1; memcpy(buf, &h, sizeof h);
@@ -310,6 +310,35 @@ static void test_replies(void)
     CHECK_EQ_INT(tm_proto_parse_reply(buf, n, TM_REQ_DETACH, &head, &payload, &plen, &err), -EPROTO);
 }
 
+/* A notice (full, idle, another user) stands in for the reply to any request. */
+static void test_notices(void)
+{
+    struct tm_proto_reply_head head;
+    const void *payload;
+    size_t plen;
+    tm_error err = { 0 };
+    size_t n = tm_proto_encode_notice(-EUSERS, "teemated is full: 64 connections from pid 7", buf,
+                                      sizeof buf);
+    for (uint32_t t = TM_REQ_CREATE; t <= TM_REQ_LAST; t++) {
+        CHECK_EQ_INT(tm_proto_parse_reply(buf, n, (enum tm_proto_type)t, &head, &payload, &plen, &err),
+                     -EUSERS);
+        CHECK_STR_CONTAINS(err.msg, "teemated is full: 64 connections from pid 7");
+    }
+    /* A notice is never a success, and never carries a payload. */
+    n = tm_proto_encode_reply(0, 0, NULL, NULL, 0, buf, sizeof buf);
+    CHECK_EQ_INT(tm_proto_parse_reply(buf, n, TM_REQ_LIST, &head, &payload, &plen, &err), -EPROTO);
+    struct tm_proto_list empty = { 0 };
+    n = tm_proto_encode_reply(0, -EUSERS, "x", &empty, sizeof empty, buf, sizeof buf);
+    CHECK_EQ_INT(n, sizeof(struct tm_proto_header) + sizeof head);   /* an error drops the payload */
+    memcpy(buf + n, &empty, sizeof empty);
+    struct tm_proto_header h;
+    memcpy(&h, buf, sizeof h);
+    h.length += sizeof empty;
+    memcpy(buf, &h, sizeof h);
+    CHECK_EQ_INT(tm_proto_parse_reply(buf, n + sizeof empty, TM_REQ_LIST, &head, &payload, &plen,
+                                      &err), -EPROTO);
+}
+
 static struct tm_proto_enclave good_enclave(void)
 {
     struct tm_proto_enclave e = { .base = 0x7f0000000000ULL, .size = 1ULL << 26, .tcs_total = 4,
@@ -342,6 +371,21 @@ static void test_list_reply(void)
     CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
     e = good_enclave();
     e.size = 3 << 20;
+    CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
+    /* A build in progress: its counts must make sense too. */
+    e = good_enclave();
+    e.building = 1;
+    e.build_pages_done = 10;
+    e.build_pages_total = 20;
+    CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), 0);
+    e.build_pages_done = 21;
+    CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
+    CHECK_STR_CONTAINS(err.msg, "build progress");
+    e.build_pages_done = 0;
+    e.building = 2;
+    CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
+    e.building = 0;
+    e.reserved2 = 1;
     CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
 }
 
@@ -449,6 +493,7 @@ int main(void)
     RUN(test_values_and_fds);
     RUN(test_bit_flips);
     RUN(test_replies);
+    RUN(test_notices);
     RUN(test_list_reply);
     RUN(test_attach_reply);
     RUN(test_ready_reports);
