@@ -10,7 +10,12 @@ scripts/make-rootfs.sh "$rootfs" || { not_ok "busybox root filesystem"; finish; 
 root=$WORK/state
 export TEEMATE_STATE_DIR=$WORK/teemate-state   # the test's own teemated
 T=("$TEEMATE" --root "$root")
-trap '"$TEEMATE" daemon --stop >/dev/null 2>&1; pkill -f "teemate daemon --foreground --socket $TEEMATE_STATE_DIR" 2>/dev/null' EXIT
+# On exit: the test's own teemated stopped, a changed host sysctl put back.
+cleanup() {
+    [ -n "${host_swappiness:-}" ] && echo "$host_swappiness" >/proc/sys/vm/swappiness
+    pkill -f "teemate daemon --foreground --socket $TEEMATE_STATE_DIR" 2>/dev/null
+}
+trap cleanup EXIT
 
 # namespaces
 expect_eq "the container's process is PID 1" \
@@ -169,7 +174,7 @@ fi
 # is set inside only.
 host=$(cat /proc/sys/vm/swappiness)
 want=$((host == 100 ? 99 : host + 1))
-trap 'echo "$host" >/proc/sys/vm/swappiness; "$TEEMATE" daemon --stop >/dev/null 2>&1' EXIT
+host_swappiness=$host
 config 'args=["true"]' "sysctl={\"vm.swappiness\": \"$want\"}"
 expect_fail "a host-wide sysctl (vm.swappiness) is refused" \
     '^teemate: sysctl "vm.swappiness" is not in a separate kernel namespace$' "${T[@]}" run --bundle "$ub" sys-$$

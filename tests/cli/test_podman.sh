@@ -10,7 +10,14 @@ if ! command -v podman >/dev/null; then skip "podman --runtime teemate" "podman 
 # the machine's default teemated (a unique name, removed at the end).
 unset TEEMATE_STATE_DIR TEEMATE_SOCKET
 enclave=podman-hello-$$
-trap '"$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1' EXIT
+# The default teemated is stopped at the end if this test started it.
+default_daemon="teemate daemon --foreground --socket /var/lib/teemate/teemated.sock"
+pgrep -f "$default_daemon" >/dev/null && had_daemon=1 || had_daemon=0
+cleanup() {
+    "$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1
+    [ "$had_daemon" = 1 ] || pkill -f "$default_daemon" 2>/dev/null
+}
+trap cleanup EXIT
 # The recipe the README gives: vfs storage, cgroupfs, ulimits within this
 # machine's hard limits; storage and state kept under $WORK.
 cat >"$WORK/containers.conf" <<'CONF'
