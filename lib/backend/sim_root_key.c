@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/file.h"
 #include "util/state_dir.h"
 
 #define ROOT_KEY_SIZE 32
@@ -34,21 +35,12 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 /* -ENOENT (err set) when there is no key yet. */
 static int root_key_read(const char *path, uint8_t key[ROOT_KEY_SIZE], tm_error *err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = tm_file_open_private(path, "sim root key", err);
     if (fd < 0)
-        return tm_error_sys(err, "cannot open the sim root key %s", path);
+        return fd;
     struct stat st;
     if (fstat(fd, &st) < 0)
         return tm_error_sys(err, "cannot stat the sim root key %s", path);
-    if (!S_ISREG(st.st_mode))
-        return tm_error_set(err, EINVAL, "sim root key %s is not a regular file", path);
-    if (st.st_mode & 077)
-        return tm_error_set(err, EACCES, "sim root key %s is accessible by group or others (mode %04o): "
-                            "refusing it; chmod 600 it if it was never exposed, else delete it "
-                            "(data sealed under it is then lost)", path, (unsigned)(st.st_mode & 07777));
-    if (st.st_uid != geteuid())
-        return tm_error_set(err, EACCES, "sim root key %s belongs to uid %u, not to this user (%u)", path,
-                            (unsigned)st.st_uid, (unsigned)geteuid());
     if (st.st_size != ROOT_KEY_SIZE)
         return tm_error_set(err, EINVAL, "sim root key %s is %lld bytes, not %d", path, (long long)st.st_size,
                             ROOT_KEY_SIZE);

@@ -10,6 +10,7 @@
 #include "enclave/measure.h"
 #include "enclave/sigstruct.h"
 #include "util/cleanup.h"
+#include "util/file.h"
 #include "util/state_dir.h"
 
 /* The key signs whatever asks: it must be this user's alone. In a state
@@ -18,25 +19,8 @@
  * sim-root.key: no symlink, a regular file of this uid, mode 0600 or stricter. */
 static int devkey_check(const char *path, tm_error *err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 && errno == ELOOP)
-        return tm_error_set(err, ELOOP, "development key %s is a symbolic link: refusing it", path);
-    if (fd < 0)
-        return tm_error_sys(err, "cannot open the development key %s", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return tm_error_sys(err, "cannot stat the development key %s", path);
-    if (!S_ISREG(st.st_mode))
-        return tm_error_set(err, EINVAL, "development key %s is not a regular file", path);
-    if (st.st_uid != geteuid())
-        return tm_error_set(err, EACCES, "development key %s belongs to uid %u, not to this user "
-                            "(%u): refusing to sign with it; remove it", path,
-                            (unsigned)st.st_uid, (unsigned)geteuid());
-    if (st.st_mode & 077)
-        return tm_error_set(err, EACCES, "development key %s is accessible by group or others "
-                            "(mode %04o): refusing to sign with it; chmod 600 it if it was never "
-                            "exposed, else remove it", path, (unsigned)(st.st_mode & 07777));
-    return 0;
+    _cleanup_close_ int fd = tm_file_open_private(path, "development key", err);
+    return fd < 0 ? fd : 0;
 }
 
 static int devkey_load_or_create(char *path, size_t len, struct evp_pkey_st **key, tm_error *err)

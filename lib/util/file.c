@@ -78,3 +78,27 @@ int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, t
     }
     return 0;
 }
+
+int tm_file_open_private(const char *path, const char *what, tm_error *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return tm_error_set(err, ELOOP, "%s %s is a symbolic link: refusing it", what, path);
+    if (fd < 0)
+        return tm_error_sys(err, "cannot open the %s %s", what, path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return tm_error_sys(err, "cannot stat the %s %s", what, path);
+    if (!S_ISREG(st.st_mode))
+        return tm_error_set(err, EINVAL, "%s %s is not a regular file", what, path);
+    if (st.st_uid != geteuid())
+        return tm_error_set(err, EACCES, "%s %s belongs to uid %u, not to this user (%u): refusing "
+                            "it; remove it", what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 077)
+        return tm_error_set(err, EACCES, "%s %s is accessible by group or others (mode %04o): "
+                            "refusing it; chmod 600 it if it was never exposed, else remove it",
+                            what, path, (unsigned)(st.st_mode & 07777));
+    int ret = fd;
+    fd = -1;
+    return ret;
+}

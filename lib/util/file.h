@@ -9,6 +9,11 @@
 
 /* Read a whole regular file (at most max_size bytes) into a fresh buffer. */
 int tm_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len, tm_error *err);
+/* Open (read-only) a file that must be this user's alone: not a symbolic
+ * link, a regular file of this euid, no group or other permission bits. what
+ * names it in errors ("sim root key"). Returns the fd, or a negative errno
+ * with err filled (-ENOENT when there is none). */
+int tm_file_open_private(const char *path, const char *what, tm_error *err);
 /* Write a file atomically (temporary file + rename) with the given mode. */
 int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, tm_error *err);
 
