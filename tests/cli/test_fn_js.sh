@@ -38,6 +38,7 @@ fails() {
     if printf '%s' "$err" | grep -qE -- "$3"; then ok "$label: fails as it should"; else
         not_ok "$label: fails as it should"; echo "  expected /$3/" >&2; echo "  got: $err" | cut -c1-300 >&2; fi
 }
+unhex() { python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
 # js NAME CODE: runs CODE after NAME.js (no harness), stdout to $WORK/js.out.
 js() { printf '%s\n' "$2" >"$WORK/snippet.js"; duk "$root/tests/cli/fn_harness.js" "$js/$1.js" "$WORK/snippet.js" >"$WORK/js.out"; }
 
@@ -102,11 +103,11 @@ fails crypto-aes "{\"expected\": \"00${aes_ct:2}\"}" 'ciphertext: expected 00'
 js crypto-aes 'for (var i = 0; i < AES_FIPS197.length; i++) print(AES_FIPS197[i].join(" ")); print(AES_SP800_KEY, AES_SP800_IV, AES_SP800_CTR.join(" "));'
 bad=0
 while read -r k pt ct; do
-    got=$(printf '%s' "$pt" | xxd -r -p | openssl enc -aes-$(( ${#k} * 4 ))-ecb -nopad -K "$k" | od -An -v -tx1 | tr -d ' \n')
+    got=$(unhex "$pt" | openssl enc -aes-$(( ${#k} * 4 ))-ecb -nopad -K "$k" | od -An -v -tx1 | tr -d ' \n')
     [ "$got" = "$ct" ] || { bad=1; echo "  FIPS-197 AES-$(( ${#k} * 4 )): openssl gives $got" >&2; }
 done < <(head -3 "$WORK/js.out")
 read -r k ivv pt ct < <(tail -1 "$WORK/js.out")
-got=$(printf '%s' "$pt" | xxd -r -p | openssl enc -aes-256-ctr -K "$k" -iv "$ivv" | od -An -v -tx1 | tr -d ' \n')
+got=$(unhex "$pt" | openssl enc -aes-256-ctr -K "$k" -iv "$ivv" | od -An -v -tx1 | tr -d ' \n')
 [ "$got" = "$ct" ] || { bad=1; echo "  SP 800-38A CTR: openssl gives $got" >&2; }
 expect_eq "crypto-aes: FIPS-197 and SP 800-38A vectors agree with openssl" "$bad" 0
 
