@@ -14,6 +14,8 @@ packages=(
     musl-dev                              # the enclave's pure libc functions (static libc.a)
     libmbedtls-dev                        # crypto inside the enclave (static libmbedcrypto.a)
     duktape-dev                           # the JavaScript engine's shipped source
+    duktape                               # `duk`, the engine's shell: runs the JS functions in tests
+    libjs-mustache                        # mustache.js 3.x for the dynamic-html function
     python3                               # independent reference for measurement vectors
     perl                                  # byte reversal in the OpenSSL cross-check
 )
