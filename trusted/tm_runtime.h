@@ -109,12 +109,16 @@ void tm_heap_lock_drop_mine(void);
 /* tm_enclu.c: ENCLU[EACCEPT] of the page at page with a SECINFO of these
  * flags; returns the SGX error code (0: accepted). */
 uint64_t tm_eaccept(uint64_t secinfo_flags, uintptr_t page);
-/* tm_expand.c: EACCEPT pages [start, start+len) as added (EAUG) ones; returns
- * the bytes accepted from start (stops at the first page that fails). Moves
- * *accepted past each page as soon as it is accepted. */
-uint64_t tm_expand_commit(uintptr_t start, uint64_t len, uintptr_t *accepted);
-/* EACCEPT the trim of each page of [start, start+len); returns how many were accepted. */
-uint64_t tm_expand_trim(uintptr_t start, uint64_t len);
+/* tm_expand.c: EACCEPT pages [start, start+len) of a's growable arena as
+ * added (EAUG) ones; returns the bytes accepted from start (stops at the
+ * first page it may not use). Moves a->reach past each page before its
+ * EACCEPT and a->accepted after it; a page already there is zeroed and used
+ * below a->dirty, refused above it. */
+uint64_t tm_expand_commit(struct tm_arena *a, uintptr_t start, uint64_t len);
+/* EACCEPT the trim of each page of [start, end); returns how many were
+ * accepted. *dirty: the end of the last page below known whose trim failed
+ * (it may still hold an owner's bytes), else start. */
+uint64_t tm_expand_trim(uintptr_t start, uintptr_t end, uintptr_t known, uintptr_t *dirty);
 
 /* tm_ecall_main.c: TM_ECALL_MAIN, in = argv strings. */
 int tm_ecall_main(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);

@@ -263,8 +263,8 @@ static void test_pool(void)
     CHECK_EQ_INT(tm_pool_tcs_in_use(&p), 0);
     /* A lost slot and TCS are never handed out again. */
     CHECK_EQ_INT(tm_pool_take(&p, 1, -1, &slot, tcs, &err), 0);
-    tm_pool_tcs_lose(&p, tcs[0]);
-    CHECK_EQ_INT(tm_pool_slot_lose(&p, slot), -1);
+    tm_pool_tcs_quarantine(&p, tcs[0], "test");
+    CHECK_EQ_INT(tm_pool_slot_quarantine(&p, slot, "test"), -1);
     CHECK_EQ_INT(tm_pool_take(&p, 4, -1, &slot, tcs, &err), -EBUSY);
     CHECK_EQ_INT(tm_pool_take(&p, 3, -1, &slot, tcs, &err), 0);
     CHECK(slot != 0 && tcs[0] != 0);
