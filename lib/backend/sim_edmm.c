@@ -45,7 +45,6 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
     if (!tm_sim_epcm_cas(slot, &claimed, pending))
         return tm_error_set(err, EAGAIN, "EAUG: the page at 0x%llx was removed while being added",
                             (unsigned long long)offset);
-    __atomic_add_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
     return 0;   /* stays PROT_NONE: the enclave must EACCEPT it first */
 }
 

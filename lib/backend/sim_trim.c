@@ -62,10 +62,8 @@ static int remove_run(struct tm_sim_enclave *e, uint64_t run, uint64_t end, uint
     for (uint64_t off = run; off < end; off += PAGE) {
         struct tm_sim_epcm expect = accepted_trim;
         /* Fails only if another EREMOVE of the same page got there first. */
-        if (tm_sim_epcm_cas(&e->epcm[off / PAGE], &expect, (struct tm_sim_epcm){ 0 })) {
-            __atomic_sub_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
+        if (tm_sim_epcm_cas(&e->epcm[off / PAGE], &expect, (struct tm_sim_epcm){ 0 }))
             ++*removed;
-        }
     }
     return 0;
 }
@@ -87,12 +85,10 @@ static int claim(struct tm_sim_enclave *e, uint64_t off, tm_error *err)
          * one instruction, here a process killed inside it leaves the page
          * so. The caller removes only ranges no process maps, so no EAUG is
          * still running there: take it (its EAUG, if it ever finished, would
-         * find it gone), counted as the EAUG would have. */
+         * find it gone). */
         if (cur.pending && cur.type == SGX_PT_REG && !cur.modified) {
             if (!tm_sim_epcm_cas(slot, &cur, accepted_trim))
                 continue;
-            if (!cur.perm)
-                __atomic_add_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
             return 1;
         }
         break;

@@ -1,0 +1,273 @@
+/* Shared enclaves under random SIGKILLs (issue 16, item 1). Processes attach
+ * to one enclave, run, grow their slot, detach and attach again in a loop,
+ * and are SIGKILLed at random instants (a random delay in microseconds
+ * places each kill; it stands in for no cost): in the request, in the bind,
+ * between bind and reply, while mapping, mid-ecall, mid-EACCEPT or mid-EAUG
+ * of a growing slot, during detach. Three variants: one thread, two threads
+ * growing one slot at once, and a forked child (tm_attach_fork) reading its
+ * parent's slot. After each, the daemon must be back at its starting
+ * values (leases, TCSs, slots, EPC pages, nothing quarantined) and as many
+ * processes as the enclave has TCSs must attach at once, grow their slots
+ * and run. TM_KILL_SECONDS sets each variant's time budget (default 20). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "daemon_fixture.h"
+#include "shared/attach.h"
+
+#define VICTIMS 2                 /* processes alive at once: slots and TCSs change hands */
+#define GROW_BYTES (256 * 1024)   /* each run grows its slot by this much: 4 chunks of EACCEPTs */
+#define MAX_DELAY_US 4000         /* a victim's attach-run-detach cycle is a few ms */
+
+enum variant { ONE_THREAD, TWO_THREADS, FORKED_CHILD };
+
+/* What the victims report back (shared memory): finished cycles, and the
+ * first failure that is not "busy" (all TCSs or slots taken at that moment). */
+struct report {
+    atomic_ulong cycles;
+    atomic_ulong failures;
+    char first[1200];
+    atomic_flag first_taken;
+};
+
+static struct report *rep;
+
+static long discard(void *ctx, int fd, const void *buf, size_t len)
+{
+    (void)ctx, (void)fd, (void)buf;
+    return (long)len;
+}
+
+static void fail(const char *what, const tm_error *err)
+{
+    atomic_fetch_add(&rep->failures, 1);
+    if (!atomic_flag_test_and_set(&rep->first_taken))
+        snprintf(rep->first, sizeof rep->first, "pid %d: %s: %s", (int)getpid(), what, err->msg);
+}
+
+/* main, then malloc of GROW_BYTES in the slot, on thread t. */
+static bool run(struct tm_attachment *a, uint32_t t, tm_error *err)
+{
+    static const char argv[] = "hello\0--state";
+    struct tm_ecall_call m = { .ecall = TM_ECALL_MAIN, .in = argv, .in_len = sizeof argv,
+                               .write = discard };
+    if (tm_attach_ecall(a, t, &m, err) < 0 || m.retval != 0)
+        return m.retval ? (tm_error_set(err, EIO, "main returned %lld", (long long)m.retval), false)
+                        : false;
+    uint64_t size = GROW_BYTES, addr = 0;
+    struct tm_ecall_call g = { .ecall = 19, .in = &size, .in_len = sizeof size, .out = &addr,
+                               .out_cap = sizeof addr, .write = discard };
+    if (tm_attach_ecall(a, t, &g, err) < 0)
+        return false;
+    if (g.retval != 0 || addr == 0)
+        return tm_error_set(err, ENOMEM, "malloc(%d) in the slot: %lld", GROW_BYTES,
+                            (long long)g.retval), false;
+    return true;
+}
+
+static void *second_thread(void *arg)
+{
+    tm_error err = { 0 };
+    if (!run(arg, 1, &err))
+        fail("thread 2", &err);
+    return NULL;
+}
+
+/* One attach-run-detach of the variant; false on a failure worth reporting. */
+static void cycle(enum variant v)
+{
+    tm_error err = { 0 };
+    struct tm_attach_options o = { .socket_path = sock, .no_autostart = true,
+                                   .threads = v == TWO_THREADS ? 2 : 1 };
+    struct tm_attachment *a = NULL;
+    if (tm_attach("hello", &o, &a, &err) < 0) {
+        if (err.code != EBUSY)   /* the other victim, or a slot still being trimmed */
+            fail("attach", &err);
+        return;
+    }
+    pthread_t th;
+    bool two = v == TWO_THREADS && pthread_create(&th, NULL, second_thread, a) == 0;
+    if (!run(a, 0, &err))
+        fail("run", &err);
+    if (two)
+        pthread_join(th, NULL);
+    if (v == FORKED_CHILD) {
+        struct tm_attachment *child = NULL;
+        pid_t pid = tm_attach_fork(a, &child, &err);
+        if (pid == 0) {
+            int ok = run(child, 0, &err);
+            if (!ok)
+                fail("forked child", &err);
+            tm_detach(child);
+            _exit(0);
+        }
+        if (pid < 0 && err.code != EBUSY)
+            fail("fork", &err);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    tm_detach(a);
+    atomic_fetch_add(&rep->cycles, 1);
+}
+
+static pid_t victim_start(enum variant v)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);   /* its forked children die with it */
+        for (;;)
+            cycle(v);
+    }
+    setpgid(pid, pid);
+    return pid;
+}
+
+static uint64_t rand_below(uint64_t n)
+{
+    return ((uint64_t)random() << 31 ^ (uint64_t)random()) % n;
+}
+
+/* Kill a victim's process group and reap it all: once the victim is
+ * reaped its forked children are ours (we are their subreaper). */
+static void victim_kill(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+        ;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* As many processes as TCSs attach at once; each runs and grows its slot. */
+static void all_tcs_at_once(uint32_t ntcs)
+{
+    pid_t pids[64];
+    int p[2];
+    REQUIRE(ntcs <= 64 && pipe2(p, O_CLOEXEC) == 0);
+    for (uint32_t i = 0; i < ntcs; i++) {
+        fflush(NULL);
+        pids[i] = fork();
+        REQUIRE(pids[i] >= 0);
+        if (pids[i] == 0) {
+            tm_error err = { 0 };
+            struct tm_attach_options o = { .socket_path = sock, .no_autostart = true };
+            struct tm_attachment *a = NULL;
+            char ok = tm_attach("hello", &o, &a, &err) == 0 && run(a, 0, &err);
+            if (!ok)
+                fprintf(stderr, "  attach %u of %u: %s\n", i + 1, ntcs, err.msg);
+            /* Hold the lease until every one has answered. */
+            if (write(p[1], &ok, 1) != 1)
+                _exit(1);
+            pause();
+            _exit(0);
+        }
+    }
+    close(p[1]);
+    uint32_t ok = 0;
+    for (uint32_t i = 0; i < ntcs; i++) {
+        char c = 0;
+        if (read(p[0], &c, 1) == 1 && c)
+            ok++;
+    }
+    close(p[0]);
+    CHECK_EQ_INT(ok, ntcs);
+    for (uint32_t i = 0; i < ntcs; i++)
+        reap(&pids[i], SIGKILL);
+}
+
+static void random_kills(enum variant v, const char *name)
+{
+    daemon_up();
+    int c = conn();
+    REQUIRE(c >= 0);
+    tm_error err = { 0 };
+    REQUIRE(create(c, "hello", "hello", &err) == 0);
+    struct tm_daemon_status start = status(c);
+    struct tm_enclave_info before;
+    inspect(c, "hello", &before);
+    memset(rep, 0, sizeof *rep);
+
+    double budget = getenv("TM_KILL_SECONDS") ? atof(getenv("TM_KILL_SECONDS")) : 20;
+    double end = now_s() + budget;
+    pid_t victims[VICTIMS] = { 0 };
+    unsigned long kills = 0;
+    while (now_s() < end) {
+        for (int i = 0; i < VICTIMS; i++)
+            if (victims[i] <= 0)
+                victims[i] = victim_start(v);
+        int k = (int)rand_below(VICTIMS);
+        usleep((useconds_t)rand_below(MAX_DELAY_US));
+        victim_kill(victims[k]);
+        victims[k] = 0;
+        kills++;
+    }
+    for (int i = 0; i < VICTIMS; i++)
+        if (victims[i] > 0)
+            victim_kill(victims[i]);
+    printf("# %s: %lu random kills, %lu whole cycles in %.0f s\n", name, kills,
+           (unsigned long)atomic_load(&rep->cycles), budget);
+    if (atomic_load(&rep->failures))
+        fprintf(stderr, "  %lu failures; the first: %s\n", (unsigned long)atomic_load(&rep->failures),
+                rep->first);
+    CHECK_EQ_INT(atomic_load(&rep->failures), 0);
+    CHECK(kills > 0 && atomic_load(&rep->cycles) > 0);
+
+    /* STATUS first catches up with every death (the daemon's tidy). */
+    struct tm_daemon_status after = status(c);
+    CHECK_EQ_INT(after.leases, start.leases);
+    CHECK_EQ_INT(after.epc_pages, start.epc_pages);
+    CHECK_EQ_INT(after.open_fds, start.open_fds);
+    struct tm_enclave_info info;
+    inspect(c, "hello", &info);
+    CHECK_EQ_INT(info.tcs_leased, 0);
+    CHECK_EQ_INT(info.slots_in_use, 0);
+    CHECK_EQ_INT(info.tcs_quarantined + info.slots_quarantined, 0);
+    for (uint32_t i = 0; i < info.nquarantined; i++)
+        fprintf(stderr, "  quarantined %s %u: %s\n", info.quarantined[i].tcs ? "TCS" : "slot",
+                info.quarantined[i].index, info.quarantined[i].why);
+    CHECK_EQ_INT(info.epc_total, before.epc_total);
+    CHECK_EQ_INT(info.nattached, 0);
+
+    all_tcs_at_once(info.tcs_total);
+    CHECK_EQ_INT(status(c).leases, start.leases);
+    CHECK_EQ_INT(status(c).epc_pages, start.epc_pages);
+    close(c);
+    CHECK(daemon_down());
+}
+
+static void test_random_kills_one_thread(void) { random_kills(ONE_THREAD, "one thread"); }
+static void test_random_kills_two_threads(void) { random_kills(TWO_THREADS, "two threads"); }
+static void test_random_kills_forked_child(void) { random_kills(FORKED_CHILD, "forked child"); }
+
+int main(void)
+{
+    fixture_init("kills");
+    if (!fixture_images()) {
+        printf("skip - test_random_kills: the example images are not built (%s)\n", image("hello"));
+        return 0;
+    }
+    rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (rep == MAP_FAILED || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        perror("test_random_kills");
+        return 1;
+    }
+    srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+    RUN(test_random_kills_one_thread);
+    fixture_between();
+    RUN(test_random_kills_two_threads);
+    fixture_between();
+    RUN(test_random_kills_forked_child);
+    fixture_finish();
+    TEST_EXIT();
+}
