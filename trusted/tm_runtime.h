@@ -50,6 +50,14 @@ struct tm_entry_result tm_trusted_entry(uint64_t ecall, uint64_t args, uintptr_t
  * died). 0: that ecall was dropped (the unbind then runs as usual); else the
  * status to refuse the entry with. */
 int64_t tm_entry_abandon(uint64_t args, uintptr_t enclave_base, uintptr_t tcs_address);
+/* The same for a LEASE_UNBIND entering with CSSA > 0: the dead process left
+ * an exception pending (killed between the AEX and the ERESUME, or inside
+ * the handler). On success the pending frame is rewritten so that the
+ * host's ERESUME (CSSA back to 0) starts the unbind as a new ecall
+ * (tm_entry_resume_unbind); returns TM_EXCEPTION_RESUME, else the status to
+ * refuse the entry with, the frame left as it was. */
+int64_t tm_entry_abandon_exception(uint64_t args, uintptr_t enclave_base, uintptr_t tcs_address,
+                                   uint64_t cssa);
 
 /* tm_thread.c: find this thread's data page, make %fs:0 point at it. */
 struct tm_thread_data *tm_thread_bind(uintptr_t enclave_base, uintptr_t tcs_address);
@@ -131,7 +139,11 @@ long tm_ocall_write(int fd, const void *buf, size_t len);
 int tm_ocall_clock(uint64_t clock, int64_t *sec, int64_t *nsec);
 int tm_ocall_exit_report(uint64_t kind, int64_t status, const char *message);
 
+struct sgx_ssa_gpr;
 /* tm_exception.c: the CSSA > 0 entry (tm_entry.S). */
 struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base);
+/* The GPR part of SSA frame cssa - 1 of this thread (where an AEX saved it). */
+struct sgx_ssa_gpr *tm_exception_frame(const struct tm_thread_data *td, uintptr_t enclave_base,
+                                       uint64_t cssa);
 
 #endif

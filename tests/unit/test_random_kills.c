@@ -3,9 +3,10 @@
  * and are SIGKILLed at random instants (a random delay in microseconds
  * places each kill; it stands in for no cost): in the request, in the bind,
  * between bind and reply, while mapping, mid-ecall, mid-EACCEPT or mid-EAUG
- * of a growing slot, during detach. Three variants: one thread, two threads
- * growing one slot at once, and a forked child (tm_attach_fork) reading its
- * parent's slot. After each, the daemon must be back at its starting
+ * of a growing slot, during detach. Four variants: one thread, two threads
+ * growing one slot at once, a forked child (tm_attach_fork) reading its
+ * parent's slot, and ecalls that take an exception (AEX, the image's handler,
+ * ERESUME), so that kills land while an exception is pending (CSSA > 0). After each, the daemon must be back at its starting
  * values (leases, TCSs, slots, EPC pages, nothing quarantined) and as many
  * processes as the enclave has TCSs must attach at once, grow their slots
  * and run. TM_KILL_SECONDS sets each variant's time budget (default 20). */
@@ -19,10 +20,17 @@
 #include "shared/attach.h"
 
 #define VICTIMS 2                 /* processes alive at once: slots and TCSs change hands */
+/* tests/exception's handler is one for the whole enclave: one victim at a time there. */
+#define VICTIMS_NOW (current == EXCEPTIONS ? 1 : VICTIMS)
 #define GROW_BYTES (256 * 1024)   /* each run grows its slot by this much: 4 chunks of EACCEPTs */
 #define MAX_DELAY_US 4000         /* a victim's attach-run-detach cycle is a few ms */
 
-enum variant { ONE_THREAD, TWO_THREADS, FORKED_CHILD };
+enum variant { ONE_THREAD, TWO_THREADS, FORKED_CHILD, EXCEPTIONS };
+
+static enum variant current;
+/* The enclave and image of the variant. */
+#define ENCLAVE (current == EXCEPTIONS ? "exc" : "hello")
+#define IMAGE (current == EXCEPTIONS ? "tests/exception" : "hello")
 
 /* What the victims report back (shared memory): finished cycles, and the
  * first failure that is not "busy" (all TCSs or slots taken at that moment). */
@@ -48,9 +56,24 @@ static void fail(const char *what, const tm_error *err)
         snprintf(rep->first, sizeof rep->first, "pid %d: %s: %s", (int)getpid(), what, err->msg);
 }
 
+/* tests/exception's ecall 16 (a UD2 its handler skips), a few times. */
+static bool run_exceptions(struct tm_attachment *a, uint32_t t, tm_error *err)
+{
+    for (int i = 0; i < 8; i++) {
+        struct tm_ecall_call e = { .ecall = 16, .write = discard };
+        if (tm_attach_ecall(a, t, &e, err) < 0)
+            return false;
+        if (e.retval != 1)
+            return tm_error_set(err, EIO, "the handler ran %lld times", (long long)e.retval), false;
+    }
+    return true;
+}
+
 /* main, then malloc of GROW_BYTES in the slot, on thread t. */
 static bool run(struct tm_attachment *a, uint32_t t, tm_error *err)
 {
+    if (current == EXCEPTIONS)
+        return run_exceptions(a, t, err);
     static const char argv[] = "hello\0--state";
     struct tm_ecall_call m = { .ecall = TM_ECALL_MAIN, .in = argv, .in_len = sizeof argv,
                                .write = discard };
@@ -83,7 +106,7 @@ static void cycle(enum variant v)
     struct tm_attach_options o = { .socket_path = sock, .no_autostart = true,
                                    .threads = v == TWO_THREADS ? 2 : 1 };
     struct tm_attachment *a = NULL;
-    if (tm_attach("hello", &o, &a, &err) < 0) {
+    if (tm_attach(ENCLAVE, &o, &a, &err) < 0) {
         if (err.code != EBUSY)   /* the other victim, or a slot still being trimmed */
             fail("attach", &err);
         return;
@@ -149,7 +172,8 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* As many processes as TCSs attach at once; each runs and grows its slot. */
+/* As many processes as TCSs attach at once (as slots, if fewer); each runs
+ * and grows its slot. */
 static void all_tcs_at_once(uint32_t ntcs)
 {
     pid_t pids[64];
@@ -163,7 +187,7 @@ static void all_tcs_at_once(uint32_t ntcs)
             tm_error err = { 0 };
             struct tm_attach_options o = { .socket_path = sock, .no_autostart = true };
             struct tm_attachment *a = NULL;
-            char ok = tm_attach("hello", &o, &a, &err) == 0 && run(a, 0, &err);
+            char ok = tm_attach(ENCLAVE, &o, &a, &err) == 0 && run(a, 0, &err);
             if (!ok)
                 fprintf(stderr, "  attach %u of %u: %s\n", i + 1, ntcs, err.msg);
             /* Hold the lease until every one has answered. */
@@ -188,14 +212,15 @@ static void all_tcs_at_once(uint32_t ntcs)
 
 static void random_kills(enum variant v, const char *name)
 {
+    current = v;
     daemon_up();
     int c = conn();
     REQUIRE(c >= 0);
     tm_error err = { 0 };
-    REQUIRE(create(c, "hello", "hello", &err) == 0);
+    REQUIRE(create(c, ENCLAVE, IMAGE, &err) == 0);
     struct tm_daemon_status start = status(c);
     struct tm_enclave_info before;
-    inspect(c, "hello", &before);
+    inspect(c, ENCLAVE, &before);
     memset(rep, 0, sizeof *rep);
 
     double budget = getenv("TM_KILL_SECONDS") ? atof(getenv("TM_KILL_SECONDS")) : 20;
@@ -203,10 +228,10 @@ static void random_kills(enum variant v, const char *name)
     pid_t victims[VICTIMS] = { 0 };
     unsigned long kills = 0;
     while (now_s() < end) {
-        for (int i = 0; i < VICTIMS; i++)
+        for (int i = 0; i < VICTIMS_NOW; i++)
             if (victims[i] <= 0)
                 victims[i] = victim_start(v);
-        int k = (int)rand_below(VICTIMS);
+        int k = (int)rand_below(VICTIMS_NOW);
         usleep((useconds_t)rand_below(MAX_DELAY_US));
         victim_kill(victims[k]);
         victims[k] = 0;
@@ -229,7 +254,7 @@ static void random_kills(enum variant v, const char *name)
     CHECK_EQ_INT(after.epc_pages, start.epc_pages);
     CHECK_EQ_INT(after.open_fds, start.open_fds);
     struct tm_enclave_info info;
-    inspect(c, "hello", &info);
+    inspect(c, ENCLAVE, &info);
     CHECK_EQ_INT(info.tcs_leased, 0);
     CHECK_EQ_INT(info.slots_in_use, 0);
     CHECK_EQ_INT(info.tcs_quarantined + info.slots_quarantined, 0);
@@ -239,7 +264,7 @@ static void random_kills(enum variant v, const char *name)
     CHECK_EQ_INT(info.epc_total, before.epc_total);
     CHECK_EQ_INT(info.nattached, 0);
 
-    all_tcs_at_once(info.tcs_total);
+    all_tcs_at_once(info.tcs_total < info.slots_total ? info.tcs_total : info.slots_total);
     CHECK_EQ_INT(status(c).leases, start.leases);
     CHECK_EQ_INT(status(c).epc_pages, start.epc_pages);
     close(c);
@@ -249,6 +274,7 @@ static void random_kills(enum variant v, const char *name)
 static void test_random_kills_one_thread(void) { random_kills(ONE_THREAD, "one thread"); }
 static void test_random_kills_two_threads(void) { random_kills(TWO_THREADS, "two threads"); }
 static void test_random_kills_forked_child(void) { random_kills(FORKED_CHILD, "forked child"); }
+static void test_random_kills_exceptions(void) { random_kills(EXCEPTIONS, "exceptions"); }
 
 int main(void)
 {
@@ -268,6 +294,8 @@ int main(void)
     RUN(test_random_kills_two_threads);
     fixture_between();
     RUN(test_random_kills_forked_child);
+    fixture_between();
+    RUN(test_random_kills_exceptions);
     fixture_finish();
     TEST_EXIT();
 }
