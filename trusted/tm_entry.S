@@ -139,13 +139,13 @@ tm_entry:
     cmpq $0, TM_CTX_OCALL_RSP(%rcx)
     jne .Locall_return
 1:
-    cmp $TM_ASM_ECALL_LEASE_UNBIND, %rdi
-    je .Labandon_exception
     mov %fs:TM_TD_SELF, %rcx
     test %rcx, %rcx
     jz .Lno_exception_handler
     lea 4096(%rcx), %rsp
     xor %ebp, %ebp
+    cmp $TM_ASM_ECALL_LEASE_UNBIND, %rdi
+    je .Labandon_exception
     mov %rax, %rdi
     lea __tm_enclave_base(%rip), %rsi
     clean_cpu_state
@@ -164,13 +164,8 @@ tm_entry:
      * anything but the handler's call). tm_entry_abandon_exception(args,
      * enclave base, TCS address, CSSA) checks the token and, if it may,
      * points the pending frame at tm_entry_resume_unbind: the host's ERESUME
-     * then runs the unbind as a new ecall. */
+     * then runs the unbind as a new ecall. On the thread data page already. */
 .Labandon_exception:
-    mov %fs:TM_TD_SELF, %rcx
-    test %rcx, %rcx
-    jz .Lno_exception_handler
-    lea 4096(%rcx), %rsp
-    xor %ebp, %ebp
     mov %rax, %rcx
     mov %rsi, %rdi
     lea __tm_enclave_base(%rip), %rsi
