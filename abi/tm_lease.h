@@ -58,9 +58,14 @@
  * LEASE_UNBIND carrying the slot's token, which drops the dead ecall (and
  * any runtime lock it held) and then unbinds as usual. On a TCS that serves
  * no slot of a shared enclave, LEASE_UNBIND drops such an ecall (there it can
- * only be a lease ecall or PING) and answers TM_STATUS_NOT_LEASED. Not
- * covered: a death that leaves an exception pending (CSSA > 0, SGX hardware
- * when the process is killed inside the enclave). */
+ * only be a lease ecall or PING) and answers TM_STATUS_NOT_LEASED. A death
+ * that leaves an exception pending (CSSA 1: killed between an AEX and its
+ * ERESUME, or inside the handler; on SGX hardware every kill inside the
+ * enclave) is dropped the same way: LEASE_UNBIND with the token enters the
+ * exception entry, which points the pending frame at a fresh unbind and
+ * answers TM_EXIT_EXCEPTION / TM_EXCEPTION_RESUME; the host's ERESUME then
+ * runs the unbind as a new ecall. Nested exceptions (CSSA > 1) are not
+ * dropped (TM_STATUS_EXCEPTION_ENTRY): the daemon quarantines that TCS. */
 #ifndef TM_LEASE_H
 #define TM_LEASE_H
 
