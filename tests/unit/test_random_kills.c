@@ -99,7 +99,7 @@ static void *second_thread(void *arg)
     return NULL;
 }
 
-/* One attach-run-detach of the variant; false on a failure worth reporting. */
+/* One attach-run-detach of the variant; a failure worth it is reported. */
 static void cycle(enum variant v)
 {
     tm_error err = { 0 };
@@ -107,7 +107,7 @@ static void cycle(enum variant v)
                                    .threads = v == TWO_THREADS ? 2 : 1 };
     struct tm_attachment *a = NULL;
     if (tm_attach(ENCLAVE, &o, &a, &err) < 0) {
-        if (err.code != EBUSY)   /* the other victim, or a slot still being trimmed */
+        if (err.code != EBUSY)   /* the other victim holds the TCSs it needs */
             fail("attach", &err);
         return;
     }
@@ -119,15 +119,17 @@ static void cycle(enum variant v)
         pthread_join(th, NULL);
     if (v == FORKED_CHILD) {
         struct tm_attachment *child = NULL;
+        pid_t me = getpid();
         pid_t pid = tm_attach_fork(a, &child, &err);
-        if (pid == 0) {
-            int ok = run(child, 0, &err);
-            if (!ok)
+        if (getpid() != me) {   /* the child, attached or not */
+            if (pid == 0 && !run(child, 0, &err))
                 fail("forked child", &err);
+            else if (pid < 0 && err.code != EBUSY)
+                fail("forked child's attach", &err);
             tm_detach(child);
             _exit(0);
         }
-        if (pid < 0 && err.code != EBUSY)
+        if (pid < 0)
             fail("fork", &err);
         if (pid > 0)
             waitpid(pid, NULL, 0);
