@@ -31,17 +31,26 @@
  *     (the arena's limit); the host may also map no more of the slot than
  *     the cap, so that it cannot EAUG past it either.
  *
- * Release of a slot (detach, or the process died):
+ * Release of a slot (detach, or the process died, at any instruction):
  *   1. TM_ECALL_LEASE_UNBIND on each of its TCSs (the last one reports the
- *      slot released and how many bytes from its start were committed);
- *   2. the host EMODTs the committed pages to PT_TRIM;
- *   3. TM_ECALL_SLOT_TRIM on an unbound TCS: the enclave EACCEPTs each trim
- *      and marks the slot FREE (a page whose EACCEPT fails is left out of
- *      out.pages and stays; the slot's next owner zeroes it before use).
+ *      slot released and how many bytes from its start the trim must cover:
+ *      every page the slot may hold, the one its allocator was accepting
+ *      when the process died and any a former owner left included);
+ *   2. the host EMODTs the accepted pages of that range to PT_TRIM (pages
+ *      only added, or not there, stay as they are);
+ *   3. TM_ECALL_SLOT_TRIM on an unbound TCS: the enclave EACCEPTs the trim
+ *      of each page of the range and marks the slot FREE. The host maps the
+ *      slot so that the EACCEPT of a page not there adds it (as the driver
+ *      does on that fault) rather than faults. A page the enclave accepted
+ *      once whose trim fails is left out of out.pages and stays; the enclave
+ *      remembers it (the slot's dirty end) and the next owner zeroes it
+ *      before use, while a page already there past that end is never used.
  *      Refused (TM_STATUS_SLOT_STATE) while a forked child of the slot is
  *      still bound: the child reads the parent's pages; trim the parent
  *      after the child's last unbind;
- *   4. the host EREMOVEs the pages (and any EAUG'd page never accepted).
+ *   4. the host EREMOVEs the slot's pages (any EAUG'd page never accepted
+ *      too). A page that stays means the slot is not clean: the daemon
+ *      quarantines it (never handed out, shown by `enclave inspect`).
  *
  * A process that died inside an ecall (or while its ecall waited in an
  * ocall) leaves that ecall on its TCS: once the host has made the TCS
@@ -49,9 +58,14 @@
  * LEASE_UNBIND carrying the slot's token, which drops the dead ecall (and
  * any runtime lock it held) and then unbinds as usual. On a TCS that serves
  * no slot of a shared enclave, LEASE_UNBIND drops such an ecall (there it can
- * only be a lease ecall or PING) and answers TM_STATUS_NOT_LEASED. Not
- * covered: a death that leaves an exception pending (CSSA > 0, SGX hardware
- * when the process is killed inside the enclave). */
+ * only be a lease ecall or PING) and answers TM_STATUS_NOT_LEASED. A death
+ * that leaves an exception pending (CSSA 1: killed between an AEX and its
+ * ERESUME, or inside the handler; on SGX hardware every kill inside the
+ * enclave) is dropped the same way: LEASE_UNBIND with the token enters the
+ * exception entry, which points the pending frame at a fresh unbind and
+ * answers TM_EXIT_EXCEPTION / TM_EXCEPTION_RESUME; the host's ERESUME then
+ * runs the unbind as a new ecall. Nested exceptions (CSSA > 1) are not
+ * dropped (TM_STATUS_EXCEPTION_ENTRY): the daemon quarantines that TCS. */
 #ifndef TM_LEASE_H
 #define TM_LEASE_H
 

@@ -15,7 +15,9 @@ static const char usage[] =
     "processes attached (pid, slot, threads, parent slot of a forked child,\n"
     "EPC pages of its slot and their cap: attach --enclave-memory; in JSON\n"
     "epc_limit_pages, 0 for none). While CREATE still builds it: its state\n"
-    "and pages added so far (no measurement yet).\n\n"
+    "and pages added so far (no measurement yet). A slot or TCS that could not\n"
+    "be given back whole after its process ended is quarantined: counted as in\n"
+    "use, never handed out again, listed with the reason.\n\n"
     "Options:\n"
     "  --json          one JSON object instead of text\n";
 
@@ -30,6 +32,11 @@ static int print_json(const struct tm_enclave_info *e)
             "parent_slot", (int)a->parent_slot, "threads", (int)a->threads,
             "epc_pages", (json_int_t)a->epc_pages, "epc_limit_pages", (json_int_t)a->epc_limit_pages));
     }
+    json_t *quarantined = json_array();
+    for (uint32_t i = 0; i < e->nquarantined && i < 16; i++)
+        json_array_append_new(quarantined, json_pack("{s:s, s:i, s:s}", "kind",
+            e->quarantined[i].tcs ? "tcs" : "slot", "index", (int)e->quarantined[i].index,
+            "why", e->quarantined[i].why));
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:i, s:i}, s:{s:i, s:i},"
                           " s:{s:I, s:I}, s:b, s:f, s:o}",
         "name", e->name, "image", e->image, "backend", e->backend,
@@ -39,6 +46,10 @@ static int print_json(const struct tm_enclave_info *e)
         "slots", "total", (int)e->slots_total, "in_use", (int)e->slots_in_use,
         "epc_pages", "shared", (json_int_t)e->epc_shared, "total", (json_int_t)e->epc_total,
         "removing", e->removing, "create_ms", e->create_ms, "attached", procs);
+    if (o)
+        json_object_set_new(o, "quarantined", quarantined);
+    else
+        json_decref(quarantined);
     if (!o)
         return -1;
     json_object_set_new(o, "state", json_string(e->building ? "building" : "ready"));
@@ -66,6 +77,12 @@ static void print_text(const struct tm_enclave_info *e)
     printf("elrange:     0x%llx, %s\n", (unsigned long long)e->base, tm_cli_size(e->size, size));
     printf("tcs:         %u leased of %u\n", e->tcs_leased, e->tcs_total);
     printf("slots:       %u in use of %u\n", e->slots_in_use, e->slots_total);
+    if (e->tcs_quarantined || e->slots_quarantined)
+        printf("quarantined: %u slot%s, %u TCS%s (never handed out again)\n", e->slots_quarantined,
+               e->slots_quarantined == 1 ? "" : "s", e->tcs_quarantined, e->tcs_quarantined == 1 ? "" : "s");
+    for (uint32_t i = 0; i < e->nquarantined && i < 16; i++)
+        printf("  %s %u: %s\n", e->quarantined[i].tcs ? "tcs" : "slot", e->quarantined[i].index,
+               e->quarantined[i].why);
     printf("epc pages:   %llu (%llu shared, the rest in slots)\n", (unsigned long long)e->epc_total,
            (unsigned long long)e->epc_shared);
     printf("built in:    %.3f ms\n", e->create_ms);

@@ -39,7 +39,7 @@ void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size)
 {
     memset(a, 0, sizeof *a);
     a->start = start;
-    a->top = a->limit = a->accepted = start + size;
+    a->top = a->limit = a->accepted = a->reach = start + size;
     struct tm_block *first = (struct tm_block *)start, *marker = tm_arena_marker(a);
     first->prev_size = 0;
     first->size = (uintptr_t)marker - start;
@@ -48,11 +48,12 @@ void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size)
     a->hint = first;
 }
 
-void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size)
+void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size, uintptr_t dirty)
 {
     memset(a, 0, sizeof *a);
-    a->start = a->top = a->accepted = start;
+    a->start = a->top = a->accepted = a->reach = start;
     a->limit = start + size;
+    a->dirty = dirty;
 }
 
 /* Header of an allocated pointer, checked: a bad free must not write anywhere. */
@@ -154,7 +155,7 @@ static bool tm_arena_grow(struct tm_arena *a, uint64_t need)
     uint64_t chunk = want < TM_ARENA_CHUNK ? TM_ARENA_CHUNK : want;
     if (chunk > room)
         chunk = room;   /* never a page past the limit: a capped slot's cap is exact */
-    uint64_t got = tm_expand_commit(a->top, chunk, &a->accepted);
+    uint64_t got = tm_expand_commit(a, a->top, chunk);
     if (got)
         tm_arena_extend(a, got);
     return got >= want;

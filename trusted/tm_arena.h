@@ -20,16 +20,22 @@ struct tm_arena {
     uintptr_t start;          /* the first block */
     uintptr_t top;            /* end of the committed part; its last 16 bytes are the end marker */
     uintptr_t limit;          /* top may grow up to here (== top: fixed size) */
-    uintptr_t accepted;       /* end of the pages EACCEPTed, >= top: moves page by page, so a
-                               * process killed while the arena grows leaves no page untold */
+    uintptr_t accepted;       /* end of the pages known EACCEPTed, >= top */
+    uintptr_t reach;          /* end of the pages that may be EACCEPTed, >= accepted: moved
+                               * before each EACCEPT, so a process killed between the EACCEPT
+                               * and the count leaves no page the trim does not cover */
+    uintptr_t dirty;          /* pages below it may be accepted already, a former owner's
+                               * that no trim took: zeroed when grown over; a page already
+                               * there above it is not ours and stops the growth */
     struct tm_block *hint;    /* no free block lies below it (NULL: nothing committed) */
 };
 
 /* The heap: [start, start + size) all committed. */
 void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size);
 /* A slot: nothing committed yet, may grow to [start, start + size) (whole
- * pages: the slot's size, or less for a capped container). */
-void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size);
+ * pages: the slot's size, or less for a capped container); dirty as the
+ * slot's last trim left it. */
+void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size, uintptr_t dirty);
 
 /* Does p lie in the arena's range (committed or not)? */
 static inline int tm_arena_contains(const struct tm_arena *a, const void *p)
@@ -37,10 +43,17 @@ static inline int tm_arena_contains(const struct tm_arena *a, const void *p)
     return (uintptr_t)p >= a->start && (uintptr_t)p < a->limit;
 }
 
-/* Bytes accepted into the arena from start (what a trim must give back). */
+/* Bytes accepted into the arena from start. */
 static inline uint64_t tm_arena_committed(const struct tm_arena *a)
 {
     return __atomic_load_n(&a->accepted, __ATOMIC_RELAXED) - a->start;
+}
+
+/* End of every page the arena's range may hold: what a trim must cover. */
+static inline uintptr_t tm_arena_reach_end(const struct tm_arena *a)
+{
+    uintptr_t reach = __atomic_load_n(&a->reach, __ATOMIC_ACQUIRE);
+    return reach > a->dirty ? reach : a->dirty;
 }
 
 /* The usual contracts; NULL / ENOMEM when nothing fits (the caller sets

@@ -144,6 +144,8 @@ tm_entry:
     jz .Lno_exception_handler
     lea 4096(%rcx), %rsp
     xor %ebp, %ebp
+    cmp $TM_ASM_ECALL_LEASE_UNBIND, %rdi
+    je .Labandon_exception
     mov %rax, %rdi
     lea __tm_enclave_base(%rip), %rsi
     clean_cpu_state
@@ -156,6 +158,30 @@ tm_entry:
     xor %edx, %edx
     mov $TM_ASM_EXIT_EXCEPTION, %edi
     jmp .Leexit
+
+    /* LEASE_UNBIND with an exception pending: a dead process left it (no
+     * live host enters a TCS whose exception it is still handling with
+     * anything but the handler's call). tm_entry_abandon_exception(args,
+     * enclave base, TCS address, CSSA) checks the token and, if it may,
+     * points the pending frame at tm_entry_resume_unbind: the host's ERESUME
+     * then runs the unbind as a new ecall. On the thread data page already. */
+.Labandon_exception:
+    mov %rax, %rcx
+    mov %rsi, %rdi
+    lea __tm_enclave_base(%rip), %rsi
+    mov %rbx, %rdx
+    clean_cpu_state
+    call tm_entry_abandon_exception
+    mov %rax, %rsi
+    xor %edx, %edx
+    mov $TM_ASM_EXIT_EXCEPTION, %edi
+    jmp .Leexit
+
+    /* Where that ERESUME lands: RDI, RSI, RBX as a new EENTER gives them. */
+    .globl tm_entry_resume_unbind
+    .hidden tm_entry_resume_unbind
+tm_entry_resume_unbind:
+    jmp .Lnew_ecall
     .size tm_entry, . - tm_entry
 
 /* int64_t tm_ocall_exit(uint64_t number, uint64_t block): EEXIT with

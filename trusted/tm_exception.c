@@ -39,6 +39,13 @@ static bool tm_exception_is_syscall(const struct tm_thread_data *td, uint64_t ri
            (code[0] == 0xcd && code[1] == 0x80);
 }
 
+struct sgx_ssa_gpr *tm_exception_frame(const struct tm_thread_data *td, uintptr_t enclave_base,
+                                       uint64_t cssa)
+{
+    uintptr_t frame = enclave_base + td->ssa_offset + (cssa - 1) * td->ssa_frame_size;
+    return (struct sgx_ssa_gpr *)(frame + td->ssa_frame_size - sizeof(struct sgx_ssa_gpr));
+}
+
 struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base)
 {
     struct tm_thread_data *td = tm_thread_current();
@@ -46,9 +53,7 @@ struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base)
     if (ctx == NULL || cssa == 0 || cssa > td->nssa || td->enclave_base != enclave_base)
         return (struct tm_entry_result){ .status = TM_STATUS_EXCEPTION_ENTRY };
 
-    uintptr_t frame = enclave_base + td->ssa_offset + (cssa - 1) * td->ssa_frame_size;
-    struct sgx_ssa_gpr *gpr =
-        (struct sgx_ssa_gpr *)(frame + td->ssa_frame_size - sizeof(struct sgx_ssa_gpr));
+    struct sgx_ssa_gpr *gpr = tm_exception_frame(td, enclave_base, cssa);
     const struct sgx_ssa_exinfo *exinfo =
         (const struct sgx_ssa_exinfo *)((uintptr_t)gpr - sizeof(struct sgx_ssa_exinfo));
 

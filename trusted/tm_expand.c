@@ -5,10 +5,17 @@
  *
  * On both backends, EACCEPT of a page the host has not added yet faults and
  * the fault handler EAUGs it (as the upstream driver does), so expand needs
- * no request to the host. */
+ * no request to the host.
+ *
+ * A process may die at any instruction here. The enclave cannot ask a page
+ * what state it is in without faulting, so it keeps its own record: reach
+ * (every page it may have accepted lies below) is moved before the EACCEPT,
+ * accepted after it, and dirty says where a former owner's page may still
+ * be. The trim then covers every page the slot may hold. */
 #include <string.h>
 
 #include "sgx_arch.h"
+#include "tm_arena.h"
 #include "tm_runtime.h"
 
 #define TM_PAGE 4096ULL
@@ -17,30 +24,43 @@
 /* An EAUG'd page as EACCEPT must describe it. */
 #define TM_SECINFO_ADDED (SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_REG | SGX_SECINFO_PENDING)
 
-uint64_t tm_expand_commit(uintptr_t start, uint64_t len, uintptr_t *accepted)
+static void tm_expand_raise(uintptr_t *mark, uintptr_t end)
+{
+    if (end > *mark)
+        __atomic_store_n(mark, end, __ATOMIC_RELEASE);
+}
+
+uint64_t tm_expand_commit(struct tm_arena *a, uintptr_t start, uint64_t len)
 {
     uint64_t done = 0;
     for (; done < len; done += TM_PAGE) {
         uintptr_t page = start + done;
+        tm_expand_raise(&a->reach, page + TM_PAGE);
         uint64_t rc = tm_eaccept(TM_SECINFO_ADDED, page);
-        if (rc == TM_SGX_PAGE_ATTRIBUTES_MISMATCH) {
-            /* Already here: the host did not trim it after the slot's last
-             * owner. It is ours, but its bytes may be that owner's. */
+        if (rc == TM_SGX_PAGE_ATTRIBUTES_MISMATCH && page < a->dirty) {
+            /* Already here: a former owner's page the trim did not take.
+             * It is ours, but its bytes may be that owner's. */
             memset((void *)page, 0, TM_PAGE);
         } else if (rc != 0) {
+            /* Trimmed, half given back, or not added by us: not a page
+             * this slot may use. Growth stops; malloc fails cleanly. */
             break;
         }
-        if (page + TM_PAGE > *accepted)
-            __atomic_store_n(accepted, page + TM_PAGE, __ATOMIC_RELEASE);
+        tm_expand_raise(&a->accepted, page + TM_PAGE);
     }
     return done;
 }
 
-uint64_t tm_expand_trim(uintptr_t start, uint64_t len)
+uint64_t tm_expand_trim(uintptr_t start, uintptr_t end, uintptr_t known, uintptr_t *dirty)
 {
     uint64_t accepted = 0;
-    for (uint64_t off = 0; off < len; off += TM_PAGE)
-        if (tm_eaccept(SGX_SECINFO_TRIM | SGX_SECINFO_MODIFIED, start + off) == 0)
-            accepted++;   /* a page the host did not EMODT stays: it will fail to remove it */
+    *dirty = start;
+    for (uintptr_t page = start; page < end; page += TM_PAGE) {
+        if (tm_eaccept(SGX_SECINFO_TRIM | SGX_SECINFO_MODIFIED, page) == 0)
+            accepted++;
+        else if (page < known)
+            *dirty = page + TM_PAGE;   /* accepted once, not trimmed now: it stays */
+        /* else: never accepted (absent or only added): the host removes it */
+    }
     return accepted;
 }

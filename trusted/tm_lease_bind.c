@@ -28,7 +28,8 @@ static void tm_slot_open(struct tm_slot *s, uint32_t index, uint32_t parent, uin
     s->children = 0;
     s->root = NULL;
     /* The arena is all that accepts pages in a slot: its limit is the cap. */
-    tm_arena_init_growable(&s->arena, tm_lease_slot_start(index), tm_slot_capped_size(limit_pages));
+    tm_arena_init_growable(&s->arena, tm_lease_slot_start(index), tm_slot_capped_size(limit_pages),
+                           s->arena.dirty);
     s->state = TM_SLOT_BOUND;
 }
 
@@ -109,7 +110,7 @@ int tm_ecall_lease_unbind(const void *in, size_t in_len, void *out, size_t out_c
     if (--s->tcs_count == 0) {
         s->state = TM_SLOT_RELEASED;
         res.released = 1;
-        res.committed = tm_arena_committed(&s->arena);
+        res.committed = tm_arena_reach_end(&s->arena) - s->arena.start;
         if (s->parent) {
             tm_lease_slot(s->parent - 1)->children--;   /* the parent's pages may go now */
             s->parent = 0;

@@ -50,6 +50,14 @@ struct tm_entry_result tm_trusted_entry(uint64_t ecall, uint64_t args, uintptr_t
  * died). 0: that ecall was dropped (the unbind then runs as usual); else the
  * status to refuse the entry with. */
 int64_t tm_entry_abandon(uint64_t args, uintptr_t enclave_base, uintptr_t tcs_address);
+/* The same for a LEASE_UNBIND entering with CSSA > 0: the dead process left
+ * an exception pending (killed between the AEX and the ERESUME, or inside
+ * the handler). On success the pending frame is rewritten so that the
+ * host's ERESUME (CSSA back to 0) starts the unbind as a new ecall
+ * (tm_entry_resume_unbind); returns TM_EXCEPTION_RESUME, else the status to
+ * refuse the entry with, the frame left as it was. */
+int64_t tm_entry_abandon_exception(uint64_t args, uintptr_t enclave_base, uintptr_t tcs_address,
+                                   uint64_t cssa);
 
 /* tm_thread.c: find this thread's data page, make %fs:0 point at it. */
 struct tm_thread_data *tm_thread_bind(uintptr_t enclave_base, uintptr_t tcs_address);
@@ -109,12 +117,16 @@ void tm_heap_lock_drop_mine(void);
 /* tm_enclu.c: ENCLU[EACCEPT] of the page at page with a SECINFO of these
  * flags; returns the SGX error code (0: accepted). */
 uint64_t tm_eaccept(uint64_t secinfo_flags, uintptr_t page);
-/* tm_expand.c: EACCEPT pages [start, start+len) as added (EAUG) ones; returns
- * the bytes accepted from start (stops at the first page that fails). Moves
- * *accepted past each page as soon as it is accepted. */
-uint64_t tm_expand_commit(uintptr_t start, uint64_t len, uintptr_t *accepted);
-/* EACCEPT the trim of each page of [start, start+len); returns how many were accepted. */
-uint64_t tm_expand_trim(uintptr_t start, uint64_t len);
+/* tm_expand.c: EACCEPT pages [start, start+len) of a's growable arena as
+ * added (EAUG) ones; returns the bytes accepted from start (stops at the
+ * first page it may not use). Moves a->reach past each page before its
+ * EACCEPT and a->accepted after it; a page already there is zeroed and used
+ * below a->dirty, refused above it. */
+uint64_t tm_expand_commit(struct tm_arena *a, uintptr_t start, uint64_t len);
+/* EACCEPT the trim of each page of [start, end); returns how many were
+ * accepted. *dirty: the end of the last page below known whose trim failed
+ * (it may still hold an owner's bytes), else start. */
+uint64_t tm_expand_trim(uintptr_t start, uintptr_t end, uintptr_t known, uintptr_t *dirty);
 
 /* tm_ecall_main.c: TM_ECALL_MAIN, in = argv strings. */
 int tm_ecall_main(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
@@ -127,7 +139,11 @@ long tm_ocall_write(int fd, const void *buf, size_t len);
 int tm_ocall_clock(uint64_t clock, int64_t *sec, int64_t *nsec);
 int tm_ocall_exit_report(uint64_t kind, int64_t status, const char *message);
 
+struct sgx_ssa_gpr;
 /* tm_exception.c: the CSSA > 0 entry (tm_entry.S). */
 struct tm_entry_result tm_exception_entry(uint64_t cssa, uintptr_t enclave_base);
+/* The GPR part of SSA frame cssa - 1 of this thread (where an AEX saved it). */
+struct sgx_ssa_gpr *tm_exception_frame(const struct tm_thread_data *td, uintptr_t enclave_base,
+                                       uint64_t cssa);
 
 #endif

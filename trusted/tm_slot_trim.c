@@ -25,21 +25,27 @@ int tm_ecall_slot_trim(const void *in, size_t in_len, void *out, size_t out_cap,
     bool ok = s && s->state == TM_SLOT_RELEASED && s->children == 0;
     uint64_t generation = ok ? s->generation : 0;
     uintptr_t start = ok ? s->arena.start : 0;
-    uint64_t committed = ok ? tm_arena_committed(&s->arena) : 0;
+    uintptr_t end = ok ? tm_arena_reach_end(&s->arena) : 0;
+    uintptr_t known = ok ? s->arena.accepted : 0;
+    if (ok && s->arena.dirty > known)
+        known = s->arena.dirty;
     tm_lock_release(&tm_lease_lock);
     if (!ok)
         tm_ecall_unwind(TM_STATUS_SLOT_STATE, 0);
 
-    /* A page whose EACCEPT fails stays in the enclave; the slot is freed all
-     * the same, and its next owner zeroes such a page before using it. */
-    res.pages = tm_expand_trim(start, committed);
+    /* Every page the slot may hold, to its reach: one the last owner
+     * accepted but died before counting is trimmed too. A page once accepted
+     * whose trim fails stays in the enclave; the slot is freed all the same,
+     * and its next owner zeroes such a page (below dirty) before using it. */
+    uintptr_t dirty;
+    res.pages = tm_expand_trim(start, end, known, &dirty);
 
     tm_lock_acquire(&tm_lease_lock);
     if (s->state == TM_SLOT_RELEASED && s->generation == generation) {
         s->state = TM_SLOT_FREE;
         s->root = NULL;
         memset(s->token, 0, sizeof s->token);
-        tm_arena_init_growable(&s->arena, tm_lease_slot_start(req.slot), tm_lease_slot_size());
+        tm_arena_init_growable(&s->arena, tm_lease_slot_start(req.slot), tm_lease_slot_size(), dirty);
     }
     tm_lock_release(&tm_lease_lock);
     memcpy(out, &res, sizeof res);

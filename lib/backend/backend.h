@@ -85,7 +85,8 @@ struct tm_backend_ops {
     int (*trim)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
     /* EREMOVE the pages of the range whose trim was accepted, and pages EAUG'd
      * but never accepted; *removed (may be NULL) counts them. A page still in
-     * use (PT_REG accepted) is an error and stays. */
+     * use (PT_REG accepted) is an error and stays. The range must be mapped
+     * by no process (no EAUG may be running there). */
     int (*remove)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
                   tm_error *err);
     /* EPC pages in [offset, offset+len) right now. */

@@ -40,7 +40,6 @@ struct tm_sim_state {
     uint32_t magic;
     uint32_t initialized;          /* EINIT done */
     struct sgx_secs secs;          /* MRENCLAVE/MRSIGNER final after EINIT */
-    uint64_t epc_pages;            /* valid pages */
     uint64_t npages;               /* enclave size / 4096 */
     uint8_t isv_family_id[16];     /* from the SIGSTRUCT at EINIT (reported with KSS) */
     uint8_t isv_ext_prod_id[16];

@@ -125,7 +125,6 @@ int tm_sim_eadd(struct tm_sim_enclave *e, uint64_t offset, const void *src, uint
             return tm_error_prefix(err, "EADD at 0x%llx", (unsigned long long)off);
         struct tm_sim_epcm m = { .valid = 1, .type = pt, .perm = perm };
         __atomic_store(&e->epcm[off / PAGE], &m, __ATOMIC_RELEASE);
-        __atomic_add_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
     }
     return tm_sim_protect(e, offset, len, err);
 }

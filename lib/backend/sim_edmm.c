@@ -39,8 +39,12 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
     memset(e->cpu_view + offset, 0, PAGE);
     struct tm_sim_epcm pending = claimed;
     pending.perm = SGX_SECINFO_R | SGX_SECINFO_W;
-    __atomic_store(slot, &pending, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
+    /* On hardware EAUG is one instruction; here the process doing it may be
+     * killed half-way, so EREMOVE may take a half-added page of a range no
+     * process maps (sim_trim.c): then this EAUG lost it. */
+    if (!tm_sim_epcm_cas(slot, &claimed, pending))
+        return tm_error_set(err, EAGAIN, "EAUG: the page at 0x%llx was removed while being added",
+                            (unsigned long long)offset);
     return 0;   /* stays PROT_NONE: the enclave must EACCEPT it first */
 }
 

@@ -62,10 +62,8 @@ static int remove_run(struct tm_sim_enclave *e, uint64_t run, uint64_t end, uint
     for (uint64_t off = run; off < end; off += PAGE) {
         struct tm_sim_epcm expect = accepted_trim;
         /* Fails only if another EREMOVE of the same page got there first. */
-        if (tm_sim_epcm_cas(&e->epcm[off / PAGE], &expect, (struct tm_sim_epcm){ 0 })) {
-            __atomic_sub_fetch(&e->state->epc_pages, 1, __ATOMIC_RELAXED);
+        if (tm_sim_epcm_cas(&e->epcm[off / PAGE], &expect, (struct tm_sim_epcm){ 0 }))
             ++*removed;
-        }
     }
     return 0;
 }
@@ -81,18 +79,21 @@ static int claim(struct tm_sim_enclave *e, uint64_t off, tm_error *err)
             return 0;
         if (cur.type == SGX_PT_TRIM && !cur.modified && !cur.pending)
             return 1;
-        /* EAUG'd, never accepted (perm 0 while EAUG still zeroes it). A
-         * pending page becomes an accepted trim first, so a racing EACCEPT
-         * no longer matches it while its memory goes. */
-        if (cur.pending && cur.perm) {
-            if (tm_sim_epcm_cas(slot, &cur, accepted_trim))
-                return 1;
-            continue;
+        /* EAUG'd, never accepted. A pending page becomes an accepted trim
+         * first, so a racing EACCEPT no longer matches it while its memory
+         * goes. With perm 0 its EAUG has not finished: on hardware EAUG is
+         * one instruction, here a process killed inside it leaves the page
+         * so. The caller removes only ranges no process maps, so no EAUG is
+         * still running there: take it (its EAUG, if it ever finished, would
+         * find it gone). */
+        if (cur.pending && cur.type == SGX_PT_REG && !cur.modified) {
+            if (!tm_sim_epcm_cas(slot, &cur, accepted_trim))
+                continue;
+            return 1;
         }
         break;
     }
     const char *why = cur.type == SGX_PT_TRIM ? "was trimmed but the enclave has not EACCEPTed the trim yet"
-                    : cur.pending              ? "is being added (EAUG)"
                     : cur.type == SGX_PT_TCS   ? "is a TCS in use"
                                                : "is in use (an accepted page: trim it and have the enclave "
                                                  "EACCEPT the trim first)";

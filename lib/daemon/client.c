@@ -29,6 +29,8 @@ static void info_from(struct tm_enclave_info *info, const struct tm_proto_enclav
     info->building = e->building != 0;
     info->build_pages_done = e->build_pages_done;
     info->build_pages_total = e->build_pages_total;
+    info->tcs_quarantined = e->tcs_quarantined;
+    info->slots_quarantined = e->slots_quarantined;
 }
 
 int tm_daemon_create(int conn, const char *name, int image_fd, int sig_fd, const char *backend,
@@ -128,6 +130,12 @@ int tm_daemon_inspect(int conn, const char *name, struct tm_enclave_info *info, 
             .parent_slot = a->parent_slot, .threads = a->threads, .epc_pages = a->epc_pages,
             .epc_limit_pages = a->epc_limit_pages,
         };
+    }
+    info->nquarantined = in.nquarantined;
+    for (uint32_t i = 0; i < in.nquarantined; i++) {
+        const struct tm_proto_quarantined *q = &in.quarantined[i];
+        info->quarantined[i] = (struct tm_quarantined_info){ .tcs = q->tcs, .index = q->index };
+        snprintf(info->quarantined[i].why, sizeof info->quarantined[i].why, "%s", q->why);
     }
     return 0;
 }

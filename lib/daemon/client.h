@@ -81,6 +81,14 @@ struct tm_enclave_info {
         uint64_t epc_pages;     /* EPC pages in its slot */
         uint64_t epc_limit_pages;   /* its slot's cap (0: none) */
     } attached[64];             /* the first 64 */
+    uint32_t tcs_quarantined;   /* of tcs_leased: never leased again */
+    uint32_t slots_quarantined; /* of slots_in_use: never handed out again */
+    uint32_t nquarantined;      /* inspect: entries below */
+    struct tm_quarantined_info {
+        bool tcs;               /* a TCS, else a slot */
+        uint32_t index;
+        char why[120];
+    } quarantined[16];
 };
 
 /* All enclaves (attached[] left empty; nattached counts them). *infos is malloc'ed. */

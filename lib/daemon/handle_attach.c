@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,11 @@
 _Static_assert(TM_ELF_MAX_SEGMENTS <= 32, "TM_ATTACH_MAX_VIEWS counts 32 segments");
 
 /* A pidfd of the process at the other end: from the socket itself where the
- * kernel can (no pid reuse race), else pidfd_open of SO_PEERCRED's pid. */
+ * kernel can (no pid reuse race), else pidfd_open of SO_PEERCRED's pid, then
+ * a look at the connection: a peer that died before the pidfd_open (its pid
+ * may be another process's now) has hung up. A peer that dies after it is
+ * seen through the pidfd: its lease ends on the pidfd event, or before the
+ * next request (server.c's tidy). */
 static int peer_pidfd(const struct tm_conn *c, tm_error *err)
 {
     int fd = -1;
@@ -37,6 +42,11 @@ static int peer_pidfd(const struct tm_conn *c, tm_error *err)
     fd = pidfd_open(c->pid, 0);
     if (fd < 0)
         return tm_error_sys(err, "cannot watch the attaching process %d", (int)c->pid);
+    struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+    if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP))) {
+        close(fd);
+        return tm_error_set(err, ESRCH, "the attaching process %d is gone", (int)c->pid);
+    }
     return fd;
 }
 

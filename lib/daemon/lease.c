@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "daemon/state.h"
 #include "enclave/ecall.h"
@@ -83,48 +84,33 @@ int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lea
     return 0;
 }
 
-/* EREMOVE stopped at a page still in use. Pages accepted beyond what the
- * enclave reported committed (its owner died between accepting them and
- * counting them) are harmless: the slot's next owner accepts them again and
- * clears them. Remove the rest page by page; a page in use below the
- * committed size means the trim went wrong: the slot is lost. */
-static int remove_leftovers(struct tm_denclave *e, uint32_t slot, uint64_t off, uint64_t committed,
-                            tm_error *err)
-{
-    struct tm_enclave *en = e->enclave;
-    uint64_t size = e->image->layout.regions.slot_size, left = 0;
-    for (uint64_t p = 0; p < size; p += SGX_PAGE_SIZE) {
-        tm_error e2 = { 0 };
-        uint64_t removed;
-        if (en->ops->remove(en->be, off + p, SGX_PAGE_SIZE, &removed, &e2) == 0)
-            continue;
-        if (p < committed)
-            return tm_error_set(err, EBUSY, "%s", e2.msg);
-        left++;
-    }
-    tm_daemon_log("%s: slot %u: %" PRIu64 " page%s past the 0x%" PRIx64 " bytes reported committed "
-                  "stay for its next owner", e->name, slot, left, left == 1 ? "" : "s", committed);
-    return 0;
-}
-
 /* Trim a slot nothing refers to any more, on an unbound TCS, and take its
- * pages back: host EMODT, the enclave's EACCEPTs, host EREMOVE. */
+ * pages back: host EMODT, the enclave's EACCEPTs, host EREMOVE of the whole
+ * slot. The slot is mapped here as an attached process maps it, so that the
+ * enclave's EACCEPT of a page its dead owner never got (one it died
+ * accepting) adds it rather than faults, as the driver does. Every page must
+ * be gone after: one that stays makes the slot unfit to hand out. */
 static int slot_trim(struct tm_denclave *e, uint32_t slot, uint32_t tcs, tm_error *err)
 {
     struct tm_enclave *en = e->enclave;
     const struct tm_enclave_regions *g = &e->image->layout.regions;
     uint64_t off = slot_offset(e, slot), committed = e->pool.slots[slot].committed;
     if (committed % SGX_PAGE_SIZE || committed > g->slot_size)
-        return tm_error_set(err, EPROTO, "the enclave reported 0x%" PRIx64 " bytes committed in slot %u",
+        return tm_error_set(err, EPROTO, "the enclave reported 0x%" PRIx64 " bytes to trim in slot %u",
                             committed, slot);
-    int ret = committed ? en->ops->trim(en->be, off, committed, err) : 0;
+    int ret = en->ops->map(en->be, off, g->slot_size, PROT_READ | PROT_WRITE, err);
+    if (ret == 0 && committed)
+        ret = en->ops->trim(en->be, off, committed, err);
     struct tm_slot_trim_in in = { .slot = slot };
     struct tm_slot_trim_out out;
     if (ret == 0)
         ret = lease_ecall(e, tcs, TM_ECALL_SLOT_TRIM, &in, sizeof in, &out, sizeof out, NULL, err);
     uint64_t removed = 0;
-    if (ret == 0 && en->ops->remove(en->be, off, g->slot_size, &removed, err) < 0)
-        ret = remove_leftovers(e, slot, off, committed, err);
+    if (ret == 0)
+        ret = en->ops->remove(en->be, off, g->slot_size, &removed, err);
+    if (ret == 0 && en->ops->epc_pages_in && en->ops->epc_pages_in(en->be, off, g->slot_size))
+        ret = tm_error_set(err, EBUSY, "%" PRIu64 " pages stay after EREMOVE",
+                           en->ops->epc_pages_in(en->be, off, g->slot_size));
     if (ret < 0)
         return tm_error_prefix(err, "trimming slot %u", slot);
     return 0;
@@ -147,8 +133,8 @@ static void slot_free_chain(struct tm_denclave *e, int32_t slot, int32_t tcs)
         int ret = t >= 0 ? slot_trim(e, (uint32_t)slot, (uint32_t)t, &err)
                          : tm_error_set(&err, EBUSY, "no unbound TCS to trim slot %d on", slot);
         if (ret < 0) {
-            tm_daemon_log("%s: slot %d is lost: %s", e->name, slot, err.msg);
-            slot = tm_pool_slot_lose(&e->pool, (uint32_t)slot);
+            tm_daemon_log("%s: slot %d quarantined: %s", e->name, slot, err.msg);
+            slot = tm_pool_slot_quarantine(&e->pool, (uint32_t)slot, err.msg);
         } else {
             slot = tm_pool_slot_trimmed(&e->pool, (uint32_t)slot);
         }
@@ -158,7 +144,8 @@ static void slot_free_chain(struct tm_denclave *e, int32_t slot, int32_t tcs)
 int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error *err)
 {
     struct tm_enclave *en = e->enclave;
-    bool any = false, released = false, lost = false;
+    bool any = false, released = false;
+    tm_error lost = { 0 };   /* why the slot cannot be handed out again */
     uint64_t committed = 0;
     int32_t last_tcs = -1;
     for (uint32_t i = 0; i < l->nthreads; i++) {
@@ -176,10 +163,10 @@ int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error 
                                 (int)l->pid, l->tcs[i]);
         l->bound[i] = false;
         if (ret < 0 || out.slot != l->slot) {
-            tm_daemon_log("%s: TCS %u is lost: unbinding it: %s", e->name, l->tcs[i],
-                          ret < 0 ? e2.msg : "the enclave named another slot");
-            tm_pool_tcs_lose(&e->pool, l->tcs[i]);
-            lost = true;
+            tm_error_set(&lost, EPROTO, "unbinding TCS %u: %s", l->tcs[i],
+                         ret < 0 ? e2.msg : "the enclave named another slot");
+            tm_daemon_log("%s: TCS %u quarantined: %s", e->name, l->tcs[i], lost.msg);
+            tm_pool_tcs_quarantine(&e->pool, l->tcs[i], lost.msg);
             continue;
         }
         tm_pool_tcs_put(&e->pool, l->tcs[i]);
@@ -189,12 +176,11 @@ int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error 
             committed = out.committed;
         }
     }
-    if (any && !released && !lost) {
-        tm_daemon_log("%s: slot %u is lost: the enclave did not release it", e->name, l->slot);
-        lost = true;
-    }
-    if (lost) {
-        int32_t parent = tm_pool_slot_lose(&e->pool, l->slot);
+    if (any && !released && !lost.msg[0])
+        tm_error_set(&lost, EPROTO, "the enclave did not release it");
+    if (lost.msg[0]) {
+        tm_daemon_log("%s: slot %u quarantined: %s", e->name, l->slot, lost.msg);
+        int32_t parent = tm_pool_slot_quarantine(&e->pool, l->slot, lost.msg);
         slot_free_chain(e, parent, last_tcs);
     } else if (tm_pool_slot_release(&e->pool, l->slot, committed)) {
         if (!any)   /* never bound inside: nothing to trim */

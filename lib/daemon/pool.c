@@ -1,6 +1,7 @@
 #include "daemon/pool.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,8 @@ int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, tm_error *er
     memset(p, 0, sizeof *p);
     p->slots = calloc(nslots ? nslots : 1, sizeof *p->slots);
     p->tcs = calloc(ntcs ? ntcs : 1, sizeof *p->tcs);
-    if (!p->slots || !p->tcs) {
+    p->tcs_why = calloc(ntcs ? ntcs : 1, sizeof *p->tcs_why);
+    if (!p->slots || !p->tcs || !p->tcs_why) {
         tm_pool_free(p);
         return tm_error_set(err, ENOMEM, "out of memory");
     }
@@ -26,6 +28,7 @@ void tm_pool_free(struct tm_pool *p)
 {
     free(p->slots);
     free(p->tcs);
+    free(p->tcs_why);
     memset(p, 0, sizeof *p);
 }
 
@@ -42,6 +45,22 @@ uint32_t tm_pool_slots_in_use(const struct tm_pool *p)
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->nslots; i++)
         n += p->slots[i].state != TM_SLOT_FREE;
+    return n;
+}
+
+uint32_t tm_pool_tcs_quarantined(const struct tm_pool *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->ntcs; i++)
+        n += p->tcs[i] == TM_POOL_TCS_QUARANTINED;
+    return n;
+}
+
+uint32_t tm_pool_slots_quarantined(const struct tm_pool *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->nslots; i++)
+        n += p->slots[i].state == TM_SLOT_QUARANTINED;
     return n;
 }
 
@@ -80,10 +99,12 @@ void tm_pool_tcs_put(struct tm_pool *p, uint32_t tcs)
         p->tcs[tcs] = TM_POOL_TCS_FREE;
 }
 
-void tm_pool_tcs_lose(struct tm_pool *p, uint32_t tcs)
+void tm_pool_tcs_quarantine(struct tm_pool *p, uint32_t tcs, const char *why)
 {
-    if (tcs < p->ntcs)
-        p->tcs[tcs] = TM_POOL_TCS_LOST;
+    if (tcs >= p->ntcs)
+        return;
+    p->tcs[tcs] = TM_POOL_TCS_QUARANTINED;
+    snprintf(p->tcs_why[tcs], sizeof p->tcs_why[tcs], "%s", why);
 }
 
 bool tm_pool_slot_release(struct tm_pool *p, uint32_t slot, uint64_t committed)
@@ -114,11 +135,12 @@ int32_t tm_pool_slot_trimmed(struct tm_pool *p, uint32_t slot)
     return drop_parent(p, parent);
 }
 
-int32_t tm_pool_slot_lose(struct tm_pool *p, uint32_t slot)
+int32_t tm_pool_slot_quarantine(struct tm_pool *p, uint32_t slot, const char *why)
 {
     if (slot >= p->nslots)
         return -1;
     int32_t parent = p->slots[slot].parent;
-    p->slots[slot] = (struct tm_pool_slot){ .state = TM_SLOT_LOST, .parent = -1 };
+    p->slots[slot] = (struct tm_pool_slot){ .state = TM_SLOT_QUARANTINED, .parent = -1 };
+    snprintf(p->slots[slot].why, sizeof p->slots[slot].why, "%s", why);
     return drop_parent(p, parent);
 }

@@ -142,6 +142,8 @@ struct tm_proto_enclave {                      /* CREATE's reply; LIST's entries
     uint32_t building;                         /* 1: CREATE still adding pages (no measurement yet) */
     uint32_t reserved2;
     uint64_t build_pages_done, build_pages_total;
+    uint32_t tcs_quarantined;                  /* of tcs_leased: never leased again */
+    uint32_t slots_quarantined;                /* of slots_in_use: never handed out again */
 };
 
 struct tm_proto_list {
@@ -160,11 +162,23 @@ struct tm_proto_attached {
     uint64_t epc_limit_pages;                  /* its slot's cap (0: none) */
 };
 
+#define TM_PROTO_MAX_QUARANTINED 16
+#define TM_PROTO_WHY_MAX 120
+
+struct tm_proto_quarantined {                  /* a slot or TCS that cannot be handed out */
+    uint32_t tcs;                              /* 0: a slot, 1: a TCS */
+    uint32_t index;
+    char why[TM_PROTO_WHY_MAX];
+};
+
 struct tm_proto_inspect {
     struct tm_proto_enclave enclave;
     uint32_t nattached;                        /* entries filled below (<= 64) */
     uint32_t reserved;
     struct tm_proto_attached attached[64];
+    uint32_t nquarantined;                     /* entries filled below (<= 16) */
+    uint32_t reserved2;
+    struct tm_proto_quarantined quarantined[TM_PROTO_MAX_QUARANTINED];
 };
 
 struct tm_proto_view {

@@ -28,6 +28,7 @@ int tm_proto_check_enclave(const struct tm_proto_enclave *e, tm_error *err)
         return tm_error_set(err, EPROTO, "malformed enclave entry '%s' in a reply: build progress",
                             e->name);
     if (e->tcs_leased > e->tcs_total || e->slots_in_use > e->slots_total || e->removing > 1 ||
+        e->tcs_quarantined > e->tcs_leased || e->slots_quarantined > e->slots_in_use ||
         e->epc_shared > e->epc_total || (e->size & (e->size - 1)) || (e->base & (e->size - 1)))
         return tm_error_set(err, EPROTO, "malformed enclave entry '%s' in a reply: counts out of range",
                             e->name);
@@ -67,6 +68,15 @@ int tm_proto_check_inspect(const struct tm_proto_inspect *in, tm_error *err)
             (a->parent_slot >= 0 && (uint32_t)a->parent_slot >= in->enclave.slots_total) ||
             a->threads > TM_ATTACH_MAX_THREADS)
             return tm_error_set(err, EPROTO, "INSPECT reply: attached entry %u out of range", i);
+    }
+    if (in->nquarantined > TM_PROTO_MAX_QUARANTINED || in->reserved2 ||
+        in->nquarantined > in->enclave.tcs_quarantined + in->enclave.slots_quarantined)
+        return tm_error_set(err, EPROTO, "INSPECT reply with %u quarantined entries", in->nquarantined);
+    for (uint32_t i = 0; i < in->nquarantined; i++) {
+        const struct tm_proto_quarantined *q = &in->quarantined[i];
+        if (q->tcs > 1 || q->index >= (q->tcs ? in->enclave.tcs_total : in->enclave.slots_total) ||
+            !tm_proto_field_terminated(q->why, sizeof q->why))
+            return tm_error_set(err, EPROTO, "INSPECT reply: quarantined entry %u malformed", i);
     }
     return 0;
 }

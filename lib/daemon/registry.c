@@ -133,6 +133,18 @@ void tm_registry_describe(const struct tm_denclave *e, struct tm_proto_enclave *
     out->removing = e->removing;
     out->nattached = e->nleases;
     out->create_ms = e->create_ms;
+    out->tcs_quarantined = tm_pool_tcs_quarantined(&e->pool);
+    out->slots_quarantined = tm_pool_slots_quarantined(&e->pool);
+}
+
+static void quarantined(struct tm_proto_inspect *out, uint32_t tcs, uint32_t index, const char *why)
+{
+    if (out->nquarantined == TM_PROTO_MAX_QUARANTINED)
+        return;
+    struct tm_proto_quarantined *q = &out->quarantined[out->nquarantined++];
+    q->tcs = tcs;
+    q->index = index;
+    snprintf(q->why, sizeof q->why, "%s", why);
 }
 
 void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *out)
@@ -149,4 +161,10 @@ void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *o
         a->epc_pages = slot_pages(e, l->slot);
         a->epc_limit_pages = l->limit_pages;
     }
+    for (uint32_t i = 0; i < e->pool.nslots; i++)
+        if (e->pool.slots[i].state == TM_SLOT_QUARANTINED)
+            quarantined(out, 0, i, e->pool.slots[i].why);
+    for (uint32_t i = 0; i < e->pool.ntcs; i++)
+        if (e->pool.tcs[i] == TM_POOL_TCS_QUARANTINED)
+            quarantined(out, 1, i, e->pool.tcs_why[i]);
 }

@@ -111,6 +111,21 @@ expect_eq "killed container's lease reclaimed" \
 expect_eq "the next container gets slot 0 back" "$("$TEEMATE" attach hello -- --state 2>/dev/null)" \
     "shared runs 5, slot runs 1, slot 0"
 
+# The issue's loop: attach killed at a random instant (the delay only places
+# the kill), 200 times; then nothing is left held or quarantined, and as many
+# containers as TCSs attach and run at once (tests/unit/test_random_kills.c
+# does this thousands of times).
+for i in $(seq 200); do
+    "$TEEMATE" attach hello -- x >/dev/null 2>&1 & p=$!
+    sleep "0.00$((RANDOM % 8))$((RANDOM % 10))"; kill -9 $p 2>/dev/null; wait $p 2>/dev/null
+done
+expect_eq "random kills: nothing held, nothing quarantined" \
+    "$(inspect_json hello 'd["tcs"]["leased"], d["slots"]["in_use"], len(d["attached"]), d["epc_pages"]["total"], len(d["quarantined"])')" \
+    "0 0 0 $epc0 0"
+pids=; for i in 1 2 3 4; do "$TEEMATE" attach hello -- x >/dev/null 2>"$WORK/kill$i.err" & pids="$pids $!"; done
+rcs=; for p in $pids; do wait $p; rcs="$rcs$?"; done
+expect_eq "random kills: then 4 containers attach and run at once" "$rcs" "0000"
+
 # rm --force while attached: pending until the process goes.
 exec 7<>"$WORK/held.err"; head -c 65536 /dev/zero >&7
 "$TEEMATE" attach hello --stats -- held >"$WORK/held.out" 2>&7 &

@@ -531,6 +531,61 @@ static void test_trim_after_emodt(void)
     stop(&r);
 }
 
+/* Whatever a dead owner left in a slot, the next owner neither faults nor
+ * sees it: EREMOVE takes a page whose EAUG was cut short (the sim's EAUG is
+ * not one instruction); a page already accepted that the enclave does not
+ * know of (past its dirty end), or a page trimmed but not removed, stops the
+ * slot's growth there: malloc fails cleanly. The refused accepted page lies
+ * within the reach the unbind reports, so the next trim takes it. */
+static void test_handover_any_page_state(void)
+{
+    struct running r;
+    tm_error err = { 0 };
+    REQUIRE(start(&r, &err) == 0);
+    const struct tm_backend_ops *ops = r.enclave->ops;
+    struct tm_sim_enclave *se = tm_sim_enclave_of(r.enclave->be);
+    uint64_t base = slot_offset(&r, 4), size = regions(&r)->slot_size, removed = 0;
+    REQUIRE(ops->remove(r.enclave->be, base, size, &removed, &err) == 0);   /* the pre-added pages */
+    CHECK_EQ_INT(ops->epc_pages_in(r.enclave->be, base, size), 0);
+    const struct tm_sim_epcm half = { .valid = 1, .type = SGX_PT_REG, .pending = 1 };
+    __atomic_store(&se->epcm[base / 4096], &half, __ATOMIC_RELEASE);
+    CHECK(ops->remove(r.enclave->be, base, size, &removed, &err) == 0);
+    CHECK_EQ_INT(removed, 1);
+    CHECK_EQ_INT(ops->epc_pages_in(r.enclave->be, base, size), 0);
+
+    REQUIRE(pre_add_slot_pages(&r, 4, &err) == 0);
+    uint64_t stranger = base + 20 * 4096, trimmed = stranger + 4096;
+    const struct tm_sim_epcm accepted = { .valid = 1, .type = SGX_PT_REG,
+                                          .perm = SGX_SECINFO_R | SGX_SECINFO_W };
+    const struct tm_sim_epcm half_trim = { .valid = 1, .type = SGX_PT_TRIM, .modified = 1 };
+    __atomic_store(&se->epcm[stranger / 4096], &accepted, __ATOMIC_RELEASE);
+    __atomic_store(&se->epcm[trimmed / 4096], &half_trim, __ATOMIC_RELEASE);
+    memset(se->cpu_view + stranger, 0x5e, 4096);
+
+    struct tm_lease_bind_out b;
+    REQUIRE(bind(&r, 0, 4, TM_LEASE_NEW, 0, NULL, &b, NULL) == 0);
+    uint64_t a = 0, slot_info[2] = { 0 };
+    CHECK_EQ_INT(run_u64(&r, 0, b.token, HELLO_ALLOC, &(uint64_t){ 40 * 1024 }, &a), 0);
+    CHECK(in_slot(&r, 4, a));
+    CHECK_EQ_INT(run_u64(&r, 0, b.token, HELLO_ALLOC, &(uint64_t){ 100 * 1024 }, NULL), -ENOMEM);
+    struct tm_ecall_call info = { .ecall = HELLO_SLOT, .out = slot_info, .out_cap = sizeof(slot_info) };
+    REQUIRE(run(&r, 0, b.token, &info) == 0);
+    CHECK_EQ_INT(slot_info[1], 20 * 4096);                  /* grew up to the stranger, not over it */
+    struct capture cap;
+    CHECK_EQ_INT(run_main(&r, 0, b.token, "world", &cap, NULL), 0);
+    struct tm_lease_unbind_out u;
+    REQUIRE(unbind(&r, 0, b.token, &u, NULL) == 0 && u.released == 1);
+    CHECK_EQ_INT(u.committed, 21 * 4096);                   /* the reach: the stranger too */
+    CHECK(ops->trim(r.enclave->be, base, u.committed, &err) == 0);
+    uint64_t pages = 0;
+    CHECK_EQ_INT(trim(&r, 1, 4, &pages, NULL), 0);
+    CHECK_EQ_INT(pages, 21);
+    CHECK_EQ_INT(ops->remove(r.enclave->be, base, size, &removed, &err), -EBUSY);   /* the trimmed one */
+    CHECK_EQ_INT(ops->epc_pages_in(r.enclave->be, base, trimmed - base), 0);
+    CHECK_EQ_INT(ops->epc_pages_in(r.enclave->be, base, trimmed + 4096 - base), 1);   /* EREMOVE stopped there */
+    stop(&r);
+}
+
 /* Expand faults when no page can be added (EACCEPT of a page never EAUG'd,
  * outside any view that may grow): the ecall ends with the fault, the
  * thread and the slot's allocator stay usable. */
@@ -617,6 +672,7 @@ int main(void)
     RUN(test_shared_counter_and_private_slot_state);
     RUN(test_fork_child_sees_parent_root);
     RUN(test_trim_after_emodt);
+    RUN(test_handover_any_page_state);
     RUN(test_expand_fault_keeps_the_thread);
     RUN(test_unbind_drops_ecall_of_dead_process);
     char cmd[128];
