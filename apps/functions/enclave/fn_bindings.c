@@ -61,9 +61,28 @@ static duk_ret_t fn_teemate_sleep(duk_context *ctx)
     if (!(s >= 0) || s * 1000 > FN_MAX_SLEEP_MS)
         return duk_error(ctx, DUK_ERR_RANGE_ERROR, "sleep takes 0 to %d seconds",
                          FN_MAX_SLEEP_MS / 1000);
-    long r = fn_platform_sleep_ms((uint64_t)(s * 1000));
+    /* Never past the run's deadline: sleep what is left, then time out. */
+    duk_memory_functions mem;
+    duk_get_memory_functions(ctx, &mem);
+    struct fn_heap *heap = mem.udata;
+    uint64_t ms = (uint64_t)(s * 1000);
+    bool cut = false;
+    if (heap->deadline_ms) {
+        int64_t left = heap->deadline_ms - fn_platform_monotonic_ns() / 1000000;
+        if (left < 0)
+            left = 0;
+        if (ms >= (uint64_t)left) {
+            ms = (uint64_t)left;
+            cut = true;
+        }
+    }
+    long r = fn_platform_sleep_ms(ms);
     if (r < 0)
         return fn_throw_errno(ctx, "sleep", r);
+    if (cut) {
+        heap->timed_out = true;   /* what the timeout check answers from now on */
+        return duk_error(ctx, DUK_ERR_RANGE_ERROR, "execution timeout");
+    }
     return 0;
 }
 
