@@ -175,6 +175,32 @@ static void test_native_and_enclave_agree(void)
     CHECK(daemon_down());
 }
 
+/* A library loaded before the function (mustache.js from Debian's
+ * libjs-mustache, a plain script that sets the global Mustache). */
+#define MUSTACHE "/usr/share/javascript/mustache/mustache.js"
+
+static void test_library_preloaded(void)
+{
+    if (access(MUSTACHE, R_OK) != 0)
+        SKIP(MUSTACHE " is not installed (libjs-mustache)");
+    int c = start_enclave();
+    const char *js = script("render.js", "function main(p) {\n"
+                            "  return { html: Mustache.render('Welcome {{username}}!<ul>{{#n}}<li>{{.}}</li>{{/n}}</ul>', p) };\n}\n");
+    for (int mode = 0; mode < 2; mode++) {
+        struct fn_worker w = { 0 };
+        worker(&w, mode == 1);
+        char *r = fn_worker_cmd(&w, "L " MUSTACHE " %s", js);
+        CHECK(strcmp(r, "ok") == 0);
+        free(r);
+        r = run(&w, "{\"username\":\"ada\",\"n\":[1,2]}");
+        CHECK(strcmp(r, "1 {\"html\":\"Welcome ada!<ul><li>1</li><li>2</li></ul>\"}") == 0);
+        free(r);
+        CHECK(fn_worker_stop(&w));
+    }
+    close(c);
+    CHECK(daemon_down());
+}
+
 static void test_syntax_error_refused(void)
 {
     int c = start_enclave();
@@ -413,6 +439,8 @@ int main(void)
     services.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     http_start();
     RUN(test_native_and_enclave_agree);
+    fixture_between();
+    RUN(test_library_preloaded);
     fixture_between();
     RUN(test_syntax_error_refused);
     fixture_between();
