@@ -139,6 +139,10 @@ long tm_ocall_app(uint32_t number, const void *in, size_t in_len, void *out, siz
 /* 64 random bits from the CPU (RDRAND), never from the host. */
 uint64_t tm_random_u64(void);
 
+/* Bytes of this thread's stack (the layout's stack_size) left below the
+ * caller's frame: for code that bounds its own recursion. */
+size_t tm_stack_left(void);
+
 /* ---- Memory shared by every container of the enclave: the enclave-global
  * heap (heap_size), whichever thread allocates. NULL / errno ENOMEM when full.
  * tm_shared_free of a pointer that is not from this heap traps. */

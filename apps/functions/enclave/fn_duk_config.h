@@ -8,6 +8,7 @@
 #include "duk_config.h"   /* /usr/share/duktape (duktape-dev), unchanged */
 
 #include "fn_engine.h"
+#include "fn_platform.h"
 
 /* The run's deadline: Duktape asks this every few thousand bytecodes; once
  * it answers true, it throws a RangeError that keeps propagating. */
@@ -30,6 +31,16 @@
 #undef DUK_USE_DATE_FORMAT_STRING
 #undef DUK_USE_GET_MONOTONIC_TIME
 #define DUK_USE_GET_MONOTONIC_TIME(ctx) fn_engine_monotonic_ms()
+
+/* Deep recursion (compiler, regexps, JSON) stops with a RangeError before
+ * the thread's stack runs out (a fault inside the enclave). */
+#undef DUK_USE_NATIVE_STACK_CHECK
+#define DUK_USE_NATIVE_STACK_CHECK() fn_platform_stack_low()
+/* The JS compiler does not ask that check: its own limit (Duktape's 2500
+ * nested expressions, about 220 bytes of stack each) must fit the image's
+ * 512 KiB thread stack less the margin. */
+#undef DUK_USE_COMPILER_RECLIMIT
+#define DUK_USE_COMPILER_RECLIMIT 1000
 
 /* A fatal error without a heap-level handler (none should reach here: every
  * heap gets fn_engine's) ends the instance, never the enclave. */

@@ -16,6 +16,9 @@ void *fn_platform_instance(void);
 void fn_platform_set_instance(void *instance);
 
 uint64_t fn_platform_random_u64(void);
+/* Whether the C stack is nearly used up (Duktape then throws a RangeError
+ * instead of running into the stack's guard page). */
+int fn_platform_stack_low(void);
 int64_t fn_platform_monotonic_ns(void);
 int64_t fn_platform_realtime_ns(void);
 void fn_platform_sha256(const void *data, size_t len, uint8_t digest[32]);

@@ -33,6 +33,12 @@ void fn_platform_set_instance(void *instance)
 
 uint64_t fn_platform_random_u64(void) { return tm_random_u64(); }
 
+/* Room for the deepest frames between two of Duktape's checks, musl's
+ * formatting and an ocall. */
+#define FN_STACK_MARGIN (96U << 10)
+
+int fn_platform_stack_low(void) { return tm_stack_left() < FN_STACK_MARGIN; }
+
 static int64_t fn_clock_ns(clockid_t id)
 {
     struct timespec ts;

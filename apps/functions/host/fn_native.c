@@ -14,6 +14,10 @@
 #include "util/cleanup.h"
 
 static const struct fn_services *fn_native_services;
+/* The native runtime's C stack budget: the enclave image's thread stack
+ * less the same margin, so that both modes refuse the same depth. */
+#define FN_NATIVE_STACK_BUDGET ((512U - 96U) << 10)
+static __thread uintptr_t fn_native_stack_entry;
 static void *fn_native_instance;
 
 void fn_native_init(const struct fn_services *services)
@@ -25,6 +29,12 @@ void *fn_platform_shared_alloc(size_t n) { return malloc(n); }
 void fn_platform_shared_free(void *p) { free(p); }
 void *fn_platform_instance(void) { return fn_native_instance; }
 void fn_platform_set_instance(void *instance) { fn_native_instance = instance; }
+
+int fn_platform_stack_low(void)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return fn_native_stack_entry && sp < fn_native_stack_entry - FN_NATIVE_STACK_BUDGET;
+}
 
 uint64_t fn_platform_random_u64(void)
 {
@@ -83,6 +93,7 @@ int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *er
 {
     char out[4096];
     size_t out_len = 0;
+    fn_native_stack_entry = (uintptr_t)__builtin_frame_address(0);
     int rc = fn_code_load(wire, len, out, sizeof out, &out_len);
     return fn_host_finish_load(rc, out, out_len, error_json, err);
 }
@@ -98,6 +109,7 @@ int fn_native_run(const struct fn_run_request *req, const char *params, struct f
     _cleanup_free_ char *out = malloc(FN_MAX_RESULT);
     if (!out)
         return tm_error_set(err, ENOMEM, "out of memory");
+    fn_native_stack_entry = (uintptr_t)__builtin_frame_address(0);
     int rc = fn_instance_run(in, in_len, out, FN_MAX_RESULT, &out_len);
     return fn_host_finish_run(rc, out, out_len, result, err);
 }

@@ -391,6 +391,58 @@ static void test_hostile_arguments(void)
     CHECK(daemon_down());
 }
 
+/* Duktape's deepest C recursions (the JS compiler, the regexp compiler,
+ * JSON) stay within the enclave thread's stack: a result or an error, never
+ * a fault of the ecall. */
+static char *nested(const char *prefix, const char *open, const char *mid, const char *close,
+                    size_t n, const char *suffix)
+{
+    char *s = malloc(strlen(prefix) + n * (strlen(open) + strlen(close)) + strlen(mid) + strlen(suffix) + 1);
+    char *p = s + sprintf(s, "%s", prefix);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s", open);
+    p += sprintf(p, "%s", mid);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s", close);
+    sprintf(p, "%s", suffix);
+    return s;
+}
+
+static void test_deep_nesting_fits_stack(void)
+{
+    int c = start_enclave();
+    /* Expressions nested past the compiler's limit: refused, a RangeError. */
+    char *src = nested("function main(p) { return { v: ", "(", "1", ")", 2450, " }; }\n");
+    const char *too_deep = script("too-deep.js", src);
+    free(src);
+    src = nested("function main(p) { return { r: /", "(?:", "a", ")", 9000, "/.test('a') }; }\n");
+    const char *too_deep_re = script("too-deep-re.js", src);
+    free(src);
+    src = nested("function f(n) { return n ? [f(n - 1)] : 0; }\n"
+                 "function main(p) {\n  var r = /", "(?:", "a", ")", 1000,
+                 "/.test('a');\n  var j = JSON.parse(JSON.stringify(f(900))).length;\n"
+                 "  return { r: r, j: j, v: ((((((((((1)))))))))) };\n}\n");
+    const char *deep = script("deep.js", src);
+    free(src);
+    struct fn_worker w = { 0 };
+    worker(&w, true);
+    char *r = fn_worker_cmd(&w, "L %s", too_deep);
+    CHECK_STR_CONTAINS(r, "refused too-deep.js: RangeError: ");
+    free(r);
+    r = fn_worker_cmd(&w, "L %s", too_deep_re);
+    CHECK_STR_CONTAINS(r, "refused too-deep-re.js: RangeError: C stack depth limit");
+    free(r);
+    load(&w, deep);
+    r = run(&w, "{}");
+    CHECK(strcmp(r, "1 {\"r\":true,\"j\":1,\"v\":1}") == 0);
+    if (strcmp(r, "1 {\"r\":true,\"j\":1,\"v\":1}") != 0)
+        fprintf(stderr, "  deep: %.300s\n", r);
+    free(r);
+    CHECK(fn_worker_stop(&w));
+    close(c);
+    CHECK(daemon_down());
+}
+
 static void test_pages_back_on_detach(void)
 {
     int c = start_enclave();
@@ -451,6 +503,8 @@ int main(void)
     RUN(test_instances_isolated);
     fixture_between();
     RUN(test_hostile_arguments);
+    fixture_between();
+    RUN(test_deep_nesting_fits_stack);
     fixture_between();
     RUN(test_pages_back_on_detach);
     close(services.log_fd);
