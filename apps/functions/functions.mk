@@ -50,3 +50,10 @@ $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) 
                           $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@
+
+# `teemate fn` (cli/cmd_fn*.c) runs the runtime natively and attaches to the
+# functions' enclaves: the CLI links both libraries.
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c)): HOST_CFLAGS += $(FN_HOST_CFLAGS)
+$(BUILD)/teemate: $(FN_HOST_LIB) $(FN_NATIVE_LIB)
+$(BUILD)/teemate: HOST_LDLIBS := -Wl,--start-group $(BUILD)/libteemate.a $(FN_HOST_LIB) \
+    $(FN_NATIVE_LIB) -Wl,--end-group $(HOST_LDLIBS) -lm
