@@ -172,7 +172,8 @@ int fn_record_list(char ***names, size_t *count, tm_error *err)
         v[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(v, n, sizeof *v, fn_record_cmp);
+    if (n)
+        qsort(v, n, sizeof *v, fn_record_cmp);
     *names = v;
     *count = n;
     return 0;
