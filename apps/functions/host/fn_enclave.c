@@ -39,23 +39,24 @@ int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services,
     return fn_host_finish_load(rc, out, out_len, error_json, err);
 }
 
+struct fn_enclave_runner_ctx {
+    struct tm_attachment *a;
+    const struct fn_services *services;
+};
+
+static int fn_enclave_runner(void *ctx, const void *in, size_t in_len, void *out, size_t out_cap,
+                             int *rc, size_t *out_len, tm_error *err)
+{
+    const struct fn_enclave_runner_ctx *c = ctx;
+    return fn_enclave_call(c->a, c->services, FN_ECALL_RUN, in, in_len, out, out_cap, rc, out_len, err);
+}
+
 int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
                    const struct fn_run_request *req, const char *params, struct fn_result *result,
                    tm_error *err)
 {
-    _cleanup_free_ char *in = NULL;
-    size_t in_len, out_len = 0;
-    int r = fn_host_run_input(req, params, &in, &in_len, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *out = malloc(FN_MAX_RESULT);
-    if (!out)
-        return tm_error_set(err, ENOMEM, "out of memory");
-    int rc = 0;
-    r = fn_enclave_call(a, services, FN_ECALL_RUN, in, in_len, out, FN_MAX_RESULT, &rc, &out_len, err);
-    if (r < 0)
-        return r;
-    return fn_host_finish_run(rc, out, out_len, result, err);
+    struct fn_enclave_runner_ctx ctx = { a, services };
+    return fn_host_run(req, params, fn_enclave_runner, &ctx, result, err);
 }
 
 int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fn_host.h"
+#include "util/cleanup.h"
 
 int fn_sources_pack(const struct fn_source *src, size_t n, void **wire, size_t *len, tm_error *err)
 {
@@ -95,7 +96,7 @@ int fn_host_finish_load(int rc, char *out, size_t out_len, char **error_json, tm
     return tm_error_set(err, EINVAL, "%s%s%s", name, name[0] ? ": " : "", msg);
 }
 
-int fn_host_finish_run(int rc, char *out, size_t out_len, struct fn_result *result, tm_error *err)
+static int fn_host_finish_run(int rc, char *out, size_t out_len, struct fn_result *result, tm_error *err)
 {
     if (rc == -ENOENT)
         return tm_error_set(err, ENOENT, "no function is loaded");
@@ -110,19 +111,23 @@ int fn_host_finish_run(int rc, char *out, size_t out_len, struct fn_result *resu
     return 0;
 }
 
-int fn_host_run_input(const struct fn_run_request *req, const char *params, char **in,
-                      size_t *in_len, tm_error *err)
+int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_runner runner,
+                void *ctx, struct fn_result *result, tm_error *err)
 {
     size_t pl = params ? strlen(params) : 0;
     if (pl > FN_MAX_PARAMS)
         return tm_error_set(err, E2BIG, "params of %zu bytes (at most %u)", pl, FN_MAX_PARAMS);
-    char *buf = malloc(sizeof *req + pl);
-    if (!buf)
+    _cleanup_free_ char *in = malloc(sizeof *req + pl);
+    _cleanup_free_ char *out = malloc(FN_MAX_RESULT);
+    if (!in || !out)
         return tm_error_set(err, ENOMEM, "out of memory");
-    memcpy(buf, req, sizeof *req);
+    memcpy(in, req, sizeof *req);
     if (pl)
-        memcpy(buf + sizeof *req, params, pl);
-    *in = buf;
-    *in_len = sizeof *req + pl;
-    return 0;
+        memcpy(in + sizeof *req, params, pl);
+    int rc = 0;
+    size_t out_len = 0;
+    int r = runner(ctx, in, sizeof *req + pl, out, FN_MAX_RESULT, &rc, &out_len, err);
+    if (r < 0)
+        return r;
+    return fn_host_finish_run(rc, out, out_len, result, err);
 }

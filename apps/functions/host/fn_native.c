@@ -98,18 +98,17 @@ int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *er
     return fn_host_finish_load(rc, out, out_len, error_json, err);
 }
 
+static int fn_native_runner(void *ctx, const void *in, size_t in_len, void *out, size_t out_cap,
+                            int *rc, size_t *out_len, tm_error *err)
+{
+    (void)ctx, (void)err;
+    fn_native_stack_entry = (uintptr_t)__builtin_frame_address(0);
+    *rc = fn_instance_run(in, in_len, out, out_cap, out_len);
+    return 0;
+}
+
 int fn_native_run(const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err)
 {
-    _cleanup_free_ char *in = NULL;
-    size_t in_len, out_len = 0;
-    int r = fn_host_run_input(req, params, &in, &in_len, err);
-    if (r < 0)
-        return r;
-    _cleanup_free_ char *out = malloc(FN_MAX_RESULT);
-    if (!out)
-        return tm_error_set(err, ENOMEM, "out of memory");
-    fn_native_stack_entry = (uintptr_t)__builtin_frame_address(0);
-    int rc = fn_instance_run(in, in_len, out, FN_MAX_RESULT, &out_len);
-    return fn_host_finish_run(rc, out, out_len, result, err);
+    return fn_host_run(req, params, fn_native_runner, NULL, result, err);
 }

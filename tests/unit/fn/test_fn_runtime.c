@@ -108,17 +108,31 @@ static void worker(struct fn_worker *w, bool enclave)
     REQUIRE(fn_worker_start(w, enclave, sock, ENCLAVE, &services));
 }
 
+#define run(w, params) fn_worker_cmd((w), "R 0 0 %s", (params))
+
+/* Send a command; the reply must equal (exact) or contain want. */
+__attribute__((format(printf, 4, 5)))
+static void expect_reply(struct fn_worker *w, bool exact, const char *want, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char *r = fn_worker_cmd(w, "%s", cmd);
+    if (exact ? strcmp(r, want) != 0 : strstr(r, want) == NULL) {
+        fprintf(stderr, "  %.60s -> %.300s\n  wanted %s%s\n", cmd, r, exact ? "" : "it to contain ", want);
+        tm_test_current_failed = 1;
+    }
+    free(r);
+}
+#define EXPECT_RUN(w, params, want) expect_reply((w), true, (want), "R 0 0 %s", (params))
+
 /* Load and expect "ok". */
 static void load(struct fn_worker *w, const char *path)
 {
-    char *r = fn_worker_cmd(w, "L %s", path);
-    if (strcmp(r, "ok") != 0)
-        fprintf(stderr, "  load: %s\n", r);
-    CHECK(strcmp(r, "ok") == 0);
-    free(r);
+    expect_reply(w, true, "ok", "L %s", path);
 }
-
-#define run(w, params) fn_worker_cmd((w), "R 0 0 %s", (params))
 
 /* ---- tests ---- */
 
@@ -189,12 +203,8 @@ static void test_library_preloaded(void)
     for (int mode = 0; mode < 2; mode++) {
         struct fn_worker w = { 0 };
         worker(&w, mode == 1);
-        char *r = fn_worker_cmd(&w, "L " MUSTACHE " %s", js);
-        CHECK(strcmp(r, "ok") == 0);
-        free(r);
-        r = run(&w, "{\"username\":\"ada\",\"n\":[1,2]}");
-        CHECK(strcmp(r, "1 {\"html\":\"Welcome ada!<ul><li>1</li><li>2</li></ul>\"}") == 0);
-        free(r);
+        expect_reply(&w, true, "ok", "L " MUSTACHE " %s", js);
+        EXPECT_RUN(&w, "{\"username\":\"ada\",\"n\":[1,2]}", "1 {\"html\":\"Welcome ada!<ul><li>1</li><li>2</li></ul>\"}");
         CHECK(fn_worker_stop(&w));
     }
     close(c);
@@ -209,17 +219,11 @@ static void test_syntax_error_refused(void)
     for (int mode = 0; mode < 2; mode++) {
         struct fn_worker w = { 0 };
         worker(&w, mode == 1);
-        char *r = fn_worker_cmd(&w, "L %s", bad);
-        CHECK_STR_CONTAINS(r, "refused bad.js: SyntaxError: ");
-        CHECK_STR_CONTAINS(r, "(line 3");
-        free(r);
-        r = run(&w, "{}");   /* nothing was loaded */
-        CHECK_STR_CONTAINS(r, "fail no function is loaded");
-        free(r);
+        expect_reply(&w, false, "refused bad.js: SyntaxError: ", "L %s", bad);
+        expect_reply(&w, false, "(line 3", "L %s", bad);
+        expect_reply(&w, false, "fail no function is loaded", "R 0 0 %s", "{}");   /* nothing was loaded */
         load(&w, good);
-        r = run(&w, "{}");
-        CHECK(strcmp(r, "1 {\"ok\":true}") == 0);
-        free(r);
+        EXPECT_RUN(&w, "{}", "1 {\"ok\":true}");
         CHECK(fn_worker_stop(&w));
     }
     close(c);
@@ -245,27 +249,13 @@ static void test_error_results(void)
         struct fn_worker w = { 0 };
         worker(&w, mode == 1);
         load(&w, js);
-        char *r = run(&w, "{\"kind\":\"throw\"}");
-        CHECK(strcmp(r, "0 {\"error\":\"An error has occurred: Error: boom\"}") == 0);
-        free(r);
-        r = run(&w, "{\"kind\":\"number\"}");
-        CHECK(strcmp(r, "0 {\"error\":\"The action did not return a dictionary.\"}") == 0);
-        free(r);
-        r = run(&w, "{\"kind\":\"array\"}");
-        CHECK(strcmp(r, "0 {\"error\":\"The action did not return a dictionary.\"}") == 0);
-        free(r);
-        r = fn_worker_cmd(&w, "R 300 0 {\"kind\":\"loop\"}");
-        CHECK(strcmp(r, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}") == 0);
-        free(r);
-        r = fn_worker_cmd(&w, "R 300 0 {\"kind\":\"sleep\"}");   /* a sleep does not outlast it */
-        CHECK(strcmp(r, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}") == 0);
-        free(r);
-        r = fn_worker_cmd(&w, "R 0 0 not json");
-        CHECK_STR_CONTAINS(r, "0 {\"error\":\"An error has occurred: SyntaxError");
-        free(r);
-        r = run(&w, "{}");   /* the instance goes on after each */
-        CHECK(strcmp(r, "1 {\"fine\":true}") == 0);
-        free(r);
+        EXPECT_RUN(&w, "{\"kind\":\"throw\"}", "0 {\"error\":\"An error has occurred: Error: boom\"}");
+        EXPECT_RUN(&w, "{\"kind\":\"number\"}", "0 {\"error\":\"The action did not return a dictionary.\"}");
+        EXPECT_RUN(&w, "{\"kind\":\"array\"}", "0 {\"error\":\"The action did not return a dictionary.\"}");
+        expect_reply(&w, true, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}", "R 300 0 {\"kind\":\"loop\"}");
+        expect_reply(&w, true, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}", "R 300 0 {\"kind\":\"sleep\"}");   /* a sleep does not outlast it */
+        expect_reply(&w, false, "0 {\"error\":\"An error has occurred: SyntaxError", "R 0 0 not json");
+        EXPECT_RUN(&w, "{}", "1 {\"fine\":true}");   /* the instance goes on after each */
         CHECK(fn_worker_stop(&w));
     }
     close(c);
@@ -282,12 +272,8 @@ static void test_memory_cap(void)
         struct fn_worker w = { 0 };
         worker(&w, mode == 1);
         load(&w, js);
-        char *r = fn_worker_cmd(&w, "R 20000 4194304 {\"kind\":\"grow\"}");
-        CHECK_STR_CONTAINS(r, "0 {\"error\":\"An error has occurred: Error: alloc failed\"}");
-        free(r);
-        r = fn_worker_cmd(&w, "R 20000 4194304 {}");
-        CHECK(strcmp(r, "1 {\"fine\":true}") == 0);
-        free(r);
+        expect_reply(&w, false, "0 {\"error\":\"An error has occurred: Error: alloc failed\"}", "R 20000 4194304 {\"kind\":\"grow\"}");
+        expect_reply(&w, true, "1 {\"fine\":true}", "R 20000 4194304 {}");
         CHECK(fn_worker_stop(&w));
     }
     close(c);
@@ -309,21 +295,11 @@ static void test_instances_isolated(void)
     worker(&b, true);
     load(&a, js);
     /* b never compiles: it loads the bytecode a's load left in the enclave. */
-    char *r = fn_worker_cmd(&b, "L %s", js);
-    CHECK(strcmp(r, "refused the function's code is loaded already") == 0);
-    free(r);
-    r = run(&a, "{\"set\":\"from a\"}");
-    CHECK(strcmp(r, "1 {\"seen\":\"from a\"}") == 0);
-    free(r);
-    r = run(&b, "{}");
-    CHECK(strcmp(r, "1 {\"seen\":null}") == 0);
-    free(r);
-    r = run(&b, "{\"set\":\"from b\"}");
-    CHECK(strcmp(r, "1 {\"seen\":\"from b\"}") == 0);
-    free(r);
-    r = run(&a, "{}");
-    CHECK(strcmp(r, "1 {\"seen\":\"from a\"}") == 0);
-    free(r);
+    expect_reply(&b, true, "refused the function's code is loaded already", "L %s", js);
+    EXPECT_RUN(&a, "{\"set\":\"from a\"}", "1 {\"seen\":\"from a\"}");
+    EXPECT_RUN(&b, "{}", "1 {\"seen\":null}");
+    EXPECT_RUN(&b, "{\"set\":\"from b\"}", "1 {\"seen\":\"from b\"}");
+    EXPECT_RUN(&a, "{}", "1 {\"seen\":\"from a\"}");
     struct tm_enclave_info info;
     inspect(c, ENCLAVE, &info);
     CHECK_EQ_INT(info.nattached, 2);
@@ -342,9 +318,7 @@ static const char hostile_js[] =
 
 static void check_refused(struct fn_worker *w, const char *call, const char *why)
 {
-    char *r = run(w, call);
-    CHECK_STR_CONTAINS(r, why);
-    free(r);
+    expect_reply(w, false, why, "R 0 0 %s", call);
 }
 
 static void test_hostile_arguments(void)
@@ -426,18 +400,10 @@ static void test_deep_nesting_fits_stack(void)
     free(src);
     struct fn_worker w = { 0 };
     worker(&w, true);
-    char *r = fn_worker_cmd(&w, "L %s", too_deep);
-    CHECK_STR_CONTAINS(r, "refused too-deep.js: RangeError: ");
-    free(r);
-    r = fn_worker_cmd(&w, "L %s", too_deep_re);
-    CHECK_STR_CONTAINS(r, "refused too-deep-re.js: RangeError: C stack depth limit");
-    free(r);
+    expect_reply(&w, false, "refused too-deep.js: RangeError: ", "L %s", too_deep);
+    expect_reply(&w, false, "refused too-deep-re.js: RangeError: C stack depth limit", "L %s", too_deep_re);
     load(&w, deep);
-    r = run(&w, "{}");
-    CHECK(strcmp(r, "1 {\"r\":true,\"j\":1,\"v\":1}") == 0);
-    if (strcmp(r, "1 {\"r\":true,\"j\":1,\"v\":1}") != 0)
-        fprintf(stderr, "  deep: %.300s\n", r);
-    free(r);
+    EXPECT_RUN(&w, "{}", "1 {\"r\":true,\"j\":1,\"v\":1}");
     CHECK(fn_worker_stop(&w));
     close(c);
     CHECK(daemon_down());
@@ -454,10 +420,8 @@ static void test_pages_back_on_detach(void)
     struct fn_worker w = { 0 };
     worker(&w, true);
     load(&w, js);
-    char *r = run(&w, "{}");
-    CHECK(strcmp(r, "1 {\"n\":20000}") == 0);
-    free(r);
-    r = fn_worker_cmd(&w, "S");
+    EXPECT_RUN(&w, "{}", "1 {\"n\":20000}");
+    char *r = fn_worker_cmd(&w, "S");
     unsigned long long heap = 0, runs = 0;
     sscanf(r, "%llu %llu", &heap, &runs);
     free(r);
