@@ -14,7 +14,8 @@
  *                slot's instance (its own Duktape heap) on first use, loads the
  *                bytecode into it without compiling, calls main(params). Value
  *                FN_RESULT_OK with out = the result JSON object, FN_RESULT_ERROR
- *                with out = {"error": "..."}, or -errno (-ENOENT: no code).
+ *                with out = {"error": "..."}, or -errno (-ENOENT: no code,
+ *                -EBUSY: another thread of the container is running it).
  * FN_ECALL_STATS in: nothing; out: struct fn_stats of this slot's instance. */
 #ifndef FN_ABI_H
 #define FN_ABI_H

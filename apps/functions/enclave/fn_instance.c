@@ -16,6 +16,7 @@ struct fn_instance {
     duk_context *ctx;
     uint64_t runs;
     uint64_t create_ns;
+    uint32_t busy;   /* a Duktape heap runs on one thread at a time */
 };
 
 /* Load every script's bytecode and run its top level. */
@@ -126,6 +127,8 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
         duk_pop(inst->ctx);
         inst->create_ns = (uint64_t)(fn_platform_monotonic_ns() - t0);
     }
+    if (__atomic_exchange_n(&inst->busy, 1, __ATOMIC_ACQUIRE))
+        return -EBUSY;   /* another thread of this container is in it (OpenWhisk: one run at a time) */
     inst->heap.fatal = &fatal;
     inst->heap.timed_out = false;
     inst->heap.deadline_ms = fn_platform_monotonic_ns() / 1000000 + (int64_t)timeout;
@@ -165,6 +168,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
         }
     }
     duk_pop(ctx);
+    __atomic_store_n(&inst->busy, 0, __ATOMIC_RELEASE);
     return r;
 }
 
