@@ -16,6 +16,10 @@
  *                FN_RESULT_OK with out = the result JSON object, FN_RESULT_ERROR
  *                with out = {"error": "..."}, or -errno (-ENOENT: no code,
  *                -EBUSY: another thread of the container is running it).
+ *                A result larger than out_cap (up to FN_MAX_RESULT) is kept:
+ *                value FN_RESULT_PENDING with out = its length (uint64_t).
+ * FN_ECALL_RESULT in: nothing; out: the kept result (out_cap >= its length).
+ *                Value FN_RESULT_OK, or -ENOENT (none kept), -ENOBUFS.
  * FN_ECALL_STATS in: nothing; out: struct fn_stats of this slot's instance. */
 #ifndef FN_ABI_H
 #define FN_ABI_H
@@ -27,17 +31,21 @@
 #define FN_ECALL_LOAD 64
 #define FN_ECALL_RUN 65
 #define FN_ECALL_STATS 66
+#define FN_ECALL_RESULT 67
 
 #define FN_RESULT_OK 0
 #define FN_RESULT_ERROR 1
+#define FN_RESULT_PENDING 2
 
 #define FN_MAX_SCRIPTS 8
 #define FN_MAX_SCRIPT_NAME 64
 #define FN_MAX_SOURCE (8U << 20)
 #define FN_MAX_PARAMS (4U << 20)
-/* The result room the host gives FN_ECALL_RUN (an enclave buffer, zeroed
- * per call: kept small); a larger result is an error result. */
-#define FN_MAX_RESULT (256U << 10)
+/* The result room the host gives FN_ECALL_RUN (an enclave buffer in the
+ * slot, zeroed per call: kept small); a larger result is fetched with
+ * FN_ECALL_RESULT, up to FN_MAX_RESULT (beyond: an error result). */
+#define FN_RUN_OUT (16U << 10)
+#define FN_MAX_RESULT (8U << 20)
 
 struct fn_script {
     uint32_t name_len;   /* bytes, no NUL; 1..FN_MAX_SCRIPT_NAME */

@@ -23,6 +23,11 @@ TM_ECALL(fn_ecall_run, FN_ECALL_RUN)
     return fn_instance_run(in, in_len, out, out_cap, out_len);
 }
 
+TM_ECALL(fn_ecall_result, FN_ECALL_RESULT)
+{
+    return fn_instance_result(out, out_cap, out_len);
+}
+
 TM_ECALL(fn_ecall_stats, FN_ECALL_STATS)
 {
     if (out_cap < sizeof(struct fn_stats))
@@ -70,6 +75,14 @@ int main(int argc, char **argv)
     memcpy(in + sizeof req, params, in_len - sizeof req);
     int r = fn_instance_run(in, in_len, out, cap, &len);
     free(in);
+    if (r == FN_RESULT_PENDING) {   /* larger than cap: fetch it whole */
+        uint64_t n;
+        memcpy(&n, out, sizeof n);
+        free(out);
+        if (!(out = malloc(n + 1)))
+            return 1;
+        r = fn_instance_result(out, n, &len);
+    }
     if (r < 0)
         return tm_print("run failed\n"), 1;
     out[len] = '\0';

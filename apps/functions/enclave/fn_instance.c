@@ -17,6 +17,8 @@ struct fn_instance {
     uint64_t runs;
     uint64_t create_ns;
     uint32_t busy;   /* a Duktape heap runs on one thread at a time */
+    char *pending;   /* a result larger than the run's out buffer, for FN_ECALL_RESULT */
+    size_t pending_len;
 };
 
 /* Load every script's bytecode and run its top level. */
@@ -37,6 +39,7 @@ static duk_ret_t fn_instance_boot(duk_context *ctx, void *udata)
 
 static void fn_instance_drop(struct fn_instance *inst)
 {
+    free(inst->pending);
     fn_heap_release(&inst->heap);
     free(inst);
     fn_platform_set_instance(NULL);
@@ -58,6 +61,37 @@ static duk_ret_t fn_instance_call(duk_context *ctx, void *udata)
     }
     duk_json_encode(ctx, -1);
     return 1;
+}
+
+/* Keep a result that did not fit for FN_ECALL_RESULT; out gets its length. */
+static int fn_instance_stage(struct fn_instance *inst, const char *json, size_t len, char *out,
+                             size_t out_cap, size_t *out_len)
+{
+    uint64_t n = len;
+    free(inst->pending);
+    inst->pending = malloc(len);
+    if (!inst->pending || out_cap < sizeof n)
+        return -ENOMEM;
+    memcpy(inst->pending, json, len);
+    inst->pending_len = len;
+    memcpy(out, &n, sizeof n);
+    *out_len = sizeof n;
+    return FN_RESULT_PENDING;
+}
+
+int fn_instance_result(char *out, size_t out_cap, size_t *out_len)
+{
+    struct fn_instance *inst = fn_platform_instance();
+    *out_len = 0;
+    if (!inst || !inst->pending)
+        return -ENOENT;
+    if (out_cap < inst->pending_len)
+        return -ENOBUFS;
+    memcpy(out, inst->pending, inst->pending_len);
+    *out_len = inst->pending_len;
+    free(inst->pending);
+    inst->pending = NULL;
+    return FN_RESULT_OK;
 }
 
 static int fn_instance_error(char *out, size_t cap, size_t *out_len, const char *fmt, const char *arg)
@@ -156,11 +190,13 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
         if (!json || len == 0 || json[0] != '{') {   /* e.g. a toJSON that returned a string */
             r = fn_instance_error(out, out_cap, out_len, "%s",
                                   "The action did not return a dictionary.");
-        } else if (len > out_cap) {
+        } else if (len > FN_MAX_RESULT) {
             char n[32];
             snprintf(n, sizeof n, "%zu", (size_t)len);
             r = fn_instance_error(out, out_cap, out_len,
                                   "The action's result is too large (%s bytes).", n);
+        } else if (len > out_cap) {
+            r = fn_instance_stage(inst, json, len, out, out_cap, out_len);
         } else {
             memcpy(out, json, len);
             *out_len = len;

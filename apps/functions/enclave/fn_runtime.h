@@ -30,6 +30,8 @@ const struct fn_code *fn_code_current(void);
 
 /* FN_ECALL_RUN's work: in = struct fn_run_request + params JSON. */
 int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, size_t *out_len);
+/* FN_ECALL_RESULT's work: the staged result into out. */
+int fn_instance_result(char *out, size_t out_cap, size_t *out_len);
 /* FN_ECALL_STATS: this instance's figures (zeros without one). */
 void fn_instance_stats(struct fn_stats *stats);
 

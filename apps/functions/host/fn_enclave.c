@@ -44,11 +44,11 @@ struct fn_enclave_runner_ctx {
     const struct fn_services *services;
 };
 
-static int fn_enclave_runner(void *ctx, const void *in, size_t in_len, void *out, size_t out_cap,
-                             int *rc, size_t *out_len, tm_error *err)
+static int fn_enclave_runner(void *ctx, uint32_t ecall, const void *in, size_t in_len, void *out,
+                             size_t out_cap, int *rc, size_t *out_len, tm_error *err)
 {
     const struct fn_enclave_runner_ctx *c = ctx;
-    return fn_enclave_call(c->a, c->services, FN_ECALL_RUN, in, in_len, out, out_cap, rc, out_len, err);
+    return fn_enclave_call(c->a, c->services, ecall, in, in_len, out, out_cap, rc, out_len, err);
 }
 
 int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,

@@ -118,7 +118,7 @@ int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_ru
     if (pl > FN_MAX_PARAMS)
         return tm_error_set(err, E2BIG, "params of %zu bytes (at most %u)", pl, FN_MAX_PARAMS);
     _cleanup_free_ char *in = malloc(sizeof *req + pl);
-    _cleanup_free_ char *out = malloc(FN_MAX_RESULT);
+    _cleanup_free_ char *out = malloc(FN_RUN_OUT);
     if (!in || !out)
         return tm_error_set(err, ENOMEM, "out of memory");
     memcpy(in, req, sizeof *req);
@@ -126,8 +126,22 @@ int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_ru
         memcpy(in + sizeof *req, params, pl);
     int rc = 0;
     size_t out_len = 0;
-    int r = runner(ctx, in, sizeof *req + pl, out, FN_MAX_RESULT, &rc, &out_len, err);
+    int r = runner(ctx, FN_ECALL_RUN, in, sizeof *req + pl, out, FN_RUN_OUT, &rc, &out_len, err);
     if (r < 0)
         return r;
-    return fn_host_finish_run(rc, out, out_len, result, err);
+    if (rc != FN_RESULT_PENDING)
+        return fn_host_finish_run(rc, out, out_len, result, err);
+    uint64_t len;
+    if (out_len != sizeof len)
+        return tm_error_set(err, EPROTO, "a pending result without its length");
+    memcpy(&len, out, sizeof len);
+    if (len > FN_MAX_RESULT)
+        return tm_error_set(err, EPROTO, "a pending result of %llu bytes", (unsigned long long)len);
+    _cleanup_free_ char *big = malloc(len);
+    if (!big)
+        return tm_error_set(err, ENOMEM, "out of memory");
+    r = runner(ctx, FN_ECALL_RESULT, NULL, 0, big, len, &rc, &out_len, err);
+    if (r < 0)
+        return r;
+    return fn_host_finish_run(rc, big, out_len, result, err);
 }

@@ -57,10 +57,11 @@ int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *
 
 /* Shared by both: the ecall's (or the native call's) answer as a result. */
 int fn_host_finish_load(int rc, char *out, size_t out_len, char **error_json, tm_error *err);
-/* FN_ECALL_RUN's input and output around a runner (the ecall, or the
- * runtime called here): *rc is its answer. */
-typedef int (*fn_host_runner)(void *ctx, const void *in, size_t in_len, void *out, size_t out_cap,
-                              int *rc, size_t *out_len, tm_error *err);
+/* FN_ECALL_RUN's input and output around a runner of ecall (FN_ECALL_RUN,
+ * then FN_ECALL_RESULT for a large result) in the enclave or here: *rc is
+ * its answer. */
+typedef int (*fn_host_runner)(void *ctx, uint32_t ecall, const void *in, size_t in_len, void *out,
+                              size_t out_cap, int *rc, size_t *out_len, tm_error *err);
 int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_runner runner,
                 void *ctx, struct fn_result *result, tm_error *err);
 

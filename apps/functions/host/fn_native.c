@@ -98,12 +98,13 @@ int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *er
     return fn_host_finish_load(rc, out, out_len, error_json, err);
 }
 
-static int fn_native_runner(void *ctx, const void *in, size_t in_len, void *out, size_t out_cap,
-                            int *rc, size_t *out_len, tm_error *err)
+static int fn_native_runner(void *ctx, uint32_t ecall, const void *in, size_t in_len, void *out,
+                            size_t out_cap, int *rc, size_t *out_len, tm_error *err)
 {
     (void)ctx, (void)err;
     fn_native_stack_entry = (uintptr_t)__builtin_frame_address(0);
-    *rc = fn_instance_run(in, in_len, out, out_cap, out_len);
+    *rc = ecall == FN_ECALL_RESULT ? fn_instance_result(out, out_cap, out_len)
+                                   : fn_instance_run(in, in_len, out, out_cap, out_len);
     return 0;
 }
 

@@ -238,6 +238,7 @@ static const char errors_js[] =
     "  if (p.kind === 'loop') for (;;) {}\n"
     "  if (p.kind === 'sleep') teemate.sleep(5);\n"
     "  if (p.kind === 'grow') { var a = []; for (;;) a.push('x' + a.length); }\n"
+    "  if (p.kind === 'big') return { s: new Array(300001).join('x') };\n"
     "  return { fine: true };\n"
     "}\n";
 
@@ -255,6 +256,11 @@ static void test_error_results(void)
         expect_reply(&w, true, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}", "R 300 0 {\"kind\":\"loop\"}");
         expect_reply(&w, true, "0 {\"error\":\"The action exceeded its time limits of 300 milliseconds.\"}", "R 300 0 {\"kind\":\"sleep\"}");   /* a sleep does not outlast it */
         expect_reply(&w, false, "0 {\"error\":\"An error has occurred: SyntaxError", "R 0 0 not json");
+        /* A result larger than the run's out buffer comes in a second ecall. */
+        char *big = run(&w, "{\"kind\":\"big\"}");
+        CHECK_EQ_INT(strlen(big), strlen("1 {\"s\":\"\"}") + 300000);
+        CHECK(strncmp(big, "1 {\"s\":\"xxxx", 12) == 0);
+        free(big);
         EXPECT_RUN(&w, "{}", "1 {\"fine\":true}");   /* the instance goes on after each */
         CHECK(fn_worker_stop(&w));
     }
