@@ -298,10 +298,18 @@ int tm_ecall(const struct tm_backend_ops *ops, struct tm_backend_enclave *be, ui
                             TM_OCALL_SCRATCH_MIN);
     if (call->in_len > TM_ECALL_MAX_IN || call->out_cap > TM_ECALL_MAX_OUT)
         return tm_error_set(err, E2BIG, "ecall buffers over the limit (%llu bytes)", TM_ECALL_MAX_IN);
-    _cleanup_free_ uint8_t *scratch = aligned_alloc(64, scratch_size);
-    if (!scratch)
-        return tm_error_set(err, ENOMEM, "out of memory for the ocall scratch buffer");
-    memset(scratch, 0, scratch_size);
+    _cleanup_free_ uint8_t *owned = NULL;
+    uint8_t *scratch = call->scratch;
+    if (scratch && ((uintptr_t)scratch % 64 || !call->scratch_size))
+        return tm_error_set(err, EINVAL, "a caller's scratch buffer must be 64-aligned with its size");
+    if (!scratch) {
+        /* A large buffer is fresh memory each call (page faults): callers
+         * that run many ecalls with one pass their own. */
+        scratch = owned = aligned_alloc(64, scratch_size);
+        if (!scratch)
+            return tm_error_set(err, ENOMEM, "out of memory for the ocall scratch buffer");
+        memset(scratch, 0, scratch_size);
+    }
 
     struct tm_ecall_run run = {
         .call = call,

@@ -46,6 +46,9 @@ struct tm_ecall_call {
     void *out;
     size_t out_cap;
     size_t scratch_size;          /* 0: TM_ECALL_SCRATCH_DEFAULT */
+    void *scratch;                /* the caller's scratch buffer of scratch_size bytes,
+                                   * 64-aligned, reused call after call; NULL: one
+                                   * allocated (and zeroed) for this call */
     tm_ecall_write_fn write;      /* NULL: write(2) to fd 1 or 2 */
     void *write_ctx;
     uint8_t lease_token[16];      /* the slot lease (abi/tm_lease.h); zero: none */
