@@ -9,12 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Every block of one Duktape heap, so that a fatal error can free the heap
- * without Duktape (whose state is then unknown), and a cap can hold. */
+/* One Duktape heap's memory: small blocks (up to FN_SMALL_MAX) carved from
+ * chunks into per-size free lists, large ones from malloc, each tracked, so
+ * that a fatal error can free the heap without Duktape (whose state is then
+ * unknown) and a cap can hold. Duktape makes thousands of small allocations:
+ * served here, they never walk the slot allocator's first-fit list. */
+#define FN_SMALL_MAX 512
+#define FN_SMALL_CLASSES (FN_SMALL_MAX / 16)
+
 struct fn_block;
+struct fn_chunk;
+struct fn_free;
 struct fn_heap {
-    struct fn_block *blocks;   /* doubly linked, newest first */
-    uint64_t bytes, peak;      /* live payload bytes */
+    struct fn_block *blocks;   /* large blocks, doubly linked, newest first */
+    struct fn_chunk *chunks;   /* the newest is carved from */
+    struct fn_free *free[FN_SMALL_CLASSES];
+    uint64_t bytes, peak;      /* live bytes (a small block counts its size class) */
     uint64_t limit;            /* 0: none */
     int64_t deadline_ms;       /* monotonic ms; 0: none */
     bool timed_out;
