@@ -44,16 +44,18 @@ $(FN_HOST_LIB): $(filter-out %/fn_native_main.o,$(FN_HOST_OBJS))
 
 $(FN_NATIVE): $(BUILD)/obj/$(FN_DIR)/host/fn_native_main.o $(FN_HOST_LIB) $(FN_NATIVE_LIB) \
               $(BUILD)/libteemate.a
-	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@
+	$(CC) $(HOST_LDFLAGS) $< $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm -o $@
 
+# The libraries need each other (the runtime calls the native platform in
+# the host library): one group.
+FN_LINK_LIBS := -Wl,--start-group $(FN_HOST_LIB) $(FN_NATIVE_LIB) $(BUILD)/libteemate.a -Wl,--end-group
 $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) $(FN_NATIVE_LIB) \
                           $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@
+	$(CC) $(HOST_LDFLAGS) $< $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm -o $@
 
 # `teemate fn` (cli/cmd_fn*.c) runs the runtime natively and attaches to the
 # functions' enclaves: the CLI links both libraries.
 $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c)): HOST_CFLAGS += $(FN_HOST_CFLAGS)
 $(BUILD)/teemate: $(FN_HOST_LIB) $(FN_NATIVE_LIB)
-$(BUILD)/teemate: HOST_LDLIBS := -Wl,--start-group $(BUILD)/libteemate.a $(FN_HOST_LIB) \
-    $(FN_NATIVE_LIB) -Wl,--end-group $(HOST_LDLIBS) -lm
+$(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
