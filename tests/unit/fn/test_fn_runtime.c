@@ -103,6 +103,12 @@ static int start_enclave(void)
     return c;
 }
 
+static void stop_enclave(int c)
+{
+    close(c);
+    CHECK(daemon_down());
+}
+
 static void worker(struct fn_worker *w, bool enclave)
 {
     REQUIRE(fn_worker_start(w, enclave, sock, ENCLAVE, &services));
@@ -185,8 +191,7 @@ static void test_native_and_enclave_agree(void)
         close(fd);
     }
     CHECK_STR_CONTAINS(log, "hello from js ada\nhello from js ada\nhello from js ada\n");
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 /* A library loaded before the function (mustache.js from Debian's
@@ -207,8 +212,7 @@ static void test_library_preloaded(void)
         EXPECT_RUN(&w, "{\"username\":\"ada\",\"n\":[1,2]}", "1 {\"html\":\"Welcome ada!<ul><li>1</li><li>2</li></ul>\"}");
         CHECK(fn_worker_stop(&w));
     }
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 static void test_syntax_error_refused(void)
@@ -226,8 +230,7 @@ static void test_syntax_error_refused(void)
         EXPECT_RUN(&w, "{}", "1 {\"ok\":true}");
         CHECK(fn_worker_stop(&w));
     }
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 static const char errors_js[] =
@@ -264,8 +267,7 @@ static void test_error_results(void)
         EXPECT_RUN(&w, "{}", "1 {\"fine\":true}");   /* the instance goes on after each */
         CHECK(fn_worker_stop(&w));
     }
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 /* A JS heap capped at 4 MiB: the allocation fails inside, the run is an error
@@ -282,8 +284,7 @@ static void test_memory_cap(void)
         expect_reply(&w, true, "1 {\"fine\":true}", "R 20000 4194304 {}");
         CHECK(fn_worker_stop(&w));
     }
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 static const char globals_js[] =
@@ -312,8 +313,7 @@ static void test_instances_isolated(void)
     CHECK(info.attached[0].slot != info.attached[1].slot);
     CHECK(fn_worker_stop(&a));
     CHECK(fn_worker_stop(&b));
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 static const char hostile_js[] =
@@ -367,8 +367,7 @@ static void test_hostile_arguments(void)
     char escaped[512];
     snprintf(escaped, sizeof escaped, "%s/escape", dir);
     CHECK(access(escaped, F_OK) != 0);
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 /* Duktape's deepest C recursions (the JS compiler, the regexp compiler,
@@ -411,8 +410,7 @@ static void test_deep_nesting_fits_stack(void)
     load(&w, deep);
     EXPECT_RUN(&w, "{}", "1 {\"r\":true,\"j\":1,\"v\":1}");
     CHECK(fn_worker_stop(&w));
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 static void test_pages_back_on_detach(void)
@@ -444,8 +442,7 @@ static void test_pages_back_on_detach(void)
     /* Back to the enclave's pages before the instance, plus the bytecode
      * kept in the global heap (shared pages, not the slot's). */
     CHECK_EQ_INT(after.epc_total - after.epc_shared, before.epc_total - before.epc_shared);
-    close(c);
-    CHECK(daemon_down());
+    stop_enclave(c);
 }
 
 int main(void)
