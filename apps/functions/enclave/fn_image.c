@@ -9,9 +9,12 @@
 #include "fn_runtime.h"
 #include "teemate_enclave.h"
 
-TM_ENCLAVE_LAYOUT(.enclave_size = TM_GiB(1), .tcs_count = 8, .nssa = 2, .ssa_frame_pages = 1,
+/* A slot holds an instance at OpenWhisk's default memory limit (256 MiB of
+ * JS heap) with room for the ecall copies; stacks fit Duktape's recursion
+ * limits (fn_duk_config.h); the global heap holds the bytecode. */
+TM_ENCLAVE_LAYOUT(.enclave_size = TM_GiB(4), .tcs_count = 8, .nssa = 2, .ssa_frame_pages = 1,
                   .stack_size = TM_KiB(512), .heap_size = TM_MiB(32), .slot_count = 8,
-                  .slot_size = TM_MiB(64));
+                  .slot_size = TM_MiB(320));
 
 TM_ECALL(fn_ecall_load, FN_ECALL_LOAD)
 {
