@@ -78,6 +78,7 @@ build-fuzz/%: fuzz/%.c $(LIB_SRCS) $(LIB_ASM_SRCS) $(wildcard lib/*/*.h abi/*.h)
 # Enclave side: the SDK (trusted runtime, linker script, rules) and the examples.
 include sdk/enclave.mk
 include examples/examples.mk
+include apps/functions/functions.mk
 
 test:
 	scripts/test.sh

@@ -156,6 +156,21 @@ struct tm_ocall_cpuid {
     uint32_t eax, ebx, ecx, edx;     /* out */
 };
 
+/* Application ocalls: numbers TM_OCALL_APP_FIRST..TM_OCALL_APP_LAST belong to
+ * the image's application and are served by the hook its host side registers
+ * (lib/enclave/ecall.h); without one the host answers -ENOSYS. The block is a
+ * struct tm_ocall_app; its input and its output room follow it inside the
+ * scratch buffer. The host checks both ranges and writes out_len (<= out_cap);
+ * the enclave checks out_len again and copies the output in once. */
+#define TM_OCALL_APP_FIRST 0x100U
+#define TM_OCALL_APP_LAST 0x1ffU
+
+struct tm_ocall_app {
+    uint64_t in, in_len;        /* host addresses inside the scratch buffer */
+    uint64_t out, out_cap;
+    uint64_t out_len;           /* written by the host */
+};
+
 #define TM_EXIT_KIND_EXIT 0
 #define TM_EXIT_KIND_ABORT 1
 #define TM_OCALL_EXIT_MESSAGE 128

@@ -31,6 +31,7 @@ int tm_cmd_enclave_ls(int argc, char **argv);
 int tm_cmd_enclave_inspect(int argc, char **argv);
 int tm_cmd_enclave_rm(int argc, char **argv);
 int tm_cmd_attach(int argc, char **argv);
+int tm_cmd_fn(int argc, char **argv);   /* cli/cmd_fn*.c: apps/functions */
 /* Containers, in runc's convention (global options: cli_oci.h). */
 int tm_cmd_create(int argc, char **argv);
 int tm_cmd_start(int argc, char **argv);

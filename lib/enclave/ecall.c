@@ -167,6 +167,39 @@ static int64_t tm_ocall_cpuid(uint64_t block)
     return 0;
 }
 
+static tm_ecall_app_ocall_fn tm_app_ocall_fn;
+static void *tm_app_ocall_ctx;
+
+void tm_ecall_register_app_ocalls(tm_ecall_app_ocall_fn fn, void *ctx)
+{
+    tm_app_ocall_fn = fn;
+    tm_app_ocall_ctx = ctx;
+}
+
+/* An application's ocall: both ranges must lie in the scratch buffer. */
+static int64_t tm_ocall_app(struct tm_ecall_run *run, uint64_t number, uint64_t block)
+{
+    tm_ecall_app_ocall_fn fn = run->call->app_ocall ? run->call->app_ocall : tm_app_ocall_fn;
+    void *ctx = run->call->app_ocall ? run->call->app_ctx : tm_app_ocall_ctx;
+    if (!fn)
+        return tm_ocall_refuse(run->call, ENOSYS, "application ocall %" PRIu64 " with no service",
+                               number);
+    struct tm_ocall_app req;
+    if (block % 8 || !tm_ocall_in_scratch(run, block, sizeof req))
+        return tm_ocall_refuse(run->call, EFAULT, "ocall %" PRIu64 " block at 0x%" PRIx64
+                               ": outside the scratch buffer", number, block);
+    memcpy(&req, (const void *)(uintptr_t)block, sizeof req);
+    if (!tm_ocall_in_scratch(run, req.in, req.in_len) || !tm_ocall_in_scratch(run, req.out, req.out_cap))
+        return tm_ocall_refuse(run->call, EFAULT, "ocall %" PRIu64 " data outside the scratch buffer",
+                               number);
+    size_t out_len = 0;
+    int64_t r = fn(ctx, (uint32_t)number, (const void *)(uintptr_t)req.in, req.in_len,
+                   (void *)(uintptr_t)req.out, req.out_cap, &out_len);
+    req.out_len = out_len > req.out_cap ? req.out_cap : out_len;
+    memcpy((void *)(uintptr_t)block, &req, sizeof req);
+    return r;
+}
+
 /* The ocall's result (>= 0 or -errno) for TM_ECALL_OCALL_RETURN. */
 static int64_t tm_ocall_service(struct tm_ecall_run *run, uint64_t number, uint64_t block)
 {
@@ -177,6 +210,8 @@ static int64_t tm_ocall_service(struct tm_ecall_run *run, uint64_t number, uint6
         [TM_OCALL_CPUID] = sizeof(struct tm_ocall_cpuid),
     };
     run->call->ocalls++;
+    if (number >= TM_OCALL_APP_FIRST && number <= TM_OCALL_APP_LAST)
+        return tm_ocall_app(run, number, block);
     if (number >= sizeof sizes / sizeof sizes[0] || sizes[number] == 0)
         return tm_ocall_refuse(run->call, ENOSYS, "unknown ocall %" PRIu64, number);
     if (block % 8 || !tm_ocall_in_scratch(run, block, sizes[number]))
@@ -263,10 +298,18 @@ int tm_ecall(const struct tm_backend_ops *ops, struct tm_backend_enclave *be, ui
                             TM_OCALL_SCRATCH_MIN);
     if (call->in_len > TM_ECALL_MAX_IN || call->out_cap > TM_ECALL_MAX_OUT)
         return tm_error_set(err, E2BIG, "ecall buffers over the limit (%llu bytes)", TM_ECALL_MAX_IN);
-    _cleanup_free_ uint8_t *scratch = aligned_alloc(64, scratch_size);
-    if (!scratch)
-        return tm_error_set(err, ENOMEM, "out of memory for the ocall scratch buffer");
-    memset(scratch, 0, scratch_size);
+    _cleanup_free_ uint8_t *owned = NULL;
+    uint8_t *scratch = call->scratch;
+    if (scratch && ((uintptr_t)scratch % 64 || !call->scratch_size))
+        return tm_error_set(err, EINVAL, "a caller's scratch buffer must be 64-aligned with its size");
+    if (!scratch) {
+        /* A large buffer is fresh memory each call (page faults): callers
+         * that run many ecalls with one pass their own. */
+        scratch = owned = aligned_alloc(64, scratch_size);
+        if (!scratch)
+            return tm_error_set(err, ENOMEM, "out of memory for the ocall scratch buffer");
+        memset(scratch, 0, scratch_size);
+    }
 
     struct tm_ecall_run run = {
         .call = call,

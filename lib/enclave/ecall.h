@@ -27,6 +27,17 @@
 /* Where the write ocall's bytes go: returns bytes written or -errno. */
 typedef long (*tm_ecall_write_fn)(void *ctx, int fd, const void *buf, size_t len);
 
+/* An application's ocall service (numbers TM_OCALL_APP_FIRST..LAST): in and
+ * out are checked ranges of the scratch buffer (host memory the enclave also
+ * writes: read each input byte once). Sets *out_len <= out_cap; returns >= 0
+ * or -errno, which the enclave gets. */
+typedef int64_t (*tm_ecall_app_ocall_fn)(void *ctx, uint32_t number, const void *in,
+                                         size_t in_len, void *out, size_t out_cap,
+                                         size_t *out_len);
+
+/* The process-wide application ocall hook, for calls that name none. */
+void tm_ecall_register_app_ocalls(tm_ecall_app_ocall_fn fn, void *ctx);
+
 struct tm_ecall_call {
     /* in */
     uint32_t ecall;
@@ -35,9 +46,14 @@ struct tm_ecall_call {
     void *out;
     size_t out_cap;
     size_t scratch_size;          /* 0: TM_ECALL_SCRATCH_DEFAULT */
+    void *scratch;                /* the caller's scratch buffer of scratch_size bytes,
+                                   * 64-aligned, reused call after call; NULL: one
+                                   * allocated (and zeroed) for this call */
     tm_ecall_write_fn write;      /* NULL: write(2) to fd 1 or 2 */
     void *write_ctx;
     uint8_t lease_token[16];      /* the slot lease (abi/tm_lease.h); zero: none */
+    tm_ecall_app_ocall_fn app_ocall;  /* NULL: the registered hook, if any */
+    void *app_ctx;
 
     /* out */
     int32_t status;               /* enum tm_status the enclave returned */

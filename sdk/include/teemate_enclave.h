@@ -128,6 +128,21 @@ struct tm_ecall_entry {
  * in progress. */
 int tm_print(const char *s);
 
+/* ---- Application ocalls (abi/tm_ecall.h): number in TM_OCALL_APP_FIRST..
+ * LAST, served by the hook the application's host side registers. in_len +
+ * out_cap must fit the ecall's scratch buffer (-E2BIG). The output is
+ * untrusted: check it. Returns the host's answer (>= 0 or -errno); -ENOSYS
+ * outside an ecall, -EIO when the host claims more output than out_cap. */
+long tm_ocall_app(uint32_t number, const void *in, size_t in_len, void *out, size_t out_cap,
+                  size_t *out_len);
+
+/* 64 random bits from the CPU (RDRAND), never from the host. */
+uint64_t tm_random_u64(void);
+
+/* Bytes of this thread's stack (the layout's stack_size) left below the
+ * caller's frame: for code that bounds its own recursion. */
+size_t tm_stack_left(void);
+
 /* ---- Memory shared by every container of the enclave: the enclave-global
  * heap (heap_size), whichever thread allocates. NULL / errno ENOMEM when full.
  * tm_shared_free of a pointer that is not from this heap traps. */

@@ -181,6 +181,89 @@ static void test_block_outside_scratch_refused(void) { check_refused(BLOCK_OUTSI
 static void test_block_misaligned_refused(void) { check_refused(BLOCK_MISALIGNED, -EFAULT, "block at"); }
 static void test_unknown_ocall_refused(void) { check_refused(UNKNOWN_OCALL, -ENOSYS, "unknown ocall 99"); }
 
+/* ---- application ocalls (TM_OCALL_APP_FIRST..LAST): the hook gets checked
+ * ranges of the scratch buffer; bad ranges never reach it */
+enum app_case { APP_GOOD, APP_IN_OUTSIDE, APP_OUT_OUTSIDE, APP_OUT_WRAPPING, APP_BLOCK_MISALIGNED,
+                APP_OVERCLAIM };
+static int app_hook_calls;
+
+static int64_t app_hook(void *ctx, uint32_t number, const void *in, size_t in_len, void *out,
+                        size_t out_cap, size_t *out_len)
+{
+    app_hook_calls++;
+    CHECK(ctx == &app_hook_calls);
+    CHECK_EQ_INT(number, TM_OCALL_APP_FIRST + 5);
+    size_t n = in_len < out_cap ? in_len : out_cap;
+    for (size_t i = 0; i < n; i++)
+        ((char *)out)[i] = (char)(((const char *)in)[i] - 32);   /* upper case */
+    *out_len = fake.param == APP_OVERCLAIM ? out_cap + 100 : n;
+    return (int64_t)in_len;
+}
+
+static void play_app(struct fake *f, struct tm_enter_result *res)
+{
+    struct tm_ecall_args *a = f->args;
+    if (f->step > 0) {
+        /* the enclave's view: the output, and out_len written back */
+        const struct tm_ocall_app *r = (const void *)(uintptr_t)a->scratch;
+        bool upper = memcmp((const char *)(uintptr_t)a->scratch + 128, "HELLO", 5) == 0;
+        fake_return(res, TM_STATUS_OK, upper ? (int64_t)r->out_len : -1);
+        return;
+    }
+    struct tm_ocall_app req = { .in = a->scratch + 64, .in_len = 5, .out = a->scratch + 128, .out_cap = 8 };
+    memcpy((void *)(uintptr_t)req.in, "hello", 5);
+    uint64_t block = a->scratch;
+    switch (f->param) {
+    case APP_IN_OUTSIDE: req.in = (uintptr_t)host_secret; break;
+    case APP_OUT_OUTSIDE: req.out = (uintptr_t)host_secret; break;
+    case APP_OUT_WRAPPING: req.out_cap = UINT64_MAX - 64; break;
+    case APP_BLOCK_MISALIGNED: block = a->scratch + 4; break;
+    default: break;
+    }
+    memcpy((void *)(uintptr_t)a->scratch, &req, sizeof req);
+    fake_ocall(res, TM_OCALL_APP_FIRST + 5, block);
+}
+
+static void run_app(enum app_case kind, struct tm_ecall_call *call, int64_t expect)
+{
+    tm_error err = { 0 };
+    app_hook_calls = 0;
+    CHECK_EQ_INT(run_fake(play_app, kind, call, &err), 0);
+    CHECK_EQ_INT(fake.nresults, 1);
+    CHECK_EQ_INT(fake.results[0], expect);
+}
+
+static void test_app_ocall(void)
+{
+    struct tm_ecall_call call = { .ecall = 16, .app_ocall = app_hook, .app_ctx = &app_hook_calls };
+    run_app(APP_GOOD, &call, 5);
+    CHECK_EQ_INT(app_hook_calls, 1);
+    CHECK_EQ_INT(call.retval, 5);   /* the output was there, out_len as the enclave reads it */
+    run_app(APP_OVERCLAIM, &call, 5);
+    CHECK_EQ_INT(call.retval, 8);   /* clamped to out_cap */
+    /* Without a hook of the call's own, the registered one; without either, ENOSYS. */
+    struct tm_ecall_call plain = { .ecall = 16 };
+    run_app(APP_GOOD, &plain, -ENOSYS);
+    CHECK_EQ_INT(app_hook_calls, 0);
+    CHECK_STR_CONTAINS(plain.refused, "application ocall 261 with no service");
+    tm_ecall_register_app_ocalls(app_hook, &app_hook_calls);
+    run_app(APP_GOOD, &plain, 5);
+    CHECK_EQ_INT(app_hook_calls, 1);
+    tm_ecall_register_app_ocalls(NULL, NULL);
+}
+
+static void test_app_ocall_bad_ranges_refused(void)
+{
+    static const enum app_case bad[] = { APP_IN_OUTSIDE, APP_OUT_OUTSIDE, APP_OUT_WRAPPING,
+                                         APP_BLOCK_MISALIGNED };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct tm_ecall_call call = { .ecall = 16, .app_ocall = app_hook, .app_ctx = &app_hook_calls };
+        run_app(bad[i], &call, -EFAULT);
+        CHECK_EQ_INT(app_hook_calls, 0);
+        CHECK_EQ_INT(call.refused_ocalls, 1);
+    }
+}
+
 /* ---- clock */
 static void play_clock(struct fake *f, struct tm_enter_result *res)
 {
@@ -433,6 +516,8 @@ int main(void)
     RUN(test_block_outside_scratch_refused);
     RUN(test_block_misaligned_refused);
     RUN(test_unknown_ocall_refused);
+    RUN(test_app_ocall);
+    RUN(test_app_ocall_bad_ranges_refused);
     RUN(test_clock_ocall);
     RUN(test_exit_and_abort);
     RUN(test_protocol_errors);

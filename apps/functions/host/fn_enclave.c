@@ -1,0 +1,79 @@
+/* The teemate mode's host side: the runtime's ecalls on an attachment's first
+ * thread, with the functions' services as its application ocalls. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fn_host.h"
+#include "util/cleanup.h"
+
+/* The ocall scratch buffer (FN_SCRATCH_SIZE, for HTTP bodies and objects),
+ * allocated once per thread: a fresh megabyte per ecall costs its page faults. */
+static __thread void *fn_enclave_scratch;
+
+static int fn_enclave_call(struct tm_attachment *a, const struct fn_services *services, uint32_t ecall,
+                           const void *in, size_t in_len, void *out, size_t out_cap, int *rc,
+                           size_t *out_len, tm_error *err)
+{
+    if (!fn_enclave_scratch && !(fn_enclave_scratch = aligned_alloc(64, FN_SCRATCH_SIZE)))
+        return tm_error_set(err, ENOMEM, "out of memory");
+    struct tm_ecall_call call = {
+        .ecall = ecall, .in = in, .in_len = in_len, .out = out, .out_cap = out_cap,
+        .scratch_size = FN_SCRATCH_SIZE, .scratch = fn_enclave_scratch,
+        .app_ocall = services ? fn_host_ocall : NULL, .app_ctx = (void *)services,
+    };
+    int r = tm_attach_ecall(a, 0, &call, err);
+    if (r < 0)
+        return r;
+    if (call.exited)
+        return tm_error_set(err, ECONNABORTED, "the enclave exited (%lld) during ecall %u",
+                            (long long)call.retval, ecall);
+    *rc = (int)call.retval;
+    *out_len = call.out_len;
+    return 0;
+}
+
+int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
+                    size_t len, char **error_json, tm_error *err)
+{
+    char out[4096];
+    size_t out_len = 0;
+    int rc = 0;
+    int r = fn_enclave_call(a, services, FN_ECALL_LOAD, wire, len, out, sizeof out, &rc, &out_len, err);
+    if (r < 0)
+        return r;
+    return fn_host_finish_load(rc, out, out_len, error_json, err);
+}
+
+struct fn_enclave_runner_ctx {
+    struct tm_attachment *a;
+    const struct fn_services *services;
+};
+
+static int fn_enclave_runner(void *ctx, uint32_t ecall, const void *in, size_t in_len, void *out,
+                             size_t out_cap, int *rc, size_t *out_len, tm_error *err)
+{
+    const struct fn_enclave_runner_ctx *c = ctx;
+    return fn_enclave_call(c->a, c->services, ecall, in, in_len, out, out_cap, rc, out_len, err);
+}
+
+int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
+                   const struct fn_run_request *req, const char *params, struct fn_result *result,
+                   tm_error *err)
+{
+    struct fn_enclave_runner_ctx ctx = { a, services };
+    return fn_host_run(req, params, fn_enclave_runner, &ctx, result, err);
+}
+
+int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err)
+{
+    size_t out_len = 0;
+    int rc = 0;
+    int r = fn_enclave_call(a, NULL, FN_ECALL_STATS, NULL, 0, stats, sizeof *stats, &rc, &out_len, err);
+    if (r < 0)
+        return r;
+    if (rc != 0 || out_len != sizeof *stats)
+        return tm_error_set(err, EPROTO, "the enclave's stats ecall answered %d with %zu bytes", rc,
+                            out_len);
+    return 0;
+}

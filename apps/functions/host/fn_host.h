@@ -1,0 +1,68 @@
+/* Running a JS function from the host: natively (fn_native.c, the runtime in
+ * this process) or in a shared enclave through an attachment (fn_enclave.c).
+ * The same calls, the same results. Return 0 or -errno with err filled. */
+#ifndef FN_HOST_H
+#define FN_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fn_abi.h"
+#include "fn_services.h"
+#include "shared/attach.h"
+#include "util/error.h"
+
+/* One script of a function: libraries first, the function last. */
+struct fn_source {
+    const char *name;   /* for messages: "main.js" */
+    const char *text;
+    size_t len;
+};
+
+/* FN_ECALL_LOAD's input for n scripts; *wire is malloc'ed. */
+int fn_sources_pack(const struct fn_source *src, size_t n, void **wire, size_t *len, tm_error *err);
+
+/* The same from files (each named by its base name). */
+int fn_sources_read(char *const *paths, size_t n, void **wire, size_t *len, tm_error *err);
+
+/* What main(params) gave: a JSON object, either the result (ok) or an error
+ * result {"error": ...}. json is malloc'ed and NUL-terminated. */
+struct fn_result {
+    bool ok;
+    char *json;
+    size_t len;
+};
+void fn_result_free(struct fn_result *r);
+
+/* Load: -EINVAL when a script does not compile (err: Duktape's message with
+ * its line; *error_json, when not NULL, gets the error JSON, malloc'ed);
+ * -EEXIST when code is loaded already. */
+/* Run: 0 with a result (ok or an error result), or -errno when it could not
+ * run (-ENOENT: nothing loaded). */
+
+/* Natively: services used directly, the instance in this process. */
+void fn_native_init(const struct fn_services *services);
+int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *err);
+int fn_native_run(const struct fn_run_request *req, const char *params, struct fn_result *result,
+                  tm_error *err);
+
+/* In a shared enclave (thread 0 of the attachment; its slot holds the
+ * instance); services reached through the ocall hook. */
+int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
+                    size_t len, char **error_json, tm_error *err);
+int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
+                   const struct fn_run_request *req, const char *params, struct fn_result *result,
+                   tm_error *err);
+int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err);
+
+/* Shared by both: the ecall's (or the native call's) answer as a result. */
+int fn_host_finish_load(int rc, char *out, size_t out_len, char **error_json, tm_error *err);
+/* FN_ECALL_RUN's input and output around a runner of ecall (FN_ECALL_RUN,
+ * then FN_ECALL_RESULT for a large result) in the enclave or here: *rc is
+ * its answer. */
+typedef int (*fn_host_runner)(void *ctx, uint32_t ecall, const void *in, size_t in_len, void *out,
+                              size_t out_cap, int *rc, size_t *out_len, tm_error *err);
+int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_runner runner,
+                void *ctx, struct fn_result *result, tm_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* The functions `teemate fn` knows: <state dir>/functions/<NAME>/function.json
+ * (mode, limits, script names) and, for the native mode only, the scripts
+ * themselves. A teemate-mode function's code lives only in its shared enclave
+ * (fn-<NAME>): the platform never writes it to disk. */
+#ifndef FN_RECORD_H
+#define FN_RECORD_H
+
+#include <stdint.h>
+
+#include "fn_abi.h"
+#include "util/error.h"
+
+#define FN_NAME_MAX 48   /* [A-Za-z0-9_-]; its enclave is "fn-NAME" */
+
+enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE };
+
+struct fn_record {
+    char name[FN_NAME_MAX + 1];
+    enum fn_mode mode;
+    uint64_t memory;       /* bytes of JS heap (the function's memory limit) */
+    uint64_t timeout_ms;
+    uint32_t nscripts;
+    char scripts[FN_MAX_SCRIPTS][FN_MAX_SCRIPT_NAME + 1];
+};
+
+int fn_name_check(const char *name, tm_error *err);
+const char *fn_mode_name(enum fn_mode mode);
+int fn_mode_parse(const char *text, enum fn_mode *mode);
+/* "fn-NAME", the function's shared enclave. */
+void fn_enclave_name(const char *name, char buf[64]);
+
+/* <state dir>/functions/NAME (made when create). */
+int fn_record_dir(const char *name, bool create, char *buf, size_t len, tm_error *err);
+/* Write function.json (-EEXIST: one exists); for the native mode, copies of
+ * the scripts (texts[i] of lens[i] bytes) beside it. */
+int fn_record_save(const struct fn_record *rec, const char *const *texts, const size_t *lens,
+                   tm_error *err);
+int fn_record_load(const char *name, struct fn_record *rec, tm_error *err);
+/* The native mode's stored script paths (count = rec->nscripts). */
+void fn_record_script_path(const char *dir, const struct fn_record *rec, uint32_t i, char *buf,
+                           size_t len);
+/* Names of every function, sorted; *names malloc'ed (free each and it). */
+int fn_record_list(char ***names, size_t *count, tm_error *err);
+int fn_record_remove(const char *name, tm_error *err);
+
+#endif

@@ -1,0 +1,132 @@
+/* teemate fn COMMAND: JavaScript functions (apps/functions), and what the
+ * subcommands share: the enclave image, the host services. */
+#include <errno.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd_fn.h"
+#include "daemon/client.h"
+#include "util/cleanup.h"
+
+int tm_cli_fn_image(char *buf, size_t len, tm_error *err)
+{
+    const char *env = getenv("TEEMATE_FN_IMAGE");
+    if (env && *env) {
+        snprintf(buf, len, "%s", env);
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return tm_error_sys(err, "cannot find the teemate binary");
+    exe[n] = '\0';
+    snprintf(buf, len, "%s/apps/functions/fn.elf", dirname(exe));
+    if (access(buf, R_OK) != 0)
+        return tm_error_sys(err, "the functions enclave image %s (set TEEMATE_FN_IMAGE)", buf);
+    return 0;
+}
+
+int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error *err)
+{
+    char state[4096];
+    int r = tm_state_dir(state, sizeof state, err);
+    if (r < 0)
+        return r;
+    snprintf(store, len, "%s/objects", state);
+    s->store_dir = store;
+    s->log_fd = 2;   /* console.log to stderr: stdout carries the result */
+    return 0;
+}
+
+static int tm_cmd_fn_ls(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+        return fputs("Usage: teemate fn ls\n\nList the functions: name, mode, memory, timeout, scripts.\n", stdout), 0;
+    if (argc > 1)
+        return tm_cli_usage("fn ls", "takes no arguments");
+    tm_error err = { 0 };
+    char **names;
+    size_t n;
+    if (fn_record_list(&names, &n, &err) < 0)
+        return tm_cli_fail(&err);
+    printf("%-24s %-8s %-10s %-8s %s\n", "NAME", "MODE", "MEMORY", "TIMEOUT", "SCRIPTS");
+    for (size_t i = 0; i < n; i++) {
+        struct fn_record rec;
+        char mem[32];
+        if (fn_record_load(names[i], &rec, &err) == 0) {
+            printf("%-24s %-8s %-10s %-8.3g", rec.name, fn_mode_name(rec.mode),
+                   tm_cli_size(rec.memory, mem), (double)rec.timeout_ms / 1000);
+            for (uint32_t k = 0; k < rec.nscripts; k++)
+                printf("%s%s", k ? "," : " ", rec.scripts[k]);
+            printf("\n");
+        }
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+static int tm_cmd_fn_rm(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "socket", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' }, { 0 },
+    };
+    const char *socket = NULL;
+    int c;
+    while ((c = tm_cli_getopt("fn rm", argc, argv, "h", opts)) != -1) {
+        switch (c) {
+        case 's': socket = optarg; break;
+        case 'h': return fputs("Usage: teemate fn rm NAME [--socket PATH]\n\nRemove the function "
+                               "(and its shared enclave, once no instance uses it).\n", stdout), 0;
+        default: return TM_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc)
+        return tm_cli_usage("fn rm", "expects one NAME");
+    const char *name = argv[optind];
+    tm_error err = { 0 };
+    struct fn_record rec;
+    if (fn_record_load(name, &rec, &err) < 0)
+        return tm_cli_fail(&err);
+    if (rec.mode == FN_MODE_TEEMATE) {
+        char enclave[64];
+        fn_enclave_name(name, enclave);
+        _cleanup_close_ int conn = tm_cli_daemon_connect(socket, &err);
+        if (conn < 0)
+            return tm_cli_fail(&err);
+        if (tm_daemon_remove(conn, enclave, true, NULL, &err) < 0 && err.code != ENOENT)
+            return tm_cli_fail(&err);
+    }
+    if (fn_record_remove(name, &err) < 0)
+        return tm_cli_fail(&err);
+    return 0;
+}
+
+static const struct tm_command subcommands[] = {
+    { "create", "compile a JavaScript function (once) for a mode", tm_cmd_fn_create },
+    { "invoke", "run the function in a new instance, print its result", tm_cmd_fn_invoke },
+    { "ls",     "list the functions",                             tm_cmd_fn_ls },
+    { "rm",     "remove a function",                              tm_cmd_fn_rm },
+};
+
+int tm_cmd_fn(int argc, char **argv)
+{
+    if (argc < 2)
+        return tm_cli_usage("fn", "expects a COMMAND (create, invoke, ls, rm)");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        printf("Usage: teemate fn COMMAND [OPTIONS]\n\nJavaScript functions (OpenWhisk's contract: "
+               "main(params) returns an object).\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+            printf("  %-8s  %s\n", subcommands[i].name, subcommands[i].summary);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (!strcmp(argv[1], subcommands[i].name))
+            return subcommands[i].run(argc - 1, argv + 1);
+    return tm_cli_usage("fn", "unknown command '%s' (create, invoke, ls, rm)", argv[1]);
+}
