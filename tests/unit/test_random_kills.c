@@ -246,8 +246,18 @@ static void random_kills(enum variant v, const char *name)
     double end = now_s() + budget;
     alarm((unsigned)budget + 120);   /* bounded even if something hangs */
     pid_t victims[VICTIMS] = { 0 };
-    unsigned long kills = 0;
+    unsigned long kills = 0, cycles_seen = 0, kills_since_cycle = 0;
     while (now_s() < end) {
+        /* The machine may slow down after calibrating (other load): when no
+         * cycle has finished for a while, every kill lands early; widen. */
+        unsigned long cycles_now = atomic_load(&rep->cycles);
+        if (cycles_now != cycles_seen) {
+            cycles_seen = cycles_now;
+            kills_since_cycle = 0;
+        } else if (++kills_since_cycle >= 64 && max_delay_us < 1000000) {
+            max_delay_us *= 2;
+            kills_since_cycle = 0;
+        }
         for (int i = 0; i < VICTIMS_NOW; i++)
             if (victims[i] <= 0)
                 victims[i] = victim_start(v, -1);
