@@ -3,7 +3,8 @@
  * through an attached process (FN_ECALL_LOAD: compiled inside, bytecode kept
  * in the enclave-global heap); nothing of it is written to disk. In the
  * native mode the code is compiled here to check it, then kept in the state
- * directory. Either way a script that does not compile is refused with
+ * directory; the strawman mode keeps it the same way (each invoke compiles it
+ * in a fresh enclave). Either way a script that does not compile is refused with
  * Duktape's message and line, and nothing is left behind. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,7 @@
 #include "util/size.h"
 
 static const char usage[] =
-    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]... [--mode native|teemate]\n"
+    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]... [--mode native|teemate|strawman]\n"
     "                         [--memory SIZE] [--timeout SECONDS] [--socket PATH]\n\n"
     "Create the function NAME from FILE.js (OpenWhisk's contract: a global\n"
     "main(params) that returns an object). --lib scripts (e.g. mustache.js) run\n"
@@ -28,7 +29,9 @@ static const char usage[] =
     "Duktape's message and line.\n\n"
     "Options:\n"
     "  --mode M        teemate (default): one shared enclave per function (fn-NAME),\n"
-    "                  the code compiled once inside it; native: no enclave\n"
+    "                  the code compiled once inside it; native: no enclave;\n"
+    "                  strawman: a fresh enclave per invoke (image + memory limit\n"
+    "                  committed before EINIT, the code compiled inside)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
@@ -87,10 +90,8 @@ int tm_cmd_fn_create(int argc, char **argv)
             files[nfiles++] = optarg;
             break;
         case 'M':
-            if (!strcmp(optarg, "strawman"))
-                return tm_cli_usage("fn create", "the strawman mode is not built yet (native or teemate)");
             if (fn_mode_parse(optarg, &rec.mode) < 0)
-                return tm_cli_usage("fn create", "unknown mode '%s' (native or teemate)", optarg);
+                return tm_cli_usage("fn create", "unknown mode '%s' (native, teemate or strawman)", optarg);
             break;
         case 'm':
             if (tm_parse_size(optarg, UINT64_MAX, &v) < 0 || v < (1U << 20))

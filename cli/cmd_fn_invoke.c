@@ -2,7 +2,8 @@
  * once and prints the result JSON on stdout (exit 0), or the error result
  * (exit 1). teemate mode: this process attaches to fn-NAME (its own slot and
  * JS heap there, the bytecode loaded without compiling); native mode: the
- * same runtime here, compiling the stored code. */
+ * same runtime here, compiling the stored code; strawman mode: a fresh
+ * enclave built here for this one instance, the stored code compiled inside. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,9 +49,8 @@ static char *fn_params_build(const char *base, char **kv, size_t nkv, tm_error *
     return text;
 }
 
-static int fn_invoke_native(const struct fn_record *rec, const struct fn_services *services,
-                            const struct fn_run_request *req, const char *params,
-                            struct fn_result *res, double *load_ms, tm_error *err)
+/* The stored scripts as FN_ECALL_LOAD's input. */
+static int fn_invoke_wire(const struct fn_record *rec, void **wire, size_t *len, tm_error *err)
 {
     char dir[4200], paths[FN_MAX_SCRIPTS][4400];
     char *argv[FN_MAX_SCRIPTS];
@@ -61,15 +61,51 @@ static int fn_invoke_native(const struct fn_record *rec, const struct fn_service
         fn_record_script_path(dir, rec, i, paths[i], sizeof paths[i]);
         argv[i] = paths[i];
     }
+    return fn_sources_read(argv, rec->nscripts, wire, len, err);
+}
+
+static int fn_invoke_native(const struct fn_record *rec, const struct fn_services *services,
+                            const struct fn_run_request *req, const char *params,
+                            struct fn_result *res, double *load_ms, tm_error *err)
+{
     _cleanup_free_ void *wire = NULL;
     size_t len;
     double t0 = tm_now_ms();
     fn_native_init(services);
-    if ((r = fn_sources_read(argv, rec->nscripts, &wire, &len, err)) < 0 ||
+    int r;
+    if ((r = fn_invoke_wire(rec, &wire, &len, err)) < 0 ||
         (r = fn_native_load(wire, len, NULL, err)) < 0)
         return r;
     *load_ms = tm_now_ms() - t0;
     return fn_native_run(req, params, res, err);
+}
+
+static int fn_invoke_strawman(const struct fn_record *rec, const struct fn_services *services,
+                              const struct fn_run_request *req, const char *params,
+                              struct fn_result *res, bool stats, tm_error *err)
+{
+    char image[4096];
+    _cleanup_free_ void *wire = NULL;
+    size_t len;
+    struct fn_strawman_stats st = { 0 };
+    double t0 = tm_now_ms();
+    int r = tm_cli_fn_image(image, sizeof image, err);
+    if (r == 0)
+        r = fn_invoke_wire(rec, &wire, &len, err);
+    if (r == 0)
+        r = fn_strawman_invoke(image, rec->memory, services, wire, len, req, params, res, &st, err);
+    if (r < 0 || !stats)
+        return r;
+    char size[32];
+    fprintf(stderr,
+            "strawman: enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, "
+            "init %.3f; %s ELRANGE), code load (entry + compile) %.3f ms, heap create %.3f ms, "
+            "run %.3f ms, total %.3f ms (not counted: sign %.3f ms, destroy %.3f ms)\n",
+            st.create_ms + st.add_ms + st.init_ms, st.create_ms, st.add_ms,
+            (unsigned long long)st.pages_added, st.init_ms, tm_cli_size(st.enclave_size, size),
+            st.load_ms, st.heap_ms, st.run_ms, tm_now_ms() - t0 - st.sign_ms - st.destroy_ms,
+            st.sign_ms, st.destroy_ms);
+    return 0;
 }
 
 int tm_cmd_fn_invoke(int argc, char **argv)
@@ -124,6 +160,8 @@ int tm_cmd_fn_invoke(int argc, char **argv)
         if (r == 0 && stats)
             fprintf(stderr, "native: compile %.3f ms, run %.3f ms, total %.3f ms\n", load_ms,
                     run_ms, tm_now_ms() - t0);
+    } else if (rec.mode == FN_MODE_STRAWMAN) {
+        r = fn_invoke_strawman(&rec, &services, &req, params, &res, stats, &err);
     } else {
         char enclave[64];
         fn_enclave_name(rec.name, enclave);

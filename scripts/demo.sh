@@ -3,7 +3,7 @@
 # enclave through layout, measure, sign, verify, run it in a fresh enclave, and
 # share it: teemated (started on demand) owns one enclave and two containers
 # attach to it, each with its own slot (simulation backend unless
-# /dev/sgx_enclave exists).
+# /dev/sgx_enclave exists). Last, a JavaScript function in the three modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -41,5 +41,15 @@ else
     echo "(containers skipped: they need root)"
 fi
 step $tm enclave rm demo-hello
+
+# Confidential functions: one JavaScript function in each mode, a cold start
+# each with its breakdown (teemate: a shared enclave fn-demo-md5-teemate).
+for m in native teemate strawman; do
+    $tm fn rm "demo-md5-$m" >/dev/null 2>&1 || true
+    step $tm fn create "demo-md5-$m" apps/functions/js/crypto-md5.js --mode "$m"
+    step $tm fn invoke "demo-md5-$m" --stats
+done
+step $tm fn ls
+for m in native teemate strawman; do $tm fn rm "demo-md5-$m"; done
 echo
 echo "teemated keeps running on $TEEMATE_STATE_DIR/teemated.sock (log: teemated.log there); SIGTERM stops it."

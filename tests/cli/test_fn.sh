@@ -1,5 +1,5 @@
-# teemate fn create/invoke/ls/rm, in the native and the teemate modes, end to
-# end through the CLI: the same function gives the same result in both, a
+# teemate fn create/invoke/ls/rm, in the native, teemate and strawman modes,
+# end to end through the CLI: the same function gives the same result in each, a
 # script that does not compile is refused with Duktape's message and line and
 # leaves nothing behind, error results exit 1, rm takes the enclave away.
 # Everything lives in $WORK; teemated runs as a job of this shell.
@@ -28,13 +28,14 @@ printf 'function main(p) {\n  var x = 1;\n  return { x: x;\n}\n' >"$WORK/bad.js"
 printf 'function main(p) { if (p.fail) throw new Error("asked to fail"); if (p.n) return 7; return {}; }\n' >"$WORK/err.js"
 
 expect_ok "fn --help" "$TEEMATE" fn --help
-for m in native teemate; do
+for m in native teemate strawman; do
     expect_ok "fn create ($m)" "$TEEMATE" fn create "add-$m" "$WORK/add.js" --mode "$m" --timeout 5
     expect_ok "fn invoke ($m)" "$TEEMATE" fn invoke "add-$m" -p a 40 -p b 2 --params '{"who":"ada"}'
     expect_eq "fn invoke result ($m)" "$(cat "$WORK/out")" '{"sum":42,"calls":1,"who":"ada","stored":"42"}'
     grep -q "^adding 40 2$" "$WORK/err" && ok "console.log on stderr ($m)" || not_ok "console.log on stderr ($m)"
     expect_ok "fn invoke --stats ($m)" "$TEEMATE" fn invoke "add-$m" -p a 1 -p b 1 --stats
     grep -qE "total [0-9.]+ ms" "$WORK/err" && ok "stats printed ($m)" || not_ok "stats printed ($m)"
+    cp "$WORK/err" "$WORK/$m-stats"
     expect_fail "syntax error refused ($m)" "^teemate: bad.js: SyntaxError: .*\(line 3" \
         "$TEEMATE" fn create "bad-$m" "$WORK/bad.js" --mode "$m"
     expect_ok "fn create err ($m)" "$TEEMATE" fn create "err-$m" "$WORK/err.js" --mode "$m"
@@ -47,17 +48,19 @@ done
 expect_eq "object store shared by the modes" "$(cat "$WORK/state/objects/sums/last")" 2
 "$TEEMATE" fn ls >"$WORK/out"
 expect_eq "fn ls" "$(awk 'NR>1 {print $1, $2}' "$WORK/out" | tr '\n' ' ')" \
-    "add-native native add-teemate teemate err-native native err-teemate teemate "
+    "add-native native add-strawman strawman add-teemate teemate err-native native err-strawman strawman err-teemate teemate "
 "$TEEMATE" enclave ls >"$WORK/out"
 grep -q "^fn-add-teemate " "$WORK/out" && ok "teemate mode: a shared enclave per function" || not_ok "teemate mode: a shared enclave per function"
 grep -q "^fn-bad" "$WORK/out" && not_ok "refused create leaves no enclave" || ok "refused create leaves no enclave"
 [ -e "$WORK/state/functions/bad-native" ] && not_ok "refused create leaves no record" || ok "refused create leaves no record"
 [ -e "$WORK/state/functions/add-teemate/0-add.js" ] && not_ok "teemate mode keeps no code on disk" || ok "teemate mode keeps no code on disk"
 expect_fail "create twice refused" "exists" "$TEEMATE" fn create add-native "$WORK/add.js" --mode native
-expect_fail "strawman not built yet" "strawman" "$TEEMATE" fn create s "$WORK/add.js" --mode strawman
+expect_fail "unknown mode refused" "unknown mode 'sgx1'" "$TEEMATE" fn create s "$WORK/add.js" --mode sgx1
+grep -qE "^strawman: enclave build [0-9.]+ ms .* of [0-9]+ pages.*512MiB ELRANGE.*heap create [0-9.]+ ms, run [0-9.]+ ms, total" "$WORK/strawman-stats" \
+    && ok "strawman stats: a 512 MiB enclave for 256 MiB" || not_ok "strawman stats: a 512 MiB enclave for 256 MiB"
 expect_fail "bad name refused" "function name" "$TEEMATE" fn create "../x" "$WORK/add.js"
 expect_fail "invoke of an unknown function" "no function 'nope'" "$TEEMATE" fn invoke nope
-for f in add-native add-teemate err-native err-teemate; do
+for f in add-native add-teemate add-strawman err-native err-teemate err-strawman; do
     expect_ok "fn rm $f" "$TEEMATE" fn rm "$f"
 done
 expect_eq "fn ls empty" "$("$TEEMATE" fn ls | wc -l)" 1

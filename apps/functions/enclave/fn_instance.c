@@ -67,13 +67,13 @@ static duk_ret_t fn_instance_call(duk_context *ctx, void *udata)
 static int fn_instance_stage(struct fn_instance *inst, const char *json, size_t len, char *out,
                              size_t out_cap, size_t *out_len)
 {
-    uint64_t n = len;
     free(inst->pending);
     inst->pending = malloc(len);
-    if (!inst->pending || out_cap < sizeof n)
+    if (!inst->pending || out_cap < sizeof(uint64_t))
         return -ENOMEM;
     memcpy(inst->pending, json, len);
-    inst->pending_len = len;
+    inst->pending_len = fn_json_utf8(inst->pending, len);
+    uint64_t n = inst->pending_len;
     memcpy(out, &n, sizeof n);
     *out_len = sizeof n;
     return FN_RESULT_PENDING;
@@ -99,6 +99,7 @@ static int fn_instance_error(char *out, size_t cap, size_t *out_len, const char 
     char msg[1200];   /* arg is at most 1023 bytes, fmt short */
     snprintf(msg, sizeof msg, fmt, arg);
     *out_len = fn_json_error(out, cap, msg, 0, NULL);
+    *out_len = fn_json_utf8(out, *out_len);
     return FN_RESULT_ERROR;
 }
 
@@ -199,7 +200,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
             r = fn_instance_stage(inst, json, len, out, out_cap, out_len);
         } else {
             memcpy(out, json, len);
-            *out_len = len;
+            *out_len = fn_json_utf8(out, len);
             r = FN_RESULT_OK;
         }
     }

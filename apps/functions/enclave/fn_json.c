@@ -1,5 +1,7 @@
 /* Error results as JSON, built without Duktape (which may be the thing that
  * failed). */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,4 +49,38 @@ size_t fn_json_error(char *out, size_t cap, const char *msg, long line, const ch
     out[n++] = '}';
     out[n] = '\0';
     return n;
+}
+
+/* Duktape writes a character past U+FFFF that JS built from a surrogate pair
+ * as two 3-byte surrogates (CESU-8), which strict UTF-8 readers refuse: the
+ * pair becomes its 4-byte UTF-8, a lone surrogate U+FFFD (same length, so
+ * the result shrinks or stays). */
+size_t fn_json_utf8(char *s, size_t len)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t r = 0, w = 0;
+    while (r < len) {
+        bool sur = r + 2 < len && p[r] == 0xed && p[r + 1] >= 0xa0 && p[r + 1] <= 0xbf &&
+                   (p[r + 2] & 0xc0) == 0x80;
+        if (!sur) {
+            p[w++] = p[r++];
+            continue;
+        }
+        uint32_t hi = 0xd000 | (uint32_t)(p[r + 1] & 0x3f) << 6 | (p[r + 2] & 0x3f);
+        bool pair = hi < 0xdc00 && r + 5 < len && p[r + 3] == 0xed && p[r + 4] >= 0xb0 &&
+                    p[r + 4] <= 0xbf && (p[r + 5] & 0xc0) == 0x80;
+        if (pair) {
+            uint32_t lo = 0xd000 | (uint32_t)(p[r + 4] & 0x3f) << 6 | (p[r + 5] & 0x3f);
+            uint32_t c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+            p[w++] = (unsigned char)(0xf0 | c >> 18);
+            p[w++] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+            p[w++] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+            p[w++] = (unsigned char)(0x80 | (c & 0x3f));
+            r += 6;
+        } else {
+            p[w++] = 0xef, p[w++] = 0xbf, p[w++] = 0xbd;
+            r += 3;
+        }
+    }
+    return w;
 }

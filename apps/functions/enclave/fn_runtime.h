@@ -41,5 +41,7 @@ void fn_bindings_install(duk_context *ctx);
 /* {"error": msg} (plus "line"/"script" when line > 0) into out; its length.
  * Always valid JSON, truncating msg to fit. */
 size_t fn_json_error(char *out, size_t cap, const char *msg, long line, const char *script);
+/* s[0..len) as strict UTF-8 in place (CESU-8 surrogates folded); new length. */
+size_t fn_json_utf8(char *s, size_t len);
 
 #endif

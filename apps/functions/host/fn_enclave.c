@@ -1,9 +1,11 @@
-/* The teemate mode's host side: the runtime's ecalls on an attachment's first
- * thread, with the functions' services as its application ocalls. */
+/* The enclave modes' host side: the runtime's ecalls on an attachment's first
+ * thread (teemate) or a private enclave's first TCS (strawman), with the
+ * functions' services as its application ocalls. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "enclave/ecall.h"
 #include "fn_host.h"
 #include "util/cleanup.h"
 
@@ -11,7 +13,7 @@
  * allocated once per thread: a fresh megabyte per ecall costs its page faults. */
 static __thread void *fn_enclave_scratch;
 
-static int fn_enclave_call(struct tm_attachment *a, const struct fn_services *services, uint32_t ecall,
+static int fn_enclave_call(const struct fn_target *t, const struct fn_services *services, uint32_t ecall,
                            const void *in, size_t in_len, void *out, size_t out_cap, int *rc,
                            size_t *out_len, tm_error *err)
 {
@@ -22,7 +24,10 @@ static int fn_enclave_call(struct tm_attachment *a, const struct fn_services *se
         .scratch_size = FN_SCRATCH_SIZE, .scratch = fn_enclave_scratch,
         .app_ocall = services ? fn_host_ocall : NULL, .app_ctx = (void *)services,
     };
-    int r = tm_attach_ecall(a, 0, &call, err);
+    const struct tm_enclave *e = t->enclave;
+    int r = t->attachment ? tm_attach_ecall(t->attachment, 0, &call, err)
+                          : tm_ecall(e->ops, e->be, e->base, e->size, tm_enclave_tcs_offset(e, 0),
+                                     &call, err);
     if (r < 0)
         return r;
     if (call.exited)
@@ -33,20 +38,20 @@ static int fn_enclave_call(struct tm_attachment *a, const struct fn_services *se
     return 0;
 }
 
-int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
-                    size_t len, char **error_json, tm_error *err)
+int fn_target_load(const struct fn_target *t, const struct fn_services *services, const void *wire,
+                   size_t len, char **error_json, tm_error *err)
 {
     char out[4096];
     size_t out_len = 0;
     int rc = 0;
-    int r = fn_enclave_call(a, services, FN_ECALL_LOAD, wire, len, out, sizeof out, &rc, &out_len, err);
+    int r = fn_enclave_call(t, services, FN_ECALL_LOAD, wire, len, out, sizeof out, &rc, &out_len, err);
     if (r < 0)
         return r;
     return fn_host_finish_load(rc, out, out_len, error_json, err);
 }
 
 struct fn_enclave_runner_ctx {
-    struct tm_attachment *a;
+    const struct fn_target *t;
     const struct fn_services *services;
 };
 
@@ -54,26 +59,44 @@ static int fn_enclave_runner(void *ctx, uint32_t ecall, const void *in, size_t i
                              size_t out_cap, int *rc, size_t *out_len, tm_error *err)
 {
     const struct fn_enclave_runner_ctx *c = ctx;
-    return fn_enclave_call(c->a, c->services, ecall, in, in_len, out, out_cap, rc, out_len, err);
+    return fn_enclave_call(c->t, c->services, ecall, in, in_len, out, out_cap, rc, out_len, err);
 }
 
-int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
-                   const struct fn_run_request *req, const char *params, struct fn_result *result,
-                   tm_error *err)
+int fn_target_run(const struct fn_target *t, const struct fn_services *services,
+                  const struct fn_run_request *req, const char *params, struct fn_result *result,
+                  tm_error *err)
 {
-    struct fn_enclave_runner_ctx ctx = { a, services };
+    struct fn_enclave_runner_ctx ctx = { t, services };
     return fn_host_run(req, params, fn_enclave_runner, &ctx, result, err);
 }
 
-int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err)
+int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err)
 {
     size_t out_len = 0;
     int rc = 0;
-    int r = fn_enclave_call(a, NULL, FN_ECALL_STATS, NULL, 0, stats, sizeof *stats, &rc, &out_len, err);
+    int r = fn_enclave_call(t, NULL, FN_ECALL_STATS, NULL, 0, stats, sizeof *stats, &rc, &out_len, err);
     if (r < 0)
         return r;
     if (rc != 0 || out_len != sizeof *stats)
         return tm_error_set(err, EPROTO, "the enclave's stats ecall answered %d with %zu bytes", rc,
                             out_len);
     return 0;
+}
+
+int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
+                    size_t len, char **error_json, tm_error *err)
+{
+    return fn_target_load(&(struct fn_target){ .attachment = a }, services, wire, len, error_json, err);
+}
+
+int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
+                   const struct fn_run_request *req, const char *params, struct fn_result *result,
+                   tm_error *err)
+{
+    return fn_target_run(&(struct fn_target){ .attachment = a }, services, req, params, result, err);
+}
+
+int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err)
+{
+    return fn_target_stats(&(struct fn_target){ .attachment = a }, stats, err);
 }

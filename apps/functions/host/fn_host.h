@@ -9,6 +9,7 @@
 
 #include "fn_abi.h"
 #include "fn_services.h"
+#include "enclave/enclave.h"
 #include "shared/attach.h"
 #include "util/error.h"
 
@@ -54,6 +55,43 @@ int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
                    const struct fn_run_request *req, const char *params, struct fn_result *result,
                    tm_error *err);
 int fn_enclave_stats(struct tm_attachment *a, struct fn_stats *stats, tm_error *err);
+
+/* The same on either an attachment (teemate) or a private enclave built in
+ * this process (strawman): exactly one of the two is set. */
+struct fn_target {
+    struct tm_attachment *attachment;
+    const struct tm_enclave *enclave;
+};
+int fn_target_load(const struct fn_target *t, const struct fn_services *services, const void *wire,
+                   size_t len, char **error_json, tm_error *err);
+int fn_target_run(const struct fn_target *t, const struct fn_services *services,
+                  const struct fn_run_request *req, const char *params, struct fn_result *result,
+                  tm_error *err);
+int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err);
+
+/* The strawman mode (fn_strawman.c): every invoke builds a fresh enclave
+ * from the image sized for one instance (the image's own regions, one
+ * thread, no slots, its global heap grown by the memory limit and committed
+ * before EINIT, as an SGX1 enclave must), compiles the scripts inside it
+ * (FN_ECALL_LOAD), runs once, and destroys it. Times in ms. */
+struct fn_strawman_stats {
+    double sign_ms;          /* SIGSTRUCT with the development key (a real platform ships it) */
+    double create_ms, add_ms, init_ms;   /* the build: ECREATE, EADD+EEXTEND, EINIT */
+    uint64_t pages_added;
+    uint64_t enclave_size;
+    double load_ms;          /* FN_ECALL_LOAD: the first entry and the compile */
+    double heap_ms;          /* the instance's heap create + bytecode load (inside) */
+    double run_ms;           /* FN_ECALL_RUN less heap_ms */
+    double destroy_ms;
+};
+/* The one-instance image of base (*out: free with tm_image_free). */
+int fn_strawman_image(const struct tm_image *base, uint64_t memory, struct tm_image **out,
+                      tm_error *err);
+/* A script that does not compile is -EINVAL with err as fn_native_load's. */
+int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
+                       const void *wire, size_t len, const struct fn_run_request *req,
+                       const char *params, struct fn_result *result, struct fn_strawman_stats *st,
+                       tm_error *err);
 
 /* Shared by both: the ecall's (or the native call's) answer as a result. */
 int fn_host_finish_load(int rc, char *out, size_t out_len, char **error_json, tm_error *err);

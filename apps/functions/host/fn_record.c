@@ -31,7 +31,7 @@ int fn_name_check(const char *name, tm_error *err)
 
 const char *fn_mode_name(enum fn_mode mode)
 {
-    return mode == FN_MODE_TEEMATE ? "teemate" : "native";
+    return mode == FN_MODE_TEEMATE ? "teemate" : mode == FN_MODE_STRAWMAN ? "strawman" : "native";
 }
 
 int fn_mode_parse(const char *text, enum fn_mode *mode)
@@ -40,6 +40,8 @@ int fn_mode_parse(const char *text, enum fn_mode *mode)
         *mode = FN_MODE_NATIVE;
     else if (!strcmp(text, "teemate"))
         *mode = FN_MODE_TEEMATE;
+    else if (!strcmp(text, "strawman"))
+        *mode = FN_MODE_STRAWMAN;
     else
         return -EINVAL;
     return 0;
@@ -84,7 +86,7 @@ int fn_record_save(const struct fn_record *rec, const char *const *texts, const 
     json_t *scripts = json_array();
     for (uint32_t i = 0; i < rec->nscripts; i++) {
         json_array_append_new(scripts, json_string(rec->scripts[i]));
-        if (rec->mode == FN_MODE_NATIVE) {
+        if (rec->mode != FN_MODE_TEEMATE) {
             fn_record_script_path(dir, rec, i, path, sizeof path);
             if ((r = tm_file_write(path, texts[i], lens[i], 0600, err)) < 0) {
                 json_decref(scripts);

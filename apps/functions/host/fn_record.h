@@ -1,6 +1,6 @@
 /* The functions `teemate fn` knows: <state dir>/functions/<NAME>/function.json
- * (mode, limits, script names) and, for the native mode only, the scripts
- * themselves. A teemate-mode function's code lives only in its shared enclave
+ * (mode, limits, script names) and, for the native and strawman modes, the
+ * scripts themselves (as a conventional platform keeps them in its image). A teemate-mode function's code lives only in its shared enclave
  * (fn-<NAME>): the platform never writes it to disk. */
 #ifndef FN_RECORD_H
 #define FN_RECORD_H
@@ -12,7 +12,7 @@
 
 #define FN_NAME_MAX 48   /* [A-Za-z0-9_-]; its enclave is "fn-NAME" */
 
-enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE };
+enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE, FN_MODE_STRAWMAN };
 
 struct fn_record {
     char name[FN_NAME_MAX + 1];
@@ -31,12 +31,12 @@ void fn_enclave_name(const char *name, char buf[64]);
 
 /* <state dir>/functions/NAME (made when create). */
 int fn_record_dir(const char *name, bool create, char *buf, size_t len, tm_error *err);
-/* Write function.json (-EEXIST: one exists); for the native mode, copies of
+/* Write function.json (-EEXIST: one exists); but in the teemate mode, copies of
  * the scripts (texts[i] of lens[i] bytes) beside it. */
 int fn_record_save(const struct fn_record *rec, const char *const *texts, const size_t *lens,
                    tm_error *err);
 int fn_record_load(const char *name, struct fn_record *rec, tm_error *err);
-/* The native mode's stored script paths (count = rec->nscripts). */
+/* The stored script paths (not in the teemate mode) (count = rec->nscripts). */
 void fn_record_script_path(const char *dir, const struct fn_record *rec, uint32_t i, char *buf,
                            size_t len);
 /* Names of every function, sorted; *names malloc'ed (free each and it). */

@@ -15,6 +15,7 @@ function uploaderUtf8Length(s) {
         c = s.charCodeAt(i);
         if (c < 0x80) n += 1;
         else if (c < 0x800) n += 2;
+        else if (c > 0xffff) n += 4;   // Duktape: a character past U+FFFF is one codepoint
         else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length &&
                  s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) < 0xe000) { n += 4; i++; }
         else n += 3;

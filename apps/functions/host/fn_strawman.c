@@ -1,0 +1,96 @@
+/* The strawman mode: what a conventional confidential platform does for a
+ * cold start. A fresh enclave per instance, sized for that one instance
+ * and fully committed before EINIT (SGX1), the code compiled inside it, one
+ * run, then the enclave goes. No daemon, nothing shared. */
+#include <errno.h>
+
+#include "enclave/devkey.h"
+#include "fn_host.h"
+#include "sgx_arch.h"
+#include "util/clock.h"
+
+int fn_strawman_image(const struct tm_image *base, uint64_t memory, struct tm_image **out,
+                      tm_error *err)
+{
+    struct tm_layout_settings s = base->layout.settings;
+    uint64_t heap = (s.heap_size + memory + SGX_PAGE_SIZE - 1) & ~(uint64_t)(SGX_PAGE_SIZE - 1);
+    s.tcs_count = 1;
+    s.slot_count = 0;
+    s.slot_size = 0;
+    s.heap_size = 0;
+    struct tm_image *bare = NULL;
+    int r = tm_image_with_settings(base, &s, &bare, err);
+    if (r < 0)
+        return r;
+    /* everything below the heap, the heap, its guard page; ELRANGE is a
+     * power of two (the rest of it is never added) */
+    uint64_t need = bare->layout.regions.heap_offset + heap + 2 * SGX_PAGE_SIZE;
+    tm_image_free(bare);
+    s.enclave_size = 1ULL << 13;
+    while (s.enclave_size < need)
+        s.enclave_size <<= 1;
+    s.heap_size = heap;
+    return tm_image_with_settings(base, &s, out, err);
+}
+
+/* Build, load, run, stats on one fresh enclave. */
+static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigstruct *ss,
+                            const struct tm_backend_ops *ops, const struct fn_services *services,
+                            const void *wire, size_t len, const struct fn_run_request *req,
+                            const char *params, struct fn_result *result,
+                            struct fn_strawman_stats *st, tm_error *err)
+{
+    struct tm_enclave *e = NULL;
+    int r = tm_enclave_build(image, ss, ops, &e, err);
+    if (r < 0)
+        return r;
+    st->create_ms = e->stats.create_ms;
+    st->add_ms = e->stats.add_ms;
+    st->init_ms = e->stats.init_ms;
+    st->pages_added = e->stats.pages_added;
+    st->enclave_size = e->size;
+    struct fn_target t = { .enclave = e };
+    struct fn_stats fs = { 0 };
+    double t0 = tm_now_ms();
+    r = fn_target_load(&t, services, wire, len, NULL, err);
+    double t1 = tm_now_ms();
+    if (r == 0)
+        r = fn_target_run(&t, services, req, params, result, err);
+    double t2 = tm_now_ms();
+    if (r == 0)
+        r = fn_target_stats(&t, &fs, err);
+    st->load_ms = t1 - t0;
+    st->heap_ms = (double)fs.create_ns / 1e6;
+    st->run_ms = t2 - t1 - st->heap_ms;
+    double t3 = tm_now_ms();
+    tm_enclave_destroy(e);
+    st->destroy_ms = tm_now_ms() - t3;
+    if (r < 0)
+        fn_result_free(result);
+    return r;
+}
+
+int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
+                       const void *wire, size_t len, const struct fn_run_request *req,
+                       const char *params, struct fn_result *result, struct fn_strawman_stats *st,
+                       tm_error *err)
+{
+    struct tm_image *base = NULL, *image = NULL;
+    const struct tm_backend_ops *ops;
+    struct sgx_sigstruct ss;
+    char key_path[4200];
+    int r = tm_backend_select(TM_BACKEND_AUTO, &ops, err);
+    if (r == 0)
+        r = tm_image_load(image_path, &base, err);
+    if (r == 0)
+        r = fn_strawman_image(base, memory, &image, err);
+    double t0 = tm_now_ms();
+    if (r == 0)
+        r = tm_devkey_sign(image, &ss, key_path, sizeof key_path, err);
+    st->sign_ms = tm_now_ms() - t0;
+    if (r == 0)
+        r = fn_strawman_once(image, &ss, ops, services, wire, len, req, params, result, st, err);
+    tm_image_free(image);
+    tm_image_free(base);
+    return r;
+}
