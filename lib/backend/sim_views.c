@@ -214,8 +214,19 @@ static int walk_extent(struct tm_sim_enclave *e, uint64_t off, uint64_t len, voi
 {
     struct map_walk *w = arg;
     int ret = off > w->next ? walk_add(w, w->next, off - w->next, PROT_NONE) : 0;
-    for (uint64_t p = off; ret == 0 && p < off + len; p += PAGE)
-        ret = walk_add(w, p, PAGE, page_prot(tm_sim_epcm_load(&e->epcm[p / PAGE])) & w->cap);
+    /* A committed heap is thousands of identical entries: compare words, and
+     * decode only where they change. */
+    const uint64_t *words = (const uint64_t *)e->epcm;
+    uint64_t p = off / PAGE, end = (off + len) / PAGE;
+    while (ret == 0 && p < end) {
+        uint64_t word = __atomic_load_n(&words[p], __ATOMIC_ACQUIRE), q = p + 1;
+        while (q < end && __atomic_load_n(&words[q], __ATOMIC_RELAXED) == word)
+            q++;
+        struct tm_sim_epcm m;
+        memcpy(&m, &word, sizeof m);
+        ret = walk_add(w, p * PAGE, (q - p) * PAGE, page_prot(m) & w->cap);
+        p = q;
+    }
     return ret;
 }
 
