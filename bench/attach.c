@@ -13,6 +13,8 @@
  *   attach      attach to the warm shared enclave of that size through
  *               teemated (alias: connect, lease, map) + expand + run;
  *   plain       no enclave: the same formatting and write natively.
+ * Beside it, alias as a new process sees it: a fresh exec of `teemate attach
+ * NAME --stats` (its connect, lease, map and first entry), once per run.
  * Part 2, EPC pages for N = 1, 8, 32 instances (data image, default
  * build/examples/slotdata.elf, each instance filling --instance-kib of its
  * slot): N processes attached to one enclave (counted by the daemon while all
@@ -59,6 +61,8 @@ struct start_row {
     double ms[STARTS];                 /* medians */
     double alias_ms, expand_ms, run_ms; /* attach's parts, medians */
     uint64_t expand_pages;
+    /* `teemate attach --stats` exec'd afresh: its alias and parts, medians */
+    double exec_alias_ms, exec_connect_ms, exec_lease_ms, exec_map_ms, exec_entry_ms;
 };
 
 static const unsigned instance_counts[] = { 1, 8, 32 };
@@ -173,19 +177,29 @@ static int read_full(int fd, void *buf, size_t len)
     return 0;
 }
 
+/* A pipe (close-on-exec), then fork: the pid, 0 in the child, or -errno. */
+static pid_t fork_with_pipe(int p[2], tm_error *err)
+{
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return tm_error_sys(err, "pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        int ret = tm_error_sys(err, "fork");
+        close(p[0]);
+        close(p[1]);
+        return ret;
+    }
+    return pid;
+}
+
 /* Time one start in a new process: fork, the child runs fn and reports. */
 static int time_start(start_fn fn, struct start_ctx *c, double *ms, struct child_report *r, tm_error *err)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return tm_error_sys(err, "pipe");
     double t0 = tm_bench_now_s();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return tm_error_sys(err, "fork");
-    }
+    pid_t pid = fork_with_pipe(p, err);
+    if (pid < 0)
+        return pid;
     if (pid == 0) {
         close(p[0]);
         struct child_report rep = { 0 };
@@ -207,6 +221,46 @@ static int time_start(start_fn fn, struct start_ctx *c, double *ms, struct child
         return tm_error_set(err, EPROTO, "the child died before reporting (status 0x%x)", status);
     if (r->status < 0)
         return tm_error_set(err, -r->status, "%s", r->msg);
+    return 0;
+}
+
+/* ---- alias as a new process sees it: a fresh exec of `teemate attach --stats` ---- */
+
+struct exec_alias {
+    double alias, connect, lease, map, entry;
+};
+
+/* Run TEEMATE_EXE attach NAME --stats and read its alias and first entry lines. */
+static int exec_attach(struct bench *b, const char *name, struct exec_alias *x, tm_error *err)
+{
+    int p[2];
+    pid_t pid = fork_with_pipe(p, err);
+    if (pid < 0)
+        return pid;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, 1) < 0 || dup2(p[1], 2) < 0)
+            _exit(127);
+        execl(getenv("TEEMATE_EXE"), "teemate", "attach", name, "--socket", b->socket, "--stats", "--",
+              "bench", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char out[4096];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof out - 1 && ((n = read(p[0], out + len, sizeof out - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    out[len] = '\0';
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    const char *al = strstr(out, "alias"), *fe = strstr(out, "first entry");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !al || !fe ||
+        sscanf(al, "alias %lf ms (connect %lf, lease %lf, map %lf)", &x->alias, &x->connect, &x->lease,
+               &x->map) != 4 ||
+        sscanf(fe, "first entry %lf", &x->entry) != 1)
+        return tm_error_set(err, EPROTO, "teemate attach --stats (status 0x%x) said: %s", status, out);
     return 0;
 }
 
@@ -273,6 +327,7 @@ static int bench_start_size(struct bench *b, int conn, const struct tm_image *im
     };
     static const start_fn fns[STARTS] = { start_fresh, start_fresh, start_attach, start_plain };
     double samples[STARTS][b->runs], alias[b->runs], expand[b->runs], run[b->runs];
+    double xalias[b->runs], xconnect[b->runs], xlease[b->runs], xmap[b->runs], xentry[b->runs];
     /* Interleaved, so that drift in the machine hits every column alike. */
     for (unsigned r = 0; r < b->runs && ret == 0; r++) {
         for (int s = 0; s < STARTS && ret == 0; s++) {
@@ -287,6 +342,14 @@ static int bench_start_size(struct bench *b, int conn, const struct tm_image *im
             if (ret < 0)
                 tm_error_prefix(err, "%s start", start_names[s]);
         }
+        struct exec_alias x;
+        if (ret == 0 && (ret = exec_attach(b, name, &x, err)) == 0) {
+            xalias[r] = x.alias;
+            xconnect[r] = x.connect;
+            xlease[r] = x.lease;
+            xmap[r] = x.map;
+            xentry[r] = x.entry;
+        }
     }
     tm_error rm_err;
     tm_daemon_remove(conn, name, true, NULL, &rm_err);
@@ -297,6 +360,11 @@ static int bench_start_size(struct bench *b, int conn, const struct tm_image *im
     row->alias_ms = tm_bench_median(alias, b->runs);
     row->expand_ms = tm_bench_median(expand, b->runs);
     row->run_ms = tm_bench_median(run, b->runs);
+    row->exec_alias_ms = tm_bench_median(xalias, b->runs);
+    row->exec_connect_ms = tm_bench_median(xconnect, b->runs);
+    row->exec_lease_ms = tm_bench_median(xlease, b->runs);
+    row->exec_map_ms = tm_bench_median(xmap, b->runs);
+    row->exec_entry_ms = tm_bench_median(xentry, b->runs);
     return 0;
 }
 
@@ -474,6 +542,15 @@ static char *markdown(const struct start_row *sr, size_t ns, const struct epc_ro
                 r->ms[START_FRESH_EDMM] / r->ms[START_ATTACH], r->ms[START_ATTACH] / r->ms[START_PLAIN],
                 r->alias_ms, r->expand_ms, (unsigned long long)r->expand_pages, r->run_ms);
     }
+    fprintf(f, "\n## Alias as a new process sees it\n\nA fresh exec of `teemate attach NAME --stats` "
+               "(its own figures, median of %u); beside it the in-process alias above (a child forked "
+               "from this bench, whose libraries are already warm). ms.\n\n"
+               "| enclave | alias (new process) | connect | lease | map | first entry | alias (forked child) |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|\n", runs);
+    for (size_t i = 0; i < ns; i++)
+        fprintf(f, "| %u MiB | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", sr[i].size_mib, sr[i].exec_alias_ms,
+                sr[i].exec_connect_ms, sr[i].exec_lease_ms, sr[i].exec_map_ms, sr[i].exec_entry_ms,
+                sr[i].alias_ms);
     fprintf(f, "\n## EPC pages for N instances\n\nEnclave %llu MiB, global heap %llu KiB, each instance "
                "fills %llu KiB of its slot. Attached: one enclave, N processes (32 TCSs, 32 slots); "
                "separate: N enclaves of one thread and one slot each.\n\n"
@@ -501,6 +578,10 @@ static json_t *results_json(const struct start_row *sr, size_t ns, const struct 
                               sr[i].run_ms, "expand_pages", (json_int_t)sr[i].expand_pages);
         for (int s = 0; s < STARTS; s++)
             json_object_set_new(o, start_keys[s], json_real(sr[i].ms[s]));
+        json_object_set_new(o, "alias_new_process", json_pack("{s:f, s:f, s:f, s:f, s:f}", "alias_ms",
+                                                              sr[i].exec_alias_ms, "connect_ms", sr[i].exec_connect_ms,
+                                                              "lease_ms", sr[i].exec_lease_ms, "map_ms",
+                                                              sr[i].exec_map_ms, "first_entry_ms", sr[i].exec_entry_ms));
         json_array_append_new(starts, o);
     }
     for (size_t i = 0; i < NCOUNTS; i++)

@@ -56,6 +56,18 @@ struct tm_sim_cpu_keys {
     uint8_t report_keyid[32];      /* CR_REPORT_KEYID: one value per boot */
 };
 
+/* What the keys are derived from, read at ECREATE and attach; the derivation
+ * itself waits for the first EREPORT/EGETKEY, since OpenSSL's first use in a
+ * process costs about a millisecond (its providers), which an attach that
+ * never asks for a key should not pay. */
+struct tm_sim_key_source {
+    uint8_t root[32];
+    char boot_id[64];              /* /proc/sys/kernel/random/boot_id */
+    uint32_t boot_len;
+    uint32_t derived;              /* atomic: 0 not yet, 1 being stored, 2 keys valid */
+    struct tm_sim_cpu_keys keys;
+};
+
 /* One view of ELRANGE in this process: the EPC mapped MAP_SHARED at the same
  * offset, each page with its EPCM permissions within cap. Pages outside every
  * view are an anonymous PROT_NONE reservation: not mapped here at all. */
@@ -75,7 +87,7 @@ struct tm_sim_enclave {
     uint32_t *tcs_busy;             /* npages entries: 1 while a thread is inside that TCS */
     uint8_t *cpu_view;              /* the EPC mapped for the simulated CPU, not at ELRANGE */
     void *measure;                  /* struct tm_measure * until EINIT (creator only) */
-    struct tm_sim_cpu_keys keys;
+    struct tm_sim_key_source keys;  /* process-local */
     /* Process-local. Written by map/unmap; read by faults and ENCLU leaves,
      * which run in signal handlers of threads that hold no lock. */
     pthread_rwlock_t views_lock;
@@ -220,7 +232,8 @@ int tm_sim_eremove(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, uint
 int tm_sim_root_key(uint8_t key[32], tm_error *err);
 
 /* ---- sim_keys.c ---- */
-/* Fill e->keys from the root key (ECREATE and attach do this). */
+/* Read the root key and the boot id into e->keys (ECREATE and attach do
+ * this); the keys are derived from them at the first EREPORT or EGETKEY. */
 int tm_sim_keys_init(struct tm_sim_enclave *e, tm_error *err);
 /* EREPORT by enclave e for the target: 0, or a negative TM_SIM_FAULT_* / -errno. */
 int tm_sim_ereport(struct tm_sim_enclave *e, const struct sgx_targetinfo *ti,

@@ -29,24 +29,44 @@ static int sha256_parts(uint8_t out[32], const void *a, size_t alen, const void 
 
 int tm_sim_keys_init(struct tm_sim_enclave *e, tm_error *err)
 {
-    uint8_t root[ROOT_KEY_SIZE], digest[32];
-    int ret = tm_sim_root_key(root, err);
+    struct tm_sim_key_source *k = &e->keys;
+    int ret = tm_sim_root_key(k->root, err);
     if (ret < 0)
         return ret;
+    /* CR_REPORT_KEYID is per boot on hardware: the kernel's boot id stands for the boot. */
+    _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, k->boot_id, sizeof(k->boot_id) - 1) : 0;
+    k->boot_len = n > 0 ? (uint32_t)n : 0;
+    __atomic_store_n(&k->derived, 0, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* The CPU keys, derived on first use. Leaves run in signal handlers of any
+ * thread, so no lock: a caller that finds them missing derives its own copy
+ * and the first to claim the slot stores it (every copy is the same). */
+static int cpu_keys(struct tm_sim_enclave *e, struct tm_sim_cpu_keys *out)
+{
+    struct tm_sim_key_source *k = &e->keys;
+    if (__atomic_load_n(&k->derived, __ATOMIC_ACQUIRE) == 2) {
+        *out = k->keys;
+        return 0;
+    }
     static const char cpu_label[] = "TeeMate sim CPU derivation key";
     static const char keyid_label[] = "TeeMate sim REPORT KEYID";
-    /* CR_REPORT_KEYID is per boot on hardware: the kernel's boot id stands for the boot. */
-    char boot_id[64] = "";
-    _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, boot_id, sizeof(boot_id) - 1) : 0;
-    size_t boot_len = n > 0 ? (size_t)n : 0;
-    if (sha256_parts(digest, cpu_label, sizeof(cpu_label), root, sizeof(root), "", 0) < 0 ||
-        sha256_parts(e->keys.report_keyid, keyid_label, sizeof(keyid_label), root, sizeof(root), boot_id,
-                     boot_len) < 0)
-        ret = tm_error_openssl(err, EIO, "cannot derive the sim CPU keys");
-    memcpy(e->keys.derivation, digest, sizeof(e->keys.derivation));
-    explicit_bzero(root, sizeof(root));
+    uint8_t digest[32];
+    int ret = 0;
+    if (sha256_parts(digest, cpu_label, sizeof(cpu_label), k->root, sizeof(k->root), "", 0) < 0 ||
+        sha256_parts(out->report_keyid, keyid_label, sizeof(keyid_label), k->root, sizeof(k->root),
+                     k->boot_id, k->boot_len) < 0)
+        ret = -EIO;   /* the leaf's caller turns it into #GP */
+    memcpy(out->derivation, digest, sizeof(out->derivation));
     explicit_bzero(digest, sizeof(digest));
+    uint32_t none = 0;
+    if (ret == 0 && __atomic_compare_exchange_n(&k->derived, &none, 1, false, __ATOMIC_ACQ_REL,
+                                                __ATOMIC_ACQUIRE)) {
+        k->keys = *out;
+        __atomic_store_n(&k->derived, 2, __ATOMIC_RELEASE);
+    }
     return ret;
 }
 
@@ -89,9 +109,9 @@ static int cmac(const uint8_t key[16], const void *data, size_t len, uint8_t out
     return ok ? 0 : -EIO;
 }
 
-static int derive(const struct tm_sim_enclave *e, const struct key_dependencies *dep, uint8_t key[16])
+static int derive(const struct tm_sim_cpu_keys *keys, const struct key_dependencies *dep, uint8_t key[16])
 {
-    return cmac(e->keys.derivation, dep, sizeof(*dep), key);
+    return cmac(keys->derivation, dep, sizeof(*dep), key);
 }
 
 static const uint8_t cpu_svn[16] = TM_SIM_CPUSVN;
@@ -197,7 +217,11 @@ int tm_sim_egetkey(struct tm_sim_enclave *e, const struct sgx_keyrequest *kr, ui
     default:
         return SGX_INVALID_KEYNAME;
     }
-    int ret = derive(e, &d, key);
+    struct tm_sim_cpu_keys keys;
+    int ret = cpu_keys(e, &keys);
+    if (ret == 0)
+        ret = derive(&keys, &d, key);
+    explicit_bzero(&keys, sizeof(keys));
     explicit_bzero(&d, sizeof(d));
     return ret;
 }
@@ -224,7 +248,11 @@ int tm_sim_ereport(struct tm_sim_enclave *e, const struct sgx_targetinfo *ti,
     b->isv_svn = s->isv_svn;
     b->config_svn = s->config_svn;
     memcpy(b->report_data, report_data, 64);
-    memcpy(r.key_id, e->keys.report_keyid, 32);
+    struct tm_sim_cpu_keys keys;
+    int ret = cpu_keys(e, &keys);
+    if (ret < 0)
+        return ret;
+    memcpy(r.key_id, keys.report_keyid, 32);
 
     /* The TARGET's report key: what its EGETKEY(REPORT, this KEYID) returns. */
     struct key_dependencies d;
@@ -238,10 +266,11 @@ int tm_sim_ereport(struct tm_sim_enclave *e, const struct sgx_targetinfo *ti,
     memcpy(d.key_id, r.key_id, 32);
     memcpy(d.cpu_svn, cpu_svn, 16);
     uint8_t report_key[16];
-    int ret = derive(e, &d, report_key);
+    ret = derive(&keys, &d, report_key);
     if (ret == 0)
         ret = cmac(report_key, &r.body, sizeof(r.body), r.mac);
     explicit_bzero(report_key, sizeof(report_key));
+    explicit_bzero(&keys, sizeof(keys));
     if (ret == 0)
         memcpy(out, &r, sizeof(r));
     return ret;

@@ -169,9 +169,65 @@ int tm_sim_views_init_full(struct tm_sim_enclave *e, tm_error *err)
     return 0;
 }
 
-static int protect_scanned(struct tm_sim_enclave *e, uint64_t off, uint64_t len, void *arg)
+/* Mapping a new view: runs of pages with equal protections (the EPCM's
+ * within cap; holes in the EPCM's extents are PROT_NONE), each mmapped once
+ * with its final protection, so a view costs one mmap per run and nothing
+ * per page of ELRANGE. */
+struct map_walk {
+    struct tm_sim_enclave *e;
+    int cap;
+    uint64_t next;            /* the first offset not yet in a run */
+    uint64_t run, run_end;    /* the pending run */
+    int run_prot;
+    tm_error *err;
+};
+
+static int walk_flush(struct map_walk *w)
 {
-    return protect_locked(e, off, len, arg);
+    if (w->run_end == w->run)
+        return 0;
+    if (mmap((void *)(uintptr_t)(w->e->base + w->run), w->run_end - w->run, w->run_prot,
+             MAP_SHARED | MAP_FIXED | MAP_NORESERVE, w->e->epc_fd, (off_t)w->run) == MAP_FAILED)
+        return tm_error_sys(w->err, "map: cannot map the EPC at 0x%llx-0x%llx", (unsigned long long)w->run,
+                            (unsigned long long)w->run_end);
+    w->run = w->run_end;
+    return 0;
+}
+
+static int walk_add(struct map_walk *w, uint64_t off, uint64_t len, int prot)
+{
+    if (w->run_end > w->run && prot != w->run_prot) {
+        int ret = walk_flush(w);
+        if (ret < 0)
+            return ret;
+    }
+    if (w->run_end == w->run) {
+        w->run = off;
+        w->run_prot = prot;
+    }
+    w->run_end = off + len;
+    w->next = off + len;
+    return 0;
+}
+
+static int walk_extent(struct tm_sim_enclave *e, uint64_t off, uint64_t len, void *arg)
+{
+    struct map_walk *w = arg;
+    int ret = off > w->next ? walk_add(w, w->next, off - w->next, PROT_NONE) : 0;
+    /* A committed heap is thousands of identical entries: compare words, and
+     * decode only where they change. */
+    const uint64_t *words = (const uint64_t *)e->epcm;
+    uint64_t p = off / PAGE, end = (off + len) / PAGE;
+    while (ret == 0 && p < end) {
+        uint64_t word = __atomic_load_n(&words[p], __ATOMIC_ACQUIRE), q = p + 1;
+        while (q < end && __atomic_load_n(&words[q], __ATOMIC_RELAXED) == word)
+            q++;
+        struct tm_sim_epcm m;
+        memcpy(&m, &word, sizeof m);
+        ret = walk_add(w, p * PAGE, (q - p) * PAGE, page_prot(m) & w->cap);
+        p = q;
+    }
+    return ret;
 }
 
 int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err)
@@ -189,15 +245,19 @@ int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot
         pthread_rwlock_unlock(&e->views_lock);
         return tm_error_set(err, ENOMEM, "map: out of memory");
     }
-    /* PROT_NONE first: pages become accessible only as the EPCM allows. */
-    if (mmap((void *)(uintptr_t)(e->base + offset), len, PROT_NONE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE,
-             e->epc_fd, (off_t)offset) == MAP_FAILED) {
-        ret = tm_error_sys(err, "map: cannot map the EPC at 0x%llx-0x%llx", (unsigned long long)offset,
-                           (unsigned long long)(offset + len));
+    /* Only pages the EPCM has can be accessible: walk the EPCM's data extents. */
+    struct map_walk w = { .e = e, .cap = prot, .next = offset, .run = offset, .run_end = offset, .err = err };
+    ret = tm_sim_epcm_scan(e, offset, len, walk_extent, &w, err);
+    if (ret == 0 && w.next < offset + len)
+        ret = walk_add(&w, w.next, offset + len - w.next, PROT_NONE);
+    if (ret == 0)
+        ret = walk_flush(&w);
+    if (ret < 0) {
         free(nv);
-        /* A failed MAP_FIXED may have unmapped the range: reserve it again, no view there. */
+        /* A failed MAP_FIXED may have unmapped part of the range: reserve it all again, no view there. */
+        tm_error ignored;
         nv = views_replaced(e, offset, len, NULL, &n);
-        if (nv && reserve(e, offset, len, err) == 0) {
+        if (nv && reserve(e, offset, len, &ignored) == 0) {
             free(e->views);
             e->views = nv;
             e->nviews = n;
@@ -210,10 +270,8 @@ int tm_sim_map(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, int prot
     free(e->views);
     e->views = nv;
     e->nviews = n;
-    /* Only pages the EPCM has can be accessible: scan the EPCM's data extents. */
-    ret = tm_sim_epcm_scan(e, offset, len, protect_scanned, err, err);
     pthread_rwlock_unlock(&e->views_lock);
-    return ret;
+    return 0;
 }
 
 int tm_sim_unmap(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)

@@ -29,6 +29,7 @@ struct tm_attachment *tm_attachment_new(void)
     if (a) {
         a->conn = -1;
         a->parent_slot = -1;
+        a->stats.first_entry_ms = -1;
     }
     return a;
 }
@@ -146,6 +147,17 @@ int tm_attach_ecall(struct tm_attachment *a, uint32_t thread, struct tm_ecall_ca
         return tm_error_set(err, EINVAL, "thread %u: this attachment leases %u", thread, a->nthreads);
     memcpy(call->lease_token, a->token, sizeof call->lease_token);
     return tm_ecall(a->ops, a->be, a->base, a->size, a->tcs_offsets[thread], call, err);
+}
+
+int tm_attach_first_entry(struct tm_attachment *a, tm_error *err)
+{
+    struct tm_ecall_call ping = { .ecall = TM_ECALL_PING };
+    double t0 = tm_now_ms();
+    int ret = tm_attach_ecall(a, 0, &ping, err);
+    a->stats.first_entry_ms = tm_now_ms() - t0;
+    if (ret == 0 && ping.retval != 0)
+        ret = tm_error_set(err, EPROTO, "the enclave answered PING with %lld", (long long)ping.retval);
+    return ret;
 }
 
 void tm_detach(struct tm_attachment *a)

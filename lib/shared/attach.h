@@ -47,6 +47,7 @@ struct tm_attach_stats {
     double connect_ms;         /* socket connect (and daemon start, if it was started) */
     double request_ms;         /* request to reply: the daemon's leasing, slot and bind ecall */
     double map_ms;             /* backend attach and the views mapped here */
+    double first_entry_ms;     /* tm_attach_first_entry: this process's first EENTER; < 0 if not measured */
     bool daemon_started;
 };
 
@@ -87,6 +88,12 @@ int tm_attach(const char *name, const struct tm_attach_options *opts, struct tm_
 /* Run an ecall on thread index (< nthreads) under this attachment's lease. */
 int tm_attach_ecall(struct tm_attachment *a, uint32_t thread, struct tm_ecall_call *call,
                     tm_error *err);
+
+/* Enter the enclave once on thread 0 with a PING and time it into
+ * stats.first_entry_ms: what a new process pays on its first entry (the sim
+ * installs its signal handlers, signal stack and syscall dispatch then), so
+ * that --stats can show it apart from the run. */
+int tm_attach_first_entry(struct tm_attachment *a, tm_error *err);
 
 /* Fork this process (fork(2)); the child detaches from the parent's views and
  * attaches to the same enclave as a forked child: a new slot and lease of its

@@ -7,7 +7,8 @@
 
 #include "shared/attach.h"
 
-/* alias (connect, request, map), expand (pages added), run. */
+/* alias (connect, lease, map), first entry (if measured), expand (pages
+ * added), run. */
 void tm_attach_print_stats(struct tm_attachment *a, double run_ms, FILE *out);
 
 #endif

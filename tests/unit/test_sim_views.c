@@ -351,6 +351,56 @@ static void test_attach_maps_views_only(void)
     in_child(e, attach_views_child);
 }
 
+/* Entries of /proc/self/maps inside [lo, hi). */
+static int maps_entries_in(uint64_t lo, uint64_t hi)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int n = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && b > lo)
+            n++;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* One view over all of ELRANGE: one mapping per run of equal protections
+ * (the EPCM's within the cap, PROT_NONE where no page is), however many pages
+ * the view spans. */
+static void one_mapping_per_run_child(struct tm_sim_enclave *parent)
+{
+    struct tm_sim_enclave *e = child_attach(parent);
+    child_map(e, 0, ENCLAVE_SIZE, RW);
+    int runs = 0, last = -1;
+    for (uint64_t off = 0; off < ENCLAVE_SIZE; off += PAGE) {
+        struct tm_sim_epcm m = tm_sim_epcm_load(&e->epcm[off / PAGE]);
+        int prot = m.valid && m.type == SGX_PT_REG && !m.pending && !m.modified
+                       ? (m.perm & SGX_SECINFO_R ? PROT_READ : 0) | (m.perm & SGX_SECINFO_W ? PROT_WRITE : 0)
+                       : PROT_NONE;
+        runs += prot != last;
+        last = prot;
+    }
+    CHECK(runs > 1);
+    CHECK_EQ_INT(maps_entries_in(e->base, e->base + ENCLAVE_SIZE), runs);
+    /* Mapping it again replaces, never adds. */
+    child_map(e, 0, ENCLAVE_SIZE, RW);
+    CHECK_EQ_INT(maps_entries_in(e->base, e->base + ENCLAVE_SIZE), runs);
+    char perms[5];
+    CHECK(maps_kind(e->base + DATA_OFF, perms) == 'e' && !strcmp(perms, "rw-s"));
+    CHECK(maps_kind(e->base + SLOT_B, perms) == 'e' && !strcmp(perms, "---s"));
+    tm_sim_destroy(e);
+}
+
+static void test_one_mapping_per_run(void)
+{
+    _cleanup_encl_ struct tm_sim_enclave *e = new_enclave();
+    REQUIRE(e != NULL);
+    in_child(e, one_mapping_per_run_child);
+}
+
 /* ---- expand ---- */
 
 static void expand_child(struct tm_sim_enclave *parent)
@@ -732,6 +782,7 @@ int main(void)
     }
     atexit(cleanup);
     RUN(test_attach_maps_views_only);
+    RUN(test_one_mapping_per_run);
     RUN(test_eaccept_expands_writable_views);
     RUN(test_enclave_fault_outside_views_is_aex_pf);
     RUN(test_eenter_unmapped_tcs_refused);
