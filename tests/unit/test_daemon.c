@@ -507,6 +507,8 @@ static long write_then_wait(void *ctx, int fd, const void *buf, size_t len)
         pause();
 }
 
+static const char seal_enclave[] = "seal";   /* the enclave of the sealing test */
+
 static void test_kill_in_ocall(void)
 {
     daemon_up();
@@ -542,6 +544,66 @@ static void test_kill_in_ocall(void)
     CHECK_EQ_INT(after.nattached, 0);
     CHECK_EQ_INT(after.tcs_leased, 0);
     CHECK_EQ_INT(after.epc_total, before.epc_total);
+    close(c);
+    CHECK(daemon_down());
+}
+
+/* Sealing in attached processes: the sim derives its CPU keys at the first
+ * EGETKEY of a process (inside the ENCLU handler), not at attach. A secret
+ * sealed by one attached process is unsealed by another. */
+static int64_t seal_ecall_attached(uint32_t ecall, const void *in, size_t in_len, uint8_t *out,
+                                   size_t *out_len)
+{
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        struct tm_attach_options o = { .socket_path = sock, .no_autostart = true };
+        struct tm_attachment *a;
+        tm_error err = { 0 };
+        uint8_t buf[512];
+        struct tm_ecall_call call = { .ecall = ecall, .in = in, .in_len = in_len, .out = buf,
+                                      .out_cap = sizeof buf };
+        int64_t r = tm_attach(seal_enclave, &o, &a, &err) < 0 || tm_attach_ecall(a, 0, &call, &err) < 0
+                        ? INT64_MIN
+                        : call.retval;
+        uint64_t len = call.out_len;
+        if (write(p[1], &r, sizeof r) != sizeof r || write(p[1], &len, sizeof len) != sizeof len ||
+            write(p[1], buf, len) != (ssize_t)len)
+            _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    int64_t r = INT64_MIN;
+    uint64_t len = 0;
+    if (read(p[0], &r, sizeof r) != sizeof r || read(p[0], &len, sizeof len) != sizeof len ||
+        len > *out_len || read(p[0], out, len) != (ssize_t)len)
+        r = INT64_MIN;
+    *out_len = len;
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return r;
+}
+
+static void test_seal_in_attached_processes(void)
+{
+    daemon_up();
+    int c = conn();
+    tm_error err = { 0 };
+    REQUIRE(create(c, seal_enclave, "tests/seal", &err) == 0);
+    static const char secret[] = "sealed by one attached process";
+    uint8_t in[2 + sizeof secret] = { 1, 0 };   /* MRENCLAVE policy */
+    memcpy(in + 2, secret, sizeof secret);
+    uint8_t blob[512], plain[512];
+    size_t blob_len = sizeof blob, plain_len = sizeof plain;
+    CHECK_EQ_INT(seal_ecall_attached(16, in, sizeof in, blob, &blob_len), 0);
+    CHECK(blob_len > sizeof secret);
+    CHECK_EQ_INT(seal_ecall_attached(17, blob, blob_len, plain, &plain_len), 0);
+    CHECK(plain_len == sizeof secret && !memcmp(plain, secret, sizeof secret));
     close(c);
     CHECK(daemon_down());
 }
@@ -776,6 +838,7 @@ int main(void)
     fixture_between();
     RUN(test_kill_in_ocall);
     fixture_between();
+    RUN(test_seal_in_attached_processes);
     RUN(test_fork);
     fixture_between();
     RUN(test_daemon_restart);
