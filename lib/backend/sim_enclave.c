@@ -222,10 +222,46 @@ static int secs_check(const struct sgx_secs *s, tm_error *err)
 
 /* ---- mappings ---- */
 
-/* A naturally aligned free range of size bytes: reserve twice that, keep the
- * aligned middle (PROT_NONE), give the rest back. */
+/* Where ELRANGEs go: far from where the kernel puts a process's own mmaps
+ * (top-down from below the stack, near 0x7fxx...) and its PIE image and
+ * brk heap (0x55..-0x56..), and above ASan's shadow (which ends at
+ * 0x10007fff8000). Every attaching process must find ELRANGE free at the
+ * same address; a base next to the creator's libraries collides with
+ * another process's at random. */
+#define ELRANGE_ZONE_START 0x200000000000ULL
+#define ELRANGE_ZONE_END 0x500000000000ULL
+#define ELRANGE_ZONE_TRIES 64
+
+static bool reserve_exact(uintptr_t at, uint64_t size)
+{
+    void *r = mmap((void *)at, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (r == MAP_FAILED)
+        return false;
+    if ((uintptr_t)r != at) {   /* a kernel that ignores MAP_FIXED_NOREPLACE */
+        munmap(r, size);
+        return false;
+    }
+    return true;
+}
+
+/* A naturally aligned free range of size bytes: a random aligned place in
+ * the ELRANGE zone; failing that, anywhere (reserve twice the size, keep the
+ * aligned middle, give the rest back). */
 static int reserve_aligned(uint64_t size, uint64_t *base, tm_error *err)
 {
+    uint64_t places = size <= ELRANGE_ZONE_END - ELRANGE_ZONE_START
+                          ? (ELRANGE_ZONE_END - ELRANGE_ZONE_START) / size : 0;
+    for (int i = 0; places && i < ELRANGE_ZONE_TRIES; i++) {
+        uint64_t pick;
+        if (getentropy(&pick, sizeof pick) < 0)
+            break;
+        uintptr_t at = ELRANGE_ZONE_START + (pick % places) * size;
+        if (reserve_exact(at, size)) {
+            *base = at;
+            return 0;
+        }
+    }
     void *r = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (r == MAP_FAILED)
         return tm_error_sys(err, "ECREATE: cannot reserve 0x%llx bytes of address space for ELRANGE",
