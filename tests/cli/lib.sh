@@ -33,4 +33,20 @@ expect_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "  got '$2', expected '$3'" >&2; fi
 }
 
+# podman_setup: the README's podman recipe for this machine (vfs storage,
+# cgroupfs, ulimits within the hard limits), storage and state under $WORK;
+# sets P (the podman command). conmon leaves files (an "oom" marker) in its
+# working directory, so the caller cds into $WORK after it.
+podman_setup() {
+    cat >"$WORK/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+    export CONTAINERS_CONF=$WORK/containers.conf
+    P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
+}
+
 finish() { [ "$failures" -eq 0 ]; exit $?; }

@@ -18,17 +18,8 @@ cleanup() {
     [ "$had_daemon" = 1 ] || pkill -f "$default_daemon" 2>/dev/null
 }
 trap cleanup EXIT
-# The recipe the README gives: vfs storage, cgroupfs, ulimits within this
-# machine's hard limits; storage and state kept under $WORK.
-cat >"$WORK/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF=$WORK/containers.conf
-P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
+# The recipe the README gives (podman_setup in lib.sh).
+podman_setup
 R=(--runtime "$TEEMATE" --network none)
 
 # conmon leaves files (an "oom" marker) in its working directory: keep it in $WORK.

@@ -6,16 +6,8 @@
 
 if [ "$(id -u)" -ne 0 ]; then skip "podman limits" "needs root"; finish; fi
 if ! command -v podman >/dev/null; then skip "podman limits" "podman is not installed"; finish; fi
-cat >"$WORK/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF=$WORK/containers.conf
+podman_setup
 parent=/teemate-h1-test-$$
-P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
 image=localhost/teemate-busybox:limits
 repo=$PWD
 cd "$WORK" || exit 1   # conmon leaves an oom marker in its working directory
