@@ -75,6 +75,10 @@ int tm_json_string_map(json_t *obj, const tm_jpath *at, struct tm_key_value **ou
                        tm_error *err);
 /* o must be an object with a string under key (-EINVAL naming the path otherwise). */
 int tm_json_required_string(json_t *o, const tm_jpath *at, const char *key, char **out, tm_error *err);
+/* An integer member that must be there: 0, or a negative error naming at.key
+ * (missing, not an integer, out of [min, max]). */
+int tm_json_required_int(json_t *o, const tm_jpath *at, const char *key, int64_t min, int64_t max,
+                         int64_t *out, tm_error *err);
 
 /* The parts of config.json, each into spec (spec_parse_*.c). */
 int tm_spec_parse_process(json_t *process, struct tm_container_spec *spec, tm_error *err);

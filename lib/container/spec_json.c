@@ -215,6 +215,15 @@ int tm_json_string_map(json_t *obj, const tm_jpath *at, struct tm_key_value **ou
     return r;
 }
 
+int tm_json_required_int(json_t *o, const tm_jpath *at, const char *key, int64_t min, int64_t max,
+                         int64_t *out, tm_error *err)
+{
+    int r = tm_json_get_int(o, at, key, min, max, out, err);
+    if (r == 0)
+        return tm_json_missing(at, key, err);
+    return r < 0 ? r : 0;
+}
+
 int tm_json_required_string(json_t *o, const tm_jpath *at, const char *key, char **out, tm_error *err)
 {
     int r = tm_json_object_value(o, at, err);

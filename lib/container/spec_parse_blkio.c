@@ -41,11 +41,10 @@ static int device_list(json_t *res, const tm_jpath *at, const char *name, const 
         *n = i + 1;
         if ((r = tm_json_object_value(o, &ip, err)) < 0)
             return r;
-        if ((r = tm_json_get_int(o, &ip, "major", 0, UINT32_MAX, &d->major, err)) == 0)
-            return tm_json_missing(&ip, "major", err);
-        if (r > 0 && (r = tm_json_get_int(o, &ip, "minor", 0, UINT32_MAX, &d->minor, err)) == 0)
-            return tm_json_missing(&ip, "minor", err);
-        if (r > 0 && (r = tm_json_get_int(o, &ip, key, 0, max, &v, err)) > 0)
+        if ((r = tm_json_required_int(o, &ip, "major", 0, UINT32_MAX, &d->major, err)) < 0 ||
+            (r = tm_json_required_int(o, &ip, "minor", 0, UINT32_MAX, &d->minor, err)) < 0)
+            return r;
+        if ((r = tm_json_get_int(o, &ip, key, 0, max, &v, err)) > 0)
             d->value = (uint64_t)v;
         if (r >= 0 && !strcmp(key, "weight") &&
             (r = tm_json_get_int(o, &ip, "leafWeight", 0, UINT16_MAX, &v, err)) > 0)
@@ -103,9 +102,7 @@ static int hugepages(json_t *res, const tm_jpath *at, struct tm_cgroup_limits *l
             strspn(size, "0123456789KMGB") != strlen(size))
             return tm_json_fail(err, &sp, "\"%s\" is not a page size like \"2MB\"", size);
         strcpy(lim->hugepages[i].page_size, size);
-        if ((r = tm_json_get_int(o, &ip, "limit", 0, INT64_MAX, &v, err)) == 0)
-            return tm_json_missing(&ip, "limit", err);
-        if (r < 0)
+        if ((r = tm_json_required_int(o, &ip, "limit", 0, INT64_MAX, &v, err)) < 0)
             return r;
         lim->hugepages[i].limit = (uint64_t)v;
     }

@@ -146,12 +146,8 @@ static int parse_rlimit(json_t *o, const tm_jpath *at, struct tm_container_spec 
             return tm_json_fail(err, &tp, "%s is listed twice", type);
     int64_t hard, soft;
     /* Values above INT64_MAX (RLIM_INFINITY written out) are refused by jansson itself. */
-    r = tm_json_get_int(o, at, "hard", 0, INT64_MAX, &hard, err);
-    if (r == 0)
-        return tm_json_missing(at, "hard", err);
-    if (r > 0 && (r = tm_json_get_int(o, at, "soft", 0, INT64_MAX, &soft, err)) == 0)
-        return tm_json_missing(at, "soft", err);
-    if (r < 0)
+    if ((r = tm_json_required_int(o, at, "hard", 0, INT64_MAX, &hard, err)) < 0 ||
+        (r = tm_json_required_int(o, at, "soft", 0, INT64_MAX, &soft, err)) < 0)
         return r;
     if (soft > hard)
         return tm_json_fail(err, at, "soft limit %lld is above the hard limit %lld",

@@ -84,10 +84,10 @@ static int parse_arg(json_t *o, const tm_jpath *at, struct tm_seccomp_arg *a, tm
     int64_t index, value, value_two = 0;
     _cleanup_free_ char *op = NULL;
     int r = tm_json_object_value(o, at, err);
-    if (r >= 0 && (r = tm_json_get_int(o, at, "index", 0, 5, &index, err)) == 0)
-        return tm_json_missing(at, "index", err);
-    if (r >= 0 && (r = tm_json_get_int(o, at, "value", 0, INT64_MAX, &value, err)) == 0)
-        return tm_json_missing(at, "value", err);
+    if (r >= 0)
+        r = tm_json_required_int(o, at, "index", 0, 5, &index, err);
+    if (r >= 0)
+        r = tm_json_required_int(o, at, "value", 0, INT64_MAX, &value, err);
     if (r >= 0)
         r = tm_json_get_int(o, at, "valueTwo", 0, INT64_MAX, &value_two, err);
     if (r >= 0 && (r = tm_json_get_string(o, at, "op", &op, err)) == 0)
