@@ -5,7 +5,8 @@
 # are gone. --stats=json is one JSON object with every field of the contract.
 # A teemate-mode container SIGKILLed mid-run: OpenWhisk's error result, exit
 # 1, what happened on stderr, container gone, its lease and slot back in the
-# enclave, and the next invoke works. Needs root.
+# enclave, and the next invoke works; a SIGTERM to the invoker is passed on,
+# with the same ending. Needs root.
 . "$(dirname "$0")/lib.sh"
 image=$(dirname "$TEEMATE")/apps/functions/fn.elf
 if [ ! -r "$image" ]; then skip "test_fn_container" "$image is not built"; exit 0; fi
@@ -122,6 +123,20 @@ for _ in $(seq 50); do [ "$(leases)" = "[0,0,0,0]" ] && break; sleep 0.1; done
 expect_eq "killed: lease and slot back, nothing quarantined" "$(leases)" "[0,0,0,0]"
 expect_ok "the next invoke works" "${T[@]}" fn invoke spin
 expect_eq "the next invoke's result" "$(cat "$WORK/out")" '{"fine":true}'
+
+# SIGTERM to the invoker: passed on to the instance, the container deleted.
+"${T[@]}" fn invoke spin -p spin true >"$WORK/term.out" 2>"$WORK/term.err" &
+ipid=$!
+id=fn-spin-$ipid
+pid=$(wait_running "$id") && ok "a second spinning instance in $id" || not_ok "a second spinning instance in $id"
+kill -TERM "$ipid"
+wait "$ipid"; rc=$?; ipid=
+expect_eq "SIGTERM to invoke: exits 1" "$rc" 1
+grep -q "killed by signal 15" "$WORK/term.err" && ok "SIGTERM to invoke: passed to the instance" \
+    || { not_ok "SIGTERM to invoke: passed to the instance"; cat "$WORK/term.err" >&2; }
+"${T[@]}" state "$id" >/dev/null 2>&1 && not_ok "SIGTERM to invoke: container deleted" || ok "SIGTERM to invoke: container deleted"
+for _ in $(seq 50); do [ "$(leases)" = "[0,0,0,0]" ] && break; sleep 0.1; done
+expect_eq "SIGTERM to invoke: lease and slot back" "$(leases)" "[0,0,0,0]"
 expect_ok "rm spin" "$TEEMATE" fn rm spin
 expect_eq "no container left under --root" "$("${T[@]}" list --quiet | wc -l)" 0
 

@@ -66,6 +66,29 @@ static ssize_t fn_read_full(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
+/* Ctrl-C or a kill of the invoker while it waits for the result goes to
+ * the instance (as `teemate run` passes it on), which ends, so the
+ * container is still deleted. 0 outside an invocation, and in init. */
+static volatile pid_t fn_invoke_init_pid;
+static volatile sig_atomic_t fn_invoke_pending;   /* came during the creation */
+static const int fn_invoke_passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void fn_invoke_pass_signal(int sig)
+{
+    if (fn_invoke_init_pid > 0)
+        kill(fn_invoke_init_pid, sig);
+    else
+        fn_invoke_pending = sig;
+}
+
+/* Handlers on (old filled) or back (old restored). */
+static void fn_invoke_signals(bool on, struct sigaction old[4])
+{
+    struct sigaction sa = { .sa_handler = fn_invoke_pass_signal };   /* no SA_RESTART: reads see EINTR */
+    for (size_t i = 0; i < 4; i++)
+        sigaction(fn_invoke_passed[i], on ? &sa : &old[i], on ? &old[i] : NULL);
+}
+
 /* The heap, code load and run phases from the instance's own figures: the
  * runtime times heap create + bytecode load (create_ns, load_ns of it) in
  * the first run call, which took call_ms in all. */
@@ -277,17 +300,26 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     };
     pid_t pid;
     struct tm_container_timing ct;
+    struct sigaction old[4];
+    fn_invoke_signals(true, old);
     r = tm_container_create(&spec, &o, &pid, &ct, err);
     tm_spec_free(&spec);
     close(p[1]);
-    if (r < 0)
+    if (r < 0) {
+        fn_invoke_signals(false, old);
         return r;
-
+    }
+    fn_invoke_init_pid = pid;
+    if (fn_invoke_pending)
+        kill(pid, fn_invoke_pending);
     struct fn_report rep;
     bool got;
     r = fn_invoke_collect(in, &rep, inv, &got, err);
     double total = tm_now_ms() - t0;
     int code = tm_container_wait(pid);
+    fn_invoke_init_pid = 0;
+    fn_invoke_pending = 0;
+    fn_invoke_signals(false, old);
     struct tm_cgroup_stats cs = { 0 };
     tm_error ignored = { 0 };
     tm_container_stats(req->state_root, req->id, &cs, &ignored);
