@@ -338,10 +338,11 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     struct fn_invoke_stats *s = &inv->stats;
     s->container = ct;
     s->memory_peak_bytes = cs.memory_peak;
-    /* The attach is init's, inside setup: not the container's. The
-     * strawman's signing (a platform ships the SIGSTRUCT) and its destroy
-     * (after the result) are not the cold start's. */
-    s->container_ms = s->container.total_ms - s->alias_ms;
+    /* Until init's READY: the runtime saves the state after it while the
+     * instance already runs. The attach is init's, inside setup: not the
+     * container's. The strawman's signing (a platform ships the SIGSTRUCT)
+     * and its destroy (after the result) are not the cold start's. */
+    s->container_ms = ct.cgroup_ms + ct.clone_ms + ct.setup_ms - s->alias_ms;
     s->total_ms = total - s->strawman.sign_ms - s->strawman.destroy_ms;
     if (!got) {
         fn_invoke_died(code, &cs, req->rec->memory + FN_CONTAINER_OVERHEAD, inv->died,
