@@ -307,7 +307,8 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     close(p[1]);
     if (r < 0) {
         fn_invoke_signals(false, old);
-        return r;
+        return tm_error_prefix(err, "cannot make the instance's container%s",
+                               geteuid() ? " (containers need root)" : "");
     }
     fn_invoke_init_pid = pid;
     if (fn_invoke_pending)
