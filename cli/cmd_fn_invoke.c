@@ -35,7 +35,9 @@ static const char usage[] =
     "  --stats=json    the same as one JSON object on stderr (times in ms):\n"
     "                  function, mode, ok, container_ms, enclave_build_ms, alias_ms,\n"
     "                  expand_ms, heap_ms, code_load_ms, run_ms, total_ms, epc_pages,\n"
-    "                  memory_peak_bytes, expand_pages, container{cgroup_ms,clone_ms,setup_ms}\n"
+    "                  memory_peak_bytes, expand_pages, container{cgroup_ms,clone_ms,setup_ms};\n"
+    "                  expand_ms is spent inside heap_ms and run_ms (pages come as they\n"
+    "                  are touched); the other phases add up to at most total_ms\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
 
 enum { FN_STATS_NONE, FN_STATS_HUMAN, FN_STATS_JSON };
