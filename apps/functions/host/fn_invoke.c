@@ -306,6 +306,7 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     tm_spec_free(&spec);
     close(p[1]);
     if (r < 0) {
+        fn_invoke_pending = 0;
         fn_invoke_signals(false, old);
         return tm_error_prefix(err, "cannot make the instance's container%s",
                                geteuid() ? " (containers need root)" : "");
