@@ -60,7 +60,8 @@ struct tm_denclave {
     uint32_t nleases;
     bool removing;               /* rm --force: freed after the last lease */
     double create_ms;
-    uint64_t epc_commit;         /* pages counted against --max-epc until it is freed */
+    uint64_t epc_commit;         /* pages reserved against --max-epc until it is freed: its
+                                  * build and heap (budget.c) */
 };
 
 /* A rate limit for log lines: a burst, then per_sec lines a second
@@ -94,7 +95,7 @@ struct tm_daemon_limits {
     uint32_t idle_ms;            /* a connection without a lease or a request for this long is closed */
     uint32_t max_builds;         /* CREATEs building at once */
     uint64_t max_enclave_size;   /* ELRANGE bytes of one enclave */
-    uint64_t max_epc_pages;      /* pages all enclaves may commit (their layouts in full) */
+    uint64_t max_epc_pages;      /* pages all enclaves may commit (budget.c) */
 };
 
 /* A CREATE being built off the main loop (build.c). The thread owns
@@ -170,6 +171,14 @@ uint32_t tm_registry_leases(const struct tm_daemon *d);
 uint64_t tm_registry_epc_pages(const struct tm_daemon *d);
 void tm_registry_describe(const struct tm_denclave *e, struct tm_proto_enclave *out);
 void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *out);
+
+/* ---- budget.c: --max-epc counts what is committed ---- */
+/* Pages a CREATE reserves: those added before EINIT and the heap's on-demand
+ * part (it grows for every process; nothing caps it per lease). */
+uint64_t tm_budget_create_pages(const struct tm_layout *l);
+/* Pages of --max-epc left now: the limit less the reservations and the pages
+ * enclaves hold beyond them (slots and TCSs added as leases came). */
+uint64_t tm_budget_left(const struct tm_daemon *d);
 
 /* ---- lease.c ---- */
 /* Bind a new lease's TCSs inside the enclave (NEW, or FORK under parent's
