@@ -132,7 +132,8 @@ int tm_create_build(struct tm_build *b)
     e->create_ms = tm_now_ms() - t0;
     if (ret == 0)
         ret = tm_pool_init(&e->pool, e->image->layout.regions.slot_count,
-                           e->image->layout.regions.tcs_count, err);
+                           e->image->layout.regions.tcs_count,
+                           e->image->layout.settings.tcs_on_demand, err);
     if (ret < 0) {
         atomic_fetch_sub(b->epc_committed, e->epc_commit);
         tm_denclave_free(e);

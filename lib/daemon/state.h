@@ -180,6 +180,12 @@ uint64_t tm_budget_create_pages(const struct tm_layout *l);
  * enclaves hold beyond them (slots and TCSs added as leases came). */
 uint64_t tm_budget_left(const struct tm_daemon *d);
 
+/* ---- tcs_make.c ---- */
+/* Make TCS number t (one of the image's on-demand ones) on the daemon's TCS:
+ * its pages EAUG'd as the enclave accepts them, the TCS and thread data
+ * written inside, EMODT to PT_TCS, accepted inside. Marked made on success. */
+int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err);
+
 /* ---- lease.c ---- */
 /* Bind a new lease's TCSs inside the enclave (NEW, or FORK under parent's
  * token, then JOIN for the others). On failure what was bound is undone. */
@@ -189,6 +195,9 @@ int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lea
  * and free the slot unless forked children still read it. With !dead a TCS
  * still in use fails the whole call with -EBUSY and the lease stays. */
 int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error *err);
+/* One runtime ecall on TCS number tcs; out must come back whole. */
+int tm_lease_ecall(struct tm_denclave *e, uint32_t tcs, uint32_t ecall, const void *in, size_t in_len,
+                   void *out, size_t out_len, const uint8_t *token, tm_error *err);
 /* Whether the backend can share enclaves at all (else -ENOSYS). */
 int tm_lease_supported(const struct tm_denclave *e, tm_error *err);
 
