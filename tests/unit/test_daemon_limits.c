@@ -216,7 +216,7 @@ static void test_idle_timeout(void)
     tm_error err = { 0 };
     int leased = conn();
     REQUIRE(create(leased, "idle", "hello", &err) == 0);
-    struct raw_lease l;
+    struct raw_lease l = { 0 };
     REQUIRE(raw_attach(leased, "idle", 1, &l, &err) == 0);
     int idle = raw_connect();
     REQUIRE(idle >= 0);
@@ -468,7 +468,7 @@ static void test_epc_budget_caps_slots(void)
     REQUIRE(info.nattached == 1);
     CHECK_EQ_INT(info.attached[0].epc_limit_pages, 64);
     CHECK_EQ_INT(info.attached[0].epc_pages, 64);
-    struct raw_lease l;
+    struct raw_lease l = { 0 };
     CHECK_EQ_INT(raw_attach(c, "h", 1, &l, &err), -ENOSPC);
     CHECK_STR_CONTAINS(err.msg, "teemated's EPC limit");
     CHECK_STR_CONTAINS(err.msg, "--max-epc");
