@@ -9,9 +9,11 @@
 
 #include "daemon_fixture.h"
 #include "enclave/devkey.h"
+#include "enclave/enclave.h"
 #include "enclave/image.h"
 #include "shared/attach.h"
 #include "util/clock.h"
+#include "util/file.h"
 
 /* A connection that sends nothing (-1 when connect failed). */
 static int raw_connect(void)
@@ -480,6 +482,32 @@ static void test_epc_budget_caps_slots(void)
     CHECK_EQ_INT(raw_detach(c, &l, &err), 0);
     close(p[0]);
     close(p[1]);
+    close(c);
+    CHECK(daemon_down());
+
+    /* A TCS made on demand counts too: one past the budget is not made,
+     * the attach is refused, and nothing is quarantined or kept. */
+    char od[256];
+    snprintf(od, sizeof od, "%s/hello-od.elf", dir);
+    _cleanup_image_ struct tm_image *im = NULL, *variant = NULL;
+    REQUIRE(tm_image_load(image("hello"), &im, &err) == 0);
+    struct tm_layout_settings s = im->layout.settings;
+    s.tcs_on_demand = s.tcs_count++;
+    REQUIRE(tm_image_with_settings(im, &s, &variant, &err) == 0);
+    REQUIRE(tm_file_write(od, variant->file, variant->file_len, 0600, &err) == 0);
+    uint64_t built = tm_enclave_build_pages(&variant->layout);
+    fixture_options = (struct tm_daemon_options){ .max_epc = (built + 8) * 4096 };
+    daemon_up();
+    c = conn();
+    int fd = open(od, O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(tm_daemon_create(c, "h", fd, -1, "sim", "hello-od.elf", NULL, NULL, 0, &err) == 0);
+    close(fd);
+    CHECK_EQ_INT(raw_attach(c, "h", 1, &l, &err), -ENOSPC);
+    CHECK_STR_CONTAINS(err.msg, "TCS 1 needs");
+    inspect(c, "h", &info);
+    CHECK_EQ_INT(info.tcs_made, 1);
+    CHECK_EQ_INT(info.tcs_leased + info.slots_in_use + info.tcs_quarantined, 0);
     close(c);
     fixture_options = (struct tm_daemon_options){ 0 };
     CHECK(daemon_down());
