@@ -139,6 +139,12 @@ int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_
             ret = SGX_PAGE_ATTRIBUTES_MISMATCH;
             break;
         }
+        tm_error terr;
+        if (cur.type == SGX_PT_TCS &&
+            tm_sim_tcs_check(e, (const struct sgx_tcs *)(e->cpu_view + off), off, &terr) < 0) {
+            ret = TM_SIM_FAULT_GP;   /* SDM EACCEPT: a TCS not as EADD would take it */
+            break;
+        }
         struct tm_sim_epcm next = cur;
         next.pending = 0;
         next.modified = 0;

@@ -15,13 +15,17 @@
  *         .heap_size       = TM_MiB(1),    // enclave-global
  *         .slot_count      = 8,            // container slots
  *         .slot_size       = TM_MiB(1),
+ *         .heap_on_demand  = 0,            // SGX2: heap bytes added as malloc grows
+ *         .tcs_on_demand   = 0,            // SGX2: TCSs teemated makes as leases need them
  *     );
  *
  *     int main(int argc, char **argv) { tm_print("hi\n"); return 0; }
  *
  * The loader checks the settings (sizes are page multiples, everything fits
  * in enclave_size, limits in tm_image.h); `teemate layout IMAGE` shows where
- * everything lands. The linker refuses an image without exactly one layout.
+ * everything lands. MRENCLAVE covers what is added before EINIT only: not
+ * the heap's on-demand part (zero pages either way) nor the TCSs made at run
+ * time (the enclave writes those itself, tm_image.h). The linker refuses an image without exactly one layout.
  *
  * What the runtime gives the application:
  *   - ecalls: TM_ECALL(name, number) below; in/out are enclave copies.
@@ -75,7 +79,7 @@ struct tm_layout_note {
     struct tm_layout_settings desc;
 } __attribute__((packed, aligned(4)));
 
-_Static_assert(sizeof(struct tm_layout_note) == 12 + 8 + 56, "layout note size");
+_Static_assert(sizeof(struct tm_layout_note) == 12 + 8 + 72, "layout note size");
 
 /* Emits the image's layout note. Arguments are designated initializers of
  * struct tm_layout_settings (version and flags are filled in for you; naming
