@@ -138,7 +138,11 @@ int main(int argc, char **argv)
     static struct fnb_results r;
     static struct fnb_ctx c;
     const char *fn_names[9], *teemate = "build/teemate", *out = "bench/results";
-    char *fns = NULL, *modes = NULL, *counts = NULL, dflt_counts[] = "1,8,32,64";
+    static char all_fns[] = "dynamic-html,sleep,uploader,binary-trees,crypto-md5,crypto-aes,"
+                            "regexp-dna,partial-sums,validate-input",
+                all_modes[] = "native,teemate,strawman,strawman-edmm", all_counts[] = "1,8,32,64",
+                quick_fns[] = "dynamic-html,sleep,crypto-md5", quick_counts[] = "1,8";
+    char *fns = NULL, *modes = NULL, *counts = NULL;
     unsigned warm = 20;
     bool fn_on[9];
     for (int i = 0; i < 9; i++)
@@ -160,8 +164,8 @@ int main(int argc, char **argv)
         case 'i': counts = optarg; break;
         case 'q':
             r.runs = 2, warm = 3;
-            fns = fns ? fns : (char[]){ "dynamic-html,sleep,crypto-md5" };
-            counts = counts ? counts : (char[]){ "1,8" };
+            fns = fns ? fns : quick_fns;
+            counts = counts ? counts : quick_counts;
             break;
         case 't': teemate = optarg; break;
         case 'o': out = optarg; break;
@@ -171,12 +175,9 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         return fputs(usage, stderr), 2;
-    if (fnb_pick(fns ? fns : (char[]){ "dynamic-html,sleep,uploader,binary-trees,crypto-md5,"
-                                       "crypto-aes,regexp-dna,partial-sums,validate-input" },
-                 fn_names, 9, fn_on) < 0 ||
-        fnb_pick(modes ? modes : (char[]){ "native,teemate,strawman,strawman-edmm" }, fnb_mode_names,
-                 FNB_MODES, r.mode_on) < 0 ||
-        fnb_counts(counts ? counts : dflt_counts, &r) < 0)
+    if (fnb_pick(fns ? fns : all_fns, fn_names, 9, fn_on) < 0 ||
+        fnb_pick(modes ? modes : all_modes, fnb_mode_names, FNB_MODES, r.mode_on) < 0 ||
+        fnb_counts(counts ? counts : all_counts, &r) < 0)
         return 2;
     for (unsigned i = 0; i < 9; i++)
         if (fn_on[i])

@@ -74,6 +74,8 @@ static void fnb_parse_text(const char *line, struct fnb_sample *s)
     fnb_text_field(line, "native: compile ", s, FNB_LOAD);
     fnb_text_field(line, ", run ", s, FNB_RUN);
     fnb_text_field(line, "total ", s, FNB_TOTAL);
+    if (!strncmp(line, "strawman: ", 10))   /* "add+measure X of N pages": its whole enclave */
+        fnb_text_field(line, " of ", s, FNB_EPC);
 }
 
 void fnb_parse_stats(const char *text, struct fnb_sample *s)

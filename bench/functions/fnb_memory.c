@@ -53,7 +53,7 @@ static void fnb_memory_sample(struct fnb_ctx *c, unsigned k, struct fnb_memory *
         _cleanup_close_ int conn = tm_daemon_connect(c->socket, false, NULL, &err);
         if (conn >= 0 && tm_daemon_inspect(conn, "fn-sleep-teemate", &info, &err) == 0 &&
             info.slots_in_use >= k) {
-            out->all_alive = true;
+            out->all_alive = out->have_epc = true;
             out->epc_pages = info.epc_total;
             out->daemon_rss = fnb_proc_kb(daemon_status, "VmRSS:");
             return;
@@ -90,13 +90,16 @@ void fnb_memory_run(struct fnb_ctx *c, enum fnb_mode m, unsigned k, double start
         fnb_memory_sample(c, k, out);
     double last_start = 0, first_end = 1e300;
     bool have_host = false;
+    unsigned nepc = 0;
     for (unsigned i = 0; i < started; i++) {
         struct fnb_sample *s = &samples[i];
         if (fnb_invoke_wait(c, &procs[i], s) < 0)
             continue;
         out->ok++;
-        if (m != FNB_TEEMATE && s->have[FNB_EPC])
+        if (m != FNB_TEEMATE && s->have[FNB_EPC]) {
             out->epc_pages += (unsigned long long)s->v[FNB_EPC];
+            nepc++;
+        }
         if (s->have[FNB_MEMPEAK]) {
             out->host_bytes += (unsigned long long)s->v[FNB_MEMPEAK];
             have_host = true;
@@ -105,6 +108,10 @@ void fnb_memory_run(struct fnb_ctx *c, enum fnb_mode m, unsigned k, double start
         last_start = s->exit_s - run_s > last_start ? s->exit_s - run_s : last_start;
         first_end = s->exit_s < first_end ? s->exit_s : first_end;
     }
+    if (m == FNB_NATIVE)
+        out->have_epc = true;   /* no enclave: 0 */
+    else if (m != FNB_TEEMATE)
+        out->have_epc = nepc == k;   /* never a sum with parts missing */
     if (m != FNB_TEEMATE)
         out->all_alive = out->ok == k && last_start < first_end;
     out->measured = out->ok == k;

@@ -78,8 +78,8 @@ static void fnb_md_cold(FILE *md, const struct fnb_results *r)
 {
     fprintf(md, "### Cold start: `teemate fn invoke NAME --stats%s`, a new instance in a new "
                 "container each, median (p95) of %u runs, ms\n\n", r->stats_text ? "" : "=json", r->runs);
-    fprintf(md, "| function | mode | total | wall | container | enclave build | alias | expand | heap "
-                "| code load | run | EPC pages | memory peak MiB | failed |\n"
+    fprintf(md, "| function | mode | container | enclave build | alias | expand | heap | code load "
+                "| run | total | wall | EPC pages | memory peak MiB | failed |\n"
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (unsigned k = 0; k < r->nfns; k++)
         for (int m = 0; m < FNB_MODES; m++) {
@@ -155,7 +155,8 @@ static void fnb_md_warm(FILE *md, const struct fnb_results *r)
 /* EPC pages of a mode at counts[k], or NAN. */
 static double fnb_epc(const struct fnb_results *r, unsigned k, int m)
 {
-    return r->mode_on[m] && r->mem[k][m].measured ? (double)r->mem[k][m].epc_pages : NAN;
+    const struct fnb_memory *x = &r->mem[k][m];
+    return r->mode_on[m] && x->measured && x->have_epc ? (double)x->epc_pages : NAN;
 }
 
 static void fnb_md_memory(FILE *md, const struct fnb_results *r)
@@ -174,8 +175,11 @@ static void fnb_md_memory(FILE *md, const struct fnb_results *r)
                 fprintf(md, "| %u | %s | - | - | - | - | - | %s |\n", r->counts[k], fnb_mode_names[m], x->why);
                 continue;
             }
-            fprintf(md, "| %u | %s | %llu | %.1f | ", r->counts[k], fnb_mode_names[m], x->epc_pages,
-                    (double)x->epc_pages * 4096 / MIB);
+            if (x->have_epc)
+                fprintf(md, "| %u | %s | %llu | %.1f | ", r->counts[k], fnb_mode_names[m], x->epc_pages,
+                        (double)x->epc_pages * 4096 / MIB);
+            else
+                fprintf(md, "| %u | %s | - | - | ", r->counts[k], fnb_mode_names[m]);
             fprintf(md, x->host_bytes ? "%.1f | " : "- | ", (double)x->host_bytes / MIB);
             fprintf(md, m == FNB_TEEMATE ? "%.1f | " : "- | ", (double)x->daemon_rss / MIB);
             fprintf(md, "%s | sleep %.1f s |\n", x->all_alive ? "yes" : "not verified", x->sleep_s);
@@ -247,9 +251,11 @@ static json_t *fnb_json(const struct fnb_results *r)
             json_t *o = json_pack("{s:i, s:s, s:b}", "instances", r->counts[k], "mode", fnb_mode_names[m],
                                   "measured", x->measured);
             if (x->measured)
-                json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:b, s:f}", "epc_pages",
-                    (json_int_t)x->epc_pages, "host_bytes", (json_int_t)x->host_bytes, "daemon_rss_bytes",
-                    (json_int_t)x->daemon_rss, "all_alive", x->all_alive, "sleep_s", x->sleep_s));
+                json_object_update_new(o, json_pack("{s:o, s:o, s:o, s:b, s:f}", "epc_pages",
+                    x->have_epc ? json_integer((json_int_t)x->epc_pages) : json_null(), "host_bytes",
+                    x->host_bytes ? json_integer((json_int_t)x->host_bytes) : json_null(), "daemon_rss_bytes",
+                    m == FNB_TEEMATE ? json_integer((json_int_t)x->daemon_rss) : json_null(), "all_alive",
+                    x->all_alive, "sleep_s", x->sleep_s));
             else
                 json_object_set_new(o, "not_run", json_string(x->why));
             json_array_append_new(mem, o);
@@ -297,7 +303,7 @@ static int fnb_svgs(const struct fnb_results *r, const char *dir, tm_error *err)
             continue;
         series[ns] = (struct tm_svg_series){ fnb_mode_names[m], xs[ns], ys[ns], 0 };
         for (unsigned k = 0; k < r->ncounts; k++)
-            if (r->mem[k][m].measured) {
+            if (isfinite(fnb_epc(r, k, m))) {
                 xs[ns][series[ns].n] = r->counts[k];
                 ys[ns][series[ns].n++] = (double)r->mem[k][m].epc_pages;
             }

@@ -90,6 +90,7 @@ struct fnb_memory {
     bool all_alive;            /* every instance alive at one moment */
     unsigned ok;               /* instances with a result */
     double sleep_s;
+    bool have_epc;             /* native: 0 by definition; else the figures had it */
     unsigned long long epc_pages;
     unsigned long long host_bytes;   /* sum of the containers' memory peaks */
     unsigned long long daemon_rss;   /* teemate: the daemon's VmRSS while all were alive */
