@@ -102,6 +102,9 @@ static void fnb_md_cold(FILE *md, const struct fnb_results *r)
             }
             fprintf(md, " %u |\n", fnb_failed(r, fi, m));
         }
+    if (r->stats_text)
+        fprintf(md, "\nThis teemate has no --stats=json: figures from its --stats line, \"-\" where it has "
+                    "none; teemate's heap includes its code load there.\n");
     for (int m = 0; m < FNB_MODES; m++)
         if (r->skipped[m][0])
             fprintf(md, "\n%s: %s\n", fnb_mode_names[m], r->skipped[m]);
@@ -293,7 +296,7 @@ static int fnb_svgs(const struct fnb_results *r, const char *dir, tm_error *err)
         }
     }
     _cleanup_free_ char *lat = tm_svg_stacked_bars(
-        "Cold start per function, median ms (N native, T teemate, S strawman, E strawman-edmm)",
+        "Cold start, median ms: N native, T teemate, S strawman, E strawman-edmm",
         "milliseconds (log)", groups, r->nfns, bars, (size_t)non, segs, 8, v);
     struct tm_svg_series series[FNB_MODES];
     double xs[FNB_MODES][FNB_MAX_COUNTS], ys[FNB_MODES][FNB_MAX_COUNTS];
