@@ -13,6 +13,7 @@ mustache=/usr/share/javascript/mustache/mustache.js
 image=$(dirname "$TEEMATE")/apps/functions/fn.elf
 if [ ! -r "$image" ]; then skip "test_fn_nine" "$image is not built"; exit 0; fi
 if [ ! -r "$mustache" ]; then skip "test_fn_nine" "$mustache is missing (libjs-mustache)"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "test_fn_nine" "needs root (every instance runs in a container)"; exit 0; fi
 modes=${FN_NINE_MODES:-native teemate strawman}
 
 dpid= hpid=

@@ -61,6 +61,7 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
         r = fn_target_stats(&t, &fs, err);
     st->load_ms = t1 - t0;
     st->heap_ms = (double)fs.create_ns / 1e6;
+    st->code_ms = (double)fs.load_ns / 1e6;
     st->run_ms = t2 - t1 - st->heap_ms;
     double t3 = tm_now_ms();
     tm_enclave_destroy(e);
