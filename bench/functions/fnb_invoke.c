@@ -74,8 +74,15 @@ static void fnb_parse_text(const char *line, struct fnb_sample *s)
     fnb_text_field(line, "native: compile ", s, FNB_LOAD);
     fnb_text_field(line, ", run ", s, FNB_RUN);
     fnb_text_field(line, "total ", s, FNB_TOTAL);
-    if (!strncmp(line, "strawman: ", 10))   /* "add+measure X of N pages": its whole enclave */
+    fnb_text_field(line, " pages in ", s, FNB_EXPAND);   /* strawman-edmm: "expand N pages in X ms" */
+    const char *epc = strstr(line, " EPC pages");
+    if (epc) {   /* "..., N EPC pages" */
+        while (epc > line && epc[-1] >= '0' && epc[-1] <= '9')
+            epc--;
+        fnb_text_field(epc - 1, " ", s, FNB_EPC);
+    } else if (!strncmp(line, "strawman: ", 10)) {   /* "add+measure X of N pages": all committed */
         fnb_text_field(line, " of ", s, FNB_EPC);
+    }
 }
 
 void fnb_parse_stats(const char *text, struct fnb_sample *s)
@@ -84,7 +91,7 @@ void fnb_parse_stats(const char *text, struct fnb_sample *s)
     for (char *save = NULL, *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         if (!strncmp(line, "native: ", 8) || !strncmp(line, "teemate: ", 9) ||
-            !strncmp(line, "strawman: ", 10)) {
+            !strncmp(line, "strawman: ", 10) || !strncmp(line, "strawman-edmm: ", 15)) {
             fnb_parse_text(line, s);
             continue;
         }
