@@ -22,6 +22,40 @@ static void decades(double lo, double hi, double *dlo, double *dhi)
         *dhi = *dlo + 1;
 }
 
+/* The document's start on a fresh memstream: white page, title. */
+static FILE *svg_open(char **out, size_t *len, double w, const char *title)
+{
+    FILE *f = open_memstream(out, len);
+    if (f)
+        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                   "font-family=\"sans-serif\" font-size=\"12\">\n"
+                   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+                   "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", w, H, LEFT, title);
+    return f;
+}
+
+/* A logarithmic y axis over decades ylo..yhi: one grid line and label each. */
+static void svg_ygrid(FILE *f, double ylo, double yhi, double pw, double ph)
+{
+    for (double d = ylo; d <= yhi; d++) {
+        double y = TOP + ph - (d - ylo) / (yhi - ylo) * ph;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                LEFT, y, LEFT + pw, y, LEFT - 6, y + 4, pow(10, d));
+    }
+}
+
+/* Close the document: its text, or NULL. */
+static char *svg_close(FILE *f, char *out)
+{
+    fprintf(f, "</svg>\n");
+    if (fclose(f) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
                     const struct tm_svg_series *series, size_t nseries)
 {
@@ -47,19 +81,10 @@ char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
 
     char *out = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
+    FILE *f = svg_open(&out, &len, W, title);
     if (!f)
         return NULL;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-               "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", W, H, LEFT, title);
-    for (double d = ylo; d <= yhi; d++) {   /* y grid: one line per decade */
-        double y = PY(pow(10, d));
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                LEFT, y, LEFT + pw, y, LEFT - 6, y + 4, pow(10, d));
-    }
+    svg_ygrid(f, ylo, yhi, pw, ph);
     for (double v = pow(2, ceil(xlo)); v <= xmax * 1.0001; v *= 2) {   /* x ticks: powers of two */
         double x = PX(v);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n"
@@ -86,14 +111,9 @@ char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
                    "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 LEFT + pw + 12, ly, LEFT + pw + 32, ly, color, LEFT + pw + 38, ly + 4, series[s].label);
     }
-    fprintf(f, "</svg>\n");
 #undef PX
 #undef PY
-    if (fclose(f) != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    return svg_close(f, out);
 }
 
 /* Segment colors of stacked bars: a different palette from the lines'. */
@@ -123,19 +143,10 @@ char *tm_svg_stacked_bars(const char *title, const char *ylabel, const char *con
 #define BY(val) (TOP + ph - (fmax(log10(val), ylo) - ylo) / (yhi - ylo) * ph)
     char *out = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
+    FILE *f = svg_open(&out, &len, w, title);
     if (!f)
         return NULL;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-               "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", w, H, LEFT, title);
-    for (double d = ylo; d <= yhi; d++) {
-        double y = BY(pow(10, d));
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                LEFT, y, LEFT + pw, y, LEFT - 6, y + 4, pow(10, d));
-    }
+    svg_ygrid(f, ylo, yhi, pw, ph);
     for (size_t g = 0; g < ngroups; g++) {
         double gx = LEFT + gw * (double)g + bw / 2;
         for (size_t b = 0; b < nbars; b++) {
@@ -168,10 +179,5 @@ char *tm_svg_stacked_bars(const char *title, const char *ylabel, const char *con
                 LEFT + pw + 12, ly - 6, seg_colors[s % 10], LEFT + pw + 32, ly + 4, segments[s]);
     }
 #undef BY
-    fprintf(f, "</svg>\n");
-    if (fclose(f) != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    return svg_close(f, out);
 }

@@ -66,7 +66,7 @@ void fnb_memory_run(struct fnb_ctx *c, enum fnb_mode m, unsigned k, double start
                     unsigned long long epc_each, struct fnb_memory *out)
 {
     memset(out, 0, sizeof *out);
-    double need = (double)k * ((double)epc_each * 4096 + 32 * MIB) + 2 * GIB;
+    double need = (double)k * ((double)epc_each * 4096 + 32 * MIB) + 4 * GIB;   /* a margin for the rest of the machine */
     double avail = (double)fnb_proc_kb("/proc/meminfo", "MemAvailable:");
     if (avail < need) {
         snprintf(out->why, sizeof out->why, "not run: needs %.1f GB, %.1f GB available", need / GIB,
