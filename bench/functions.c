@@ -214,5 +214,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "functions: %s\n", err.msg);
     }
     fnb_teardown(&c);
+    for (unsigned k = 0; k < r.nfns; k++)
+        for (int m = 0; m < FNB_MODES; m++)
+            free(r.cold[r.fns[k]][m]);
     return ret < 0 ? 1 : 0;
 }

@@ -45,15 +45,16 @@ static void svg_ygrid(FILE *f, double ylo, double yhi, double pw, double ph)
     }
 }
 
-/* Close the document: its text, or NULL. */
-static char *svg_close(FILE *f, char *out)
+/* Close the document: its text, or NULL. *out is read after fclose, which
+ * sets it (the buffer may move). */
+static char *svg_close(FILE *f, char **out)
 {
     fprintf(f, "</svg>\n");
     if (fclose(f) != 0) {
-        free(out);
+        free(*out);
         return NULL;
     }
-    return out;
+    return *out;
 }
 
 char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
@@ -113,7 +114,7 @@ char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
     }
 #undef PX
 #undef PY
-    return svg_close(f, out);
+    return svg_close(f, &out);
 }
 
 /* Segment colors of stacked bars: a different palette from the lines'. */
@@ -179,5 +180,5 @@ char *tm_svg_stacked_bars(const char *title, const char *ylabel, const char *con
                 LEFT + pw + 12, ly - 6, seg_colors[s % 10], LEFT + pw + 32, ly + 4, segments[s]);
     }
 #undef BY
-    return svg_close(f, out);
+    return svg_close(f, &out);
 }
