@@ -70,8 +70,13 @@ static int fnb_create_all(struct fnb_ctx *c, struct fnb_results *r, bool memory)
                 snprintf(r->skipped[m], sizeof r->skipped[m], "skipped: not supported by this build");
                 printf("strawman-edmm %s\n", r->skipped[m]);
             } else if (rc != 0) {
-                return fprintf(stderr, "functions: fn create %s --mode %s failed (%s/create.log)\n",
-                               fnb_functions[fi].name, fnb_mode_names[m], c->tmp), -1;
+                fprintf(stderr, "functions: fn create %s --mode %s failed:\n", fnb_functions[fi].name,
+                        fnb_mode_names[m]);
+                char log[300];
+                snprintf(log, sizeof log, "%s/create.log", c->tmp);
+                char *cat[] = { "tail", "-5", log, NULL };
+                fnb_system(cat, "/dev/stderr");
+                return -1;
             }
         }
     }
