@@ -22,7 +22,7 @@
 
 static const char usage[] =
     "Usage: teemate fn create NAME FILE.js [--lib FILE.js]... [--mode native|teemate|strawman]\n"
-    "                         [--memory SIZE] [--timeout SECONDS] [--socket PATH]\n\n"
+    "                         [--memory SIZE] [--timeout SECONDS] [--instances N] [--socket PATH]\n\n"
     "Create the function NAME from FILE.js (OpenWhisk's contract: a global\n"
     "main(params) that returns an object). --lib scripts (e.g. mustache.js) run\n"
     "first, in the order given. A script that does not compile is refused with\n"
@@ -34,20 +34,26 @@ static const char usage[] =
     "                  committed before EINIT, the code compiled inside)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
+    "  --instances N   teemate mode: instances that may run at once (1-256, default\n"
+    "                  64): fn-NAME's slots and TCSs, the TCSs made as they come\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
 
 /* Build fn-NAME and load the code into it; on failure the enclave goes. */
-static int fn_create_enclave(const char *name, const char *socket, const void *wire, size_t len,
-                             tm_error *err)
+static int fn_create_enclave(const char *name, const char *socket, uint32_t instances,
+                             const void *wire, size_t len, tm_error *err)
 {
     char image[4096], enclave[64];
     int r = tm_cli_fn_image(image, sizeof image, err);
     if (r < 0)
         return r;
     fn_enclave_name(name, enclave);
-    _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
+    _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
+    if ((r = tm_image_load(image, &base, err)) < 0 ||
+        (r = fn_shared_image(base, instances, &sized, err)) < 0)
+        return r;
+    _cleanup_close_ int fd = fn_image_memfd(sized, err);
     if (fd < 0)
-        return tm_error_sys(err, "cannot open %s", image);
+        return fd;
     _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
     if (conn < 0)
         return conn;
@@ -73,6 +79,7 @@ int tm_cmd_fn_create(int argc, char **argv)
         { "lib", required_argument, NULL, 'l' },     { "mode", required_argument, NULL, 'M' },
         { "memory", required_argument, NULL, 'm' },  { "timeout", required_argument, NULL, 't' },
         { "socket", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+        { "instances", required_argument, NULL, 'n' },
         { 0 },
     };
     struct fn_record rec = { .mode = FN_MODE_TEEMATE, .memory = 256ULL << 20,
@@ -80,7 +87,7 @@ int tm_cmd_fn_create(int argc, char **argv)
     char *files[FN_MAX_SCRIPTS];
     size_t nfiles = 0;
     const char *socket = NULL;
-    uint64_t v;
+    uint64_t v, instances = FN_DEFAULT_INSTANCES;
     int c;
     while ((c = tm_cli_getopt("fn create", argc, argv, "h", opts)) != -1) {
         switch (c) {
@@ -104,6 +111,10 @@ int tm_cmd_fn_create(int argc, char **argv)
             rec.timeout_ms = v * 1000;
             break;
         case 's': socket = optarg; break;
+        case 'n':
+            if (tm_cli_parse_u64(optarg, FN_MAX_INSTANCES, &instances) < 0 || instances == 0)
+                return tm_cli_usage("fn create", "--instances takes 1 to %d", FN_MAX_INSTANCES);
+            break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
         }
@@ -134,7 +145,7 @@ int tm_cmd_fn_create(int argc, char **argv)
     }
     int r;
     if (rec.mode == FN_MODE_TEEMATE) {
-        r = fn_create_enclave(name, socket, wire, len, &err);
+        r = fn_create_enclave(name, socket, (uint32_t)instances, wire, len, &err);
     } else {
         struct fn_services services = { .log_fd = 2 };
         fn_native_init(&services);

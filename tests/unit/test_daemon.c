@@ -226,7 +226,7 @@ static void test_pool(void)
     struct tm_pool p;
     tm_error err = { 0 };
     uint32_t slot, tcs[4], child, grandchild;
-    REQUIRE(tm_pool_init(&p, 3, 4, &err) == 0);
+    REQUIRE(tm_pool_init(&p, 3, 4, 0, &err) == 0);
     CHECK_EQ_INT(tm_pool_take(&p, 2, -1, &slot, tcs, &err), 0);
     CHECK_EQ_INT(slot, 0);
     CHECK_EQ_INT(tcs[0], 0);
