@@ -41,7 +41,9 @@ static bool fnb_any_exited(void)
     return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
 }
 
-/* teemate: sample the shared enclave until all k hold a slot (or one ends). */
+/* teemate: sample the shared enclave while all k hold a slot, until one
+ * ends: the most pages and RSS seen then (the last to attach may not have
+ * its heap yet at the first sample). */
 static void fnb_memory_sample(struct fnb_ctx *c, unsigned k, struct fnb_memory *out)
 {
     tm_error err = { 0 };
@@ -51,12 +53,15 @@ static void fnb_memory_sample(struct fnb_ctx *c, unsigned k, struct fnb_memory *
     double deadline = tm_bench_now_s() + out->sleep_s + 120;
     while (!fnb_any_exited() && tm_bench_now_s() < deadline) {
         _cleanup_close_ int conn = tm_daemon_connect(c->socket, false, NULL, &err);
-        if (conn >= 0 && tm_daemon_inspect(conn, "fn-sleep-teemate", &info, &err) == 0 &&
-            info.slots_in_use >= k) {
-            out->all_alive = out->have_epc = true;
-            out->epc_pages = info.epc_total;
-            out->daemon_rss = fnb_proc_kb(daemon_status, "VmRSS:");
+        bool all = conn >= 0 && tm_daemon_inspect(conn, "fn-sleep-teemate", &info, &err) == 0 &&
+                   info.slots_in_use >= k;
+        if (!all && out->all_alive)
             return;
+        if (all) {
+            unsigned long long rss = fnb_proc_kb(daemon_status, "VmRSS:");
+            out->all_alive = out->have_epc = true;
+            out->epc_pages = info.epc_total > out->epc_pages ? info.epc_total : out->epc_pages;
+            out->daemon_rss = rss > out->daemon_rss ? rss : out->daemon_rss;
         }
         nanosleep(&(struct timespec){ 0, 20000000 }, NULL);   /* the sampling period */
     }
