@@ -184,6 +184,8 @@ int main(int argc, char **argv)
         fnb_pick(modes ? modes : all_modes, fnb_mode_names, FNB_MODES, r.mode_on) < 0 ||
         fnb_counts(counts ? counts : all_counts, &r) < 0)
         return 2;
+    for (int i = 0, n = 0; i < argc && n >= 0 && (size_t)n < sizeof r.command; i++)
+        n += snprintf(r.command + n, sizeof r.command - (size_t)n, "%s%s", i ? " " : "", argv[i]);
     for (unsigned i = 0; i < 9; i++)
         if (fn_on[i])
             r.fns[r.nfns++] = i;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "bench_svg.h"
@@ -76,6 +77,9 @@ static json_t *fnb_num(double v)
 
 static void fnb_md_cold(FILE *md, const struct fnb_results *r)
 {
+    char cpu[256];
+    tm_bench_cpu_model(cpu, sizeof cpu);
+    fprintf(md, "`%s` on %s (%ld CPUs)\n\n", r->command, cpu, sysconf(_SC_NPROCESSORS_ONLN));
     fprintf(md, "### Cold start: `teemate fn invoke NAME --stats%s`, a new instance in a new "
                 "container each, median (p95) of %u runs, ms\n\n", r->stats_text ? "" : "=json", r->runs);
     fprintf(md, "| function | mode | container | enclave build | alias | expand | heap | code load "
@@ -206,8 +210,8 @@ static json_t *fnb_json(const struct fnb_results *r)
 {
     char cpu[256];
     tm_bench_cpu_model(cpu, sizeof cpu);
-    json_t *j = json_pack("{s:i, s:s, s:s}", "runs", r->runs, "cpu", cpu, "stats",
-                          r->stats_text ? "text" : "json");
+    json_t *j = json_pack("{s:i, s:s, s:s, s:s}", "runs", r->runs, "cpu", cpu, "stats",
+                          r->stats_text ? "text" : "json", "command", r->command);
     json_t *modes = json_array(), *skipped = json_object(), *cold = json_object(), *ratios = json_object();
     for (int m = 0; m < FNB_MODES; m++) {
         if (r->mode_on[m])

@@ -111,6 +111,7 @@ struct fnb_results {
     unsigned ncounts, counts[FNB_MAX_COUNTS];
     struct fnb_memory mem[FNB_MAX_COUNTS][FNB_MODES];
     bool stats_text;
+    char command[512];                     /* how it was run, for the report */
 };
 /* Print the tables and write DIR/functions.{json,md} and the two SVGs. */
 int fnb_report(const struct fnb_results *res, const char *dir, tm_error *err);
