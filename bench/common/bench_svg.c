@@ -22,27 +22,25 @@ static void decades(double lo, double hi, double *dlo, double *dhi)
         *dhi = *dlo + 1;
 }
 
-/* The document's start on a fresh memstream: white page, title. */
-static FILE *svg_open(char **out, size_t *len, double w, const char *title)
+/* The document's start on a fresh memstream: white page, title, and a
+ * logarithmic y axis over decades ylo..yhi (a grid line and label each). */
+static FILE *svg_open(char **out, size_t *len, double w, const char *title, double ylo, double yhi,
+                      double pw, double ph)
 {
     FILE *f = open_memstream(out, len);
-    if (f)
-        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                   "font-family=\"sans-serif\" font-size=\"12\">\n"
-                   "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-                   "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", w, H, LEFT, title);
-    return f;
-}
-
-/* A logarithmic y axis over decades ylo..yhi: one grid line and label each. */
-static void svg_ygrid(FILE *f, double ylo, double yhi, double pw, double ph)
-{
+    if (!f)
+        return NULL;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "font-family=\"sans-serif\" font-size=\"12\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+               "<text x=\"%.0f\" y=\"22\" font-size=\"15\">%s</text>\n", w, H, LEFT, title);
     for (double d = ylo; d <= yhi; d++) {
         double y = TOP + ph - (d - ylo) / (yhi - ylo) * ph;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                 LEFT, y, LEFT + pw, y, LEFT - 6, y + 4, pow(10, d));
     }
+    return f;
 }
 
 /* Close the document: its text, or NULL. *out is read after fclose, which
@@ -82,10 +80,9 @@ char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
 
     char *out = NULL;
     size_t len = 0;
-    FILE *f = svg_open(&out, &len, W, title);
+    FILE *f = svg_open(&out, &len, W, title, ylo, yhi, pw, ph);
     if (!f)
         return NULL;
-    svg_ygrid(f, ylo, yhi, pw, ph);
     for (double v = pow(2, ceil(xlo)); v <= xmax * 1.0001; v *= 2) {   /* x ticks: powers of two */
         double x = PX(v);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n"
@@ -144,10 +141,9 @@ char *tm_svg_stacked_bars(const char *title, const char *ylabel, const char *con
 #define BY(val) (TOP + ph - (fmax(log10(val), ylo) - ylo) / (yhi - ylo) * ph)
     char *out = NULL;
     size_t len = 0;
-    FILE *f = svg_open(&out, &len, w, title);
+    FILE *f = svg_open(&out, &len, w, title, ylo, yhi, pw, ph);
     if (!f)
         return NULL;
-    svg_ygrid(f, ylo, yhi, pw, ph);
     for (size_t g = 0; g < ngroups; g++) {
         double gx = LEFT + gw * (double)g + bw / 2;
         for (size_t b = 0; b < nbars; b++) {

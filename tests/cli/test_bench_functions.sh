@@ -38,9 +38,9 @@ for f in dynamic-html sleep crypto-md5; do
         expect_eq "cold $f $m: every field" "${missing:-none}" none
         expect_eq "cold $f $m: no failed run" "$(jq ".cold[\"$f\"][\"$m\"].failed" "$j")" 0
     done
-    expect_eq "ratios $f: the four" \
-        "$(jq -c ".ratios[\"$f\"] | [has(\"strawman_over_teemate\"), has(\"strawman_edmm_over_teemate\"), has(\"teemate_over_native\"), has(\"alias_expand_share\")]" "$j")" \
-        "[true,true,true,true]"
+    expect_eq "ratios $f: the four targets and the two start-up ratios" \
+        "$(jq -c ".ratios[\"$f\"] | [has(\"strawman_over_teemate\"), has(\"strawman_edmm_over_teemate\"), has(\"teemate_over_native\"), has(\"alias_expand_share\"), has(\"startup_strawman_over_teemate\"), has(\"startup_strawman_edmm_over_teemate\")]" "$j")" \
+        "[true,true,true,true,true,true]"
     expect_eq "ratio strawman / teemate of $f computed" \
         "$(jq ".ratios[\"$f\"].strawman_over_teemate.value | type" "$j")" '"number"'
     expect_eq "warm $f: both modes measured" \
