@@ -49,4 +49,16 @@ CONF
     P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
 }
 
+# start_daemon [OPTIONS]: teemated (TEEMATE_SOCKET, TEEMATE_STATE_DIR) in the
+# foreground as a job, its pid in dpid; returns once it listens (it reports
+# on a FIFO: no polling). stop_daemon: stop it, its exit status.
+start_daemon() {
+    rm -f "$WORK/ready"; mkfifo "$WORK/ready"
+    "$TEEMATE" daemon --foreground --ready-fd 3 "$@" 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
+    dpid=$!
+    local report; read -r report <"$WORK/ready"
+    case $report in R*) ;; *) echo "  daemon did not start: $report" >&2 ;; esac
+}
+stop_daemon() { kill "$dpid" 2>/dev/null; wait "$dpid"; local rc=$?; dpid=; return $rc; }
+
 finish() { [ "$failures" -eq 0 ]; exit $?; }

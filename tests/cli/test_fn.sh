@@ -10,10 +10,7 @@ image=$(dirname "$TEEMATE")/apps/functions/fn.elf
 if [ ! -r "$image" ]; then skip "test_fn" "$image is not built"; exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then skip "test_fn" "needs root (every instance runs in a container)"; exit 0; fi
 dpid=
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r report <"$WORK/ready"
+start_daemon
 trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
 
 cat >"$WORK/add.js" <<'JS'

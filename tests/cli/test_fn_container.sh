@@ -20,10 +20,7 @@ cleanup() {
     [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 }
 trap cleanup EXIT
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r report <"$WORK/ready"
+start_daemon
 
 # wait_running ID: up to 30 s for the container to be running; its init's pid.
 wait_running() {

@@ -22,10 +22,7 @@ cleanup() {
     [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 }
 trap cleanup EXIT
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r report <"$WORK/ready"
+start_daemon
 
 # uploader's source: UTF-8 past ASCII, a character past U+FFFF included (its
 # size is in bytes, its SHA-256 of the bytes).

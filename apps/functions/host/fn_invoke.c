@@ -24,6 +24,7 @@
 struct fn_report {
     int32_t status;             /* 0: a result follows; -errno: msg says why there is none */
     uint8_t ok;
+    double main_at;             /* init_main's start (CLOCK_MONOTONIC is the machine's) */
     char msg[1024];
     struct fn_invoke_stats stats;
     uint64_t json_len;
@@ -186,7 +187,7 @@ static int fn_instance_main(void *ctx, struct tm_attachment *a)
     const struct fn_instance_ctx *c = ctx;
     const struct fn_record *rec = c->req->rec;
     struct fn_run_request rr = { .timeout_ms = rec->timeout_ms, .memory_limit = rec->memory };
-    struct fn_report rep = { 0 };
+    struct fn_report rep = { .main_at = tm_now_ms() };
     struct fn_result res = { 0 };
     tm_error err = { 0 };
     int r = rec->mode == FN_MODE_NATIVE     ? fn_instance_native(c, &rr, &res, &rep.stats, &err)
@@ -302,12 +303,15 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     struct tm_container_timing ct;
     struct sigaction old[4];
     fn_invoke_signals(true, old);
+    double t_create = tm_now_ms();
     r = tm_container_create(&spec, &o, &pid, &ct, err);
     tm_spec_free(&spec);
     close(p[1]);
     if (r < 0) {
+        fn_invoke_pending = 0;
         fn_invoke_signals(false, old);
-        return r;
+        return tm_error_prefix(err, "cannot make the instance's container%s",
+                               geteuid() ? " (containers need root)" : "");
     }
     fn_invoke_init_pid = pid;
     if (fn_invoke_pending)
@@ -338,10 +342,12 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     struct fn_invoke_stats *s = &inv->stats;
     s->container = ct;
     s->memory_peak_bytes = cs.memory_peak;
-    /* The attach is init's, inside setup: not the container's. The
-     * strawman's signing (a platform ships the SIGSTRUCT) and its destroy
-     * (after the result) are not the cold start's. */
-    s->container_ms = s->container.total_ms - s->alias_ms;
+    /* Until the instance starts in init (the runtime saves the state after
+     * init's READY while the instance already runs). The attach is init's,
+     * inside setup: not the container's. The strawman's signing (a platform
+     * ships the SIGSTRUCT) and its destroy (after the result) are not the
+     * cold start's. */
+    s->container_ms = (got ? rep.main_at - t_create : ct.total_ms) - s->alias_ms;
     s->total_ms = total - s->strawman.sign_ms - s->strawman.destroy_ms;
     if (!got) {
         fn_invoke_died(code, &cs, req->rec->memory + FN_CONTAINER_OVERHEAD, inv->died,

@@ -28,7 +28,9 @@ struct fn_invoke_request {
 };
 
 /* Where the time went, in ms (g-contract.md's fields; 0 where a mode has
- * none), and the details the human line shows. */
+ * none), and the details the human line shows. The phases are disjoint but
+ * expand_ms, which is spent inside heap_ms, code_load_ms and run_ms (the
+ * enclave cannot tell the host where one ends inside one ecall). */
 struct fn_invoke_stats {
     double container_ms;          /* cgroup + clone + namespaces and mounts (not the attach) */
     double enclave_build_ms;      /* strawman: ECREATE + EADD/EEXTEND + EINIT */
