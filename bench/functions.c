@@ -153,6 +153,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < 9; i++)
         fn_names[i] = fnb_functions[i].name;
     r.runs = 10;
+    /* before the lists are parsed: strtok_r cuts them in place */
+    for (int i = 0, n = 0; i < argc && n >= 0 && (size_t)n < sizeof r.command; i++)
+        n += snprintf(r.command + n, sizeof r.command - (size_t)n, "%s%s", i ? " " : "", argv[i]);
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -184,8 +187,6 @@ int main(int argc, char **argv)
         fnb_pick(modes ? modes : all_modes, fnb_mode_names, FNB_MODES, r.mode_on) < 0 ||
         fnb_counts(counts ? counts : all_counts, &r) < 0)
         return 2;
-    for (int i = 0, n = 0; i < argc && n >= 0 && (size_t)n < sizeof r.command; i++)
-        n += snprintf(r.command + n, sizeof r.command - (size_t)n, "%s%s", i ? " " : "", argv[i]);
     for (unsigned i = 0; i < 9; i++)
         if (fn_on[i])
             r.fns[r.nfns++] = i;
