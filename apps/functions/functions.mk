@@ -59,3 +59,10 @@ $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) 
 $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c)): HOST_CFLAGS += $(FN_HOST_CFLAGS)
 $(BUILD)/teemate: $(FN_HOST_LIB) $(FN_NATIVE_LIB)
 $(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
+
+# bench/functions runs the runtime natively and attaches (its warm path):
+# its parts in bench/functions/, linked with both libraries.
+FN_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/functions/*.c)))
+$(FN_BENCH_OBJS) $(BUILD)/obj/bench/functions.o: HOST_CFLAGS += $(FN_HOST_CFLAGS) -Ibench/common -Ibench/functions
+$(BUILD)/bench/functions: $(FN_BENCH_OBJS) $(FN_HOST_LIB) $(FN_NATIVE_LIB)
+$(BUILD)/bench/functions: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm

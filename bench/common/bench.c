@@ -1,6 +1,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,13 @@ double tm_bench_median(double *v, unsigned n)
 {
     qsort(v, n, sizeof(*v), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double tm_bench_percentile(double *v, unsigned n, double p)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    unsigned rank = (unsigned)ceil(p / 100.0 * n);
+    return v[rank ? rank - 1 : 0];
 }
 
 void tm_bench_cpu_model(char *out, size_t len)

@@ -14,6 +14,8 @@
 double tm_bench_now_s(void);
 /* Sorts v. */
 double tm_bench_median(double *v, unsigned n);
+/* The p-th percentile (0..100, nearest rank) of v; sorts v. */
+double tm_bench_percentile(double *v, unsigned n, double p);
 void tm_bench_cpu_model(char *out, size_t len);
 bool tm_bench_cpu_flag(const char *flag);
 /* mkdir -p dir, then write dir/name.json (pretty) and dir/name.md. */

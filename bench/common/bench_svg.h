@@ -14,4 +14,12 @@ struct tm_svg_series {
 char *tm_svg_loglog(const char *title, const char *xlabel, const char *ylabel,
                     const struct tm_svg_series *series, size_t nseries);
 
+/* Grouped bars (ngroups groups of nbars, each labelled above by bars[b]),
+ * each bar a stack of nseg segments, on a logarithmic y axis (the lowest
+ * segment starts at the axis). v[(g * nbars + b) * nseg + s]; values <= 0
+ * are left out. Malloc'ed SVG text or NULL. */
+char *tm_svg_stacked_bars(const char *title, const char *ylabel, const char *const *groups,
+                          size_t ngroups, const char *const *bars, size_t nbars,
+                          const char *const *segments, size_t nseg, const double *v);
+
 #endif
