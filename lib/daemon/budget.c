@@ -8,6 +8,7 @@
  * be granted that rest: the budget bounds every slot, not their sum. */
 #include "daemon/state.h"
 
+#include "daemon/pool.h"
 #include "enclave/enclave.h"
 
 uint64_t tm_budget_create_pages(const struct tm_layout *l)
@@ -31,10 +32,42 @@ static uint64_t beyond_reservation(const struct tm_denclave *e)
     return held > reserved ? held - reserved : 0;
 }
 
-uint64_t tm_budget_left(const struct tm_daemon *d)
+uint64_t tm_budget_thread_pages(const struct tm_layout *l)
 {
-    uint64_t used = atomic_load(&d->epc_committed);
+    uint64_t n = 0;
+    for (size_t i = 0; i < l->nranges; i++)
+        if (l->ranges[i].index == 0 &&
+            (l->ranges[i].kind == TM_RANGE_STACK || l->ranges[i].kind == TM_RANGE_TCS ||
+             l->ranges[i].kind == TM_RANGE_SSA || l->ranges[i].kind == TM_RANGE_THREAD_DATA))
+            n += l->ranges[i].size / SGX_PAGE_SIZE;
+    return n;
+}
+
+/* The most e can hold beyond its reservation, from the pool alone: every slot
+ * not free in full, every TCS made (or quarantined while being made) whole. */
+static uint64_t beyond_reservation_bound(const struct tm_denclave *e)
+{
+    const struct tm_layout *l = &e->image->layout;
+    const struct tm_pool *p = &e->pool;
+    uint64_t built = p->ntcs - l->settings.tcs_on_demand, grown = 0;
+    for (uint32_t t = built; t < p->ntcs; t++)
+        grown += p->made[t] || p->tcs[t] == TM_POOL_TCS_QUARANTINED;
+    return (uint64_t)tm_pool_slots_in_use(p) * (l->regions.slot_size / SGX_PAGE_SIZE) +
+           grown * tm_budget_thread_pages(l);
+}
+
+uint64_t tm_budget_left(const struct tm_daemon *d, uint64_t enough)
+{
+    uint64_t max = d->limits.max_epc_pages, committed = atomic_load(&d->epc_committed);
+    /* The exact count scans every enclave's EPCM (a few hundred microseconds
+     * on an attach's path); the pool's bound answers when it leaves enough. */
+    uint64_t bound = committed;
+    for (uint32_t i = 0; i < d->nenclaves; i++)
+        bound += beyond_reservation_bound(d->enclaves[i]);
+    if (bound < max && max - bound >= enough)
+        return max - bound;
+    uint64_t used = committed;
     for (uint32_t i = 0; i < d->nenclaves; i++)
         used += beyond_reservation(d->enclaves[i]);
-    return used < d->limits.max_epc_pages ? d->limits.max_epc_pages - used : 0;
+    return used < max ? max - used : 0;
 }

@@ -82,7 +82,7 @@ static int slot_cap(struct tm_daemon *d, const struct tm_denclave *e, uint32_t p
                     uint32_t *cap, tm_error *err)
 {
     uint64_t slot = e->image->layout.regions.slot_size / SGX_PAGE_SIZE;
-    uint64_t asked = pages > slot ? slot : pages, left = tm_budget_left(d);
+    uint64_t asked = pages > slot ? slot : pages, left = tm_budget_left(d, asked ? asked : slot);
     if (slot && left == 0)
         return tm_error_set(err, ENOSPC, "enclave '%s': teemated's EPC limit (%llu MiB) is used up: "
                             "wait for instances to end, or start teemated with a larger --max-epc",
@@ -228,7 +228,8 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
         return tm_error_prefix(err, "enclave '%s'", name);
     }
     l->nthreads = threads;
-    ret = tm_lease_bind(e, l, parent, tm_budget_left(d), err);
+    ret = tm_lease_bind(e, l, parent,
+                        tm_budget_left(d, threads * tm_budget_thread_pages(&e->image->layout)), err);
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TM_TAG(TM_TAG_LEASE, l->id) };
     if (ret == 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, l->pidfd, &ev) < 0) {
         ret = tm_error_sys(err, "cannot watch process %d", (int)l->pid);

@@ -177,8 +177,11 @@ void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *o
  * part (it grows for every process; nothing caps it per lease). */
 uint64_t tm_budget_create_pages(const struct tm_layout *l);
 /* Pages of --max-epc left now: the limit less the reservations and the pages
- * enclaves hold beyond them (slots and TCSs added as leases came). */
-uint64_t tm_budget_left(const struct tm_daemon *d);
+ * enclaves hold beyond them (slots and TCSs added as leases came). When a
+ * bound from the pools already leaves `enough`, that bound (a lower figure). */
+uint64_t tm_budget_left(const struct tm_daemon *d, uint64_t enough);
+/* Pages of one thread's span: stack, TCS, SSA frames, thread data. */
+uint64_t tm_budget_thread_pages(const struct tm_layout *l);
 
 /* ---- tcs_make.c ---- */
 /* Make TCS number t (one of the image's on-demand ones) on the daemon's TCS:
