@@ -1,6 +1,7 @@
 /* teemate fn COMMAND: JavaScript functions (apps/functions), and what the
  * subcommands share: the enclave image, the host services. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include "cli.h"
 #include "cmd_fn.h"
 #include "daemon/client.h"
+#include "shared/attach.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 int tm_cli_fn_image(char *buf, size_t len, tm_error *err)
 {
@@ -41,6 +44,57 @@ int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error 
     s->store_dir = store;
     s->log_fd = 2;   /* console.log to stderr: stdout carries the result */
     return 0;
+}
+
+int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in, size_t len,
+                            void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
+                            tm_error *err)
+{
+    char image[4096], enclave[64];
+    int r = tm_cli_fn_image(image, sizeof image, err);
+    if (r < 0)
+        return r;
+    fn_enclave_name(name, enclave);
+    _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tm_error_sys(err, "cannot open %s", image);
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
+    if (conn < 0)
+        return conn;
+    double t0 = tm_now_ms();
+    if ((r = tm_daemon_create(conn, enclave, fd, -1, "auto", "fn.elf", NULL, NULL, 0, err)) < 0)
+        return r;
+    double t1 = tm_now_ms();
+    struct tm_attach_options o = { .socket_path = socket, .threads = 1 };
+    struct tm_attachment *a = NULL;
+    struct fn_services services = { .log_fd = 2 };
+    r = tm_attach(enclave, &o, &a, err);
+    if (r == 0)
+        r = sealed ? fn_enclave_load_seal(a, &services, in, len, sealed, sealed_len, NULL, err)
+                   : fn_enclave_load_sealed(a, &services, in, len, NULL, err);
+    tm_detach(a);
+    if (r < 0) {
+        tm_error ignore = { 0 };
+        tm_daemon_remove(conn, enclave, true, NULL, &ignore);
+    } else if (st) {
+        st->build_ms = t1 - t0;
+        st->load_ms = tm_now_ms() - t1;
+    }
+    return r;
+}
+
+int tm_cli_fn_rebuild(const struct fn_record *rec, const char *socket,
+                      struct tm_cli_fn_build_stats *st, tm_error *err)
+{
+    _cleanup_free_ void *blob = NULL;
+    size_t len;
+    int r = fn_record_sealed_read(rec->name, &blob, &len, err);
+    if (r == 0)
+        r = tm_cli_fn_enclave_build(rec->name, socket, blob, len, NULL, NULL, st, err);
+    if (r < 0 && err->code != EEXIST)
+        return tm_error_prefix(err, "function '%s': its enclave is gone and could not be rebuilt "
+                               "from its sealed code", rec->name);
+    return r;
 }
 
 static int tm_cmd_fn_ls(int argc, char **argv)

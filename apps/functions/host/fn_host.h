@@ -51,6 +51,14 @@ int fn_native_run(const struct fn_run_request *req, const char *params, struct f
  * instance); services reached through the ocall hook. */
 int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
                     size_t len, char **error_json, tm_error *err);
+/* As fn_enclave_load, and the enclave seals the scripts it compiled (MRENCLAVE
+ * policy): *sealed (malloc'ed, *sealed_len bytes) is what the host may keep. */
+int fn_enclave_load_seal(struct tm_attachment *a, const struct fn_services *services, const void *wire,
+                         size_t len, void **sealed, size_t *sealed_len, char **error_json, tm_error *err);
+/* Load from such a blob (unsealed and compiled inside); -EBADMSG when it does
+ * not authenticate (nothing is loaded then). */
+int fn_enclave_load_sealed(struct tm_attachment *a, const struct fn_services *services,
+                           const void *blob, size_t len, char **error_json, tm_error *err);
 int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
                    const struct fn_run_request *req, const char *params, struct fn_result *result,
                    tm_error *err);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "fn_record.h"
+#include "tm_ecall.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 #include "util/state_dir.h"
@@ -73,8 +74,10 @@ void fn_record_script_path(const char *dir, const struct fn_record *rec, uint32_
     snprintf(buf, len, "%s/%u-%s", dir, i, rec->scripts[i]);
 }
 
+#define FN_RECORD_SEALED "code.sealed"
+
 int fn_record_save(const struct fn_record *rec, const char *const *texts, const size_t *lens,
-                   tm_error *err)
+                   const void *sealed, size_t sealed_len, tm_error *err)
 {
     char dir[4200], path[4400];
     int r = fn_record_dir(rec->name, true, dir, sizeof dir, err);
@@ -92,6 +95,13 @@ int fn_record_save(const struct fn_record *rec, const char *const *texts, const 
                 json_decref(scripts);
                 return r;
             }
+        }
+    }
+    if (rec->mode == FN_MODE_TEEMATE) {
+        snprintf(path, sizeof path, "%s/" FN_RECORD_SEALED, dir);
+        if ((r = tm_file_write(path, sealed, sealed_len, 0600, err)) < 0) {
+            json_decref(scripts);
+            return r;
         }
     }
     json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", rec->name, "mode", fn_mode_name(rec->mode),
@@ -142,6 +152,16 @@ int fn_record_load(const char *name, struct fn_record *rec, tm_error *err)
     }
     json_decref(j);
     return 0;
+}
+
+int fn_record_sealed_read(const char *name, void **blob, size_t *len, tm_error *err)
+{
+    char dir[4200], path[4400];
+    int r = fn_record_dir(name, false, dir, sizeof dir, err);
+    if (r < 0)
+        return r;
+    snprintf(path, sizeof path, "%s/" FN_RECORD_SEALED, dir);
+    return tm_file_read(path, TM_ECALL_MAX_IN, (uint8_t **)blob, len, err);
 }
 
 static int fn_record_cmp(const void *a, const void *b)
