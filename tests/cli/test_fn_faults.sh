@@ -4,7 +4,9 @@
 # arguments, results that are not objects or cannot be serialised. Each gives
 # its clear error result; afterwards fn-NAME's leases, slots and EPC pages and
 # the daemon's fds are back at their starting values, the daemon lives, and a
-# good invocation is still right.
+# good invocation is still right. Then a script that drives Duktape into its
+# fatal handler (in all three modes): that instance errors out clearly, one
+# running beside it in the same enclave is unharmed.
 . "$(dirname "$0")/lib.sh"
 export TEEMATE_STATE_DIR=$WORK/state
 export TEEMATE_SOCKET=$WORK/run/teemated.sock
@@ -109,6 +111,47 @@ expect_eq "leases, slots, EPC pages, quarantine and daemon fds back at their sta
 expect_ok "a good invocation after them" "$TEEMATE" fn invoke faults -p kind good -p i 41
 expect_eq "a good invocation after them: result" "$(cat "$WORK/out")" '{"ok":true,"i":41,"sum":42}'
 expect_ok "fn rm" "$TEEMATE" fn rm faults
+
+# ---- Duktape's fatal path, reached by a script ----
+# The top level fills the instance's JS heap to its cap and gives one 64 KiB
+# buffer back: main runs in what is left, but params larger than that cannot
+# even be pushed onto Duktape's stack, which happens outside any catchpoint:
+# Duktape calls its fatal handler (an uncaught error), inside the enclave.
+cat >"$WORK/hog.js" <<'JS'
+var hog = [];
+[65536, 1024, 64].forEach(function (n) { try { for (;;) hog.push(new Uint8Array(n)); } catch (e) {} });
+hog[0] = null;
+function main(p) { if (p.sleep) teemate.sleep(p.sleep); return { ok: true, n: p.n }; }
+JS
+big=$(head -c 120000 /dev/zero | tr '\0' x)
+fatal='^\{"error":"The function.s runtime failed: uncaught: .alloc failed."\}$'
+for m in teemate native strawman; do
+    expect_ok "fn create hog ($m)" "$TEEMATE" fn create "hog-$m" "$WORK/hog.js" --mode "$m" --timeout 5 --memory 16m
+done
+expect_ok "hog: a run in the room left" "$TEEMATE" fn invoke hog-teemate -p n 1
+before=$("$TEEMATE" enclave inspect fn-hog-teemate --json | jq -c '[.tcs.leased, .slots.in_use, .epc_pages.total, (.quarantined | length)]')
+"$TEEMATE" fn invoke hog-teemate -p n 2 -p sleep 2 >"$WORK/other.out" 2>"$WORK/other.err" &
+other=$!
+until "$TEEMATE" enclave inspect fn-hog-teemate --json | jq -e '.slots.in_use == 1' >/dev/null; do
+    kill -0 "$other" 2>/dev/null || break
+done
+for m in teemate native strawman; do
+    "$TEEMATE" fn invoke "hog-$m" -p big "$big" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qE "$fatal" "$WORK/out" && [ ! -s "$WORK/err" ]; then
+        ok "fatal handler: the instance errors out clearly ($m)"
+    else
+        not_ok "fatal handler: the instance errors out clearly ($m)"; echo "  rc $rc: $(head -c 300 "$WORK/out") $(head -c 300 "$WORK/err")" >&2
+    fi
+done
+wait "$other"; expect_eq "the instance running beside it is unharmed: exit 0" "$?" 0
+expect_eq "the instance running beside it: result" "$(cat "$WORK/other.out")" '{"ok":true,"n":2}'
+kill -0 "$dpid" 2>/dev/null && ok "the daemon is alive after the fatal error" || not_ok "the daemon is alive after the fatal error"
+expect_eq "fn-hog: leases, slots, EPC pages back after the fatal error" \
+    "$("$TEEMATE" enclave inspect fn-hog-teemate --json | jq -c '[.tcs.leased, .slots.in_use, .epc_pages.total, (.quarantined | length)]')" "$before"
+expect_ok "fn-hog: the next instance runs" "$TEEMATE" fn invoke hog-teemate -p n 3
+expect_eq "fn-hog: the next instance: result" "$(cat "$WORK/out")" '{"ok":true,"n":3}'
+for m in teemate native strawman; do "$TEEMATE" fn rm "hog-$m"; done
 kill "$dpid"; wait "$dpid"; expect_eq "daemon stops cleanly" "$?" 0
 trap - EXIT
 finish
