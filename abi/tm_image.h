@@ -11,7 +11,8 @@
  *                    SSA frames (nssa x size)  REG RW, measured
  *                    thread data page          REG RW, measured (struct below)
  *                    guard page
- *   heap             enclave-global heap       REG RW, added, contents unmeasured
+ *   heap             enclave-global heap       REG RW, added, contents unmeasured;
+ *                                              its top heap_on_demand bytes added on demand (EAUG)
  *   guard page
  *   slots            slot_count x slot_size    REG RW, added on demand (EAUG)
  *
@@ -25,7 +26,7 @@
 
 #define TM_NOTE_NAME "TeeMate"   /* 7 chars + NUL = 8 bytes, 4-aligned */
 #define TM_NOTE_LAYOUT 1
-#define TM_LAYOUT_VERSION 1
+#define TM_LAYOUT_VERSION 2
 
 /* Limits the loader enforces (generous, but a hostile note cannot make us
  * allocate or loop without bound). */
@@ -48,9 +49,15 @@ struct tm_layout_settings {
     uint64_t stack_size;       /* per thread, page multiple */
     uint64_t heap_size;        /* enclave-global heap, page multiple */
     uint64_t slot_size;        /* per container slot, page multiple */
+    /* SGX2: the top heap_on_demand bytes of the heap are not added before
+     * EINIT; the allocator EACCEPTs them as it grows (the host EAUGs them on
+     * that fault). 0 (the default): the whole heap is added at build. */
+    uint64_t heap_on_demand;
+    uint32_t reserved;         /* 0 */
+    uint32_t reserved2;        /* 0 */
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct tm_layout_settings) == 56, "layout note descriptor");
+_Static_assert(sizeof(struct tm_layout_settings) == 72, "layout note descriptor");
 
 /* Where each region is, filled in by the loader into every thread data page
  * (and so covered by MRENCLAVE: the runtime can trust it). */
@@ -88,6 +95,9 @@ struct tm_thread_data {
     uint32_t reserved0;
     uint64_t libc_locale;      /* offset 168, fixed: musl reads its locale pointer here */
     uint64_t ecall_context;    /* the runtime's state of the ecall in progress */
+    /* Written by the loader (measured), after the fields above so that their
+     * offsets stay put; zero for an image that adds everything at build. */
+    uint64_t heap_on_demand;   /* the heap's top bytes not added at build */
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tm_thread_data) <= 4096, "thread data fits a page");

@@ -13,7 +13,8 @@ static const char usage[] =
     "Usage: teemate layout IMAGE\n\n"
     "Show the enclave layout IMAGE describes: every range with its offset from the\n"
     "enclave base, size, page type and permissions, and whether its contents are\n"
-    "measured (EEXTEND), only added (EADD), or added on demand per container (EAUG).\n";
+    "measured (EEXTEND), only added (EADD), or added on demand (EAUG: slots, and the heap's\n"
+    "on-demand part).\n";
 
 /* Human size: "64 KiB", "1 MiB", or bytes. */
 static const char *size_string(uint64_t v, char buf[32])
@@ -71,7 +72,8 @@ int tm_cmd_layout(int argc, char **argv)
     printf("entry:        0x%" PRIx64 "\n", l->entry);
     printf("threads:      %u TCS, %u SSA frame(s) of %u page(s), %s stack each\n", s->tcs_count,
            s->nssa, s->ssa_frame_pages, size_string(s->stack_size, a));
-    printf("heap:         %s (enclave-global)\n", size_string(s->heap_size, a));
+    printf("heap:         %s (enclave-global), %s of it added on demand\n",
+           size_string(s->heap_size, a), size_string(s->heap_on_demand, b));
     printf("slots:        %u x %s (container slots, added on demand)\n", s->slot_count,
            size_string(s->slot_size, a));
     printf("relocations:  %zu (applied inside the enclave at first entry)\n", image->elf.nrelocs);

@@ -56,6 +56,22 @@ void tm_arena_init_growable(struct tm_arena *a, uintptr_t start, uint64_t size, 
     a->dirty = dirty;
 }
 
+static void tm_arena_extend(struct tm_arena *a, uint64_t len);
+
+void tm_arena_init_heap(struct tm_arena *a, uintptr_t start, uint64_t size, uint64_t on_demand)
+{
+    if (on_demand == 0) {
+        tm_arena_init_fixed(a, start, size);
+        return;
+    }
+    tm_arena_init_growable(a, start, size, start);
+    uint64_t built = size - on_demand;
+    if (built) {
+        a->accepted = a->reach = start + built;
+        tm_arena_extend(a, built);
+    }
+}
+
 /* Header of an allocated pointer, checked: a bad free must not write anywhere. */
 static struct tm_block *tm_block_of(struct tm_arena *a, void *p)
 {

@@ -1,5 +1,6 @@
 /* A first-fit allocator over one arena of enclave memory: the enclave-global
- * heap (fixed: every page added at build time) or a container slot (grows on
+ * heap (its pages added at build time, but for its top on-demand part, which
+ * grows like a slot) or a container slot (grows on
  * demand: pages are EACCEPTed at its top as allocations need them, up to its
  * limit: the slot's end, or the container's cap (abi/tm_lease.h); never a
  * page past it, so the cap bounds what the slot ever accepts). The arena's
@@ -32,6 +33,9 @@ struct tm_arena {
 
 /* The heap: [start, start + size) all committed. */
 void tm_arena_init_fixed(struct tm_arena *a, uintptr_t start, uint64_t size);
+/* The heap: [start, start + size), all committed but its top on_demand
+ * bytes, which are EACCEPTed as it grows (SGX2). */
+void tm_arena_init_heap(struct tm_arena *a, uintptr_t start, uint64_t size, uint64_t on_demand);
 /* A slot: nothing committed yet, may grow to [start, start + size) (whole
  * pages: the slot's size, or less for a capped container); dirty as the
  * slot's last trim left it. */

@@ -1,5 +1,5 @@
 /* Accepting a slot's pages (SGX2): expand as its allocator grows, trim when
- * the slot is given back. The host adds a page (EAUG) or changes its type to
+ * the slot is given back. The heap's on-demand part grows the same way. The host adds a page (EAUG) or changes its type to
  * PT_TRIM (EMODT); nothing of it counts inside until the enclave EACCEPTs it,
  * so the host cannot slip a page into, or pull one out of, a slot unnoticed.
  *
@@ -33,13 +33,16 @@ static void tm_expand_raise(uintptr_t *mark, uintptr_t end)
 uint64_t tm_expand_commit(struct tm_arena *a, uintptr_t start, uint64_t len)
 {
     uint64_t done = 0;
+    /* Below the reach a thread killed mid-expand (the heap outlives its
+     * processes) may have accepted pages before it could count them. */
+    uintptr_t known = tm_arena_reach_end(a);
     for (; done < len; done += TM_PAGE) {
         uintptr_t page = start + done;
         tm_expand_raise(&a->reach, page + TM_PAGE);
         uint64_t rc = tm_eaccept(TM_SECINFO_ADDED, page);
-        if (rc == TM_SGX_PAGE_ATTRIBUTES_MISMATCH && page < a->dirty) {
-            /* Already here: a former owner's page the trim did not take.
-             * It is ours, but its bytes may be that owner's. */
+        if (rc == TM_SGX_PAGE_ATTRIBUTES_MISMATCH && page < known) {
+            /* Already here: a former owner's page the trim did not take, or
+             * ours from a killed expand. Its bytes may be that owner's. */
             memset((void *)page, 0, TM_PAGE);
         } else if (rc != 0) {
             /* Trimmed, half given back, or not added by us: not a page

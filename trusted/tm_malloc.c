@@ -25,8 +25,8 @@ struct tm_arena *tm_heap_arena(void)
     if (__atomic_compare_exchange_n(&tm_heap_state, &expected, TM_HEAP_SETTING, false,
                                     __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
         const struct tm_thread_data *td = tm_thread_current();
-        tm_arena_init_fixed(&tm_heap, td->enclave_base + td->regions.heap_offset,
-                            td->regions.heap_size);
+        tm_arena_init_heap(&tm_heap, td->enclave_base + td->regions.heap_offset,
+                           td->regions.heap_size, td->heap_on_demand);
         __atomic_store_n(&tm_heap_state, TM_HEAP_SET, __ATOMIC_RELEASE);
     } else {
         while (__atomic_load_n(&tm_heap_state, __ATOMIC_ACQUIRE) != TM_HEAP_SET)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/clock.h"
 
@@ -68,6 +69,25 @@ static int add_range(struct tm_enclave *e, struct watch *w, const struct tm_page
     return ret;
 }
 
+/* The heap's on-demand part, mapped so that it may grow: an EACCEPT there of a
+ * page never added EAUGs it (the build's own mapping never expands). Attached
+ * processes map it with the rest of the heap (handle_attach.c). */
+static int map_on_demand_heap(struct tm_enclave *e, tm_error *err)
+{
+    for (size_t i = 0; i < e->layout->nranges; i++) {
+        const struct tm_page_range *r = &e->layout->ranges[i];
+        if (r->kind != TM_RANGE_HEAP || !r->on_demand)
+            continue;
+        if (!e->ops->map)
+            return tm_error_set(err, ENOSYS, "the %s backend cannot add heap pages on demand",
+                                e->ops->name);
+        int ret = e->ops->map(e->be, r->offset, r->size, PROT_READ | PROT_WRITE, err);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 uint64_t tm_enclave_build_pages(const struct tm_layout *l)
 {
     uint64_t n = 0;
@@ -113,6 +133,8 @@ int tm_enclave_build_watched(const struct tm_image *image, const struct sgx_sigs
     double t2 = tm_now_ms();
     if (ret == 0)
         ret = ops->init(e->be, sigstruct, err);
+    if (ret == 0)
+        ret = map_on_demand_heap(e, err);
     double t3 = tm_now_ms();
     if (ret < 0) {
         tm_error_prefix(err, "%s (%s backend)", image->path, ops->name);

@@ -24,8 +24,9 @@ int tm_layout_settings_check(const struct tm_layout_settings *s, tm_error *err)
     if (s->version != TM_LAYOUT_VERSION)
         return tm_error_set(err, EINVAL, "layout note version %u is not supported (expected %u)",
                             s->version, TM_LAYOUT_VERSION);
-    if (s->flags)
-        return tm_error_set(err, EINVAL, "layout note has unknown flags 0x%x", s->flags);
+    if (s->flags || s->reserved || s->reserved2)
+        return tm_error_set(err, EINVAL, "layout note has unknown flags 0x%x or reserved fields set",
+                            s->flags);
     uint64_t size = s->enclave_size;
     if (size < 2 * PAGE || (size & (size - 1)) || size > TM_LAYOUT_MAX_ENCLAVE_SIZE)
         return tm_error_set(err, EINVAL,
@@ -54,6 +55,10 @@ int tm_layout_settings_check(const struct tm_layout_settings *s, tm_error *err)
                                 "%s 0x%llx must be a non-zero multiple of 4 KiB within the enclave",
                                 sizes[i].what, (unsigned long long)sizes[i].v);
     }
+    if (!page_aligned(s->heap_on_demand) || s->heap_on_demand > s->heap_size)
+        return tm_error_set(err, EINVAL,
+                            "heap on demand 0x%llx must be a multiple of 4 KiB within the heap (0x%llx)",
+                            (unsigned long long)s->heap_on_demand, (unsigned long long)s->heap_size);
     return 0;
 }
 
@@ -117,6 +122,21 @@ static void push_range(struct tm_layout *l, enum tm_range_kind kind, uint32_t in
     };
 }
 
+/* The heap: its part added at build (index 0), then its part added on demand
+ * (index 1), either possibly empty. */
+static void layout_heap(struct tm_layout *l, uint64_t offset)
+{
+    const struct tm_layout_settings *s = &l->settings;
+    uint64_t built = s->heap_size - s->heap_on_demand;
+    uint64_t rw = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W;
+    if (built)
+        push_range(l, TM_RANGE_HEAP, 0, offset, built, rw, false, NULL, 0);
+    if (s->heap_on_demand) {
+        push_range(l, TM_RANGE_HEAP, 1, offset + built, s->heap_on_demand, rw, false, NULL, 0);
+        l->ranges[l->nranges - 1].on_demand = true;
+    }
+}
+
 /* Thread t's stack, TCS, SSA frames, thread data page and guard, from cursor. */
 static uint64_t layout_thread(struct tm_layout *l, uint32_t t, uint64_t cursor, uint8_t *pages)
 {
@@ -171,7 +191,7 @@ int tm_layout_build_from(struct tm_layout *layout, const struct tm_layout_settin
 
     /* Every size is at most enclave_size <= 2^36 (checked), so none of the sums
      * below can overflow 64 bits; the fit is checked once at the end. */
-    size_t max_ranges = nsegments + 4 * (size_t)s->tcs_count + 1 + s->slot_count;
+    size_t max_ranges = nsegments + 4 * (size_t)s->tcs_count + 2 + s->slot_count;
     layout->ranges = calloc(max_ranges, sizeof(*layout->ranges));
     layout->generated = calloc((size_t)s->tcs_count * 2, PAGE);
     if (!layout->ranges || !layout->generated) {
@@ -194,8 +214,7 @@ int tm_layout_build_from(struct tm_layout *layout, const struct tm_layout_settin
     rg->heap_offset = cursor;
     rg->heap_size = s->heap_size;
     if (s->heap_size) {
-        push_range(layout, TM_RANGE_HEAP, 0, cursor, s->heap_size,
-                   SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W, false, NULL, 0);
+        layout_heap(layout, cursor);
         cursor += s->heap_size + PAGE;
     }
     rg->slots_offset = align_up(cursor, TM_LAYOUT_SLOT_ALIGN);
@@ -215,6 +234,7 @@ int tm_layout_build_from(struct tm_layout *layout, const struct tm_layout_settin
         struct tm_thread_data *td =
             (struct tm_thread_data *)(layout->generated + ((size_t)t * 2 + 1) * PAGE);
         td->regions = *rg;
+        td->heap_on_demand = s->heap_on_demand;
     }
     return 0;
 }

@@ -15,6 +15,7 @@
  *         .heap_size       = TM_MiB(1),    // enclave-global
  *         .slot_count      = 8,            // container slots
  *         .slot_size       = TM_MiB(1),
+ *         .heap_on_demand  = 0,            // SGX2: heap bytes added as malloc grows
  *     );
  *
  *     int main(int argc, char **argv) { tm_print("hi\n"); return 0; }
@@ -75,7 +76,7 @@ struct tm_layout_note {
     struct tm_layout_settings desc;
 } __attribute__((packed, aligned(4)));
 
-_Static_assert(sizeof(struct tm_layout_note) == 12 + 8 + 56, "layout note size");
+_Static_assert(sizeof(struct tm_layout_note) == 12 + 8 + 72, "layout note size");
 
 /* Emits the image's layout note. Arguments are designated initializers of
  * struct tm_layout_settings (version and flags are filled in for you; naming

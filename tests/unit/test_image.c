@@ -249,7 +249,7 @@ static void test_bad_dynamic(void)
 static void test_bad_layout_notes(void)
 {
     eb_build(&im); im.ph[3].p_type = PT_NULL; expect_refused("no TeeMate layout note");
-    eb_build(&im); ((Elf64_Nhdr *)(im.bytes + EB_NOTE_OFF))->n_descsz = 48; expect_refused("expected 56");
+    eb_build(&im); ((Elf64_Nhdr *)(im.bytes + EB_NOTE_OFF))->n_descsz = 48; expect_refused("expected 72");
     eb_build(&im); im.ph[3].p_filesz = 1ULL << 40; expect_refused("note segment");
     eb_build(&im); im.settings->version = 9; expect_refused("version 9");
     eb_build(&im); im.settings->flags = 1; expect_refused("unknown flags");
