@@ -108,12 +108,12 @@ static int tm_cmd_fn_ls(int argc, char **argv)
     size_t n;
     if (fn_record_list(&names, &n, &err) < 0)
         return tm_cli_fail(&err);
-    printf("%-24s %-8s %-10s %-8s %s\n", "NAME", "MODE", "MEMORY", "TIMEOUT", "SCRIPTS");
+    printf("%-24s %-13s %-10s %-8s %s\n", "NAME", "MODE", "MEMORY", "TIMEOUT", "SCRIPTS");
     for (size_t i = 0; i < n; i++) {
         struct fn_record rec;
         char mem[32];
         if (fn_record_load(names[i], &rec, &err) == 0) {
-            printf("%-24s %-8s %-10s %-8.3g", rec.name, fn_mode_name(rec.mode),
+            printf("%-24s %-13s %-10s %-8.3g", rec.name, fn_mode_name(rec.mode),
                    tm_cli_size(rec.memory, mem), (double)rec.timeout_ms / 1000);
             for (uint32_t k = 0; k < rec.nscripts; k++)
                 printf("%s%s", k ? "," : " ", rec.scripts[k]);

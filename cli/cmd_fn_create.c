@@ -19,7 +19,8 @@
 #include "util/size.h"
 
 static const char usage[] =
-    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]... [--mode native|teemate|strawman]\n"
+    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]...\n"
+    "                         [--mode native|teemate|strawman|strawman-edmm]\n"
     "                         [--memory SIZE] [--timeout SECONDS] [--socket PATH]\n\n"
     "Create the function NAME from FILE.js (OpenWhisk's contract: a global\n"
     "main(params) that returns an object). --lib scripts (e.g. mustache.js) run\n"
@@ -29,7 +30,9 @@ static const char usage[] =
     "  --mode M        teemate (default): one shared enclave per function (fn-NAME),\n"
     "                  the code compiled once inside it; native: no enclave;\n"
     "                  strawman: a fresh enclave per invoke (image + memory limit\n"
-    "                  committed before EINIT, the code compiled inside)\n"
+    "                  committed before EINIT, the code compiled inside);\n"
+    "                  strawman-edmm: the same, but only the image and its TCS\n"
+    "                  added before EINIT, the heap added on demand (SGX2)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
@@ -58,7 +61,7 @@ int tm_cmd_fn_create(int argc, char **argv)
             break;
         case 'M':
             if (fn_mode_parse(optarg, &rec.mode) < 0)
-                return tm_cli_usage("fn create", "unknown mode '%s' (native, teemate or strawman)", optarg);
+                return tm_cli_usage("fn create", "unknown mode '%s' (native, teemate, strawman or strawman-edmm)", optarg);
             break;
         case 'm':
             if (tm_parse_size(optarg, UINT64_MAX, &v) < 0 || v < (1U << 20))

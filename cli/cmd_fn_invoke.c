@@ -92,19 +92,24 @@ static int fn_invoke_strawman(const struct fn_record *rec, const struct fn_servi
     int r = tm_cli_fn_image(image, sizeof image, err);
     if (r == 0)
         r = fn_invoke_wire(rec, &wire, &len, err);
+    bool edmm = rec->mode == FN_MODE_STRAWMAN_EDMM;
     if (r == 0)
-        r = fn_strawman_invoke(image, rec->memory, services, wire, len, req, params, res, &st, err);
+        r = (edmm ? fn_strawman_edmm_invoke : fn_strawman_invoke)(image, rec->memory, services, wire,
+                                                                  len, req, params, res, &st, err);
     if (r < 0 || !stats)
         return r;
-    char size[32];
+    char size[32], expand[80] = "";
+    if (edmm)   /* the heap came on demand: what that took */
+        snprintf(expand, sizeof expand, "expand %llu pages in %.3f ms, ",
+                 (unsigned long long)st.expand_pages, st.expand_ms);
     fprintf(stderr,
-            "strawman: enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, "
-            "init %.3f; %s ELRANGE), code load (entry + compile) %.3f ms, heap create %.3f ms, "
-            "run %.3f ms, total %.3f ms (not counted: sign %.3f ms, destroy %.3f ms)\n",
-            st.create_ms + st.add_ms + st.init_ms, st.create_ms, st.add_ms,
+            "%s: enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, "
+            "init %.3f; %s ELRANGE), %scode load (entry + compile) %.3f ms, heap create %.3f ms, "
+            "run %.3f ms, total %.3f ms, %llu EPC pages (not counted: sign %.3f ms, destroy %.3f ms)\n",
+            fn_mode_name(rec->mode), st.create_ms + st.add_ms + st.init_ms, st.create_ms, st.add_ms,
             (unsigned long long)st.pages_added, st.init_ms, tm_cli_size(st.enclave_size, size),
-            st.load_ms, st.heap_ms, st.run_ms, tm_now_ms() - t0 - st.sign_ms - st.destroy_ms,
-            st.sign_ms, st.destroy_ms);
+            expand, st.load_ms, st.heap_ms, st.run_ms, tm_now_ms() - t0 - st.sign_ms - st.destroy_ms,
+            (unsigned long long)st.epc_pages, st.sign_ms, st.destroy_ms);
     return 0;
 }
 
@@ -160,7 +165,7 @@ int tm_cmd_fn_invoke(int argc, char **argv)
         if (r == 0 && stats)
             fprintf(stderr, "native: compile %.3f ms, run %.3f ms, total %.3f ms\n", load_ms,
                     run_ms, tm_now_ms() - t0);
-    } else if (rec.mode == FN_MODE_STRAWMAN) {
+    } else if (rec.mode == FN_MODE_STRAWMAN || rec.mode == FN_MODE_STRAWMAN_EDMM) {
         r = fn_invoke_strawman(&rec, &services, &req, params, &res, stats, &err);
     } else {
         char enclave[64];

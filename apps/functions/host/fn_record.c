@@ -32,7 +32,12 @@ int fn_name_check(const char *name, tm_error *err)
 
 const char *fn_mode_name(enum fn_mode mode)
 {
-    return mode == FN_MODE_TEEMATE ? "teemate" : mode == FN_MODE_STRAWMAN ? "strawman" : "native";
+    switch (mode) {
+    case FN_MODE_TEEMATE: return "teemate";
+    case FN_MODE_STRAWMAN: return "strawman";
+    case FN_MODE_STRAWMAN_EDMM: return "strawman-edmm";
+    default: return "native";
+    }
 }
 
 int fn_mode_parse(const char *text, enum fn_mode *mode)
@@ -43,6 +48,8 @@ int fn_mode_parse(const char *text, enum fn_mode *mode)
         *mode = FN_MODE_TEEMATE;
     else if (!strcmp(text, "strawman"))
         *mode = FN_MODE_STRAWMAN;
+    else if (!strcmp(text, "strawman-edmm"))
+        *mode = FN_MODE_STRAWMAN_EDMM;
     else
         return -EINVAL;
     return 0;

@@ -1,5 +1,5 @@
 /* The functions `teemate fn` knows: <state dir>/functions/<NAME>/function.json
- * (mode, limits, script names) and, for the native and strawman modes, the
+ * (mode, limits, script names) and, for the native and both strawman modes, the
  * scripts themselves (as a conventional platform keeps them in its image).
  * A teemate-mode function's code lives in its shared enclave (fn-<NAME>);
  * on disk only sealed by that enclave (code.sealed), so that a new enclave of
@@ -14,7 +14,8 @@
 
 #define FN_NAME_MAX 48   /* [A-Za-z0-9_-]; its enclave is "fn-NAME" */
 
-enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE, FN_MODE_STRAWMAN };
+/* strawman-edmm: the strawman with its heap added on demand (SGX2). */
+enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE, FN_MODE_STRAWMAN, FN_MODE_STRAWMAN_EDMM };
 
 struct fn_record {
     char name[FN_NAME_MAX + 1];
