@@ -49,4 +49,23 @@ CONF
     P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
 }
 
+# fn_setup NAME: a function test's state and socket under $WORK (exported);
+# skips NAME and exits when the functions image is not built.
+fn_setup() {
+    export TEEMATE_STATE_DIR=$WORK/state
+    export TEEMATE_SOCKET=$WORK/run/teemated.sock
+    image=$(dirname "$TEEMATE")/apps/functions/fn.elf
+    if [ ! -r "$image" ]; then skip "$1" "$image is not built"; exit 0; fi
+}
+
+# daemon_start: teemated in the foreground as a job of this shell ($dpid),
+# back once it listens; the EXIT trap stops it.
+daemon_start() {
+    rm -f "$WORK/ready"; mkfifo "$WORK/ready"
+    "$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
+    dpid=$!
+    read -r _ <"$WORK/ready"
+    trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
+}
+
 finish() { [ "$failures" -eq 0 ]; exit $?; }

@@ -4,16 +4,8 @@
 # leaves nothing behind, error results exit 1, rm takes the enclave away.
 # Everything lives in $WORK; teemated runs as a job of this shell.
 . "$(dirname "$0")/lib.sh"
-export TEEMATE_STATE_DIR=$WORK/state
-export TEEMATE_SOCKET=$WORK/run/teemated.sock
-image=$(dirname "$TEEMATE")/apps/functions/fn.elf
-if [ ! -r "$image" ]; then skip "test_fn" "$image is not built"; exit 0; fi
-dpid=
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r report <"$WORK/ready"
-trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
+fn_setup test_fn
+daemon_start
 
 cat >"$WORK/add.js" <<'JS'
 var calls = 0;

@@ -8,15 +8,8 @@
 # fatal handler (in all three modes): that instance errors out clearly, one
 # running beside it in the same enclave is unharmed.
 . "$(dirname "$0")/lib.sh"
-export TEEMATE_STATE_DIR=$WORK/state
-export TEEMATE_SOCKET=$WORK/run/teemated.sock
-image=$(dirname "$TEEMATE")/apps/functions/fn.elf
-if [ ! -r "$image" ]; then skip "test_fn_faults" "$image is not built"; exit 0; fi
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r _ <"$WORK/ready"
-trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
+fn_setup test_fn_faults
+daemon_start
 
 cat >"$WORK/faults.js" <<'JS'
 function main(p) {

@@ -4,19 +4,8 @@
 # code is never on disk in the clear; a tampered, truncated or foreign blob is
 # refused with a clear error and leaves no enclave behind.
 . "$(dirname "$0")/lib.sh"
-export TEEMATE_STATE_DIR=$WORK/state
-export TEEMATE_SOCKET=$WORK/run/teemated.sock
-image=$(dirname "$TEEMATE")/apps/functions/fn.elf
-if [ ! -r "$image" ]; then skip "test_fn_sealed" "$image is not built"; exit 0; fi
-dpid=
-start_daemon() {
-    rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-    "$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-    dpid=$!
-    read -r _ <"$WORK/ready"
-}
-trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
-start_daemon
+fn_setup test_fn_sealed
+daemon_start
 
 # A marker no other file holds: found on disk means the code leaked.
 marker="sealmark$$x$RANDOM$RANDOM"
@@ -42,7 +31,7 @@ expect_eq "invoke result" "$(cat "$WORK/out")" "$(expected 1)"
 
 # ---- the daemon crashes; a new one (same state dir) starts empty ----
 kill -9 "$dpid"; wait "$dpid" 2>/dev/null
-start_daemon
+daemon_start
 grep -q "^fn-keep " <("$TEEMATE" enclave ls) && not_ok "a new daemon starts without fn-keep" \
     || ok "a new daemon starts without fn-keep"
 expect_ok "invoke after the restart" "$TEEMATE" fn invoke keep -p n 2 --stats
@@ -56,7 +45,7 @@ grep -q "rebuilt" "$WORK/err" && not_ok "the next invoke does not rebuild" || ok
 no_marker_on_disk "the code is not on disk in the clear after the rebuild"
 
 # ---- a blob that does not authenticate: refused, nothing half-loaded ----
-restart() { kill "$dpid"; wait "$dpid" 2>/dev/null; start_daemon; }
+restart() { kill "$dpid"; wait "$dpid" 2>/dev/null; daemon_start; }
 cp "$blob" "$WORK/blob.good"
 flip() {   # flip one bit of byte $1
     python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 1; open(p, "wb").write(b)' "$blob" "$1"
