@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -46,6 +47,23 @@ int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error 
     return 0;
 }
 
+/* Another invoke is building enclave: wait (bounded) until the daemon has it
+ * ready, since the daemon refuses an attach until then and tells only the
+ * builder when it is done. */
+static int fn_wait_built(int conn, const char *enclave, tm_error *err)
+{
+    struct tm_enclave_info info;
+    double until = tm_now_ms() + 60000;
+    for (;;) {
+        int r = tm_daemon_inspect(conn, enclave, &info, err);
+        if (r < 0 || !info.building)
+            return r;
+        if (tm_now_ms() > until)
+            return tm_error_set(err, ETIMEDOUT, "enclave '%s' is still being built after 60 s", enclave);
+        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+    }
+}
+
 int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err)
@@ -62,7 +80,11 @@ int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in
     if (conn < 0)
         return conn;
     double t0 = tm_now_ms();
-    if ((r = tm_daemon_create(conn, enclave, fd, -1, "auto", "fn.elf", NULL, NULL, 0, err)) < 0)
+    r = tm_daemon_create(conn, enclave, fd, -1, "auto", "fn.elf", NULL, NULL, 0, err);
+    bool ours = r == 0;
+    if (r == -EEXIST && !sealed)   /* another invoke rebuilds it: load as well (one load wins) */
+        r = fn_wait_built(conn, enclave, err);
+    if (r < 0)
         return r;
     double t1 = tm_now_ms();
     struct tm_attach_options o = { .socket_path = socket, .threads = 1 };
@@ -73,17 +95,22 @@ int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in
         r = sealed ? fn_enclave_load_seal(a, &services, in, len, sealed, sealed_len, NULL, err)
                    : fn_enclave_load_sealed(a, &services, in, len, NULL, err);
     tm_detach(a);
-    if (r < 0) {
+    if (r == -EEXIST && !sealed)
+        r = 0;   /* a concurrent rebuild's load came first: the same sealed code */
+    if (r < 0 && ours) {
         tm_error ignore = { 0 };
         tm_daemon_remove(conn, enclave, true, NULL, &ignore);
-    } else if (st) {
+    } else if (r == 0 && st) {
+        st->built = ours;
         st->build_ms = t1 - t0;
         st->load_ms = tm_now_ms() - t1;
     }
     return r;
 }
 
-int tm_cli_fn_rebuild(const struct fn_record *rec, const char *socket,
+/* fn-NAME rebuilt from the function's sealed code, or found rebuilt (or
+ * being rebuilt) by a concurrent invoke. */
+static int fn_rebuild(const struct fn_record *rec, const char *socket,
                       struct tm_cli_fn_build_stats *st, tm_error *err)
 {
     _cleanup_free_ void *blob = NULL;
@@ -91,10 +118,32 @@ int tm_cli_fn_rebuild(const struct fn_record *rec, const char *socket,
     int r = fn_record_sealed_read(rec->name, &blob, &len, err);
     if (r == 0)
         r = tm_cli_fn_enclave_build(rec->name, socket, blob, len, NULL, NULL, st, err);
-    if (r < 0 && err->code != EEXIST)
+    if (r < 0)
         return tm_error_prefix(err, "function '%s': its enclave is gone and could not be rebuilt "
                                "from its sealed code", rec->name);
     return r;
+}
+
+/* Whether the daemon is building enclave now. */
+static bool fn_building(const char *socket, const char *enclave)
+{
+    tm_error ignore = { 0 };
+    struct tm_enclave_info info;
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, &ignore);
+    return conn >= 0 && tm_daemon_inspect(conn, enclave, &info, &ignore) == 0 && info.building;
+}
+
+int tm_cli_fn_attach(const struct fn_record *rec, const struct tm_attach_options *o,
+                     struct tm_attachment **a, struct tm_cli_fn_build_stats *st, tm_error *err)
+{
+    char enclave[64];
+    fn_enclave_name(rec->name, enclave);
+    int r = tm_attach(enclave, o, a, err);
+    if (r != -ENOENT && !(r == -EBUSY && fn_building(o->socket_path, enclave)))
+        return r;
+    if ((r = fn_rebuild(rec, o->socket_path, st, err)) < 0)
+        return r;
+    return tm_attach(enclave, o, a, err);
 }
 
 static int tm_cmd_fn_ls(int argc, char **argv)

@@ -2,10 +2,12 @@
 #ifndef TM_CLI_CMD_FN_H
 #define TM_CLI_CMD_FN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fn_host.h"
 #include "fn_record.h"
+#include "shared/attach.h"
 #include "util/error.h"
 #include "util/state_dir.h"
 
@@ -21,19 +23,23 @@ int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error 
 /* Build fn-NAME (the functions image) and load the code into it: in = the
  * scripts (FN_ECALL_LOAD's input), *sealed then gets them sealed by the
  * enclave; or, with sealed NULL, in = that sealed blob (a rebuild). On any
- * failure the enclave is removed: nothing half-loaded stays. -EEXIST: fn-NAME
- * exists already. st (may be NULL) gets the times, ms. */
+ * failure the enclave this call built is removed: nothing half-loaded stays.
+ * -EEXIST: fn-NAME exists already (create); a rebuild that finds it loads the
+ * blob into it too, unless its builder's load came first. st (may be NULL)
+ * gets the times, ms. */
 struct tm_cli_fn_build_stats {
+    bool built;        /* this process built fn-NAME (a rebuild may find another's) */
     double build_ms;   /* CREATE: the daemon builds and initialises the enclave */
     double load_ms;    /* attach + load (unseal) + compile inside + detach */
 };
 int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err);
-/* A teemate-mode function whose enclave is gone (a daemon restart): fn-NAME
- * built again from the image and its sealed code (0); -EEXIST when it exists
- * (another invoke rebuilt it). */
-int tm_cli_fn_rebuild(const struct fn_record *rec, const char *socket,
-                      struct tm_cli_fn_build_stats *st, tm_error *err);
+/* Attach to a teemate-mode function's enclave, fn-NAME. When it is gone (a
+ * daemon restart), it is built again from the image and the function's sealed
+ * code first (st->built), or, when a concurrent invoke is at that, waited
+ * for and loaded too if need be (one load wins). */
+int tm_cli_fn_attach(const struct fn_record *rec, const struct tm_attach_options *o,
+                     struct tm_attachment **a, struct tm_cli_fn_build_stats *st, tm_error *err);
 
 #endif

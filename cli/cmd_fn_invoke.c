@@ -174,15 +174,8 @@ int tm_cmd_fn_invoke(int argc, char **argv)
         struct tm_attachment *a = NULL;
         struct fn_stats st = { 0 };
         struct tm_cli_fn_build_stats rb = { 0 };
-        bool rebuilt = false;
-        r = tm_attach(enclave, &o, &a, &err);
-        if (r == -ENOENT) {   /* its enclave is gone (daemon restarted): rebuild from the sealed code */
-            r = tm_cli_fn_rebuild(&rec, socket, &rb, &err);
-            rebuilt = r == 0;
-            if (r == 0 || r == -EEXIST)
-                r = tm_attach(enclave, &o, &a, &err);
-        }
-        if (r == 0 && stats && rebuilt)
+        r = tm_cli_fn_attach(&rec, &o, &a, &rb, &err);   /* rebuilds fn-NAME if it is gone */
+        if (r == 0 && stats && rb.built)
             fprintf(stderr, "teemate: rebuilt %s from its sealed code: enclave build %.3f ms, "
                     "attach + unseal + compile %.3f ms\n", enclave, rb.build_ms, rb.load_ms);
         double t1 = tm_now_ms();

@@ -44,8 +44,25 @@ expect_eq "the next invoke: result" "$(cat "$WORK/out")" "$(expected 3)"
 grep -q "rebuilt" "$WORK/err" && not_ok "the next invoke does not rebuild" || ok "the next invoke does not rebuild"
 no_marker_on_disk "the code is not on disk in the clear after the rebuild"
 
-# ---- a blob that does not authenticate: refused, nothing half-loaded ----
+# ---- four invokes at once find the enclave gone ----
 restart() { kill "$dpid"; wait "$dpid" 2>/dev/null; daemon_start; }
+restart
+pids=()
+for i in 1 2 3 4; do
+    "$TEEMATE" fn invoke keep -p n "$i" >"$WORK/c$i.out" 2>"$WORK/c$i.err" & pids+=($!)
+done
+good=0
+for i in 1 2 3 4; do
+    wait "${pids[i - 1]}"
+    if [ "$(cat "$WORK/c$i.out")" = "$(expected "$i")" ]; then good=$((good + 1))
+    else sed 's/^/  | /' "$WORK/c$i.out" "$WORK/c$i.err" >&2; fi
+done
+expect_eq "concurrent rebuilds: all four ran" "$good" 4
+expect_eq "concurrent rebuilds: one fn-keep" "$("$TEEMATE" enclave ls | grep -c '^fn-keep ')" 1
+expect_ok "concurrent rebuilds: the next invoke" "$TEEMATE" fn invoke keep -p n 1
+expect_eq "concurrent rebuilds: the next invoke's result" "$(cat "$WORK/out")" "$(expected 1)"
+
+# ---- a blob that does not authenticate: refused, nothing half-loaded ----
 cp "$blob" "$WORK/blob.good"
 flip() {   # flip one bit of byte $1
     python3 -c 'import sys; p, o = sys.argv[1], int(sys.argv[2]); b = bytearray(open(p, "rb").read()); b[o] ^= 1; open(p, "wb").write(b)' "$blob" "$1"
