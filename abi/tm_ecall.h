@@ -49,6 +49,9 @@ enum tm_ecall {
     TM_ECALL_LEASE_UNBIND = 4,  /* unbind it (detach, death); may release the slot */
     TM_ECALL_SLOT_TRIM = 5,     /* accept the trim of a released slot's pages */
     TM_ECALL_FORK_CHILD = 6,    /* a forked child's first ecall: the image's fork hook */
+    /* SGX2 TCSs made at run time (tm_image.h tcs_on_demand), on a free TCS: */
+    TM_ECALL_TCS_MAKE = 7,      /* EACCEPT a TCS's EAUG'd pages, write the TCS and thread data */
+    TM_ECALL_TCS_ACCEPT = 8,    /* after the host's EMODT: EACCEPT the page as a TCS */
     TM_ECALL_USER_FIRST = 16,
 };
 

@@ -7,6 +7,7 @@
  *   0                image segments            measured, permissions from phdrs
  *   guard page
  *   per thread t:    stack                     REG RW, added, contents unmeasured
+ *                    (the last tcs_on_demand threads: all four made at run time)
  *                    TCS                       measured
  *                    SSA frames (nssa x size)  REG RW, measured
  *                    thread data page          REG RW, measured (struct below)
@@ -53,8 +54,12 @@ struct tm_layout_settings {
      * EINIT; the allocator EACCEPTs them as it grows (the host EAUGs them on
      * that fault). 0 (the default): the whole heap is added at build. */
     uint64_t heap_on_demand;
+    /* SGX2: the last tcs_on_demand TCSs (with their stack, SSA frames and
+     * thread data) are not added before EINIT: the host makes them as
+     * leases need them (EAUG, the enclave writes them, EMODT to PT_TCS,
+     * EACCEPT). Fewer than tcs_count: a made TCS is made from a built one. */
+    uint32_t tcs_on_demand;
     uint32_t reserved;         /* 0 */
-    uint32_t reserved2;        /* 0 */
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tm_layout_settings) == 72, "layout note descriptor");
@@ -98,6 +103,8 @@ struct tm_thread_data {
     /* Written by the loader (measured), after the fields above so that their
      * offsets stay put; zero for an image that adds everything at build. */
     uint64_t heap_on_demand;   /* the heap's top bytes not added at build */
+    uint32_t tcs_on_demand;    /* the last TCSs, made at run time */
+    uint32_t reserved1;
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct tm_thread_data) <= 4096, "thread data fits a page");

@@ -113,6 +113,13 @@ struct tm_lease_unbind_out {
     uint64_t committed;                     /* released: bytes from the slot start to trim */
 };
 
+/* TM_ECALL_TCS_MAKE and TM_ECALL_TCS_ACCEPT: in, on a TCS that serves no
+ * slot; the TCS made is number tcs (one of the image's on-demand ones). */
+struct tm_tcs_make_in {
+    uint32_t tcs;
+    uint32_t reserved;
+};
+
 /* TM_ECALL_SLOT_TRIM: in, on a TCS that serves no slot. */
 struct tm_slot_trim_in {
     uint32_t slot;                          /* must be RELEASED */

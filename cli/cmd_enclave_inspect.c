@@ -37,12 +37,12 @@ static int print_json(const struct tm_enclave_info *e)
         json_array_append_new(quarantined, json_pack("{s:s, s:i, s:s}", "kind",
             e->quarantined[i].tcs ? "tcs" : "slot", "index", (int)e->quarantined[i].index,
             "why", e->quarantined[i].why));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:i, s:i}, s:{s:i, s:i},"
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:i, s:i, s:i}, s:{s:i, s:i},"
                           " s:{s:I, s:I}, s:b, s:f, s:o}",
         "name", e->name, "image", e->image, "backend", e->backend,
         "mrenclave", tm_hex(mre, e->mrenclave, 32), "mrsigner", tm_hex(mrs, e->mrsigner, 32),
         "base", (json_int_t)e->base, "size", (json_int_t)e->size,
-        "tcs", "total", (int)e->tcs_total, "leased", (int)e->tcs_leased,
+        "tcs", "total", (int)e->tcs_total, "leased", (int)e->tcs_leased, "made", (int)e->tcs_made,
         "slots", "total", (int)e->slots_total, "in_use", (int)e->slots_in_use,
         "epc_pages", "shared", (json_int_t)e->epc_shared, "total", (json_int_t)e->epc_total,
         "removing", e->removing, "create_ms", e->create_ms, "attached", procs);
@@ -75,7 +75,11 @@ static void print_text(const struct tm_enclave_info *e)
     printf("mrenclave:   %s\n", tm_hex(mre, e->mrenclave, 32));
     printf("mrsigner:    %s\n", tm_hex(mrs, e->mrsigner, 32));
     printf("elrange:     0x%llx, %s\n", (unsigned long long)e->base, tm_cli_size(e->size, size));
-    printf("tcs:         %u leased of %u\n", e->tcs_leased, e->tcs_total);
+    if (e->tcs_made < e->tcs_total)
+        printf("tcs:         %u leased, %u made of %u (the rest made as leases need them)\n",
+               e->tcs_leased, e->tcs_made, e->tcs_total);
+    else
+        printf("tcs:         %u leased of %u\n", e->tcs_leased, e->tcs_total);
     printf("slots:       %u in use of %u\n", e->slots_in_use, e->slots_total);
     if (e->tcs_quarantined || e->slots_quarantined)
         printf("quarantined: %u slot%s, %u TCS%s (never handed out again)\n", e->slots_quarantined,

@@ -43,7 +43,10 @@ int tm_cmd_enclave_ls(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         const struct tm_enclave_info *e = &infos[i];
         char size[32], tcs[24], slots[24], mr[65], name[80];
-        snprintf(tcs, sizeof tcs, "%u/%u", e->tcs_leased, e->tcs_total);
+        if (e->tcs_made < e->tcs_total && !e->building)   /* leased/made/total */
+            snprintf(tcs, sizeof tcs, "%u/%u/%u", e->tcs_leased, e->tcs_made, e->tcs_total);
+        else
+            snprintf(tcs, sizeof tcs, "%u/%u", e->tcs_leased, e->tcs_total);
         snprintf(slots, sizeof slots, "%u/%u", e->slots_in_use, e->slots_total);
         snprintf(name, sizeof name, "%s%s", e->name, e->removing ? "*" : "");
         tm_hex(mr, e->mrenclave, 32);

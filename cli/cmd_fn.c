@@ -1,7 +1,6 @@
 /* teemate fn COMMAND: JavaScript functions (apps/functions), and what the
  * subcommands share: the enclave image, the host services. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -64,7 +63,7 @@ static int fn_wait_built(int conn, const char *enclave, tm_error *err)
     }
 }
 
-int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in, size_t len,
+int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err)
 {
@@ -72,10 +71,14 @@ int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in
     int r = tm_cli_fn_image(image, sizeof image, err);
     if (r < 0)
         return r;
-    fn_enclave_name(name, enclave);
-    _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
+    fn_enclave_name(rec->name, enclave);
+    _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
+    if ((r = tm_image_load(image, &base, err)) < 0 ||
+        (r = fn_shared_image(base, rec->instances, &sized, err)) < 0)
+        return r;
+    _cleanup_close_ int fd = fn_image_memfd(sized, err);
     if (fd < 0)
-        return tm_error_sys(err, "cannot open %s", image);
+        return fd;
     _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
     if (conn < 0)
         return conn;
@@ -117,7 +120,7 @@ static int fn_rebuild(const struct fn_record *rec, const char *socket,
     size_t len;
     int r = fn_record_sealed_read(rec->name, &blob, &len, err);
     if (r == 0)
-        r = tm_cli_fn_enclave_build(rec->name, socket, blob, len, NULL, NULL, st, err);
+        r = tm_cli_fn_enclave_build(rec, socket, blob, len, NULL, NULL, st, err);
     if (r < 0)
         return tm_error_prefix(err, "function '%s': its enclave is gone and could not be rebuilt "
                                "from its sealed code", rec->name);

@@ -20,7 +20,8 @@ int tm_cli_fn_image(char *buf, size_t len, tm_error *err);
  * console.log to stderr. */
 int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error *err);
 
-/* Build fn-NAME (the functions image) and load the code into it: in = the
+/* Build fn-NAME (the functions image laid out for rec->instances) and load
+ * the code into it: in = the
  * scripts (FN_ECALL_LOAD's input), *sealed then gets them sealed by the
  * enclave; or, with sealed NULL, in = that sealed blob (a rebuild). On any
  * failure the enclave this call built is removed: nothing half-loaded stays.
@@ -32,7 +33,7 @@ struct tm_cli_fn_build_stats {
     double build_ms;   /* CREATE: the daemon builds and initialises the enclave */
     double load_ms;    /* attach + load (unseal) + compile inside + detach */
 };
-int tm_cli_fn_enclave_build(const char *name, const char *socket, const void *in, size_t len,
+int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err);
 /* Attach to a teemate-mode function's enclave, fn-NAME. When it is gone (a

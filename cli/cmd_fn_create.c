@@ -21,7 +21,7 @@
 static const char usage[] =
     "Usage: teemate fn create NAME FILE.js [--lib FILE.js]...\n"
     "                         [--mode native|teemate|strawman|strawman-edmm]\n"
-    "                         [--memory SIZE] [--timeout SECONDS] [--socket PATH]\n\n"
+    "                         [--memory SIZE] [--timeout SECONDS] [--instances N] [--socket PATH]\n\n"
     "Create the function NAME from FILE.js (OpenWhisk's contract: a global\n"
     "main(params) that returns an object). --lib scripts (e.g. mustache.js) run\n"
     "first, in the order given. A script that does not compile is refused with\n"
@@ -35,6 +35,8 @@ static const char usage[] =
     "                  added before EINIT, the heap added on demand (SGX2)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
+    "  --instances N   teemate mode: instances that may run at once (1-256, default\n"
+    "                  64): fn-NAME's slots and TCSs, the TCSs made as they come\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
 
 int tm_cmd_fn_create(int argc, char **argv)
@@ -43,6 +45,7 @@ int tm_cmd_fn_create(int argc, char **argv)
         { "lib", required_argument, NULL, 'l' },     { "mode", required_argument, NULL, 'M' },
         { "memory", required_argument, NULL, 'm' },  { "timeout", required_argument, NULL, 't' },
         { "socket", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+        { "instances", required_argument, NULL, 'n' },
         { 0 },
     };
     struct fn_record rec = { .mode = FN_MODE_TEEMATE, .memory = 256ULL << 20,
@@ -50,7 +53,7 @@ int tm_cmd_fn_create(int argc, char **argv)
     char *files[FN_MAX_SCRIPTS];
     size_t nfiles = 0;
     const char *socket = NULL;
-    uint64_t v;
+    uint64_t v, instances = FN_DEFAULT_INSTANCES;
     int c;
     while ((c = tm_cli_getopt("fn create", argc, argv, "h", opts)) != -1) {
         switch (c) {
@@ -74,6 +77,10 @@ int tm_cmd_fn_create(int argc, char **argv)
             rec.timeout_ms = v * 1000;
             break;
         case 's': socket = optarg; break;
+        case 'n':
+            if (tm_cli_parse_u64(optarg, FN_MAX_INSTANCES, &instances) < 0 || instances == 0)
+                return tm_cli_usage("fn create", "--instances takes 1 to %d", FN_MAX_INSTANCES);
+            break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
         }
@@ -106,7 +113,8 @@ int tm_cmd_fn_create(int argc, char **argv)
     size_t sealed_len = 0;
     int r;
     if (rec.mode == FN_MODE_TEEMATE) {
-        r = tm_cli_fn_enclave_build(name, socket, wire, len, &sealed, &sealed_len, NULL, &err);
+        rec.instances = (uint32_t)instances;
+        r = tm_cli_fn_enclave_build(&rec, socket, wire, len, &sealed, &sealed_len, NULL, &err);
     } else {
         struct fn_services services = { .log_fd = 2 };
         fn_native_init(&services);

@@ -70,8 +70,9 @@ int tm_cmd_layout(int argc, char **argv)
     printf("enclave size: %s (ELRANGE: power-of-two size, naturally aligned base)\n",
            size_string(s->enclave_size, a));
     printf("entry:        0x%" PRIx64 "\n", l->entry);
-    printf("threads:      %u TCS, %u SSA frame(s) of %u page(s), %s stack each\n", s->tcs_count,
-           s->nssa, s->ssa_frame_pages, size_string(s->stack_size, a));
+    printf("threads:      %u TCS (%u of them made on demand), %u SSA frame(s) of %u page(s), %s stack "
+           "each\n", s->tcs_count, s->tcs_on_demand, s->nssa, s->ssa_frame_pages,
+           size_string(s->stack_size, a));
     printf("heap:         %s (enclave-global), %s of it added on demand\n",
            size_string(s->heap_size, a), size_string(s->heap_on_demand, b));
     printf("slots:        %u x %s (container slots, added on demand)\n", s->slot_count,

@@ -32,6 +32,10 @@ static tm_ecall_fn tm_ecall_find(uint64_t number)
         return tm_ecall_lease_bind;
     case TM_ECALL_LEASE_UNBIND:
         return tm_ecall_lease_unbind;
+    case TM_ECALL_TCS_MAKE:
+        return tm_ecall_tcs_make;
+    case TM_ECALL_TCS_ACCEPT:
+        return tm_ecall_tcs_accept;
     case TM_ECALL_SLOT_TRIM:
         return tm_ecall_slot_trim;
     case TM_ECALL_FORK_CHILD:
@@ -55,7 +59,8 @@ static tm_ecall_fn tm_ecall_find(uint64_t number)
 static bool tm_ecall_is_lease(uint64_t number)
 {
     return number == TM_ECALL_LEASE_BIND || number == TM_ECALL_LEASE_UNBIND ||
-           number == TM_ECALL_SLOT_TRIM;
+           number == TM_ECALL_SLOT_TRIM || number == TM_ECALL_TCS_MAKE ||
+           number == TM_ECALL_TCS_ACCEPT;
 }
 
 #define TM_ECALL_LEASE_MAX_IO 64

@@ -98,7 +98,8 @@ int64_t tm_lease_gate(uint64_t ecall, const uint8_t token[TM_LEASE_TOKEN_SIZE])
     if (ecall == TM_ECALL_LEASE_UNBIND || ecall == TM_ECALL_FORK_CHILD)
         return TM_STATUS_NOT_LEASED;   /* nothing leased on this TCS */
     if (__atomic_load_n(&tm_lease_shared, __ATOMIC_ACQUIRE) && ecall != TM_ECALL_LEASE_BIND &&
-        ecall != TM_ECALL_SLOT_TRIM && ecall != TM_ECALL_PING)
+        ecall != TM_ECALL_SLOT_TRIM && ecall != TM_ECALL_PING && ecall != TM_ECALL_TCS_MAKE &&
+        ecall != TM_ECALL_TCS_ACCEPT)
         return TM_STATUS_NOT_LEASED;
     return TM_STATUS_OK;
 }

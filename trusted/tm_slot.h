@@ -55,6 +55,9 @@ int tm_ecall_lease_bind(const void *in, size_t in_len, void *out, size_t out_cap
                         size_t *out_len);
 int tm_ecall_lease_unbind(const void *in, size_t in_len, void *out, size_t out_cap,
                           size_t *out_len);
+/* tm_tcs_make.c: TM_ECALL_TCS_MAKE and TM_ECALL_TCS_ACCEPT. */
+int tm_ecall_tcs_make(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
+int tm_ecall_tcs_accept(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
 int tm_ecall_slot_trim(const void *in, size_t in_len, void *out, size_t out_cap,
                        size_t *out_len);
 int tm_ecall_fork_child(const void *in, size_t in_len, void *out, size_t out_cap,

@@ -83,6 +83,9 @@ struct tm_backend_ops {
     int (*unmap)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
     /* EMODT every page of the range to PT_TRIM (SGX2; the enclave then EACCEPTs). */
     int (*trim)(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+    /* EMODT the accepted regular page at offset to PT_TCS (SGX2: a TCS made
+     * at run time; the enclave wrote it and then EACCEPTs it as a TCS). */
+    int (*make_tcs)(struct tm_backend_enclave *e, uint64_t offset, tm_error *err);
     /* EREMOVE the pages of the range whose trim was accepted, and pages EAUG'd
      * but never accepted; *removed (may be NULL) counts them. A page still in
      * use (PT_REG accepted) is an error and stays. The range must be mapped

@@ -55,6 +55,10 @@ int tm_sgx_attach(const int *fds, int nfds, uint64_t base, uint64_t size, struct
                   tm_error *err);
 int tm_sgx_map(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, int prot, tm_error *err);
 int tm_sgx_unmap(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
+/* Record a range this process EADDed (or made a TCS: tm_sgx_make_tcs). */
+int tm_sgx_record_range(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t perm,
+                        bool tcs, tm_error *err);
+int tm_sgx_make_tcs(struct tm_backend_enclave *e, uint64_t offset, tm_error *err);
 int tm_sgx_trim(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_error *err);
 int tm_sgx_remove(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
                   tm_error *err);

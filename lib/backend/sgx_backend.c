@@ -172,7 +172,7 @@ static const char *add_errno_reason(int e)
     }
 }
 
-static int record_range(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t perm,
+int tm_sgx_record_range(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t perm,
                         bool tcs, tm_error *err)
 {
     struct sgx_range *last = e->nranges ? &e->ranges[e->nranges - 1] : NULL;
@@ -251,7 +251,7 @@ static int sgx_add_pages(struct tm_backend_enclave *e, uint64_t offset, const vo
             return ret;
     }
     e->epc_pages += len / PAGE;
-    return record_range(e, offset, len,
+    return tm_sgx_record_range(e, offset, len,
                         tcs ? SGX_SECINFO_R | SGX_SECINFO_W : secinfo_flags & SGX_SECINFO_PERM_MASK,
                         tcs, err);
 }
@@ -451,6 +451,7 @@ const struct tm_backend_ops tm_backend_sgx = {
     .map = tm_sgx_map,
     .unmap = tm_sgx_unmap,
     .trim = tm_sgx_trim,
+    .make_tcs = tm_sgx_make_tcs,
     .remove = tm_sgx_remove,
     .epc_pages_in = tm_sgx_epc_pages_in,
     .tcs_reclaim = tm_sgx_tcs_reclaim,

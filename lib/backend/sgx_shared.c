@@ -241,6 +241,31 @@ int tm_sgx_trim(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, tm_
     return 0;
 }
 
+/* SGX_IOC_ENCLAVE_MODIFY_TYPES to SGX_PAGE_TYPE_TCS (Linux 6.0): the driver
+ * EMODTs the page, which must be an accepted regular page that may be
+ * mapped read-write; the enclave then EACCEPTs it with PT_TCS|MODIFIED. */
+int tm_sgx_make_tcs(struct tm_backend_enclave *e, uint64_t offset, tm_error *err)
+{
+    int ret = tm_backend_range_check(e->size, "EMODT", offset, PAGE, err);
+    if (ret < 0)
+        return ret;
+    if (!e->initialized)
+        return tm_error_set(err, EPERM, "EMODT before EINIT is refused");
+    for (unsigned tries = 0;; tries++) {
+        struct sgx_enclave_modify_types m = { .offset = offset, .length = PAGE, .page_type = SGX_PT_TCS };
+        if (ioctl(e->fd, SGX_IOC_ENCLAVE_MODIFY_TYPES, &m) == 0)
+            break;
+        int en = errno;
+        if ((en == EAGAIN || en == EINTR || en == EBUSY) && tries < EDMM_RETRIES)
+            continue;
+        return tm_error_set(err, en, "SGX_IOC_ENCLAVE_MODIFY_TYPES (to PT_TCS) at offset %#llx: %s "
+                            "(EMODT result %llu)", (unsigned long long)offset, edmm_errno_reason(en),
+                            (unsigned long long)m.result);
+    }
+    /* This process may now enter it (sgx_run checks its own record). */
+    return e->attached ? 0 : tm_sgx_record_range(e, offset, PAGE, SGX_SECINFO_R | SGX_SECINFO_W, true, err);
+}
+
 int tm_sgx_remove(struct tm_backend_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
                   tm_error *err)
 {

@@ -197,6 +197,8 @@ int tm_sim_protect(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_e
 int tm_sim_eadd(struct tm_sim_enclave *e, uint64_t offset, const void *src, uint64_t len,
                 uint64_t secinfo_flags, bool measured, tm_error *err);
 int tm_sim_einit(struct tm_sim_enclave *e, const struct sgx_sigstruct *sigstruct, tm_error *err);
+/* The checks of a TCS page's contents that EADD (and EACCEPT of a TCS) make. */
+int tm_sim_tcs_check(const struct tm_sim_enclave *e, const struct sgx_tcs *t, uint64_t off, tm_error *err);
 
 /* ---- sim_edmm.c: SGX2 ---- */
 /* Host side of SGX2: EAUG a pending page (offset from the base). */
@@ -211,6 +213,10 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
  * On success this process's ELRANGE mapping follows the EPCM. */
 int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
+/* Host side: EMODT an accepted PT_REG page to PT_TCS (MODIFIED set, R/W/X
+ * cleared); the enclave's EACCEPT(PT_TCS|MODIFIED) checks its contents as
+ * EADD would and makes it enterable. */
+int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
 int tm_sim_eacceptcopy(struct tm_sim_enclave *e, uint64_t linaddr, uint64_t src,
                        const struct sgx_secinfo *si);
 

@@ -68,6 +68,11 @@ static int sim_unmap(struct tm_backend_enclave *be, uint64_t offset, uint64_t le
     return tm_sim_unmap(tm_sim_enclave_of(be), offset, len, err);
 }
 
+static int sim_make_tcs(struct tm_backend_enclave *be, uint64_t offset, tm_error *err)
+{
+    return tm_sim_emodt_tcs(tm_sim_enclave_of(be), offset, err);
+}
+
 static int sim_trim(struct tm_backend_enclave *be, uint64_t offset, uint64_t len, tm_error *err)
 {
     return tm_sim_emodt_trim(tm_sim_enclave_of(be), offset, len, err);
@@ -112,6 +117,7 @@ const struct tm_backend_ops tm_backend_sim = {
     .map = sim_map,
     .unmap = sim_unmap,
     .trim = sim_trim,
+    .make_tcs = sim_make_tcs,
     .remove = sim_remove,
     .epc_pages_in = sim_epc_pages_in,
     .tcs_reclaim = sim_tcs_reclaim,

@@ -38,8 +38,7 @@ static bool all_zero(const uint8_t *p, size_t len)
     return true;
 }
 
-/* EADD's checks of a TCS page's contents. */
-static int tcs_check(const struct tm_sim_enclave *e, const struct sgx_tcs *t, uint64_t off, tm_error *err)
+int tm_sim_tcs_check(const struct tm_sim_enclave *e, const struct sgx_tcs *t, uint64_t off, tm_error *err)
 {
     const unsigned long long o = off;
     uint64_t frame = (uint64_t)e->state->secs.ssa_frame_size * PAGE;
@@ -95,7 +94,7 @@ static int eadd_check(struct tm_sim_enclave *e, uint64_t offset, const uint8_t *
         struct sgx_tcs tcs = zero_tcs;
         if (src)
             memcpy(&tcs, src + (off - offset), sizeof(tcs));
-        ret = tcs_check(e, &tcs, off, err);
+        ret = tm_sim_tcs_check(e, &tcs, off, err);
         if (ret < 0)
             return ret;
     }

@@ -139,6 +139,12 @@ int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_
             ret = SGX_PAGE_ATTRIBUTES_MISMATCH;
             break;
         }
+        tm_error terr;
+        if (cur.type == SGX_PT_TCS &&
+            tm_sim_tcs_check(e, (const struct sgx_tcs *)(e->cpu_view + off), off, &terr) < 0) {
+            ret = TM_SIM_FAULT_GP;   /* SDM EACCEPT: a TCS not as EADD would take it */
+            break;
+        }
         struct tm_sim_epcm next = cur;
         next.pending = 0;
         next.modified = 0;
@@ -152,6 +158,28 @@ int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_
         __atomic_add_fetch(&e->expand_ns, (uint64_t)((tm_now_ms() - start) * 1e6), __ATOMIC_RELAXED);
     }
     return ret;
+}
+
+int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
+{
+    int ret = tm_backend_range_check(e->size, "EMODT", offset, PAGE, err);
+    if (ret < 0)
+        return ret;
+    if (!__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
+        return tm_error_set(err, EPERM, "EMODT before EINIT is refused");
+    struct tm_sim_epcm *slot = &e->epcm[offset / PAGE];
+    struct tm_sim_epcm cur = tm_sim_epcm_load(slot), next;
+    do {
+        if (!cur.valid || cur.type != SGX_PT_REG || cur.pending || cur.modified)
+            return tm_error_set(err, EINVAL, "EMODT: the page at 0x%llx is not an accepted regular "
+                                "page (SGX_PAGE_NOT_MODIFIABLE)", (unsigned long long)offset);
+        /* SDM EMODT: new type, MODIFIED set, R/W/X cleared until EACCEPT. */
+        next = cur;
+        next.type = SGX_PT_TCS;
+        next.modified = 1;
+        next.perm = 0;
+    } while (!tm_sim_epcm_cas(slot, &cur, next));
+    return tm_sim_protect(e, offset, PAGE, err);
 }
 
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)

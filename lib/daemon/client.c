@@ -19,6 +19,7 @@ static void info_from(struct tm_enclave_info *info, const struct tm_proto_enclav
     info->size = e->size;
     info->tcs_total = e->tcs_total;
     info->tcs_leased = e->tcs_leased;
+    info->tcs_made = e->tcs_made;
     info->slots_total = e->slots_total;
     info->slots_in_use = e->slots_in_use;
     info->epc_shared = e->epc_shared;

@@ -64,6 +64,7 @@ struct tm_enclave_info {
     uint8_t mrsigner[32];
     uint64_t base, size;
     uint32_t tcs_total, tcs_leased;
+    uint32_t tcs_made;          /* built, or made since (SGX2); the rest are made as leases need them */
     uint32_t slots_total, slots_in_use;
     uint64_t epc_shared;        /* EPC pages outside the slots */
     uint64_t epc_total;         /* all EPC pages of the enclave */

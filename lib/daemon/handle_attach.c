@@ -77,11 +77,20 @@ static bool leased_thread(const struct tm_lease *l, uint32_t index)
 }
 
 /* The cap a request asks for as the enclave applies it: 0 (none), else at
- * most the slot's pages. */
-static uint32_t slot_cap(const struct tm_denclave *e, uint32_t pages)
+ * most the slot's pages; and at most what is left of --max-epc (budget.c). */
+static int slot_cap(struct tm_daemon *d, const struct tm_denclave *e, uint32_t pages,
+                    uint32_t *cap, tm_error *err)
 {
     uint64_t slot = e->image->layout.regions.slot_size / SGX_PAGE_SIZE;
-    return pages > slot ? (uint32_t)slot : pages;
+    uint64_t asked = pages > slot ? slot : pages, left = tm_budget_left(d);
+    if (slot && left == 0)
+        return tm_error_set(err, ENOSPC, "enclave '%s': teemated's EPC limit (%llu MiB) is used up: "
+                            "wait for instances to end, or start teemated with a larger --max-epc",
+                            e->name, (unsigned long long)(d->limits.max_epc_pages >> 8));
+    if (left < (asked ? asked : slot))
+        asked = left;   /* clipped: malloc fails inside at the cap */
+    *cap = (uint32_t)asked;
+    return 0;
 }
 
 /* How much of a slot its process maps: the whole slot, or its cap. The
@@ -203,7 +212,10 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
     l->pid = c->pid;
     l->conn_id = c->id;
     l->parent_slot = parent ? (int32_t)parent->slot : -1;
-    l->limit_pages = slot_cap(e, limit);
+    if ((ret = slot_cap(d, e, limit, &l->limit_pages, err)) < 0) {
+        free(l);
+        return ret;
+    }
     l->pidfd = peer_pidfd(c, err);
     if (l->pidfd < 0) {
         free(l);

@@ -64,20 +64,11 @@ static int signature(const struct tm_image *image, int sig_fd, struct sgx_sigstr
     return ret;
 }
 
-/* Pages an enclave may ever hold: every range of its layout, the slots in
- * full (they are added on demand, up to their size). */
-static uint64_t commit_pages(const struct tm_layout *l)
-{
-    uint64_t n = 0;
-    for (size_t i = 0; i < l->nranges; i++)
-        n += l->ranges[i].size / SGX_PAGE_SIZE;
-    return n;
-}
-
 #define MIB(pages) ((unsigned long long)((pages) >> 8))
 
-/* The operator's limits: the largest enclave, and EPC for all of them
- * (reserved here, so that builds running at once cannot overshoot). */
+/* The operator's limits: the largest enclave, and EPC for all of them: what
+ * the build adds and the heap may grow to is reserved here, so that builds
+ * running at once cannot overshoot (slots and made TCSs: budget.c). */
 static int reserve(struct tm_build *b, const struct tm_layout *l, uint64_t *pages, tm_error *err)
 {
     const struct tm_daemon_limits *lim = &b->limits;
@@ -87,7 +78,7 @@ static int reserve(struct tm_build *b, const struct tm_layout *l, uint64_t *page
                             "allows for one enclave (%llu MiB): start teemated with "
                             "--max-enclave-size to raise it", b->req.name, MIB(size >> 12),
                             MIB(lim->max_enclave_size >> 12));
-    uint64_t want = commit_pages(l);
+    uint64_t want = tm_budget_create_pages(l);
     uint64_t cur = atomic_load(b->epc_committed);
     do {
         if (want > lim->max_epc_pages || cur > lim->max_epc_pages - want)
@@ -141,7 +132,8 @@ int tm_create_build(struct tm_build *b)
     e->create_ms = tm_now_ms() - t0;
     if (ret == 0)
         ret = tm_pool_init(&e->pool, e->image->layout.regions.slot_count,
-                           e->image->layout.regions.tcs_count, err);
+                           e->image->layout.regions.tcs_count,
+                           e->image->layout.settings.tcs_on_demand, err);
     if (ret < 0) {
         atomic_fetch_sub(b->epc_committed, e->epc_commit);
         tm_denclave_free(e);

@@ -19,8 +19,7 @@ int tm_lease_supported(const struct tm_denclave *e, tm_error *err)
     return 0;
 }
 
-/* One lease ecall on TCS number tcs; out must come back whole. */
-static int lease_ecall(struct tm_denclave *e, uint32_t tcs, uint32_t ecall, const void *in,
+int tm_lease_ecall(struct tm_denclave *e, uint32_t tcs, uint32_t ecall, const void *in,
                        size_t in_len, void *out, size_t out_len, const uint8_t *token, tm_error *err)
 {
     struct tm_enclave *en = e->enclave;
@@ -41,9 +40,33 @@ static uint64_t slot_offset(const struct tm_denclave *e, uint32_t slot)
     return g->slots_offset + (uint64_t)slot * g->slot_size;
 }
 
+/* The lease's TCSs not made yet are made now (SGX2); one that cannot be is
+ * quarantined and the lease undone. */
+static int make_tcss(struct tm_denclave *e, struct tm_lease *l, tm_error *err)
+{
+    for (uint32_t i = 0; i < l->nthreads; i++) {
+        if (e->pool.made[l->tcs[i]])
+            continue;
+        int ret = tm_tcs_make(e, l->tcs[i], err);
+        if (ret == 0)
+            continue;
+        tm_daemon_log("%s: TCS %u quarantined: %s", e->name, l->tcs[i], err->msg);
+        tm_pool_tcs_quarantine(&e->pool, l->tcs[i], err->msg);
+        for (uint32_t k = 0; k < l->nthreads; k++)
+            tm_pool_tcs_put(&e->pool, l->tcs[k]);   /* not the quarantined one */
+        tm_error undo = { 0 };
+        tm_lease_end(e, l, true, &undo);   /* nothing bound: the slot goes back */
+        return ret;
+    }
+    return 0;
+}
+
 int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lease *parent,
                   tm_error *err)
 {
+    int made = make_tcss(e, l, err);
+    if (made < 0)
+        return made;
     for (uint32_t i = 0; i < l->nthreads; i++) {
         /* The cap goes with the first bind (NEW or FORK); a JOIN inherits it. */
         struct tm_lease_bind_in in = { .slot = l->slot, .mode = TM_LEASE_NEW,
@@ -59,7 +82,7 @@ int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lea
             call_token = l->token;
         }
         struct tm_lease_bind_out out;
-        int ret = lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_BIND, &in, sizeof in, &out, sizeof out,
+        int ret = tm_lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_BIND, &in, sizeof in, &out, sizeof out,
                               call_token, err);
         if (ret == 0) {
             l->bound[i] = true;
@@ -104,7 +127,7 @@ static int slot_trim(struct tm_denclave *e, uint32_t slot, uint32_t tcs, tm_erro
     struct tm_slot_trim_in in = { .slot = slot };
     struct tm_slot_trim_out out;
     if (ret == 0)
-        ret = lease_ecall(e, tcs, TM_ECALL_SLOT_TRIM, &in, sizeof in, &out, sizeof out, NULL, err);
+        ret = tm_lease_ecall(e, tcs, TM_ECALL_SLOT_TRIM, &in, sizeof in, &out, sizeof out, NULL, err);
     uint64_t removed = 0;
     if (ret == 0)
         ret = en->ops->remove(en->be, off, g->slot_size, &removed, err);
@@ -116,20 +139,12 @@ static int slot_trim(struct tm_denclave *e, uint32_t slot, uint32_t tcs, tm_erro
     return 0;
 }
 
-static int32_t free_tcs(const struct tm_pool *p)
-{
-    for (uint32_t i = 0; i < p->ntcs; i++)
-        if (p->tcs[i] == TM_POOL_TCS_FREE)
-            return (int32_t)i;
-    return -1;
-}
-
 /* Trim slot, then each parent that loses its last reference on the way. */
 static void slot_free_chain(struct tm_denclave *e, int32_t slot, int32_t tcs)
 {
     while (slot >= 0) {
         tm_error err = { 0 };
-        int32_t t = tcs >= 0 ? tcs : free_tcs(&e->pool);
+        int32_t t = tcs >= 0 ? tcs : tm_pool_tcs_for_daemon(&e->pool);
         int ret = t >= 0 ? slot_trim(e, (uint32_t)slot, (uint32_t)t, &err)
                          : tm_error_set(&err, EBUSY, "no unbound TCS to trim slot %d on", slot);
         if (ret < 0) {
@@ -156,7 +171,7 @@ int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error 
             en->ops->tcs_reclaim(en->be, tm_enclave_tcs_offset(en, l->tcs[i]));
         struct tm_lease_unbind_out out;
         tm_error e2 = { 0 };
-        int ret = lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_UNBIND, NULL, 0, &out, sizeof out,
+        int ret = tm_lease_ecall(e, l->tcs[i], TM_ECALL_LEASE_UNBIND, NULL, 0, &out, sizeof out,
                               l->token, &e2);
         if (ret == -EBUSY && !dead)
             return tm_error_set(err, EBUSY, "a thread of pid %d is still inside the enclave on TCS %u",

@@ -5,13 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, tm_error *err)
+int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, uint32_t on_demand, tm_error *err)
 {
     memset(p, 0, sizeof *p);
+    if (on_demand >= ntcs && on_demand)
+        return tm_error_set(err, EINVAL, "%u TCSs on demand of %u: one must be built", on_demand, ntcs);
     p->slots = calloc(nslots ? nslots : 1, sizeof *p->slots);
     p->tcs = calloc(ntcs ? ntcs : 1, sizeof *p->tcs);
+    p->made = calloc(ntcs ? ntcs : 1, sizeof *p->made);
     p->tcs_why = calloc(ntcs ? ntcs : 1, sizeof *p->tcs_why);
-    if (!p->slots || !p->tcs || !p->tcs_why) {
+    if (!p->slots || !p->tcs || !p->made || !p->tcs_why) {
         tm_pool_free(p);
         return tm_error_set(err, ENOMEM, "out of memory");
     }
@@ -19,8 +22,12 @@ int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, tm_error *er
     p->ntcs = ntcs;
     for (uint32_t i = 0; i < nslots; i++)
         p->slots[i].parent = -1;
-    for (uint32_t i = 0; i < ntcs; i++)
+    for (uint32_t i = 0; i < ntcs; i++) {
         p->tcs[i] = TM_POOL_TCS_FREE;
+        p->made[i] = i < ntcs - on_demand;
+    }
+    if (on_demand)
+        p->tcs[0] = TM_POOL_TCS_DAEMON;
     return 0;
 }
 
@@ -28,6 +35,7 @@ void tm_pool_free(struct tm_pool *p)
 {
     free(p->slots);
     free(p->tcs);
+    free(p->made);
     free(p->tcs_why);
     memset(p, 0, sizeof *p);
 }
@@ -36,7 +44,32 @@ uint32_t tm_pool_tcs_in_use(const struct tm_pool *p)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->ntcs; i++)
-        n += p->tcs[i] != TM_POOL_TCS_FREE;
+        n += p->tcs[i] != TM_POOL_TCS_FREE && p->tcs[i] != TM_POOL_TCS_DAEMON;
+    return n;
+}
+
+uint32_t tm_pool_tcs_made(const struct tm_pool *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->ntcs; i++)
+        n += p->made[i];
+    return n;
+}
+
+int32_t tm_pool_tcs_for_daemon(const struct tm_pool *p)
+{
+    for (uint32_t i = 0; i < p->ntcs; i++)
+        if (p->tcs[i] == TM_POOL_TCS_DAEMON || (p->tcs[i] == TM_POOL_TCS_FREE && p->made[i]))
+            return (int32_t)i;
+    return -1;
+}
+
+/* Count of TCSs a lease may take: free ones (not the daemon's). */
+static uint32_t tcs_free(const struct tm_pool *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->ntcs; i++)
+        n += p->tcs[i] == TM_POOL_TCS_FREE;
     return n;
 }
 
@@ -75,15 +108,17 @@ int tm_pool_take(struct tm_pool *p, uint32_t threads, int32_t parent, uint32_t *
     if (s == p->nslots)
         return tm_error_set(err, EBUSY, "no free slot (%u of %u in use)", tm_pool_slots_in_use(p),
                             p->nslots);
-    uint32_t free_tcs = p->ntcs - tm_pool_tcs_in_use(p);
+    uint32_t free_tcs = tcs_free(p);
     if (threads > free_tcs)
         return tm_error_set(err, EBUSY, "not enough free TCSs: %u asked, %u of %u free", threads,
                             free_tcs, p->ntcs);
     uint32_t k = 0;
-    for (uint32_t i = 0; i < p->ntcs && k < threads; i++) {
-        if (p->tcs[i] == TM_POOL_TCS_FREE) {
-            p->tcs[i] = (int32_t)s;
-            tcs[k++] = i;
+    for (int made = 1; made >= 0; made--) {   /* made ones first: no making unless needed */
+        for (uint32_t i = 0; i < p->ntcs && k < threads; i++) {
+            if (p->tcs[i] == TM_POOL_TCS_FREE && p->made[i] == made) {
+                p->tcs[i] = (int32_t)s;
+                tcs[k++] = i;
+            }
         }
     }
     p->slots[s] = (struct tm_pool_slot){ .state = TM_SLOT_LEASED, .refs = 1, .parent = parent };
@@ -95,7 +130,7 @@ int tm_pool_take(struct tm_pool *p, uint32_t threads, int32_t parent, uint32_t *
 
 void tm_pool_tcs_put(struct tm_pool *p, uint32_t tcs)
 {
-    if (tcs < p->ntcs)
+    if (tcs < p->ntcs && p->tcs[tcs] != TM_POOL_TCS_QUARANTINED && p->tcs[tcs] != TM_POOL_TCS_DAEMON)
         p->tcs[tcs] = TM_POOL_TCS_FREE;
 }
 

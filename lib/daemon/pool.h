@@ -32,24 +32,31 @@ struct tm_pool_slot {
 
 #define TM_POOL_TCS_FREE (-1)
 #define TM_POOL_TCS_QUARANTINED (-2)
+#define TM_POOL_TCS_DAEMON (-3)   /* the daemon's own: TCSs are made on it */
 
+/* TCSs may be made at run time (tm_image.h tcs_on_demand): the first ntcs -
+ * on_demand are built; a made TCS stays made. With any on demand, TCS 0 is
+ * the daemon's (never leased): a TCS is made from inside the enclave, on a
+ * TCS that is free even when every leasable one is leased. */
 struct tm_pool {
     uint32_t nslots, ntcs;
     struct tm_pool_slot *slots;
-    int32_t *tcs;         /* the slot each TCS serves, or TM_POOL_TCS_FREE / _QUARANTINED */
+    int32_t *tcs;         /* the slot each TCS serves, or TM_POOL_TCS_FREE / _QUARANTINED / _DAEMON */
+    bool *made;           /* per TCS: built, or made since */
     char (*tcs_why)[TM_POOL_WHY_MAX];   /* per TCS: why it is quarantined */
 };
 
-int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, tm_error *err);
+int tm_pool_init(struct tm_pool *p, uint32_t nslots, uint32_t ntcs, uint32_t on_demand, tm_error *err);
 void tm_pool_free(struct tm_pool *p);
 
-/* Take a free slot and `threads` free TCSs (lowest first) for a lease; with
+/* Take a free slot and `threads` free TCSs (made ones first, then the lowest
+ * unmade: the caller makes those before use) for a lease; with
  * parent >= 0 (a fork) that slot must be LEASED and gains a reference.
  * -EBUSY with the counts in err when not enough is free. */
 int tm_pool_take(struct tm_pool *p, uint32_t threads, int32_t parent, uint32_t *slot,
                  uint32_t *tcs, tm_error *err);
-/* A TCS of the lease is unbound (back to the pool), or could not be
- * (quarantined: never leased again; why says so). */
+/* A TCS of the lease is unbound (back to the pool; a quarantined one stays
+ * so), or could not be (quarantined: never leased again; why says so). */
 void tm_pool_tcs_put(struct tm_pool *p, uint32_t tcs);
 void tm_pool_tcs_quarantine(struct tm_pool *p, uint32_t tcs, const char *why);
 /* The lease on slot ended: drop its reference (committed = bytes to trim).
@@ -64,6 +71,10 @@ int32_t tm_pool_slot_trimmed(struct tm_pool *p, uint32_t slot);
 int32_t tm_pool_slot_quarantine(struct tm_pool *p, uint32_t slot, const char *why);
 
 uint32_t tm_pool_tcs_in_use(const struct tm_pool *p);     /* leased or quarantined */
+uint32_t tm_pool_tcs_made(const struct tm_pool *p);       /* built or made */
+/* The TCS the daemon runs its own ecalls on when no lease holds it (making
+ * TCSs, trimming slots): its own, else a free made one; -1 if none. */
+int32_t tm_pool_tcs_for_daemon(const struct tm_pool *p);
 uint32_t tm_pool_slots_in_use(const struct tm_pool *p);   /* not FREE */
 uint32_t tm_pool_tcs_quarantined(const struct tm_pool *p);
 uint32_t tm_pool_slots_quarantined(const struct tm_pool *p);

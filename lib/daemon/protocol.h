@@ -140,7 +140,7 @@ struct tm_proto_enclave {                      /* CREATE's reply; LIST's entries
     uint32_t nattached;
     double create_ms;
     uint32_t building;                         /* 1: CREATE still adding pages (no measurement yet) */
-    uint32_t reserved2;
+    uint32_t tcs_made;                         /* built or made at run time (SGX2) */
     uint64_t build_pages_done, build_pages_total;
     uint32_t tcs_quarantined;                  /* of tcs_leased: never leased again */
     uint32_t slots_quarantined;                /* of slots_in_use: never handed out again */

@@ -24,7 +24,7 @@ int tm_proto_check_enclave(const struct tm_proto_enclave *e, tm_error *err)
         !backend_known(e->backend, sizeof e->backend) ||
         !tm_proto_field_terminated(e->image, sizeof e->image))
         return tm_error_set(err, EPROTO, "malformed enclave entry in a reply: bad name or backend");
-    if (e->building > 1 || e->reserved2 || e->build_pages_done > e->build_pages_total)
+    if (e->building > 1 || e->tcs_made > e->tcs_total || e->build_pages_done > e->build_pages_total)
         return tm_error_set(err, EPROTO, "malformed enclave entry '%s' in a reply: build progress",
                             e->name);
     if (e->tcs_leased > e->tcs_total || e->slots_in_use > e->slots_total || e->removing > 1 ||

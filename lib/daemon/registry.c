@@ -122,6 +122,7 @@ void tm_registry_describe(const struct tm_denclave *e, struct tm_proto_enclave *
     out->size = en->size;
     out->tcs_total = e->pool.ntcs;
     out->tcs_leased = tm_pool_tcs_in_use(&e->pool);
+    out->tcs_made = tm_pool_tcs_made(&e->pool);
     out->slots_total = e->pool.nslots;
     out->slots_in_use = tm_pool_slots_in_use(&e->pool);
     out->epc_total = en->ops->epc_pages(en->be);

@@ -30,7 +30,9 @@
 #define DEFAULT_CONNS_PER_PID 64
 #define DEFAULT_IDLE_MS 30000
 #define DEFAULT_MAX_BUILDS 4
-#define DEFAULT_MAX_ENCLAVE_SIZE (4ULL << 30)
+/* ELRANGE is address space, not EPC (--max-epc counts that): as large as
+ * the loader allows, so that a function enclave with 64 slots fits. */
+#define DEFAULT_MAX_ENCLAVE_SIZE TM_LAYOUT_MAX_ENCLAVE_SIZE
 
 /* Before answering anything, catch up with what already happened: end the
  * leases of processes that are gone, and close connections whose client hung

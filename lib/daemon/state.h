@@ -60,7 +60,8 @@ struct tm_denclave {
     uint32_t nleases;
     bool removing;               /* rm --force: freed after the last lease */
     double create_ms;
-    uint64_t epc_commit;         /* pages counted against --max-epc until it is freed */
+    uint64_t epc_commit;         /* pages reserved against --max-epc until it is freed: its
+                                  * build and heap (budget.c) */
 };
 
 /* A rate limit for log lines: a burst, then per_sec lines a second
@@ -94,7 +95,7 @@ struct tm_daemon_limits {
     uint32_t idle_ms;            /* a connection without a lease or a request for this long is closed */
     uint32_t max_builds;         /* CREATEs building at once */
     uint64_t max_enclave_size;   /* ELRANGE bytes of one enclave */
-    uint64_t max_epc_pages;      /* pages all enclaves may commit (their layouts in full) */
+    uint64_t max_epc_pages;      /* pages all enclaves may commit (budget.c) */
 };
 
 /* A CREATE being built off the main loop (build.c). The thread owns
@@ -171,6 +172,20 @@ uint64_t tm_registry_epc_pages(const struct tm_daemon *d);
 void tm_registry_describe(const struct tm_denclave *e, struct tm_proto_enclave *out);
 void tm_registry_inspect(const struct tm_denclave *e, struct tm_proto_inspect *out);
 
+/* ---- budget.c: --max-epc counts what is committed ---- */
+/* Pages a CREATE reserves: those added before EINIT and the heap's on-demand
+ * part (it grows for every process; nothing caps it per lease). */
+uint64_t tm_budget_create_pages(const struct tm_layout *l);
+/* Pages of --max-epc left now: the limit less the reservations and the pages
+ * enclaves hold beyond them (slots and TCSs added as leases came). */
+uint64_t tm_budget_left(const struct tm_daemon *d);
+
+/* ---- tcs_make.c ---- */
+/* Make TCS number t (one of the image's on-demand ones) on the daemon's TCS:
+ * its pages EAUG'd as the enclave accepts them, the TCS and thread data
+ * written inside, EMODT to PT_TCS, accepted inside. Marked made on success. */
+int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err);
+
 /* ---- lease.c ---- */
 /* Bind a new lease's TCSs inside the enclave (NEW, or FORK under parent's
  * token, then JOIN for the others). On failure what was bound is undone. */
@@ -180,6 +195,9 @@ int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lea
  * and free the slot unless forked children still read it. With !dead a TCS
  * still in use fails the whole call with -EBUSY and the lease stays. */
 int tm_lease_end(struct tm_denclave *e, struct tm_lease *l, bool dead, tm_error *err);
+/* One runtime ecall on TCS number tcs; out must come back whole. */
+int tm_lease_ecall(struct tm_denclave *e, uint32_t tcs, uint32_t ecall, const void *in, size_t in_len,
+                   void *out, size_t out_len, const uint8_t *token, tm_error *err);
 /* Whether the backend can share enclaves at all (else -ENOSYS). */
 int tm_lease_supported(const struct tm_denclave *e, tm_error *err);
 

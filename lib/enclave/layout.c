@@ -24,7 +24,7 @@ int tm_layout_settings_check(const struct tm_layout_settings *s, tm_error *err)
     if (s->version != TM_LAYOUT_VERSION)
         return tm_error_set(err, EINVAL, "layout note version %u is not supported (expected %u)",
                             s->version, TM_LAYOUT_VERSION);
-    if (s->flags || s->reserved || s->reserved2)
+    if (s->flags || s->reserved)
         return tm_error_set(err, EINVAL, "layout note has unknown flags 0x%x or reserved fields set",
                             s->flags);
     uint64_t size = s->enclave_size;
@@ -59,6 +59,9 @@ int tm_layout_settings_check(const struct tm_layout_settings *s, tm_error *err)
         return tm_error_set(err, EINVAL,
                             "heap on demand 0x%llx must be a multiple of 4 KiB within the heap (0x%llx)",
                             (unsigned long long)s->heap_on_demand, (unsigned long long)s->heap_size);
+    if (s->tcs_on_demand >= s->tcs_count)
+        return tm_error_set(err, EINVAL, "TCSs on demand %u must be fewer than the TCS count %u "
+                            "(a TCS is made from a built one)", s->tcs_on_demand, s->tcs_count);
     return 0;
 }
 
@@ -173,6 +176,9 @@ static uint64_t layout_thread(struct tm_layout *l, uint32_t t, uint64_t cursor, 
                true, NULL, 0);
     push_range(l, TM_RANGE_THREAD_DATA, t, tdata_off, PAGE,
                SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W, true, pages + PAGE, PAGE);
+    if (t >= s->tcs_count - s->tcs_on_demand)
+        for (size_t i = l->nranges - 4; i < l->nranges; i++)
+            l->ranges[i].on_demand = true;   /* made at run time (tm_tcs_make.c) */
     return tdata_off + 2 * PAGE;   /* + guard page */
 }
 
@@ -235,6 +241,7 @@ int tm_layout_build_from(struct tm_layout *layout, const struct tm_layout_settin
             (struct tm_thread_data *)(layout->generated + ((size_t)t * 2 + 1) * PAGE);
         td->regions = *rg;
         td->heap_on_demand = s->heap_on_demand;
+        td->tcs_on_demand = s->tcs_on_demand;
     }
     return 0;
 }

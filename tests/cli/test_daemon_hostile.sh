@@ -65,7 +65,7 @@ grep -q "teemated is full: 64 connections from pid $crowd (limit 64 per process)
 python3 - "$hello" "$WORK/big.elf" <<'EOF'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
-head = struct.pack("<III", 8, 56, 1) + b"TeeMate\0"
+head = struct.pack("<III", 8, 72, 1) + b"TeeMate\0"
 at = data.find(head) + len(head)
 assert at >= len(head)
 struct.pack_into("<Q", data, at + 8, 2 << 30)     # enclave_size
@@ -122,11 +122,11 @@ expect_fail "an enclave past --max-enclave-size is refused" \
     "enclave 'x' has an ELRANGE of 64 MiB, more than teemated allows for one enclave \(32 MiB\): start teemated with --max-enclave-size" \
     "$TEEMATE" enclave create x --image "$hello"
 stop_daemon
-# hello commits 9.4 MiB: its pages before EINIT and 8 slots of 1 MiB
-start_daemon --max-epc 12m
-expect_ok "one enclave within --max-epc 12m" "$TEEMATE" enclave create one --image "$hello"
+# hello reserves 1.35 MiB: its pages before EINIT (its slots count as they are added)
+start_daemon --max-epc 2m
+expect_ok "one enclave within --max-epc 2m" "$TEEMATE" enclave create one --image "$hello"
 expect_fail "a second is refused, naming --max-epc" \
-    "enclave 'two' may commit 9 MiB of EPC, and teemated has 2 MiB left of its limit of 12 MiB: remove an enclave, or start teemated with a larger --max-epc" \
+    "enclave 'two' may commit 1 MiB of EPC, and teemated has 0 MiB left of its limit of 2 MiB: remove an enclave, or start teemated with a larger --max-epc" \
     "$TEEMATE" enclave create two --image "$hello"
 stop_daemon
 

@@ -48,7 +48,7 @@ expect_eq "a good invocation: result" "$(cat "$WORK/out")" '{"ok":true,"i":1,"su
 
 counts() {   # leases, slots in use, EPC pages, quarantined, attached, the daemon's fds
     "$TEEMATE" enclave inspect fn-faults --json |
-        jq -r '"leases \(.tcs.leased) slots \(.slots.in_use) epc \(.epc_pages.total) quarantined \(.quarantined | length) attached \(.attached | length)"'
+        jq -r '"leases \(.tcs.leased) TCSs made \(.tcs.made) slots \(.slots.in_use) epc \(.epc_pages.total) quarantined \(.quarantined | length) attached \(.attached | length)"'
     echo "fds $(ls /proc/"$dpid"/fd | wc -l)"
 }
 before=$(counts)
@@ -121,13 +121,24 @@ fatal='^\{"error":"The function.s runtime failed: uncaught: .alloc failed."\}$'
 for m in teemate native strawman; do
     expect_ok "fn create hog ($m)" "$TEEMATE" fn create "hog-$m" "$WORK/hog.js" --mode "$m" --timeout 5 --memory 16m
 done
+hog_counts() {
+    "$TEEMATE" enclave inspect fn-hog-teemate --json |
+        jq -c '[.tcs.leased, .tcs.made, .slots.in_use, .epc_pages.total, (.quarantined | length)]'
+}
+beside() {   # beside N SECONDS: an instance sleeping in the enclave, its pid in $other once attached
+    "$TEEMATE" fn invoke hog-teemate -p n "$1" -p sleep "$2" >"$WORK/other.out" 2>"$WORK/other.err" &
+    other=$!
+    until "$TEEMATE" enclave inspect fn-hog-teemate --json | jq -e '.slots.in_use == 1' >/dev/null; do
+        kill -0 "$other" 2>/dev/null || break
+    done
+}
+# Two at once first, so that both their TCSs are made (made TCSs stay): the
+# starting values.
+beside 0 1
 expect_ok "hog: a run in the room left" "$TEEMATE" fn invoke hog-teemate -p n 1
-before=$("$TEEMATE" enclave inspect fn-hog-teemate --json | jq -c '[.tcs.leased, .slots.in_use, .epc_pages.total, (.quarantined | length)]')
-"$TEEMATE" fn invoke hog-teemate -p n 2 -p sleep 2 >"$WORK/other.out" 2>"$WORK/other.err" &
-other=$!
-until "$TEEMATE" enclave inspect fn-hog-teemate --json | jq -e '.slots.in_use == 1' >/dev/null; do
-    kill -0 "$other" 2>/dev/null || break
-done
+wait "$other"
+before=$(hog_counts)
+beside 2 2
 for m in teemate native strawman; do
     "$TEEMATE" fn invoke "hog-$m" -p big "$big" >"$WORK/out" 2>"$WORK/err"
     rc=$?
@@ -140,8 +151,7 @@ done
 wait "$other"; expect_eq "the instance running beside it is unharmed: exit 0" "$?" 0
 expect_eq "the instance running beside it: result" "$(cat "$WORK/other.out")" '{"ok":true,"n":2}'
 kill -0 "$dpid" 2>/dev/null && ok "the daemon is alive after the fatal error" || not_ok "the daemon is alive after the fatal error"
-expect_eq "fn-hog: leases, slots, EPC pages back after the fatal error" \
-    "$("$TEEMATE" enclave inspect fn-hog-teemate --json | jq -c '[.tcs.leased, .slots.in_use, .epc_pages.total, (.quarantined | length)]')" "$before"
+expect_eq "fn-hog: leases, TCSs, slots, EPC pages back after the fatal error" "$(hog_counts)" "$before"
 expect_ok "fn-hog: the next instance runs" "$TEEMATE" fn invoke hog-teemate -p n 3
 expect_eq "fn-hog: the next instance: result" "$(cat "$WORK/out")" '{"ok":true,"n":3}'
 for m in teemate native strawman; do "$TEEMATE" fn rm "hog-$m"; done

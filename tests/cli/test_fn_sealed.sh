@@ -20,7 +20,7 @@ no_marker_on_disk() {
 }
 expected() { printf '{"marker":"%s","runs":1,"n":%s}' "$marker" "$1"; }
 
-expect_ok "fn create (teemate)" "$TEEMATE" fn create keep "$WORK/keep.js" --mode teemate --timeout 5
+expect_ok "fn create (teemate, 5 instances)" "$TEEMATE" fn create keep "$WORK/keep.js" --mode teemate --timeout 5 --instances 5
 [ -s "$blob" ] && ok "the sealed code is in the record" || not_ok "the sealed code is in the record"
 expect_eq "sealed code: mode 0600" "$(stat -c %a "$blob")" 600
 expect_eq "sealed code: the scripts + a 104-byte header" \
@@ -39,6 +39,8 @@ expect_eq "invoke after the restart: the same code" "$(cat "$WORK/out")" "$(expe
 grep -qE "^teemate: rebuilt fn-keep from its sealed code: enclave build [0-9.]+ ms" "$WORK/err" \
     && ok "--stats says it rebuilt" || { not_ok "--stats says it rebuilt"; cat "$WORK/err" >&2; }
 grep -q "^fn-keep " <("$TEEMATE" enclave ls) && ok "fn-keep is back" || not_ok "fn-keep is back"
+expect_eq "fn-keep is back as it was made: 5 slots" \
+    "$("$TEEMATE" enclave inspect fn-keep --json | jq .slots.total)" 5
 expect_ok "the next invoke attaches" "$TEEMATE" fn invoke keep -p n 3 --stats
 expect_eq "the next invoke: result" "$(cat "$WORK/out")" "$(expected 3)"
 grep -q "rebuilt" "$WORK/err" && not_ok "the next invoke does not rebuild" || ok "the next invoke does not rebuild"

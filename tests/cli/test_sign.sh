@@ -72,7 +72,7 @@ done
 other_image() {
     perl -e '
         open(my $f, "<:raw", $ARGV[0]) or exit 1; local $/; my $d = <$f>; close $f;
-        my $i = index($d, pack("V3", 8, 56, 1) . "TeeMate\0"); exit 1 if $i < 0;
+        my $i = index($d, pack("V3", 8, 72, 1) . "TeeMate\0"); exit 1 if $i < 0;
         my $at = $i + 20 + 40;   # descriptor after the note header and name; heap_size
         my $heap = unpack("Q<", substr($d, $at, 8)); exit 1 if $heap < 8192;
         substr($d, $at, 8) = pack("Q<", $heap - 4096);

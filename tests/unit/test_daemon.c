@@ -38,7 +38,7 @@ static long capture(void *ctx, int fd, const void *buf, size_t len)
 
 /* ---- worker processes: attached containers driven over two pipes ---- */
 
-enum { W_MAIN = 1, W_SET, W_GET, W_SHARED, W_UNMAPPED, W_SPIN, W_EXIT };
+enum { W_MAIN = 1, W_SET, W_GET, W_SHARED, W_UNMAPPED, W_SPIN, W_SHARED_ALLOC, W_EXIT };
 
 struct wres {
     int64_t ret;
@@ -116,6 +116,9 @@ static int64_t worker_op(struct tm_attachment *a, int op, uint64_t arg, struct w
         break;
     case W_UNMAPPED:
         return inaccessible(arg);
+    case W_SHARED_ALLOC:   /* hello: tm_shared_malloc(arg), in the global heap */
+        c.ecall = 20, c.in = &arg, c.in_len = sizeof arg;
+        break;
     case W_SPIN: {
         /* A first spin that returns at once commits the slot's first pages
          * (its argument copy lives there); the second one then needs no
@@ -226,7 +229,7 @@ static void test_pool(void)
     struct tm_pool p;
     tm_error err = { 0 };
     uint32_t slot, tcs[4], child, grandchild;
-    REQUIRE(tm_pool_init(&p, 3, 4, &err) == 0);
+    REQUIRE(tm_pool_init(&p, 3, 4, 0, &err) == 0);
     CHECK_EQ_INT(tm_pool_take(&p, 2, -1, &slot, tcs, &err), 0);
     CHECK_EQ_INT(slot, 0);
     CHECK_EQ_INT(tcs[0], 0);
@@ -270,6 +273,49 @@ static void test_pool(void)
     CHECK(slot != 0 && tcs[0] != 0);
     /* A fork from a slot that is not leased. */
     CHECK_EQ_INT(tm_pool_take(&p, 0, 0, &child, tcs, &err), -ESRCH);
+    tm_pool_free(&p);
+}
+
+/* TCSs made on demand: TCS 0 is the daemon's, made ones are leased first,
+ * an unmade one only when no made one is free; a made one stays made. */
+static void test_pool_made_tcs(void)
+{
+    struct tm_pool p;
+    tm_error err = { 0 };
+    uint32_t slot, tcs[4];
+    CHECK_EQ_INT(tm_pool_init(&p, 4, 4, 4, &err), -EINVAL);   /* none built */
+    REQUIRE(tm_pool_init(&p, 4, 5, 4, &err) == 0);   /* 1 built + 4 on demand */
+    CHECK_EQ_INT(tm_pool_tcs_made(&p), 1);
+    CHECK_EQ_INT(tm_pool_tcs_for_daemon(&p), 0);
+    CHECK_EQ_INT(tm_pool_tcs_in_use(&p), 0);   /* the daemon's is not a lease's */
+    CHECK_EQ_INT(tm_pool_take(&p, 1, -1, &slot, tcs, &err), 0);
+    CHECK_EQ_INT(tcs[0], 1);   /* not the daemon's */
+    CHECK(!p.made[1]);
+    p.made[1] = true;   /* what tm_tcs_make does */
+    CHECK_EQ_INT(tm_pool_take(&p, 5, -1, &slot, tcs + 1, &err), -EBUSY);
+    CHECK_STR_CONTAINS(err.msg, "5 asked, 3 of 5 free");
+    tm_pool_tcs_put(&p, 1);
+    CHECK_EQ_INT(tm_pool_slot_trimmed(&p, 0), -1);
+    /* TCS 3 made out of order: the next lease takes the made ones first */
+    p.made[3] = true;
+    CHECK_EQ_INT(tm_pool_take(&p, 3, -1, &slot, tcs, &err), 0);
+    CHECK_EQ_INT(tcs[0], 1);
+    CHECK_EQ_INT(tcs[1], 3);
+    CHECK_EQ_INT(tcs[2], 2);
+    CHECK_EQ_INT(tm_pool_tcs_made(&p), 3);
+    /* the daemon's TCS cannot be put or quarantined into the pool */
+    tm_pool_tcs_put(&p, 0);
+    CHECK_EQ_INT(p.tcs[0], TM_POOL_TCS_DAEMON);
+    /* a quarantined TCS stays so when its lease gives it back */
+    tm_pool_tcs_quarantine(&p, 2, "could not be made");
+    tm_pool_tcs_put(&p, 2);
+    CHECK_EQ_INT(p.tcs[2], TM_POOL_TCS_QUARANTINED);
+    tm_pool_free(&p);
+    /* nothing on demand: every TCS leasable, none the daemon's */
+    REQUIRE(tm_pool_init(&p, 1, 2, 0, &err) == 0);
+    CHECK_EQ_INT(tm_pool_tcs_made(&p), 2);
+    CHECK_EQ_INT(tm_pool_take(&p, 2, -1, &slot, tcs, &err), 0);
+    CHECK_EQ_INT(tm_pool_tcs_for_daemon(&p), -1);
     tm_pool_free(&p);
 }
 
@@ -348,6 +394,97 @@ static void test_attach_missing(void)
 
 /* Two containers at once: one enclave-global counter, a slot each; neither
  * maps the other's slot. */
+/* hello with 1 TCS built and 4 made on demand, its 8 MiB heap all on
+ * demand, as a file the daemon can be given. */
+static const char *on_demand_image(void)
+{
+    static char path[256];
+    tm_error err = { 0 };
+    _cleanup_image_ struct tm_image *im = NULL, *od = NULL;
+    REQUIRE(tm_image_load(image("hello"), &im, &err) == 0);
+    struct tm_layout_settings s = im->layout.settings;
+    s.tcs_count = 5;
+    s.tcs_on_demand = 4;
+    s.heap_size = s.heap_on_demand = 8 << 20;
+    REQUIRE(tm_image_with_settings(im, &s, &od, &err) == 0);
+    snprintf(path, sizeof path, "%s/hello-on-demand.elf", dir);
+    REQUIRE(tm_file_write(path, od->file, od->file_len, 0600, &err) == 0);
+    return path;
+}
+
+static uint64_t thread_pages(const char *path)
+{
+    tm_error err = { 0 };
+    _cleanup_image_ struct tm_image *im = NULL;
+    REQUIRE(tm_image_load(path, &im, &err) == 0);
+    const struct tm_layout_settings *s = &im->layout.settings;
+    return (s->stack_size >> 12) + 2 + (uint64_t)s->nssa * s->ssa_frame_pages;
+}
+
+/* Four attachments at once on an enclave with one TCS built: each of theirs
+ * made once (ecalls and ocalls on it as on a built one), reused by the next
+ * four, never made again; the EPC grows by their pages and the slots' pages
+ * come back; the global heap grows past its (empty) built part, and a second
+ * process allocates over pages the first accepted. */
+static void test_tcs_made_on_demand(void)
+{
+    daemon_up();
+    int c = conn();
+    tm_error err = { 0 };
+    const char *path = on_demand_image();
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(tm_daemon_create(c, "od", fd, -1, "sim", "hello-on-demand.elf", NULL, NULL, 0, &err) == 0);
+    close(fd);
+    struct tm_enclave_info info;
+    inspect(c, "od", &info);
+    CHECK_EQ_INT(info.tcs_total, 5);
+    CHECK_EQ_INT(info.tcs_made, 1);
+    uint64_t idle = info.epc_total, per_tcs = thread_pages(path);
+    for (int round = 0; round < 2; round++) {
+        struct worker w[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = worker_start("od", 1);
+            CHECK_EQ_INT(w[i].hello.ret, 0);
+        }
+        inspect(c, "od", &info);
+        CHECK_EQ_INT(info.tcs_made, 5);
+        CHECK_EQ_INT(info.tcs_leased, 4);
+        struct worker fifth = worker_start("od", 1);
+        CHECK_EQ_INT(fifth.hello.ret, -EBUSY);
+        CHECK_STR_CONTAINS(fifth.hello.text, "not enough free TCSs: 1 asked, 0 of 5 free");
+        worker_stop(&fifth);
+        for (int i = 0; i < 4; i++) {
+            struct wres r = worker_do(&w[i], W_MAIN, 0);   /* an ecall with ocalls */
+            CHECK_EQ_INT(r.ret, 0);
+            CHECK_STR_CONTAINS(r.text, "shared runs");
+        }
+        uint64_t before = info.epc_shared;
+        if (round == 0) {
+            /* four threads' pages, and the heap's first chunk (the lease table) */
+            CHECK(before >= idle + 4 * per_tcs && before <= idle + 4 * per_tcs + 16);
+            CHECK(worker_do(&w[0], W_SHARED_ALLOC, 3 << 20).val != 0);
+            CHECK(worker_do(&w[1], W_SHARED_ALLOC, 3 << 20).val != 0);
+            CHECK_EQ_INT(worker_do(&w[2], W_SHARED_ALLOC, 3 << 20).ret, -ENOMEM);   /* 8 MiB heap */
+            inspect(c, "od", &info);
+            CHECK(info.epc_shared + 16 >= before + (6 << 20) / 4096);   /* less the first chunk's room */
+        }
+        worker_kill(&w[3]);   /* a made TCS's lease reclaimed like a built one's */
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ_INT(worker_stop(&w[i]), 0);
+        inspect(c, "od", &info);
+        CHECK_EQ_INT(info.tcs_leased, 0);
+        CHECK_EQ_INT(info.tcs_made, 5);
+        CHECK_EQ_INT(info.epc_total, info.epc_shared);   /* the slots' pages came back */
+        if (round == 0)
+            idle = info.epc_total;
+        else
+            CHECK_EQ_INT(info.epc_total, idle);   /* no TCS made twice, no heap page lost */
+    }
+    close(c);
+    CHECK(daemon_down());
+}
+
 static void test_two_processes(void)
 {
     daemon_up();
@@ -820,6 +957,7 @@ int main(void)
 {
     fixture_init("daemon");
     RUN(test_pool);
+    RUN(test_pool_made_tcs);
     if (!fixture_images()) {
         printf("skip - test_daemon: the example images are not built (%s)\n", image("hello"));
         return 0;
@@ -829,6 +967,7 @@ int main(void)
     RUN(test_attach_missing);
     fixture_between();
     RUN(test_two_processes);
+    RUN(test_tcs_made_on_demand);
     fixture_between();
     RUN(test_limits);
     fixture_between();

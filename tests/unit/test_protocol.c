@@ -385,7 +385,7 @@ static void test_list_reply(void)
     e.building = 2;
     CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
     e.building = 0;
-    e.reserved2 = 1;
+    e.tcs_made = e.tcs_total + 1;   /* more made than there are */
     CHECK_EQ_INT(tm_proto_check_enclave(&e, &err), -EPROTO);
 }
 

@@ -9,7 +9,9 @@
  * ERESUME), so that kills land while an exception is pending (CSSA > 0). After each, the daemon must be back at its starting
  * values (leases, TCSs, slots, EPC pages, nothing quarantined) and as many
  * processes as the enclave has TCSs must attach at once, grow their slots
- * and run. TM_KILL_SECONDS sets each variant's time budget (default 15). */
+ * and run. Two more run the exceptions and forked-child ones on TCSs made at run time
+ * (SGX2: one built, the rest made as leases came), which must behave as
+ * built ones. TM_KILL_SECONDS sets each variant's time budget (default 15). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/file.h>
@@ -18,7 +20,9 @@
 #include <time.h>
 
 #include "daemon_fixture.h"
+#include "enclave/image.h"
 #include "shared/attach.h"
+#include "util/file.h"
 
 #define VICTIMS 2                 /* processes alive at once: slots and TCSs change hands */
 /* tests/exception's handler is one for the whole enclave: one victim at a time there. */
@@ -28,6 +32,7 @@
 enum variant { ONE_THREAD, TWO_THREADS, FORKED_CHILD, EXCEPTIONS };
 
 static enum variant current;
+static bool made_tcs;   /* the enclave's TCSs (but the daemon's) made on demand */
 /* The enclave and image of the variant. */
 #define ENCLAVE (current == EXCEPTIONS ? "exc" : "hello")
 #define IMAGE (current == EXCEPTIONS ? "tests/exception" : "hello")
@@ -220,6 +225,24 @@ static void all_tcs_at_once(uint32_t ntcs)
         reap(&pids[i], SIGKILL);
 }
 
+/* IMAGE with one more TCS, all but the first made on demand, as a file. */
+static int create_made_tcs(int c, tm_error *err)
+{
+    char path[256];
+    _cleanup_image_ struct tm_image *im = NULL, *od = NULL;
+    REQUIRE(tm_image_load(image(IMAGE), &im, err) == 0);
+    struct tm_layout_settings s = im->layout.settings;
+    s.tcs_on_demand = s.tcs_count++;
+    REQUIRE(tm_image_with_settings(im, &s, &od, err) == 0);
+    snprintf(path, sizeof path, "%s/made-tcs.elf", dir);
+    REQUIRE(tm_file_write(path, od->file, od->file_len, 0600, err) == 0);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    int ret = tm_daemon_create(c, ENCLAVE, fd, -1, "sim", "made-tcs.elf", NULL, NULL, 0, err);
+    close(fd);
+    return ret;
+}
+
 static void random_kills(enum variant v, const char *name)
 {
     current = v;
@@ -227,7 +250,19 @@ static void random_kills(enum variant v, const char *name)
     int c = conn();
     REQUIRE(c >= 0);
     tm_error err = { 0 };
-    REQUIRE(create(c, ENCLAVE, IMAGE, &err) == 0);
+    if (made_tcs) {
+        REQUIRE(create_made_tcs(c, &err) == 0);
+        struct tm_enclave_info fresh;
+        inspect(c, ENCLAVE, &fresh);
+        CHECK_EQ_INT(fresh.tcs_made, 1);
+        /* makes as many as can be leased at once: then the counts stay put */
+        uint32_t most = fresh.tcs_total - 1 < fresh.slots_total ? fresh.tcs_total - 1 : fresh.slots_total;
+        all_tcs_at_once(most);
+        inspect(c, ENCLAVE, &fresh);
+        CHECK_EQ_INT(fresh.tcs_made, 1 + most);
+    } else {
+        REQUIRE(create(c, ENCLAVE, IMAGE, &err) == 0);
+    }
     struct tm_daemon_status start = status(c);
     struct tm_enclave_info before;
     inspect(c, ENCLAVE, &before);
@@ -294,7 +329,8 @@ static void random_kills(enum variant v, const char *name)
     CHECK_EQ_INT(info.epc_total, before.epc_total);
     CHECK_EQ_INT(info.nattached, 0);
 
-    all_tcs_at_once(info.tcs_total < info.slots_total ? info.tcs_total : info.slots_total);
+    uint32_t leasable = info.tcs_total - made_tcs;   /* the daemon keeps one */
+    all_tcs_at_once(leasable < info.slots_total ? leasable : info.slots_total);
     CHECK_EQ_INT(status(c).leases, start.leases);
     CHECK_EQ_INT(status(c).epc_pages, start.epc_pages);
     close(c);
@@ -306,6 +342,18 @@ static void test_random_kills_one_thread(void) { random_kills(ONE_THREAD, "one t
 static void test_random_kills_two_threads(void) { random_kills(TWO_THREADS, "two threads"); }
 static void test_random_kills_forked_child(void) { random_kills(FORKED_CHILD, "forked child"); }
 static void test_random_kills_exceptions(void) { random_kills(EXCEPTIONS, "exceptions"); }
+static void test_random_kills_made_tcs(void)
+{
+    made_tcs = true;
+    random_kills(EXCEPTIONS, "exceptions on made TCSs");
+    made_tcs = false;
+}
+static void test_random_kills_made_tcs_forked(void)
+{
+    made_tcs = true;
+    random_kills(FORKED_CHILD, "forked child on made TCSs");
+    made_tcs = false;
+}
 
 int main(void)
 {
@@ -327,6 +375,10 @@ int main(void)
     RUN(test_random_kills_forked_child);
     fixture_between();
     RUN(test_random_kills_exceptions);
+    fixture_between();
+    RUN(test_random_kills_made_tcs);
+    fixture_between();
+    RUN(test_random_kills_made_tcs_forked);
     fixture_finish();
     TEST_EXIT();
 }

@@ -97,6 +97,16 @@ struct fn_strawman_stats {
     double expand_ms;        /* EDMM: the time their EAUG + EACCEPT took */
     uint64_t epc_pages;      /* every page the enclave held at its end */
 };
+/* The teemate mode (fn_shared_image.c): fn.elf for `instances` concurrent
+ * instances (1..FN_MAX_INSTANCES), its TCSs and FN_SHARED_HEAP of global heap
+ * added on demand; and an image as an unlinked file to hand teemated. */
+#define FN_DEFAULT_INSTANCES 64
+#define FN_MAX_INSTANCES 256
+#define FN_SHARED_HEAP (256ULL << 20)
+int fn_shared_image(const struct tm_image *base, uint32_t instances, struct tm_image **out,
+                    tm_error *err);
+int fn_image_memfd(const struct tm_image *image, tm_error *err);
+
 /* The one-instance image of base (*out: free with tm_image_free). */
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
                       struct tm_image **out, tm_error *err);

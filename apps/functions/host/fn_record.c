@@ -111,8 +111,9 @@ int fn_record_save(const struct fn_record *rec, const char *const *texts, const 
             return r;
         }
     }
-    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", rec->name, "mode", fn_mode_name(rec->mode),
-                          "memory", (json_int_t)rec->memory, "timeout_ms", (json_int_t)rec->timeout_ms,
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "name", rec->name, "mode",
+                          fn_mode_name(rec->mode), "memory", (json_int_t)rec->memory, "timeout_ms",
+                          (json_int_t)rec->timeout_ms, "instances", (json_int_t)rec->instances,
                           "scripts", scripts);
     _cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
@@ -134,20 +135,21 @@ int fn_record_load(const char *name, struct fn_record *rec, tm_error *err)
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     const char *mode = NULL;
-    json_int_t memory = 0, timeout = 0;
+    json_int_t memory = 0, timeout = 0, instances = 0;
     json_t *scripts = NULL;
     memset(rec, 0, sizeof *rec);
-    if (!j || json_unpack(j, "{s:s, s:I, s:I, s:o}", "mode", &mode, "memory", &memory, "timeout_ms",
-                          &timeout, "scripts", &scripts) < 0 ||
+    if (!j || json_unpack(j, "{s:s, s:I, s:I, s?I, s:o}", "mode", &mode, "memory", &memory,
+                          "timeout_ms", &timeout, "instances", &instances, "scripts", &scripts) < 0 ||
         fn_mode_parse(mode, &rec->mode) < 0 || !json_is_array(scripts) ||
         json_array_size(scripts) == 0 || json_array_size(scripts) > FN_MAX_SCRIPTS ||
-        memory < 0 || timeout < 0) {
+        memory < 0 || timeout < 0 || instances < 0 || instances > UINT32_MAX) {
         json_decref(j);
         return tm_error_set(err, EINVAL, "%s: not a function record", path);
     }
     snprintf(rec->name, sizeof rec->name, "%s", name);
     rec->memory = (uint64_t)memory;
     rec->timeout_ms = (uint64_t)timeout;
+    rec->instances = (uint32_t)instances;
     rec->nscripts = (uint32_t)json_array_size(scripts);
     for (uint32_t i = 0; i < rec->nscripts; i++) {
         const char *s = json_string_value(json_array_get(scripts, i));

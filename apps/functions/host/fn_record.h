@@ -22,6 +22,7 @@ struct fn_record {
     enum fn_mode mode;
     uint64_t memory;       /* bytes of JS heap (the function's memory limit) */
     uint64_t timeout_ms;
+    uint32_t instances;    /* teemate mode: fn-NAME's slots (a rebuild lays it out the same) */
     uint32_t nscripts;
     char scripts[FN_MAX_SCRIPTS][FN_MAX_SCRIPT_NAME + 1];
 };

@@ -1,4 +1,5 @@
-/* The enclave-global heap added on demand (layout setting heap_on_demand):
+/* Layout settings for SGX2 growth: the enclave-global heap (heap_on_demand)
+ * and TCSs (tcs_on_demand) added on demand. The heap:
  * how it is checked and laid out, and that a private enclave's heap grows
  * past its built part with EACCEPT (the sim EAUGs on that fault). */
 #include <errno.h>
@@ -87,6 +88,40 @@ static long swallow(void *ctx, int fd, const void *buf, size_t len)
     return (long)len;
 }
 
+/* tcs_on_demand: fewer than tcs_count, and the last threads' four ranges
+ * each on demand, the rest of the layout where it was. */
+static void test_tcs_on_demand_in_layout(void)
+{
+    struct tm_layout_settings s = base_settings();
+    struct tm_page_range seg = { .offset = 0, .size = 4096, .secinfo_flags = SGX_SECINFO_REG | SGX_SECINFO_R,
+                                 .measured = true, .kind = TM_RANGE_SEGMENT };
+    tm_error err = { 0 };
+    s.tcs_count = 3;
+    s.tcs_on_demand = 3;
+    CHECK(tm_layout_settings_check(&s, &err) == -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "a TCS is made from a built one");
+    struct tm_layout all, some;
+    s.tcs_on_demand = 0;
+    REQUIRE(tm_layout_build_from(&all, &s, 0, 4096, &seg, 1, &err) == 0);
+    s.tcs_on_demand = 2;
+    REQUIRE(tm_layout_build_from(&some, &s, 0, 4096, &seg, 1, &err) == 0);
+    CHECK_EQ_INT(all.nranges, some.nranges);
+    uint64_t thread_bytes = 0;
+    for (size_t i = 0; i < some.nranges; i++) {
+        const struct tm_page_range *a = &all.ranges[i], *r = &some.ranges[i];
+        CHECK(a->offset == r->offset && a->size == r->size && a->kind == r->kind);
+        bool thread = r->kind == TM_RANGE_STACK || r->kind == TM_RANGE_TCS || r->kind == TM_RANGE_SSA ||
+                      r->kind == TM_RANGE_THREAD_DATA;
+        CHECK_EQ_INT(r->on_demand, (thread && r->index >= 1) || r->kind == TM_RANGE_SLOT);
+        thread_bytes += thread && r->index >= 1 ? r->size : 0;
+        if (r->kind == TM_RANGE_THREAD_DATA)
+            CHECK_EQ_INT(((const struct tm_thread_data *)r->data)->tcs_on_demand, 2);
+    }
+    CHECK_EQ_INT(tm_layout_added_bytes(&all) - tm_layout_added_bytes(&some), thread_bytes);
+    tm_layout_free(&all);
+    tm_layout_free(&some);
+}
+
 /* selftest.elf with its heap (grown to 4 MiB) all or partly on demand: its
  * checks pass (a 200 KiB block, realloc, memalign) in a private enclave, and
  * the enclave holds more pages after than before. */
@@ -139,6 +174,7 @@ int main(void)
     setenv("TEEMATE_STATE_DIR", dir, 1);
     RUN(test_settings_checked);
     RUN(test_heap_split_in_layout);
+    RUN(test_tcs_on_demand_in_layout);
     RUN(test_private_heap_grows);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
