@@ -94,9 +94,10 @@ int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, con
     struct tm_attachment *a = NULL;
     struct fn_services services = { .log_fd = 2 };
     r = tm_attach(enclave, &o, &a, err);
+    const struct fn_target t = { .attachment = a };
     if (r == 0)
-        r = sealed ? fn_enclave_load_seal(a, &services, in, len, sealed, sealed_len, NULL, err)
-                   : fn_enclave_load_sealed(a, &services, in, len, NULL, err);
+        r = sealed ? fn_target_load_seal(&t, &services, in, len, sealed, sealed_len, NULL, err)
+                   : fn_target_load_sealed(&t, &services, in, len, NULL, err);
     tm_detach(a);
     if (r == -EEXIST && !sealed)
         r = 0;   /* a concurrent rebuild's load came first: the same sealed code */

@@ -89,17 +89,16 @@ int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services,
     return fn_target_load(&(struct fn_target){ .attachment = a }, services, wire, len, error_json, err);
 }
 
-int fn_enclave_load_seal(struct tm_attachment *a, const struct fn_services *services, const void *wire,
-                         size_t len, void **sealed, size_t *sealed_len, char **error_json, tm_error *err)
+int fn_target_load_seal(const struct fn_target *t, const struct fn_services *services, const void *wire,
+                        size_t len, void **sealed, size_t *sealed_len, char **error_json, tm_error *err)
 {
-    const struct fn_target t = { .attachment = a };
     size_t want = len + FN_SEALED_OVERHEAD, out_len = 0;
     size_t cap = want < 4096 ? 4096 : want;   /* room for an error JSON too */
     _cleanup_free_ char *out = malloc(cap);
     int rc = 0;
     if (!out)
         return tm_error_set(err, ENOMEM, "out of memory");
-    int r = fn_enclave_call(&t, services, FN_ECALL_LOAD_SEAL, wire, len, out, cap, &rc, &out_len, err);
+    int r = fn_enclave_call(t, services, FN_ECALL_LOAD_SEAL, wire, len, out, cap, &rc, &out_len, err);
     if (r < 0 || (r = fn_host_finish_load(rc, out, out_len, error_json, err)) < 0)
         return r;
     if (out_len != want)
@@ -110,14 +109,13 @@ int fn_enclave_load_seal(struct tm_attachment *a, const struct fn_services *serv
     return 0;
 }
 
-int fn_enclave_load_sealed(struct tm_attachment *a, const struct fn_services *services,
-                           const void *blob, size_t len, char **error_json, tm_error *err)
+int fn_target_load_sealed(const struct fn_target *t, const struct fn_services *services,
+                          const void *blob, size_t len, char **error_json, tm_error *err)
 {
-    const struct fn_target t = { .attachment = a };
     char out[4096];
     size_t out_len = 0;
     int rc = 0;
-    int r = fn_enclave_call(&t, services, FN_ECALL_LOAD_SEALED, blob, len, out, sizeof out, &rc,
+    int r = fn_enclave_call(t, services, FN_ECALL_LOAD_SEALED, blob, len, out, sizeof out, &rc,
                             &out_len, err);
     if (r < 0)
         return r;

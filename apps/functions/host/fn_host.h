@@ -51,14 +51,6 @@ int fn_native_run(const struct fn_run_request *req, const char *params, struct f
  * instance); services reached through the ocall hook. */
 int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services, const void *wire,
                     size_t len, char **error_json, tm_error *err);
-/* As fn_enclave_load, and the enclave seals the scripts it compiled (MRENCLAVE
- * policy): *sealed (malloc'ed, *sealed_len bytes) is what the host may keep. */
-int fn_enclave_load_seal(struct tm_attachment *a, const struct fn_services *services, const void *wire,
-                         size_t len, void **sealed, size_t *sealed_len, char **error_json, tm_error *err);
-/* Load from such a blob (unsealed and compiled inside); -EBADMSG when it does
- * not authenticate (nothing is loaded then). */
-int fn_enclave_load_sealed(struct tm_attachment *a, const struct fn_services *services,
-                           const void *blob, size_t len, char **error_json, tm_error *err);
 int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
                    const struct fn_run_request *req, const char *params, struct fn_result *result,
                    tm_error *err);
@@ -76,6 +68,15 @@ int fn_target_run(const struct fn_target *t, const struct fn_services *services,
                   const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err);
 int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err);
+/* As fn_target_load, and the enclave seals the scripts it compiled (MRENCLAVE
+ * policy): *sealed (malloc'ed, *sealed_len bytes) is what the host may keep. */
+int fn_target_load_seal(const struct fn_target *t, const struct fn_services *services,
+                        const void *wire, size_t len, void **sealed, size_t *sealed_len,
+                        char **error_json, tm_error *err);
+/* Load from such a blob (unsealed and compiled inside); -EBADMSG when it does
+ * not authenticate (nothing is loaded then). */
+int fn_target_load_sealed(const struct fn_target *t, const struct fn_services *services,
+                          const void *blob, size_t len, char **error_json, tm_error *err);
 
 /* The strawman mode (fn_strawman.c): every invoke builds a fresh enclave
  * from the image sized for one instance (the image's own regions, one
