@@ -33,6 +33,15 @@ expect_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "  got '$2', expected '$3'" >&2; fi
 }
 
+# fn_setup NAME: a function test's state and socket under $WORK (exported);
+# skips NAME and exits when the functions image is not built.
+fn_setup() {
+    export TEEMATE_STATE_DIR=$WORK/state
+    export TEEMATE_SOCKET=$WORK/run/teemated.sock
+    image=$(dirname "$TEEMATE")/apps/functions/fn.elf
+    if [ ! -r "$image" ]; then skip "$1" "$image is not built"; exit 0; fi
+}
+
 # podman_setup: the README's podman recipe for this machine (vfs storage,
 # cgroupfs, ulimits within the hard limits), storage and state under $WORK;
 # sets P (the podman command). conmon leaves files (an "oom" marker) in its
@@ -49,23 +58,16 @@ CONF
     P=(podman --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs --cgroup-manager cgroupfs)
 }
 
-# fn_setup NAME: a function test's state and socket under $WORK (exported);
-# skips NAME and exits when the functions image is not built.
-fn_setup() {
-    export TEEMATE_STATE_DIR=$WORK/state
-    export TEEMATE_SOCKET=$WORK/run/teemated.sock
-    image=$(dirname "$TEEMATE")/apps/functions/fn.elf
-    if [ ! -r "$image" ]; then skip "$1" "$image is not built"; exit 0; fi
-}
-
-# daemon_start: teemated in the foreground as a job of this shell ($dpid),
-# back once it listens; the EXIT trap stops it.
-daemon_start() {
+# start_daemon [OPTIONS]: teemated (TEEMATE_SOCKET, TEEMATE_STATE_DIR) in the
+# foreground as a job, its pid in dpid; returns once it listens (it reports
+# on a FIFO: no polling). stop_daemon: stop it, its exit status.
+start_daemon() {
     rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-    "$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
+    "$TEEMATE" daemon --foreground --ready-fd 3 "$@" 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
     dpid=$!
-    read -r _ <"$WORK/ready"
-    trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
+    local report; read -r report <"$WORK/ready"
+    case $report in R*) ;; *) echo "  daemon did not start: $report" >&2 ;; esac
 }
+stop_daemon() { kill "$dpid" 2>/dev/null; wait "$dpid"; local rc=$?; dpid=; return $rc; }
 
 finish() { [ "$failures" -eq 0 ]; exit $?; }

@@ -9,7 +9,8 @@
 # running beside it in the same enclave is unharmed.
 . "$(dirname "$0")/lib.sh"
 fn_setup test_fn_faults
-daemon_start
+start_daemon
+trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
 
 cat >"$WORK/faults.js" <<'JS'
 function main(p) {

@@ -5,7 +5,8 @@
 # refused with a clear error and leaves no enclave behind.
 . "$(dirname "$0")/lib.sh"
 fn_setup test_fn_sealed
-daemon_start
+start_daemon
+trap 'kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null' EXIT
 
 # A marker no other file holds: found on disk means the code leaked.
 marker="sealmark$$x$RANDOM$RANDOM"
@@ -31,7 +32,7 @@ expect_eq "invoke result" "$(cat "$WORK/out")" "$(expected 1)"
 
 # ---- the daemon crashes; a new one (same state dir) starts empty ----
 kill -9 "$dpid"; wait "$dpid" 2>/dev/null
-daemon_start
+start_daemon
 grep -q "^fn-keep " <("$TEEMATE" enclave ls) && not_ok "a new daemon starts without fn-keep" \
     || ok "a new daemon starts without fn-keep"
 expect_ok "invoke after the restart" "$TEEMATE" fn invoke keep -p n 2 --stats
@@ -47,7 +48,7 @@ grep -q "rebuilt" "$WORK/err" && not_ok "the next invoke does not rebuild" || ok
 no_marker_on_disk "the code is not on disk in the clear after the rebuild"
 
 # ---- four invokes at once find the enclave gone ----
-restart() { kill "$dpid"; wait "$dpid" 2>/dev/null; daemon_start; }
+restart() { kill "$dpid"; wait "$dpid" 2>/dev/null; start_daemon; }
 restart
 pids=()
 for i in 1 2 3 4; do
