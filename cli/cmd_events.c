@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_oci.h"
 #include "container/cgroup.h"
+#include "container/container.h"
 #include "container/state.h"
 #include "daemon/client.h"
 #include "util/cleanup.h"
@@ -91,20 +92,14 @@ int tm_cmd_events(int argc, char **argv)
     if (!id)
         return TM_EXIT_USAGE;
     tm_error err = { 0 };
+    struct tm_cgroup_stats s = { 0 };
+    if (tm_container_stats(tm_cli_oci_root(), id, &s, &err) < 0)
+        return tm_cli_fail(&err);
     struct tm_container_state st;
     if (tm_state_load(tm_cli_oci_root(), id, &st, &err) < 0)
         return tm_cli_fail(&err);
-    struct tm_cgroup *cg = NULL;
-    struct tm_cgroup_stats s = { 0 };
-    int ret = st.cgroup_path[0] ? tm_cgroup_open(NULL, st.cgroup_path, &cg, &err)
-                                : tm_error_set(&err, ENOENT, "container \"%s\" has no cgroup", id);
-    if (ret == 0)
-        ret = tm_cgroup_stats(cg, &s, &err);
-    tm_cgroup_free(cg);
-    json_t *enclave = ret == 0 && st.enclave[0] ? enclave_json(&st) : NULL;
+    json_t *enclave = st.enclave[0] ? enclave_json(&st) : NULL;
     tm_state_clear(&st);
-    if (ret < 0)
-        return tm_cli_fail(&err);
     json_t *j = stats_json(id, &s);
     if (j && enclave)
         json_object_set_new(json_object_get(j, "data"), "enclave", enclave);

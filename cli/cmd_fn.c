@@ -112,9 +112,7 @@ int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, con
     return r;
 }
 
-/* fn-NAME rebuilt from the function's sealed code, or found rebuilt (or
- * being rebuilt) by a concurrent invoke. */
-static int fn_rebuild(const struct fn_record *rec, const char *socket,
+int tm_cli_fn_restore(const struct fn_record *rec, const char *socket,
                       struct tm_cli_fn_build_stats *st, tm_error *err)
 {
     _cleanup_free_ void *blob = NULL;
@@ -128,26 +126,17 @@ static int fn_rebuild(const struct fn_record *rec, const char *socket,
     return r;
 }
 
-/* Whether the daemon is building enclave now. */
-static bool fn_building(const char *socket, const char *enclave)
-{
-    tm_error ignore = { 0 };
-    struct tm_enclave_info info;
-    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, &ignore);
-    return conn >= 0 && tm_daemon_inspect(conn, enclave, &info, &ignore) == 0 && info.building;
-}
-
-int tm_cli_fn_attach(const struct fn_record *rec, const struct tm_attach_options *o,
-                     struct tm_attachment **a, struct tm_cli_fn_build_stats *st, tm_error *err)
+bool tm_cli_fn_enclave_gone(const struct fn_record *rec, const char *socket)
 {
     char enclave[64];
     fn_enclave_name(rec->name, enclave);
-    int r = tm_attach(enclave, o, a, err);
-    if (r != -ENOENT && !(r == -EBUSY && fn_building(o->socket_path, enclave)))
-        return r;
-    if ((r = fn_rebuild(rec, o->socket_path, st, err)) < 0)
-        return r;
-    return tm_attach(enclave, o, a, err);
+    tm_error err = { 0 };
+    struct tm_enclave_info info;
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, &err);
+    if (conn < 0)
+        return false;
+    int r = tm_daemon_inspect(conn, enclave, &info, &err);
+    return r == -ENOENT || (r == 0 && info.building);
 }
 
 static int tm_cmd_fn_ls(int argc, char **argv)

@@ -7,7 +7,6 @@
 
 #include "fn_host.h"
 #include "fn_record.h"
-#include "shared/attach.h"
 #include "util/error.h"
 #include "util/state_dir.h"
 
@@ -36,11 +35,14 @@ struct tm_cli_fn_build_stats {
 int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err);
-/* Attach to a teemate-mode function's enclave, fn-NAME. When it is gone (a
- * daemon restart), it is built again from the image and the function's sealed
- * code first (st->built), or, when a concurrent invoke is at that, waited
- * for and loaded too if need be (one load wins). */
-int tm_cli_fn_attach(const struct fn_record *rec, const struct tm_attach_options *o,
-                     struct tm_attachment **a, struct tm_cli_fn_build_stats *st, tm_error *err);
+/* Whether a teemate-mode function's enclave, fn-NAME, is gone (a daemon
+ * restart) or being rebuilt by a concurrent invoke: what an attach refused
+ * for that reason asks tm_cli_fn_restore to mend. */
+bool tm_cli_fn_enclave_gone(const struct fn_record *rec, const char *socket);
+/* fn-NAME built again from the image and the function's sealed code
+ * (st->built), or, when a concurrent invoke is at that, waited for and the
+ * code loaded too if need be (one load wins). */
+int tm_cli_fn_restore(const struct fn_record *rec, const char *socket,
+                      struct tm_cli_fn_build_stats *st, tm_error *err);
 
 #endif

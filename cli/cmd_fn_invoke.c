@@ -1,32 +1,48 @@
-/* teemate fn invoke NAME: a new instance of the function runs main(params)
- * once and prints the result JSON on stdout (exit 0), or the error result
- * (exit 1). teemate mode: this process attaches to fn-NAME (its own slot and
- * JS heap there, the bytecode loaded without compiling); native mode: the
- * same runtime here, compiling the stored code; strawman mode: a fresh
- * enclave built here for this one instance, the stored code compiled inside. */
+/* teemate fn invoke NAME: a new instance of the function, in a container of
+ * its own (fn_invoke.c), runs main(params) once and prints the result JSON
+ * on stdout (exit 0), or the error result (exit 1). teemate mode: the
+ * container's init attaches to fn-NAME (its own slot and JS heap there, the
+ * bytecode loaded without compiling; fn-NAME rebuilt first from the sealed
+ * code if a daemon restart took it); native mode: the same runtime in init,
+ * compiling the stored code; strawman mode: a fresh enclave built in init for
+ * this one instance, the stored code compiled inside (strawman-edmm: its heap
+ * added on demand). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_oci.h"
 #include "cmd_fn.h"
-#include "shared/attach.h"
+#include "fn_invoke.h"
 #include "util/cleanup.h"
-#include "util/clock.h"
 
 static const char usage[] =
-    "Usage: teemate fn invoke NAME [-p KEY VALUE]... [--params JSON] [--stats]\n"
+    "Usage: teemate fn invoke NAME [-p KEY VALUE]... [--params JSON] [--stats[=json]]\n"
     "                         [--socket PATH]\n\n"
-    "Run the function in a new instance and print its result (JSON). A result\n"
-    "with \"error\" (an exception, a result that is not an object, a run past the\n"
-    "time limit or the memory limit) exits 1.\n\n"
+    "Run the function in a new instance, in a container of its own (pid, mount,\n"
+    "UTS, IPC and cgroup namespaces, the host's network; memory limit = the\n"
+    "function's + 256 MiB, at most 64 pids; id fn-NAME-PID under --root), and\n"
+    "print its result (JSON). A result with \"error\" (an exception, a result\n"
+    "that is not an object, a run past the time limit or the memory limit, a\n"
+    "container that died without a result) exits 1.\n\n"
     "Options:\n"
     "  -p KEY VALUE    a parameter: VALUE as JSON if it parses, else a string\n"
     "  --params JSON   parameters as one JSON object (-p adds to it)\n"
-    "  --stats         print where the time went on stderr\n"
+    "  --stats         print where the time went on stderr, one line\n"
+    "  --stats=json    the same as one JSON object on stderr (times in ms):\n"
+    "                  function, mode, ok, container_ms, enclave_build_ms, alias_ms,\n"
+    "                  expand_ms, heap_ms, code_load_ms, run_ms, total_ms, epc_pages,\n"
+    "                  memory_peak_bytes, expand_pages, container{cgroup_ms,clone_ms,setup_ms};\n"
+    "                  expand_ms is spent inside heap_ms and run_ms (pages come as they\n"
+    "                  are touched); the other phases add up to at most total_ms\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
+
+enum { FN_STATS_NONE, FN_STATS_HUMAN, FN_STATS_JSON };
 
 /* The params object: --params, then each -p. */
 static char *fn_params_build(const char *base, char **kv, size_t nkv, tm_error *err)
@@ -49,82 +65,83 @@ static char *fn_params_build(const char *base, char **kv, size_t nkv, tm_error *
     return text;
 }
 
-/* The stored scripts as FN_ECALL_LOAD's input. */
-static int fn_invoke_wire(const struct fn_record *rec, void **wire, size_t *len, tm_error *err)
+/* The human line on stderr: where the time went, mode by mode. */
+static void fn_stats_print(const struct fn_record *rec, const struct fn_invoke_stats *s)
 {
-    char dir[4200], paths[FN_MAX_SCRIPTS][4400];
-    char *argv[FN_MAX_SCRIPTS];
-    int r = fn_record_dir(rec->name, false, dir, sizeof dir, err);
-    if (r < 0)
-        return r;
-    for (uint32_t i = 0; i < rec->nscripts; i++) {
-        fn_record_script_path(dir, rec, i, paths[i], sizeof paths[i]);
-        argv[i] = paths[i];
+    fprintf(stderr, "%s: container create %.3f ms (cgroup %.3f, clone %.3f, setup %.3f), ",
+            fn_mode_name(rec->mode), s->container_ms, s->container.cgroup_ms, s->container.clone_ms,
+            s->container_ms - s->container.cgroup_ms - s->container.clone_ms);
+    bool strawman = rec->mode == FN_MODE_STRAWMAN || rec->mode == FN_MODE_STRAWMAN_EDMM;
+    if (strawman) {
+        const struct fn_strawman_stats *st = &s->strawman;
+        char size[32], expand[96] = "";
+        if (rec->mode == FN_MODE_STRAWMAN_EDMM)   /* the heap came on demand: what that took */
+            snprintf(expand, sizeof expand, "expand %llu pages in %.3f ms (inside heap and run), ",
+                     (unsigned long long)s->expand_pages, s->expand_ms);
+        fprintf(stderr,
+                "enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, init %.3f; %s "
+                "ELRANGE), %scode load (entry + compile + load) %.3f ms, heap create %.3f ms, ",
+                s->enclave_build_ms, st->create_ms, st->add_ms, (unsigned long long)st->pages_added,
+                st->init_ms, tm_cli_size(st->enclave_size, size), expand, s->code_load_ms, s->heap_ms);
+    } else if (rec->mode == FN_MODE_TEEMATE) {
+        fprintf(stderr,
+                "alias %.3f ms (connect %.3f, lease %.3f, map %.3f), first entry %.3f ms, expand "
+                "%.3f ms (%llu pages, inside heap and run), heap create %.3f ms, code load %.3f ms, ",
+                s->alias_ms, s->alias.connect_ms, s->alias.request_ms, s->alias.map_ms,
+                s->alias.first_entry_ms, s->expand_ms, (unsigned long long)s->expand_pages,
+                s->heap_ms, s->code_load_ms);
+    } else {
+        fprintf(stderr, "code load (compile + load) %.3f ms, heap create %.3f ms, ", s->code_load_ms,
+                s->heap_ms);
     }
-    return fn_sources_read(argv, rec->nscripts, wire, len, err);
+    fprintf(stderr, "run %.3f ms, total %.3f ms", s->run_ms, s->total_ms);
+    if (strawman)
+        fprintf(stderr, ", %llu EPC pages (not counted: sign %.3f ms, destroy %.3f ms)",
+                (unsigned long long)s->epc_pages, s->strawman.sign_ms, s->strawman.destroy_ms);
+    fprintf(stderr, "\n");
 }
 
-static int fn_invoke_native(const struct fn_record *rec, const struct fn_services *services,
-                            const struct fn_run_request *req, const char *params,
-                            struct fn_result *res, double *load_ms, tm_error *err)
+/* --stats=json: g-contract.md's object, one line on stderr. */
+static int fn_stats_print_json(const struct fn_record *rec, const struct fn_invocation *inv,
+                               const struct tm_cli_fn_build_stats *rb)
 {
-    _cleanup_free_ void *wire = NULL;
-    size_t len;
-    double t0 = tm_now_ms();
-    fn_native_init(services);
-    int r;
-    if ((r = fn_invoke_wire(rec, &wire, &len, err)) < 0 ||
-        (r = fn_native_load(wire, len, NULL, err)) < 0)
-        return r;
-    *load_ms = tm_now_ms() - t0;
-    return fn_native_run(req, params, res, err);
-}
-
-static int fn_invoke_strawman(const struct fn_record *rec, const struct fn_services *services,
-                              const struct fn_run_request *req, const char *params,
-                              struct fn_result *res, bool stats, tm_error *err)
-{
-    char image[4096];
-    _cleanup_free_ void *wire = NULL;
-    size_t len;
-    struct fn_strawman_stats st = { 0 };
-    double t0 = tm_now_ms();
-    int r = tm_cli_fn_image(image, sizeof image, err);
-    if (r == 0)
-        r = fn_invoke_wire(rec, &wire, &len, err);
-    bool edmm = rec->mode == FN_MODE_STRAWMAN_EDMM;
-    if (r == 0)
-        r = (edmm ? fn_strawman_edmm_invoke : fn_strawman_invoke)(image, rec->memory, services, wire,
-                                                                  len, req, params, res, &st, err);
-    if (r < 0 || !stats)
-        return r;
-    char size[32], expand[80] = "";
-    if (edmm)   /* the heap came on demand: what that took */
-        snprintf(expand, sizeof expand, "expand %llu pages in %.3f ms, ",
-                 (unsigned long long)st.expand_pages, st.expand_ms);
-    fprintf(stderr,
-            "%s: enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, "
-            "init %.3f; %s ELRANGE), %scode load (entry + compile) %.3f ms, heap create %.3f ms, "
-            "run %.3f ms, total %.3f ms, %llu EPC pages (not counted: sign %.3f ms, destroy %.3f ms)\n",
-            fn_mode_name(rec->mode), st.create_ms + st.add_ms + st.init_ms, st.create_ms, st.add_ms,
-            (unsigned long long)st.pages_added, st.init_ms, tm_cli_size(st.enclave_size, size),
-            expand, st.load_ms, st.heap_ms, st.run_ms, tm_now_ms() - t0 - st.sign_ms - st.destroy_ms,
-            (unsigned long long)st.epc_pages, st.sign_ms, st.destroy_ms);
+    const struct fn_invoke_stats *s = &inv->stats;
+    double setup_ms = s->container_ms - s->container.cgroup_ms - s->container.clone_ms;
+    json_t *j = json_pack(
+        "{s:s, s:s, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:{s:f, s:f, s:f}}",
+        "function", rec->name, "mode", fn_mode_name(rec->mode), "ok", inv->result.ok,
+        "container_ms", s->container_ms, "enclave_build_ms", s->enclave_build_ms, "alias_ms",
+        s->alias_ms, "expand_ms", s->expand_ms, "heap_ms", s->heap_ms, "code_load_ms",
+        s->code_load_ms, "run_ms", s->run_ms, "total_ms", s->total_ms, "epc_pages",
+        (json_int_t)s->epc_pages, "memory_peak_bytes", (json_int_t)s->memory_peak_bytes,
+        "expand_pages", (json_int_t)s->expand_pages, "container", "cgroup_ms", s->container.cgroup_ms,
+        "clone_ms", s->container.clone_ms, "setup_ms", setup_ms);
+    if (j && inv->died[0])
+        json_object_set_new(j, "died", json_string(inv->died));
+    if (j && rb->built) {   /* fn-NAME was rebuilt from its sealed code first (not in total_ms) */
+        json_object_set_new(j, "rebuilt", json_true());
+        json_object_set_new(j, "rebuild_ms", json_real(rb->build_ms + rb->load_ms));
+    }
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return -ENOMEM;
+    fprintf(stderr, "%s\n", text);
+    free(text);
     return 0;
 }
 
 int tm_cmd_fn_invoke(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "params", required_argument, NULL, 'P' }, { "stats", no_argument, NULL, 'S' },
+        { "params", required_argument, NULL, 'P' }, { "stats", optional_argument, NULL, 'S' },
         { "socket", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     const char *base = NULL, *socket = NULL;
     char *kv[128];
     size_t nkv = 0;
-    bool stats = false;
-    int c;
+    int stats = FN_STATS_NONE, c;
     while ((c = tm_cli_getopt("fn invoke", argc, argv, "hp:", opts)) != -1) {
         switch (c) {
         case 'p':
@@ -136,7 +153,11 @@ int tm_cmd_fn_invoke(int argc, char **argv)
             kv[nkv++] = argv[optind++];
             break;
         case 'P': base = optarg; break;
-        case 'S': stats = true; break;
+        case 'S':
+            if (optarg && strcmp(optarg, "json"))
+                return tm_cli_usage("fn invoke", "--stats takes no value or =json");
+            stats = optarg ? FN_STATS_JSON : FN_STATS_HUMAN;
+            break;
         case 's': socket = optarg; break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
@@ -155,44 +176,36 @@ int tm_cmd_fn_invoke(int argc, char **argv)
     char store[4200];
     if (tm_cli_fn_services(&services, store, sizeof store, &err) < 0)
         return tm_cli_fail(&err);
-    struct fn_run_request req = { .timeout_ms = rec.timeout_ms, .memory_limit = rec.memory };
-    struct fn_result res = { 0 };
-    double t0 = tm_now_ms(), load_ms = 0, run_ms = 0;
-    int r;
-    if (rec.mode == FN_MODE_NATIVE) {
-        r = fn_invoke_native(&rec, &services, &req, params, &res, &load_ms, &err);
-        run_ms = tm_now_ms() - t0 - load_ms;
-        if (r == 0 && stats)
-            fprintf(stderr, "native: compile %.3f ms, run %.3f ms, total %.3f ms\n", load_ms,
-                    run_ms, tm_now_ms() - t0);
-    } else if (rec.mode == FN_MODE_STRAWMAN || rec.mode == FN_MODE_STRAWMAN_EDMM) {
-        r = fn_invoke_strawman(&rec, &services, &req, params, &res, stats, &err);
-    } else {
-        char enclave[64];
-        fn_enclave_name(rec.name, enclave);
-        struct tm_attach_options o = { .socket_path = socket, .threads = 1 };
-        struct tm_attachment *a = NULL;
-        struct fn_stats st = { 0 };
-        struct tm_cli_fn_build_stats rb = { 0 };
-        r = tm_cli_fn_attach(&rec, &o, &a, &rb, &err);   /* rebuilds fn-NAME if it is gone */
-        if (r == 0 && stats && rb.built)
-            fprintf(stderr, "teemate: rebuilt %s from its sealed code: enclave build %.3f ms, "
-                    "attach + unseal + compile %.3f ms\n", enclave, rb.build_ms, rb.load_ms);
-        double t1 = tm_now_ms();
-        if (r == 0)
-            r = fn_enclave_run(a, &services, &req, params, &res, &err);
-        run_ms = tm_now_ms() - t1;
-        if (r == 0 && stats && fn_enclave_stats(a, &st, &err) == 0)
-            fprintf(stderr,
-                    "teemate: alias %.3f ms (connect %.3f, request %.3f, map %.3f), "
-                    "heap create + code load %.3f ms, run %.3f ms, total %.3f ms\n",
-                    a->stats.connect_ms + a->stats.request_ms + a->stats.map_ms, a->stats.connect_ms,
-                    a->stats.request_ms, a->stats.map_ms, (double)st.create_ns / 1e6,
-                    run_ms - (double)st.create_ns / 1e6, tm_now_ms() - t0);
-        tm_detach(a);
+    char image[4096] = "";
+    if ((rec.mode == FN_MODE_STRAWMAN || rec.mode == FN_MODE_STRAWMAN_EDMM) &&
+        tm_cli_fn_image(image, sizeof image, &err) < 0)
+        return tm_cli_fail(&err);
+    char id[TM_CONTAINER_ID_MAX + 1];
+    snprintf(id, sizeof id, "fn-%s-%d", rec.name, (int)getpid());
+    struct fn_invoke_request req = {
+        .rec = &rec, .services = &services, .params = params, .state_root = tm_cli_oci_root(),
+        .daemon_socket = socket, .image = image, .id = id,
+    };
+    struct fn_invocation inv;
+    struct tm_cli_fn_build_stats rb = { 0 };
+    int r = fn_invoke(&req, &inv, &err);
+    if (r < 0 && rec.mode == FN_MODE_TEEMATE && tm_cli_fn_enclave_gone(&rec, socket)) {
+        /* fn-NAME is gone (a daemon restart): rebuilt from the sealed code, then the instance */
+        if ((r = tm_cli_fn_restore(&rec, socket, &rb, &err)) == 0)
+            r = fn_invoke(&req, &inv, &err);
     }
     if (r < 0)
         return tm_cli_fail(&err);
+    if (rb.built && stats == FN_STATS_HUMAN)
+        fprintf(stderr, "teemate: rebuilt fn-%s from its sealed code: enclave build %.3f ms, "
+                "attach + unseal + compile %.3f ms\n", rec.name, rb.build_ms, rb.load_ms);
+    if (inv.died[0])
+        fprintf(stderr, "teemate: %s\n", inv.died);
+    if (stats == FN_STATS_HUMAN)
+        fn_stats_print(&rec, &inv.stats);
+    else if (stats == FN_STATS_JSON && fn_stats_print_json(&rec, &inv, &rb) < 0)
+        fprintf(stderr, "teemate: out of memory for the stats\n");
+    struct fn_result res = inv.result;
     printf("%s\n", res.json);
     bool ok = res.ok;
     fn_result_free(&res);

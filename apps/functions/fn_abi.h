@@ -76,6 +76,7 @@ struct fn_stats {
     uint64_t heap_peak;
     uint64_t runs;            /* main() calls in this instance */
     uint64_t create_ns;       /* heap create + bytecode load, first run */
+    uint64_t load_ns;         /* of create_ns: the bytecode loaded and its top level run */
 };
 
 /* Host services. Inputs are NUL-free strings of bounded length, checked by the

@@ -15,7 +15,8 @@
  *                                           credentials, capabilities, no_new_privs
  *   <--------------------------------------  "ready" (or an error message)
  *   state saved (CREATED), pid file         create: blocks opening exec.fifo until
- *                                           `start`; seccomp; exec / enclave main
+ *                                           `start`; seccomp; exec / enclave main /
+ *                                           the caller's init_main
  * Start opens exec.fifo for reading, which lets init go on, and reads it to
  * its end: init holds it open (close-on-exec) until its exec succeeds, or
  * writes why it failed to ROOT/ID/init.error first, and start fails with it.
@@ -34,6 +35,8 @@
 #include "container/state.h"
 #include "util/error.h"
 
+struct tm_attachment;
+
 struct tm_container_options {
     const char *id;
     const char *bundle;          /* absolute; a relative root.path is taken from here */
@@ -45,6 +48,14 @@ struct tm_container_options {
     const char *daemon_socket;   /* teemated (enclave containers); NULL: the default */
     bool enclave_stats;          /* enclave init prints alias/expand/run phases on stderr */
     bool die_with_runtime;       /* init (so the container) is SIGKILLed when this process dies */
+    /* For a caller linked with the library: init calls init_main(init_ctx,
+     * attachment) where it would exec (after credentials, capabilities and
+     * seccomp) and exits with its return; process.args then only name the
+     * process. attachment: the shared enclave init attached to (a spec with
+     * an enclave; detached after), else NULL. init is a copy of the caller
+     * (clone without CLONE_VM): ctx and its fds are there. */
+    int (*init_main)(void *init_ctx, struct tm_attachment *attachment);
+    void *init_ctx;
 };
 
 /* Where container creation's time went (milliseconds, runtime's clock). */
@@ -70,6 +81,11 @@ int tm_container_create(const struct tm_container_spec *spec, const struct tm_co
 int tm_container_start(const char *root, const char *id, tm_error *err);
 int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err);
 int tm_container_delete(const char *root, const char *id, bool force, tm_error *err);
+
+/* (container_stats.c) The counters of the container's cgroup (memory
+ * current/peak/OOM kills, pids, cpu): readable until delete. */
+struct tm_cgroup_stats;
+int tm_container_stats(const char *root, const char *id, struct tm_cgroup_stats *s, tm_error *err);
 
 /* Wait for init (a child of this process) to exit; its exit code, or
  * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to this process meanwhile are

@@ -169,10 +169,12 @@ void tm_init_run(const struct tm_init_args *a)
         tm_error_sys(&err, "cannot change to the working directory %s", spec->cwd);
         fail(a, &err);
     }
+    /* Only an exec runs a program (and loses the close-on-exec fds). */
+    bool execs = !spec->enclave && !a->o->init_main;
     char program[PATH_MAX];
-    if (!spec->enclave && find_program(spec, program, sizeof(program), &err) < 0)
+    if (execs && find_program(spec, program, sizeof(program), &err) < 0)
         fail(a, &err);
-    if (!spec->enclave)
+    if (execs)
         close_range(3 + (unsigned)a->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     /* create returns and leaves us running; the quick run keeps us tied to it. */
     if (!a->o->die_with_runtime)
@@ -183,11 +185,12 @@ void tm_init_run(const struct tm_init_args *a)
     int started = a->fifo_fd >= 0 ? wait_for_start(a) : -1;
     if (seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0)
         fail_late(a, 1, "%s", err.msg);
-    if (spec->enclave) {
-        if (started >= 0)
-            close(started);   /* main runs here, in init: start must not wait for its end */
+    if (!execs && started >= 0)
+        close(started);   /* main runs here, in init: start must not wait for its end */
+    if (a->o->init_main)
+        tm_init_call_main(a);
+    if (spec->enclave)
         tm_init_enclave_main(a);
-    }
     execve(program, spec->args, spec->env ? spec->env : environ);
     fail_late(a, 127, "exec %s: %s", program, strerror(errno));
 }

@@ -36,8 +36,8 @@ struct tm_init_args {
     int runtime_pidfd;         /* the runtime's pidfd: was it dead before PDEATHSIG was set? */
 };
 
-/* Never returns: execs, or exits with the enclave main's code, or reports an
- * error to the runtime and exits 1. */
+/* Never returns: execs, or exits with the enclave main's (or init_main's)
+ * code, or reports an error to the runtime and exits 1. */
 __attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
 
 /* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only root. */
@@ -64,5 +64,7 @@ int tm_console_setup(int console_fd, tm_error *err);
 int tm_init_enclave_attach(const struct tm_init_args *a, tm_error *err);
 /* Run the image's main with process.args; exits with its code. */
 __attribute__((noreturn)) void tm_init_enclave_main(const struct tm_init_args *a);
+/* Call the caller's init_main (with the attachment, if any); exits with its return. */
+__attribute__((noreturn)) void tm_init_call_main(const struct tm_init_args *a);
 
 #endif

@@ -1,6 +1,7 @@
 /* A container of a shared enclave: its init attaches (before the mount
  * changes, while the daemon's socket is reachable) and, where a plain
- * container would exec, runs the image's main with process.args. */
+ * container would exec, runs the image's main with process.args, or the
+ * caller's init_main with the attachment. */
 #include "container/init.h"
 
 #include <pthread.h>
@@ -85,4 +86,13 @@ void tm_init_enclave_main(const struct tm_init_args *a)
     }
     tm_detach(attachment);
     _exit((int)(call.retval & 0xff));
+}
+
+void tm_init_call_main(const struct tm_init_args *a)
+{
+    take_signals();
+    int code = a->o->init_main(a->o->init_ctx, attachment);
+    fflush(NULL);
+    tm_detach(attachment);
+    _exit(code & 0xff);
 }

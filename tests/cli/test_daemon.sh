@@ -8,16 +8,6 @@ export TEEMATE_SOCKET=$WORK/run/teemated.sock
 hello=$BUILD/examples/hello.elf
 dpid=
 
-# start_daemon: teemated in the foreground as a job; returns once it listens
-# (it reports on a FIFO: no polling).
-start_daemon() {
-    rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-    "$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-    dpid=$!
-    local report; read -r report <"$WORK/ready"
-    case $report in R*) ;; *) echo "  daemon did not start: $report" >&2 ;; esac
-}
-stop_daemon() { kill "$dpid" 2>/dev/null; wait "$dpid"; local rc=$?; dpid=; return $rc; }
 inspect_json() { "$TEEMATE" enclave inspect "$1" --json | python3 -c "import json, sys; d = json.load(sys.stdin); print($2)"; }
 
 # ---- usage ----

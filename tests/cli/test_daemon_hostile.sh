@@ -8,15 +8,6 @@ hello=$BUILD/examples/hello.elf
 mkdir -p "$TEEMATE_STATE_DIR"
 dpid=
 
-start_daemon() {
-    rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-    "$TEEMATE" daemon --foreground --ready-fd 3 "$@" 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-    dpid=$!
-    local report; read -r report <"$WORK/ready"
-    case $report in R*) ;; *) echo "  daemon did not start: $report" >&2 ;; esac
-}
-stop_daemon() { kill "$dpid" 2>/dev/null; wait "$dpid"; local rc=$?; dpid=; return $rc; }
-
 if ! command -v python3 >/dev/null 2>&1; then skip "daemon hostile clients" "python3 not installed"; finish; fi
 
 # ---- 1100 idle connections from one process ----

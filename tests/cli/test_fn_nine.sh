@@ -13,6 +13,7 @@ mustache=/usr/share/javascript/mustache/mustache.js
 image=$(dirname "$TEEMATE")/apps/functions/fn.elf
 if [ ! -r "$image" ]; then skip "test_fn_nine" "$image is not built"; exit 0; fi
 if [ ! -r "$mustache" ]; then skip "test_fn_nine" "$mustache is missing (libjs-mustache)"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then skip "test_fn_nine" "needs root (every instance runs in a container)"; exit 0; fi
 modes=${FN_NINE_MODES:-native teemate strawman strawman-edmm}
 
 dpid= hpid=
@@ -21,10 +22,7 @@ cleanup() {
     [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 }
 trap cleanup EXIT
-rm -f "$WORK/ready"; mkfifo "$WORK/ready"
-"$TEEMATE" daemon --foreground --ready-fd 3 3>"$WORK/ready" 2>>"$WORK/daemon.log" &
-dpid=$!
-read -r report <"$WORK/ready"
+start_daemon
 
 # uploader's source: UTF-8 past ASCII, a character past U+FFFF included (its
 # size is in bytes, its SHA-256 of the bytes).

@@ -15,7 +15,7 @@ struct fn_instance {
     struct fn_heap heap;
     duk_context *ctx;
     uint64_t runs;
-    uint64_t create_ns;
+    uint64_t create_ns, load_ns;
     uint32_t busy;   /* a Duktape heap runs on one thread at a time */
     char *pending;   /* a result larger than the run's out buffer, for FN_ECALL_RESULT */
     size_t pending_len;
@@ -143,6 +143,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
             return -ENOMEM;
         }
         inst->heap.deadline_ms = fn_platform_monotonic_ns() / 1000000 + (int64_t)timeout;
+        int64_t t1 = fn_platform_monotonic_ns();
         if (duk_safe_call(inst->ctx, fn_instance_boot, (void *)code, 0, 1) != DUK_EXEC_SUCCESS) {
             bool timed_out = inst->heap.timed_out;
             char msg[1024];
@@ -160,6 +161,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
                                      "Initialization has failed due to: %s", msg);
         }
         duk_pop(inst->ctx);
+        inst->load_ns = (uint64_t)(fn_platform_monotonic_ns() - t1);
         inst->create_ns = (uint64_t)(fn_platform_monotonic_ns() - t0);
     }
     if (__atomic_exchange_n(&inst->busy, 1, __ATOMIC_ACQUIRE))
@@ -219,4 +221,5 @@ void fn_instance_stats(struct fn_stats *stats)
     stats->heap_peak = inst->heap.peak;
     stats->runs = inst->runs;
     stats->create_ns = inst->create_ns;
+    stats->load_ns = inst->load_ns;
 }

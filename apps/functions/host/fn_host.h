@@ -46,6 +46,7 @@ void fn_native_init(const struct fn_services *services);
 int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *err);
 int fn_native_run(const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err);
+void fn_native_stats(struct fn_stats *stats);
 
 /* In a shared enclave (thread 0 of the attachment; its slot holds the
  * instance); services reached through the ocall hook. */
@@ -92,6 +93,7 @@ struct fn_strawman_stats {
     uint64_t enclave_size;
     double load_ms;          /* FN_ECALL_LOAD: the first entry and the compile */
     double heap_ms;          /* the instance's heap create + bytecode load (inside) */
+    double code_ms;          /* of heap_ms: the bytecode load */
     double run_ms;           /* FN_ECALL_RUN less heap_ms */
     double destroy_ms;
     uint64_t expand_pages;   /* EDMM: heap pages added on demand */

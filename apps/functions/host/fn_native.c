@@ -108,6 +108,11 @@ static int fn_native_runner(void *ctx, uint32_t ecall, const void *in, size_t in
     return 0;
 }
 
+void fn_native_stats(struct fn_stats *stats)
+{
+    fn_instance_stats(stats);
+}
+
 int fn_native_run(const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err)
 {
