@@ -4,7 +4,7 @@
  *   sim_views.c     this process's views of ELRANGE and the page protections in them
  *   sim_build.c     EADD/EEXTEND, EINIT
  *   sim_edmm.c      EAUG, EACCEPT (with EAUG on demand), EMODPE, EACCEPTCOPY
- *   sim_trim.c      EMODT to PT_TRIM and EREMOVE: giving pages back
+ *   sim_trim.c      EMODT (to PT_TRIM, or PT_TCS: a TCS made) and EREMOVE
  *   sim_backend.c   struct tm_backend_ops tm_backend_sim
  *   sim_root_key.c  the per-machine root key file
  *   sim_keys.c      key derivation, EREPORT and EGETKEY
@@ -213,14 +213,10 @@ int tm_sim_eaug(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
  * On success this process's ELRANGE mapping follows the EPCM. */
 int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si);
-/* Host side: EMODT an accepted PT_REG page to PT_TCS (MODIFIED set, R/W/X
- * cleared); the enclave's EACCEPT(PT_TCS|MODIFIED) checks its contents as
- * EADD would and makes it enterable. */
-int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
 int tm_sim_eacceptcopy(struct tm_sim_enclave *e, uint64_t linaddr, uint64_t src,
                        const struct sgx_secinfo *si);
 
-/* ---- sim_trim.c: EMODT to PT_TRIM, EREMOVE (the backend's trim and remove) ---- */
+/* ---- sim_trim.c: EMODT to PT_TRIM or PT_TCS, EREMOVE (the backend's trim, make_tcs, remove) ---- */
 /* EMODT every valid, accepted PT_REG page of the range to PT_TRIM (MODIFIED
  * set, permissions cleared); invalid, pending and already trimmed pages are
  * skipped; a TCS in the range is refused (-EINVAL) before anything changes. */
@@ -229,6 +225,10 @@ int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, t
  * accepted; invalid pages are skipped; the first page in use stops it with
  * -EBUSY (pages removed before it stay removed). The EPC memory of removed
  * pages is given back (hole punched in the EPC memfd). */
+/* EMODT an accepted PT_REG page to PT_TCS (MODIFIED set, R/W/X cleared);
+ * the enclave's EACCEPT(PT_TCS|MODIFIED) checks its contents as EADD would
+ * and makes it enterable: a TCS made at run time. */
+int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err);
 int tm_sim_eremove(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, uint64_t *removed,
                    tm_error *err);
 

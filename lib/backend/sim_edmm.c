@@ -160,28 +160,6 @@ int tm_sim_eaccept(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_
     return ret;
 }
 
-int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
-{
-    int ret = tm_backend_range_check(e->size, "EMODT", offset, PAGE, err);
-    if (ret < 0)
-        return ret;
-    if (!__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
-        return tm_error_set(err, EPERM, "EMODT before EINIT is refused");
-    struct tm_sim_epcm *slot = &e->epcm[offset / PAGE];
-    struct tm_sim_epcm cur = tm_sim_epcm_load(slot), next;
-    do {
-        if (!cur.valid || cur.type != SGX_PT_REG || cur.pending || cur.modified)
-            return tm_error_set(err, EINVAL, "EMODT: the page at 0x%llx is not an accepted regular "
-                                "page (SGX_PAGE_NOT_MODIFIABLE)", (unsigned long long)offset);
-        /* SDM EMODT: new type, MODIFIED set, R/W/X cleared until EACCEPT. */
-        next = cur;
-        next.type = SGX_PT_TCS;
-        next.modified = 1;
-        next.perm = 0;
-    } while (!tm_sim_epcm_cas(slot, &cur, next));
-    return tm_sim_protect(e, offset, PAGE, err);
-}
-
 int tm_sim_emodpe(struct tm_sim_enclave *e, uint64_t linaddr, const struct sgx_secinfo *si)
 {
     uint64_t off;

@@ -12,6 +12,37 @@
 #define PAGE SGX_PAGE_SIZE
 
 
+/* EMODT of one page to type: false (nothing changed) unless it is an
+ * accepted regular page. SDM EMODT: new type, MODIFIED set, R/W/X cleared
+ * until the enclave's EACCEPT. */
+static bool emodt(struct tm_sim_enclave *e, uint64_t off, uint8_t type)
+{
+    struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
+    struct tm_sim_epcm cur = tm_sim_epcm_load(slot), next;
+    do {
+        if (!cur.valid || cur.type != SGX_PT_REG || cur.pending || cur.modified)
+            return false;
+        next = cur;
+        next.type = type;
+        next.modified = 1;
+        next.perm = 0;
+    } while (!tm_sim_epcm_cas(slot, &cur, next));
+    return true;
+}
+
+int tm_sim_emodt_tcs(struct tm_sim_enclave *e, uint64_t offset, tm_error *err)
+{
+    int ret = tm_backend_range_check(e->size, "EMODT", offset, PAGE, err);
+    if (ret < 0)
+        return ret;
+    if (!__atomic_load_n(&e->state->initialized, __ATOMIC_ACQUIRE))
+        return tm_error_set(err, EPERM, "EMODT before EINIT is refused");
+    if (!emodt(e, offset, SGX_PT_TCS))
+        return tm_error_set(err, EINVAL, "EMODT: the page at 0x%llx is not an accepted regular "
+                            "page (SGX_PAGE_NOT_MODIFIABLE)", (unsigned long long)offset);
+    return tm_sim_protect(e, offset, PAGE, err);
+}
+
 int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, tm_error *err)
 {
     int ret = tm_backend_range_check(e->size, "EMODT", offset, len, err);
@@ -27,20 +58,8 @@ int tm_sim_emodt_trim(struct tm_sim_enclave *e, uint64_t offset, uint64_t len, t
             return tm_error_set(err, EINVAL, "EMODT: the page at 0x%llx is a TCS; only regular pages "
                                 "are trimmed here", (unsigned long long)off);
     }
-    for (uint64_t off = offset; off < offset + len; off += PAGE) {
-        struct tm_sim_epcm *slot = &e->epcm[off / PAGE];
-        struct tm_sim_epcm cur = tm_sim_epcm_load(slot), next;
-        do {
-            /* Invalid, pending (never accepted) or already modified: nothing to trim. */
-            if (!cur.valid || cur.type != SGX_PT_REG || cur.pending || cur.modified)
-                break;
-            /* SDM EMODT: new type, MODIFIED set, R/W/X cleared until EACCEPT. */
-            next = cur;
-            next.type = SGX_PT_TRIM;
-            next.modified = 1;
-            next.perm = 0;
-        } while (!tm_sim_epcm_cas(slot, &cur, next));
-    }
+    for (uint64_t off = offset; off < offset + len; off += PAGE)
+        emodt(e, off, SGX_PT_TRIM);   /* invalid, pending or already modified: nothing to trim */
     /* This process's mapping follows at once. Another process that maps the
      * page keeps its access until it faults or unmaps (the sim cannot change
      * another process's page tables; on hardware the EPCM stops it at once):

@@ -228,7 +228,7 @@ static int attach(struct tm_daemon *d, struct tm_conn *c, const struct tm_reques
         return tm_error_prefix(err, "enclave '%s'", name);
     }
     l->nthreads = threads;
-    ret = tm_lease_bind(e, l, parent, err);
+    ret = tm_lease_bind(e, l, parent, tm_budget_left(d), err);
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TM_TAG(TM_TAG_LEASE, l->id) };
     if (ret == 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, l->pidfd, &ev) < 0) {
         ret = tm_error_sys(err, "cannot watch process %d", (int)l->pid);

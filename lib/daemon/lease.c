@@ -40,18 +40,21 @@ static uint64_t slot_offset(const struct tm_denclave *e, uint32_t slot)
     return g->slots_offset + (uint64_t)slot * g->slot_size;
 }
 
-/* The lease's TCSs not made yet are made now (SGX2); one that cannot be is
- * quarantined and the lease undone. */
-static int make_tcss(struct tm_denclave *e, struct tm_lease *l, tm_error *err)
+/* The lease's TCSs not made yet are made now (SGX2), within epc_left pages;
+ * one that cannot be is quarantined (past the budget: it stays unmade) and
+ * the lease undone. */
+static int make_tcss(struct tm_denclave *e, struct tm_lease *l, uint64_t epc_left, tm_error *err)
 {
     for (uint32_t i = 0; i < l->nthreads; i++) {
         if (e->pool.made[l->tcs[i]])
             continue;
-        int ret = tm_tcs_make(e, l->tcs[i], err);
+        int ret = tm_tcs_make(e, l->tcs[i], &epc_left, err);
         if (ret == 0)
             continue;
-        tm_daemon_log("%s: TCS %u quarantined: %s", e->name, l->tcs[i], err->msg);
-        tm_pool_tcs_quarantine(&e->pool, l->tcs[i], err->msg);
+        if (ret != -ENOSPC) {
+            tm_daemon_log("%s: TCS %u quarantined: %s", e->name, l->tcs[i], err->msg);
+            tm_pool_tcs_quarantine(&e->pool, l->tcs[i], err->msg);
+        }
         for (uint32_t k = 0; k < l->nthreads; k++)
             tm_pool_tcs_put(&e->pool, l->tcs[k]);   /* not the quarantined one */
         tm_error undo = { 0 };
@@ -62,9 +65,9 @@ static int make_tcss(struct tm_denclave *e, struct tm_lease *l, tm_error *err)
 }
 
 int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lease *parent,
-                  tm_error *err)
+                  uint64_t epc_left, tm_error *err)
 {
-    int made = make_tcss(e, l, err);
+    int made = make_tcss(e, l, epc_left, err);
     if (made < 0)
         return made;
     for (uint32_t i = 0; i < l->nthreads; i++) {

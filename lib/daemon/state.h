@@ -183,14 +183,16 @@ uint64_t tm_budget_left(const struct tm_daemon *d);
 /* ---- tcs_make.c ---- */
 /* Make TCS number t (one of the image's on-demand ones) on the daemon's TCS:
  * its pages EAUG'd as the enclave accepts them, the TCS and thread data
- * written inside, EMODT to PT_TCS, accepted inside. Marked made on success. */
-int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err);
+ * written inside, EMODT to PT_TCS, accepted inside. Marked made on success,
+ * its pages taken from *epc_left; -ENOSPC (nothing done) past it. */
+int tm_tcs_make(struct tm_denclave *e, uint32_t t, uint64_t *epc_left, tm_error *err);
 
 /* ---- lease.c ---- */
 /* Bind a new lease's TCSs inside the enclave (NEW, or FORK under parent's
- * token, then JOIN for the others). On failure what was bound is undone. */
+ * token, then JOIN for the others), first making those not made yet within
+ * epc_left pages of --max-epc. On failure what was bound is undone. */
 int tm_lease_bind(struct tm_denclave *e, struct tm_lease *l, const struct tm_lease *parent,
-                  tm_error *err);
+                  uint64_t epc_left, tm_error *err);
 /* End a lease: (dead: make its TCSs enterable again) unbind each TCS, trim
  * and free the slot unless forked children still read it. With !dead a TCS
  * still in use fails the whole call with -EBUSY and the lease stays. */

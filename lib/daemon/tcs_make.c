@@ -28,7 +28,7 @@ static int thread_span(const struct tm_layout *l, uint32_t t, uint64_t *off, uin
     return end ? 0 : -EINVAL;
 }
 
-int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err)
+int tm_tcs_make(struct tm_denclave *e, uint32_t t, uint64_t *epc_left, tm_error *err)
 {
     struct tm_enclave *en = e->enclave;
     uint64_t off, len;
@@ -36,6 +36,11 @@ int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err)
         return tm_error_set(err, ENOSYS, "the %s backend cannot make TCSs", en->ops->name);
     if (thread_span(&e->image->layout, t, &off, &len) < 0)
         return tm_error_set(err, EINVAL, "TCS %u is not one made on demand", t);
+    if (len / SGX_PAGE_SIZE > *epc_left)
+        return tm_error_set(err, ENOSPC, "enclave '%s': TCS %u needs %llu pages and teemated's EPC "
+                            "limit has %llu left: wait for instances to end, or start teemated with "
+                            "a larger --max-epc", e->name, t, (unsigned long long)(len / SGX_PAGE_SIZE),
+                            (unsigned long long)*epc_left);
     int32_t on = tm_pool_tcs_for_daemon(&e->pool);
     if (on < 0)
         return tm_error_set(err, EBUSY, "no free TCS to make TCS %u on", t);
@@ -50,6 +55,7 @@ int tm_tcs_make(struct tm_denclave *e, uint32_t t, tm_error *err)
     if (ret < 0)
         return tm_error_prefix(err, "making TCS %u", t);
     e->pool.made[t] = true;
+    *epc_left -= len / SGX_PAGE_SIZE;
     tm_daemon_log("%s: TCS %u made (%llu pages)", e->name, t, (unsigned long long)(len / SGX_PAGE_SIZE));
     return 0;
 }

@@ -16,13 +16,16 @@
  *         .slot_count      = 8,            // container slots
  *         .slot_size       = TM_MiB(1),
  *         .heap_on_demand  = 0,            // SGX2: heap bytes added as malloc grows
+ *         .tcs_on_demand   = 0,            // SGX2: TCSs teemated makes as leases need them
  *     );
  *
  *     int main(int argc, char **argv) { tm_print("hi\n"); return 0; }
  *
  * The loader checks the settings (sizes are page multiples, everything fits
  * in enclave_size, limits in tm_image.h); `teemate layout IMAGE` shows where
- * everything lands. The linker refuses an image without exactly one layout.
+ * everything lands. MRENCLAVE covers what is added before EINIT only: not
+ * the heap's on-demand part (zero pages either way) nor the TCSs made at run
+ * time (the enclave writes those itself, tm_image.h). The linker refuses an image without exactly one layout.
  *
  * What the runtime gives the application:
  *   - ecalls: TM_ECALL(name, number) below; in/out are enclave copies.

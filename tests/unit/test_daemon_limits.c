@@ -9,8 +9,11 @@
 
 #include "daemon_fixture.h"
 #include "enclave/devkey.h"
+#include "enclave/enclave.h"
 #include "enclave/image.h"
+#include "shared/attach.h"
 #include "util/clock.h"
+#include "util/file.h"
 
 /* A connection that sends nothing (-1 when connect failed). */
 static int raw_connect(void)
@@ -215,7 +218,7 @@ static void test_idle_timeout(void)
     tm_error err = { 0 };
     int leased = conn();
     REQUIRE(create(leased, "idle", "hello", &err) == 0);
-    struct raw_lease l;
+    struct raw_lease l = { 0 };
     REQUIRE(raw_attach(leased, "idle", 1, &l, &err) == 0);
     int idle = raw_connect();
     REQUIRE(idle >= 0);
@@ -416,6 +419,100 @@ static void test_operator_limits(void)
     CHECK(daemon_down());
 }
 
+/* An attached child that allocates 16 KiB blocks in its slot (hello's
+ * ecall 19: malloc) until malloc fails inside; writes how many it got, then
+ * holds its lease until killed. */
+static pid_t allocate_until_full(int out)
+{
+    fflush(NULL);
+    pid_t kid = fork();
+    if (kid == 0) {
+        struct tm_attach_options o = { .socket_path = sock, .no_autostart = true };
+        struct tm_attachment *a = NULL;
+        tm_error err = { 0 };
+        int64_t got = -1;
+        if (tm_attach("h", &o, &a, &err) == 0) {
+            uint64_t size = 16 << 10, p;
+            for (got = 0; got < 100000; got++) {
+                struct tm_ecall_call c = { .ecall = 19, .in = &size, .in_len = sizeof size, .out = &p,
+                                           .out_cap = sizeof p };
+                if (tm_attach_ecall(a, 0, &c, &err) < 0 || c.retval != 0)
+                    break;
+            }
+        } else {
+            fprintf(stderr, "  attach: %s\n", err.msg);
+        }
+        if (write(out, &got, sizeof got) != sizeof got)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    return kid;
+}
+
+/* --max-epc counts what is committed: a slot's pages as they come. A new
+ * lease's slot is capped at what is left, so malloc fails inside at it (the
+ * enclave goes on serving), and with nothing left an attach is refused. */
+static void test_epc_budget_caps_slots(void)
+{
+    uint64_t one = commit_of("hello");
+    fixture_options = (struct tm_daemon_options){ .max_epc = (one + 64) * 4096 };
+    daemon_up();
+    int c = conn(), p[2];
+    tm_error err = { 0 };
+    REQUIRE(create(c, "h", "hello", &err) == 0 && pipe2(p, O_CLOEXEC) == 0);
+    pid_t kid = allocate_until_full(p[1]);
+    int64_t got = -1;
+    REQUIRE(read(p[0], &got, sizeof got) == sizeof got);
+    CHECK(got >= 8 && got < 16);   /* 64 pages, less the ecalls' copies: well short of the 1 MiB slot */
+    struct tm_enclave_info info;
+    inspect(c, "h", &info);
+    REQUIRE(info.nattached == 1);
+    CHECK_EQ_INT(info.attached[0].epc_limit_pages, 64);
+    CHECK_EQ_INT(info.attached[0].epc_pages, 64);
+    struct raw_lease l = { 0 };
+    CHECK_EQ_INT(raw_attach(c, "h", 1, &l, &err), -ENOSPC);
+    CHECK_STR_CONTAINS(err.msg, "teemated's EPC limit");
+    CHECK_STR_CONTAINS(err.msg, "--max-epc");
+    reap(&kid, SIGKILL);
+    CHECK_EQ_INT(status(c).leases, 0);   /* STATUS catches up with the death */
+    CHECK_EQ_INT(raw_attach(c, "h", 1, &l, &err), 0);   /* its pages came back */
+    inspect(c, "h", &info);
+    CHECK_EQ_INT(info.attached[0].epc_limit_pages, 64);
+    CHECK_EQ_INT(raw_detach(c, &l, &err), 0);
+    close(p[0]);
+    close(p[1]);
+    close(c);
+    CHECK(daemon_down());
+
+    /* A TCS made on demand counts too: one past the budget is not made,
+     * the attach is refused, and nothing is quarantined or kept. */
+    char od[256];
+    snprintf(od, sizeof od, "%s/hello-od.elf", dir);
+    _cleanup_image_ struct tm_image *im = NULL, *variant = NULL;
+    REQUIRE(tm_image_load(image("hello"), &im, &err) == 0);
+    struct tm_layout_settings s = im->layout.settings;
+    s.tcs_on_demand = s.tcs_count++;
+    REQUIRE(tm_image_with_settings(im, &s, &variant, &err) == 0);
+    REQUIRE(tm_file_write(od, variant->file, variant->file_len, 0600, &err) == 0);
+    uint64_t built = tm_enclave_build_pages(&variant->layout);
+    fixture_options = (struct tm_daemon_options){ .max_epc = (built + 8) * 4096 };
+    daemon_up();
+    c = conn();
+    int fd = open(od, O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(tm_daemon_create(c, "h", fd, -1, "sim", "hello-od.elf", NULL, NULL, 0, &err) == 0);
+    close(fd);
+    CHECK_EQ_INT(raw_attach(c, "h", 1, &l, &err), -ENOSPC);
+    CHECK_STR_CONTAINS(err.msg, "TCS 1 needs");
+    inspect(c, "h", &info);
+    CHECK_EQ_INT(info.tcs_made, 1);
+    CHECK_EQ_INT(info.tcs_leased + info.slots_in_use + info.tcs_quarantined, 0);
+    close(c);
+    fixture_options = (struct tm_daemon_options){ 0 };
+    CHECK(daemon_down());
+}
+
 /* ---- 4. the log and the files ---- */
 
 static size_t count_lines(const char *path, const char *needle)
@@ -565,6 +662,7 @@ int main(void)
     RUN(test_remove_cancels_build);
     fixture_between();
     RUN(test_operator_limits);
+    RUN(test_epc_budget_caps_slots);
     fixture_between();
     RUN(test_log_rate_limit);
     fixture_between();

@@ -582,6 +582,9 @@ static void test_shared_ops_fake_device(void)
     CHECK_EQ_INT(ops->remove(e, 0, 4096, &removed, &err), -ENOTTY);
     CHECK_STR_CONTAINS(err.msg, "SGX_IOC_ENCLAVE_REMOVE_PAGES at offset 0");
     CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(ops->make_tcs(e, 8192, &err), -ENOTTY);
+    CHECK_STR_CONTAINS(err.msg, "SGX_IOC_ENCLAVE_MODIFY_TYPES (to PT_TCS) at offset 0x2000");
+    CHECK_EQ_INT(ops->make_tcs(e, 100, &err), -EINVAL);
     CHECK_EQ_INT(ops->trim(e, 4095, 4096, &err), -EINVAL);
     CHECK_EQ_INT(ops->remove(e, 0, 0, &removed, &err), -EINVAL);
 
