@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cmd_fn.h"
 #include "daemon/client.h"
+#include "shared/attach.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 int tm_cli_fn_image(char *buf, size_t len, tm_error *err)
 {
@@ -43,6 +46,99 @@ int tm_cli_fn_services(struct fn_services *s, char *store, size_t len, tm_error 
     return 0;
 }
 
+/* Another invoke is building enclave: wait (bounded) until the daemon has it
+ * ready, since the daemon refuses an attach until then and tells only the
+ * builder when it is done. */
+static int fn_wait_built(int conn, const char *enclave, tm_error *err)
+{
+    struct tm_enclave_info info;
+    double until = tm_now_ms() + 60000;
+    for (;;) {
+        int r = tm_daemon_inspect(conn, enclave, &info, err);
+        if (r < 0 || !info.building)
+            return r;
+        if (tm_now_ms() > until)
+            return tm_error_set(err, ETIMEDOUT, "enclave '%s' is still being built after 60 s", enclave);
+        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+    }
+}
+
+int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, const void *in, size_t len,
+                            void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
+                            tm_error *err)
+{
+    char image[4096], enclave[64];
+    int r = tm_cli_fn_image(image, sizeof image, err);
+    if (r < 0)
+        return r;
+    fn_enclave_name(rec->name, enclave);
+    _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
+    if ((r = tm_image_load(image, &base, err)) < 0 ||
+        (r = fn_shared_image(base, rec->instances, &sized, err)) < 0)
+        return r;
+    _cleanup_close_ int fd = fn_image_memfd(sized, err);
+    if (fd < 0)
+        return fd;
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
+    if (conn < 0)
+        return conn;
+    double t0 = tm_now_ms();
+    r = tm_daemon_create(conn, enclave, fd, -1, "auto", "fn.elf", NULL, NULL, 0, err);
+    bool ours = r == 0;
+    if (r == -EEXIST && !sealed)   /* another invoke rebuilds it: load as well (one load wins) */
+        r = fn_wait_built(conn, enclave, err);
+    if (r < 0)
+        return r;
+    double t1 = tm_now_ms();
+    struct tm_attach_options o = { .socket_path = socket, .threads = 1 };
+    struct tm_attachment *a = NULL;
+    struct fn_services services = { .log_fd = 2 };
+    r = tm_attach(enclave, &o, &a, err);
+    const struct fn_target t = { .attachment = a };
+    if (r == 0)
+        r = sealed ? fn_target_load_seal(&t, &services, in, len, sealed, sealed_len, NULL, err)
+                   : fn_target_load_sealed(&t, &services, in, len, NULL, err);
+    tm_detach(a);
+    if (r == -EEXIST && !sealed)
+        r = 0;   /* a concurrent rebuild's load came first: the same sealed code */
+    if (r < 0 && ours) {
+        tm_error ignore = { 0 };
+        tm_daemon_remove(conn, enclave, true, NULL, &ignore);
+    } else if (r == 0 && st) {
+        st->built = ours;
+        st->build_ms = t1 - t0;
+        st->load_ms = tm_now_ms() - t1;
+    }
+    return r;
+}
+
+int tm_cli_fn_restore(const struct fn_record *rec, const char *socket,
+                      struct tm_cli_fn_build_stats *st, tm_error *err)
+{
+    _cleanup_free_ void *blob = NULL;
+    size_t len;
+    int r = fn_record_sealed_read(rec->name, &blob, &len, err);
+    if (r == 0)
+        r = tm_cli_fn_enclave_build(rec, socket, blob, len, NULL, NULL, st, err);
+    if (r < 0)
+        return tm_error_prefix(err, "function '%s': its enclave is gone and could not be rebuilt "
+                               "from its sealed code", rec->name);
+    return r;
+}
+
+bool tm_cli_fn_enclave_gone(const struct fn_record *rec, const char *socket)
+{
+    char enclave[64];
+    fn_enclave_name(rec->name, enclave);
+    tm_error err = { 0 };
+    struct tm_enclave_info info;
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, &err);
+    if (conn < 0)
+        return false;
+    int r = tm_daemon_inspect(conn, enclave, &info, &err);
+    return r == -ENOENT || (r == 0 && info.building);
+}
+
 static int tm_cmd_fn_ls(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
@@ -54,12 +150,12 @@ static int tm_cmd_fn_ls(int argc, char **argv)
     size_t n;
     if (fn_record_list(&names, &n, &err) < 0)
         return tm_cli_fail(&err);
-    printf("%-24s %-8s %-10s %-8s %s\n", "NAME", "MODE", "MEMORY", "TIMEOUT", "SCRIPTS");
+    printf("%-24s %-13s %-10s %-8s %s\n", "NAME", "MODE", "MEMORY", "TIMEOUT", "SCRIPTS");
     for (size_t i = 0; i < n; i++) {
         struct fn_record rec;
         char mem[32];
         if (fn_record_load(names[i], &rec, &err) == 0) {
-            printf("%-24s %-8s %-10s %-8.3g", rec.name, fn_mode_name(rec.mode),
+            printf("%-24s %-13s %-10s %-8.3g", rec.name, fn_mode_name(rec.mode),
                    tm_cli_size(rec.memory, mem), (double)rec.timeout_ms / 1000);
             for (uint32_t k = 0; k < rec.nscripts; k++)
                 printf("%s%s", k ? "," : " ", rec.scripts[k]);

@@ -1,27 +1,26 @@
 /* teemate fn create NAME FILE.js: the function compiled once. In the teemate
  * mode its shared enclave (fn-NAME) is built and the code loaded into it
- * through an attached process (FN_ECALL_LOAD: compiled inside, bytecode kept
- * in the enclave-global heap); nothing of it is written to disk. In the
+ * through an attached process (FN_ECALL_LOAD_SEAL: compiled inside, bytecode
+ * kept in the enclave-global heap); only the code sealed by that enclave is
+ * written to disk (for a rebuild after a daemon restart). In the
  * native mode the code is compiled here to check it, then kept in the state
  * directory; the strawman mode keeps it the same way (each invoke compiles it
  * in a fresh enclave). Either way a script that does not compile is refused with
  * Duktape's message and line, and nothing is left behind. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cmd_fn.h"
-#include "daemon/client.h"
-#include "shared/attach.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 #include "util/size.h"
 
 static const char usage[] =
-    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]... [--mode native|teemate|strawman]\n"
+    "Usage: teemate fn create NAME FILE.js [--lib FILE.js]...\n"
+    "                         [--mode native|teemate|strawman|strawman-edmm]\n"
     "                         [--memory SIZE] [--timeout SECONDS] [--instances N] [--socket PATH]\n\n"
     "Create the function NAME from FILE.js (OpenWhisk's contract: a global\n"
     "main(params) that returns an object). --lib scripts (e.g. mustache.js) run\n"
@@ -29,49 +28,18 @@ static const char usage[] =
     "Duktape's message and line.\n\n"
     "Options:\n"
     "  --mode M        teemate (default): one shared enclave per function (fn-NAME),\n"
-    "                  the code compiled once inside it; native: no enclave;\n"
+    "                  the code compiled once inside it and kept on disk only sealed\n"
+    "                  by it (fn invoke rebuilds fn-NAME after a daemon restart);\n"
+    "                  native: no enclave;\n"
     "                  strawman: a fresh enclave per invoke (image + memory limit\n"
-    "                  committed before EINIT, the code compiled inside)\n"
+    "                  committed before EINIT, the code compiled inside);\n"
+    "                  strawman-edmm: the same, but only the image and its TCS\n"
+    "                  added before EINIT, the heap added on demand (SGX2)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
     "  --instances N   teemate mode: instances that may run at once (1-256, default\n"
     "                  64): fn-NAME's slots and TCSs, the TCSs made as they come\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
-
-/* Build fn-NAME and load the code into it; on failure the enclave goes. */
-static int fn_create_enclave(const char *name, const char *socket, uint32_t instances,
-                             const void *wire, size_t len, tm_error *err)
-{
-    char image[4096], enclave[64];
-    int r = tm_cli_fn_image(image, sizeof image, err);
-    if (r < 0)
-        return r;
-    fn_enclave_name(name, enclave);
-    _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
-    if ((r = tm_image_load(image, &base, err)) < 0 ||
-        (r = fn_shared_image(base, instances, &sized, err)) < 0)
-        return r;
-    _cleanup_close_ int fd = fn_image_memfd(sized, err);
-    if (fd < 0)
-        return fd;
-    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
-    if (conn < 0)
-        return conn;
-    if ((r = tm_daemon_create(conn, enclave, fd, -1, "auto", "fn.elf", NULL, NULL, 0, err)) < 0)
-        return r;
-    struct tm_attach_options o = { .socket_path = socket, .threads = 1 };
-    struct tm_attachment *a = NULL;
-    struct fn_services services = { .log_fd = 2 };
-    r = tm_attach(enclave, &o, &a, err);
-    if (r == 0)
-        r = fn_enclave_load(a, &services, wire, len, NULL, err);
-    tm_detach(a);
-    if (r < 0) {
-        tm_error ignore = { 0 };
-        tm_daemon_remove(conn, enclave, true, NULL, &ignore);
-    }
-    return r;
-}
 
 int tm_cmd_fn_create(int argc, char **argv)
 {
@@ -98,7 +66,7 @@ int tm_cmd_fn_create(int argc, char **argv)
             break;
         case 'M':
             if (fn_mode_parse(optarg, &rec.mode) < 0)
-                return tm_cli_usage("fn create", "unknown mode '%s' (native, teemate or strawman)", optarg);
+                return tm_cli_usage("fn create", "unknown mode '%s' (native, teemate, strawman or strawman-edmm)", optarg);
             break;
         case 'm':
             if (tm_parse_size(optarg, UINT64_MAX, &v) < 0 || v < (1U << 20))
@@ -143,9 +111,12 @@ int tm_cmd_fn_create(int argc, char **argv)
         const char *slash = strrchr(files[i], '/');
         snprintf(rec.scripts[i], sizeof rec.scripts[i], "%s", slash ? slash + 1 : files[i]);
     }
+    _cleanup_free_ void *sealed = NULL;
+    size_t sealed_len = 0;
     int r;
     if (rec.mode == FN_MODE_TEEMATE) {
-        r = fn_create_enclave(name, socket, (uint32_t)instances, wire, len, &err);
+        rec.instances = (uint32_t)instances;
+        r = tm_cli_fn_enclave_build(&rec, socket, wire, len, &sealed, &sealed_len, NULL, &err);
     } else {
         struct fn_services services = { .log_fd = 2 };
         fn_native_init(&services);
@@ -154,7 +125,7 @@ int tm_cmd_fn_create(int argc, char **argv)
             r = tm_file_read(files[i], FN_MAX_SOURCE, (uint8_t **)&texts[i], &lens[i], &err);
     }
     if (r == 0)
-        r = fn_record_save(&rec, (const char *const *)texts, lens, &err);
+        r = fn_record_save(&rec, (const char *const *)texts, lens, sealed, sealed_len, &err);
     for (size_t i = 0; i < nfiles; i++)
         free(texts[i]);
     return r < 0 ? tm_cli_fail(&err) : 0;

@@ -2,9 +2,11 @@
  * its own (fn_invoke.c), runs main(params) once and prints the result JSON
  * on stdout (exit 0), or the error result (exit 1). teemate mode: the
  * container's init attaches to fn-NAME (its own slot and JS heap there, the
- * bytecode loaded without compiling); native mode: the same runtime in init,
+ * bytecode loaded without compiling; fn-NAME rebuilt first from the sealed
+ * code if a daemon restart took it); native mode: the same runtime in init,
  * compiling the stored code; strawman mode: a fresh enclave built in init for
- * this one instance, the stored code compiled inside. */
+ * this one instance, the stored code compiled inside (strawman-edmm: its heap
+ * added on demand). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,14 +71,18 @@ static void fn_stats_print(const struct fn_record *rec, const struct fn_invoke_s
     fprintf(stderr, "%s: container create %.3f ms (cgroup %.3f, clone %.3f, setup %.3f), ",
             fn_mode_name(rec->mode), s->container_ms, s->container.cgroup_ms, s->container.clone_ms,
             s->container_ms - s->container.cgroup_ms - s->container.clone_ms);
-    if (rec->mode == FN_MODE_STRAWMAN) {
+    bool strawman = rec->mode == FN_MODE_STRAWMAN || rec->mode == FN_MODE_STRAWMAN_EDMM;
+    if (strawman) {
         const struct fn_strawman_stats *st = &s->strawman;
-        char size[32];
+        char size[32], expand[96] = "";
+        if (rec->mode == FN_MODE_STRAWMAN_EDMM)   /* the heap came on demand: what that took */
+            snprintf(expand, sizeof expand, "expand %llu pages in %.3f ms (inside heap and run), ",
+                     (unsigned long long)s->expand_pages, s->expand_ms);
         fprintf(stderr,
                 "enclave build %.3f ms (create %.3f, add+measure %.3f of %llu pages, init %.3f; %s "
-                "ELRANGE), code load (entry + compile + load) %.3f ms, heap create %.3f ms, ",
+                "ELRANGE), %scode load (entry + compile + load) %.3f ms, heap create %.3f ms, ",
                 s->enclave_build_ms, st->create_ms, st->add_ms, (unsigned long long)st->pages_added,
-                st->init_ms, tm_cli_size(st->enclave_size, size), s->code_load_ms, s->heap_ms);
+                st->init_ms, tm_cli_size(st->enclave_size, size), expand, s->code_load_ms, s->heap_ms);
     } else if (rec->mode == FN_MODE_TEEMATE) {
         fprintf(stderr,
                 "alias %.3f ms (connect %.3f, lease %.3f, map %.3f), first entry %.3f ms, expand "
@@ -89,14 +95,15 @@ static void fn_stats_print(const struct fn_record *rec, const struct fn_invoke_s
                 s->heap_ms);
     }
     fprintf(stderr, "run %.3f ms, total %.3f ms", s->run_ms, s->total_ms);
-    if (rec->mode == FN_MODE_STRAWMAN)
-        fprintf(stderr, " (not counted: sign %.3f ms, destroy %.3f ms)", s->strawman.sign_ms,
-                s->strawman.destroy_ms);
+    if (strawman)
+        fprintf(stderr, ", %llu EPC pages (not counted: sign %.3f ms, destroy %.3f ms)",
+                (unsigned long long)s->epc_pages, s->strawman.sign_ms, s->strawman.destroy_ms);
     fprintf(stderr, "\n");
 }
 
 /* --stats=json: g-contract.md's object, one line on stderr. */
-static int fn_stats_print_json(const struct fn_record *rec, const struct fn_invocation *inv)
+static int fn_stats_print_json(const struct fn_record *rec, const struct fn_invocation *inv,
+                               const struct tm_cli_fn_build_stats *rb)
 {
     const struct fn_invoke_stats *s = &inv->stats;
     double setup_ms = s->container_ms - s->container.cgroup_ms - s->container.clone_ms;
@@ -111,6 +118,10 @@ static int fn_stats_print_json(const struct fn_record *rec, const struct fn_invo
         "clone_ms", s->container.clone_ms, "setup_ms", setup_ms);
     if (j && inv->died[0])
         json_object_set_new(j, "died", json_string(inv->died));
+    if (j && rb->built) {   /* fn-NAME was rebuilt from its sealed code first (not in total_ms) */
+        json_object_set_new(j, "rebuilt", json_true());
+        json_object_set_new(j, "rebuild_ms", json_real(rb->build_ms + rb->load_ms));
+    }
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)
@@ -166,7 +177,8 @@ int tm_cmd_fn_invoke(int argc, char **argv)
     if (tm_cli_fn_services(&services, store, sizeof store, &err) < 0)
         return tm_cli_fail(&err);
     char image[4096] = "";
-    if (rec.mode == FN_MODE_STRAWMAN && tm_cli_fn_image(image, sizeof image, &err) < 0)
+    if ((rec.mode == FN_MODE_STRAWMAN || rec.mode == FN_MODE_STRAWMAN_EDMM) &&
+        tm_cli_fn_image(image, sizeof image, &err) < 0)
         return tm_cli_fail(&err);
     char id[TM_CONTAINER_ID_MAX + 1];
     snprintf(id, sizeof id, "fn-%s-%d", rec.name, (int)getpid());
@@ -175,13 +187,23 @@ int tm_cmd_fn_invoke(int argc, char **argv)
         .daemon_socket = socket, .image = image, .id = id,
     };
     struct fn_invocation inv;
-    if (fn_invoke(&req, &inv, &err) < 0)
+    struct tm_cli_fn_build_stats rb = { 0 };
+    int r = fn_invoke(&req, &inv, &err);
+    if (r < 0 && rec.mode == FN_MODE_TEEMATE && tm_cli_fn_enclave_gone(&rec, socket)) {
+        /* fn-NAME is gone (a daemon restart): rebuilt from the sealed code, then the instance */
+        if ((r = tm_cli_fn_restore(&rec, socket, &rb, &err)) == 0)
+            r = fn_invoke(&req, &inv, &err);
+    }
+    if (r < 0)
         return tm_cli_fail(&err);
+    if (rb.built && stats == FN_STATS_HUMAN)
+        fprintf(stderr, "teemate: rebuilt fn-%s from its sealed code: enclave build %.3f ms, "
+                "attach + unseal + compile %.3f ms\n", rec.name, rb.build_ms, rb.load_ms);
     if (inv.died[0])
         fprintf(stderr, "teemate: %s\n", inv.died);
     if (stats == FN_STATS_HUMAN)
         fn_stats_print(&rec, &inv.stats);
-    else if (stats == FN_STATS_JSON && fn_stats_print_json(&rec, &inv) < 0)
+    else if (stats == FN_STATS_JSON && fn_stats_print_json(&rec, &inv, &rb) < 0)
         fprintf(stderr, "teemate: out of memory for the stats\n");
     struct fn_result res = inv.result;
     printf("%s\n", res.json);

@@ -20,7 +20,14 @@
  *                value FN_RESULT_PENDING with out = its length (uint64_t).
  * FN_ECALL_RESULT in: nothing; out: the kept result (out_cap >= its length).
  *                Value FN_RESULT_OK, or -ENOENT (none kept), -ENOBUFS.
- * FN_ECALL_STATS in: nothing; out: struct fn_stats of this slot's instance. */
+ * FN_ECALL_STATS in: nothing; out: struct fn_stats of this slot's instance.
+ * FN_ECALL_LOAD_SEAL  as FN_ECALL_LOAD, and on FN_RESULT_OK out = the same
+ *                scripts sealed (tm_seal, MRENCLAVE policy: only this image
+ *                unseals them), FN_SEALED_OVERHEAD + in_len bytes: what the
+ *                host keeps on disk instead of the code.
+ * FN_ECALL_LOAD_SEALED in: such a blob; unsealed inside, then as
+ *                FN_ECALL_LOAD. -EBADMSG: it does not authenticate (tampered,
+ *                sealed by another image or on another machine); nothing loaded. */
 #ifndef FN_ABI_H
 #define FN_ABI_H
 
@@ -32,6 +39,11 @@
 #define FN_ECALL_RUN 65
 #define FN_ECALL_STATS 66
 #define FN_ECALL_RESULT 67
+#define FN_ECALL_LOAD_SEAL 68
+#define FN_ECALL_LOAD_SEALED 69
+
+/* Bytes a sealed blob adds to what it seals (struct tm_sealed_header). */
+#define FN_SEALED_OVERHEAD 104
 
 #define FN_RESULT_OK 0
 #define FN_RESULT_ERROR 1

@@ -23,7 +23,7 @@ functions: $(FN_IMAGE) $(FN_NATIVE) $(FN_TEST_BINS)
 $(BUILD)/enclave/$(FN_DIR)/%.o: TM_ENCLAVE_CFLAGS += -I$(FN_DIR) -I$(FN_DIR)/enclave -I$(FN_DUKTAPE)
 $(BUILD)/enclave/$(FN_DIR)/enclave/fn_duktape.o: TM_ENCLAVE_CFLAGS += -w
 $(FN_IMAGE): $(call tm_enclave_objs,$(FN_RUNTIME_SRCS) $(FN_DIR)/enclave/fn_platform_enclave.c \
-               $(FN_DIR)/enclave/fn_image.c) $(TM_ENCLAVE_DEPS)
+               $(FN_DIR)/enclave/fn_sealed.c $(FN_DIR)/enclave/fn_image.c) $(TM_ENCLAVE_DEPS)
 	$(TM_ENCLAVE_LINK)
 
 # Natively: the same runtime sources, compiled for the host.

@@ -33,6 +33,15 @@ expect_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "  got '$2', expected '$3'" >&2; fi
 }
 
+# fn_setup NAME: a function test's state and socket under $WORK (exported);
+# skips NAME and exits when the functions image is not built.
+fn_setup() {
+    export TEEMATE_STATE_DIR=$WORK/state
+    export TEEMATE_SOCKET=$WORK/run/teemated.sock
+    image=$(dirname "$TEEMATE")/apps/functions/fn.elf
+    if [ ! -r "$image" ]; then skip "$1" "$image is not built"; exit 0; fi
+}
+
 # podman_setup: the README's podman recipe for this machine (vfs storage,
 # cgroupfs, ulimits within the hard limits), storage and state under $WORK;
 # sets P (the podman command). conmon leaves files (an "oom" marker) in its

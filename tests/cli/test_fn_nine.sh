@@ -1,6 +1,6 @@
 # The nine benchmark functions (apps/functions/js) through `teemate fn create`
 # and `teemate fn invoke` in every mode (native, teemate on this test's own
-# daemon, strawman): each result checks itself ("check": true), the modes
+# daemon, strawman, strawman-edmm): each result checks itself ("check": true), the modes
 # agree on every deterministic field, uploader's object lands in the store
 # with the SHA-256 sha256sum computes, sleep really blocks. Sizes are kept
 # small where the defaults are slow under ASan. FN_NINE_MODES narrows the modes.
@@ -14,7 +14,7 @@ image=$(dirname "$TEEMATE")/apps/functions/fn.elf
 if [ ! -r "$image" ]; then skip "test_fn_nine" "$image is not built"; exit 0; fi
 if [ ! -r "$mustache" ]; then skip "test_fn_nine" "$mustache is missing (libjs-mustache)"; exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then skip "test_fn_nine" "needs root (every instance runs in a container)"; exit 0; fi
-modes=${FN_NINE_MODES:-native teemate strawman}
+modes=${FN_NINE_MODES:-native teemate strawman strawman-edmm}
 
 dpid= hpid=
 cleanup() {

@@ -2,7 +2,6 @@
  * `teemate` object (sleep, now, httpGet, storePut, storeGet, sha256). Every
  * argument is checked here, inside, before it reaches a service. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fn_platform.h"
@@ -92,21 +91,25 @@ static duk_ret_t fn_teemate_now(duk_context *ctx)
     return 1;
 }
 
-/* Fetch into a buffer of the platform's size; the body, or a throw. */
-static duk_ret_t fn_push_transfer(duk_context *ctx, const char *what, long r, void *buf, size_t cap,
-                                  size_t got)
+/* A buffer of the platform's transfer size on the value stack: a Duktape
+ * buffer, so that a throw anywhere after (the body's string past the memory
+ * cap) leaks nothing. */
+static void *fn_push_transfer_buffer(duk_context *ctx, size_t *cap)
 {
-    if (r >= 0 && (size_t)r > cap) {
-        free(buf);
+    *cap = fn_platform_transfer_max();
+    return duk_push_fixed_buffer(ctx, *cap);
+}
+
+/* The body fetched into that buffer as a string, or a throw. */
+static duk_ret_t fn_push_transfer(duk_context *ctx, const char *what, long r, const void *buf,
+                                  size_t cap, size_t got)
+{
+    if (r >= 0 && (size_t)r > cap)
         return duk_error(ctx, DUK_ERR_RANGE_ERROR, "%s: %ld bytes, more than the %lu allowed", what,
                          r, (unsigned long)cap);
-    }
-    if (r < 0 || (size_t)r != got) {
-        free(buf);
+    if (r < 0 || (size_t)r != got)
         return fn_throw_errno(ctx, what, r < 0 ? r : -EIO);
-    }
     duk_push_lstring(ctx, buf, got);
-    free(buf);
     return 1;
 }
 
@@ -116,10 +119,8 @@ static duk_ret_t fn_teemate_http_get(duk_context *ctx)
     const char *url = fn_arg_string(ctx, 0, FN_MAX_URL, "url", &ulen);
     if (!fn_url_is_valid(url, ulen))
         return duk_error(ctx, DUK_ERR_URI_ERROR, "httpGet takes an http:// URL of printable characters");
-    size_t cap = fn_platform_transfer_max(), got = 0;
-    void *buf = malloc(cap);
-    if (!buf)
-        return duk_error(ctx, DUK_ERR_RANGE_ERROR, "httpGet: out of memory");
+    size_t cap, got = 0;
+    void *buf = fn_push_transfer_buffer(ctx, &cap);
     long r = fn_platform_http_get(url, ulen, buf, cap, &got);
     return fn_push_transfer(ctx, "httpGet", r, buf, cap, got);
 }
@@ -141,10 +142,8 @@ static duk_ret_t fn_teemate_store_get(duk_context *ctx)
     size_t blen, klen;
     const char *bucket = fn_arg_name(ctx, 0, "bucket", &blen);
     const char *key = fn_arg_name(ctx, 1, "key", &klen);
-    size_t cap = fn_platform_transfer_max(), got = 0;
-    void *buf = malloc(cap);
-    if (!buf)
-        return duk_error(ctx, DUK_ERR_RANGE_ERROR, "storeGet: out of memory");
+    size_t cap, got = 0;
+    void *buf = fn_push_transfer_buffer(ctx, &cap);
     long r = fn_platform_store_get(bucket, blen, key, klen, buf, cap, &got);
     return fn_push_transfer(ctx, "storeGet", r, buf, cap, got);
 }

@@ -89,6 +89,42 @@ int fn_enclave_load(struct tm_attachment *a, const struct fn_services *services,
     return fn_target_load(&(struct fn_target){ .attachment = a }, services, wire, len, error_json, err);
 }
 
+int fn_target_load_seal(const struct fn_target *t, const struct fn_services *services, const void *wire,
+                        size_t len, void **sealed, size_t *sealed_len, char **error_json, tm_error *err)
+{
+    size_t want = len + FN_SEALED_OVERHEAD, out_len = 0;
+    size_t cap = want < 4096 ? 4096 : want;   /* room for an error JSON too */
+    _cleanup_free_ char *out = malloc(cap);
+    int rc = 0;
+    if (!out)
+        return tm_error_set(err, ENOMEM, "out of memory");
+    int r = fn_enclave_call(t, services, FN_ECALL_LOAD_SEAL, wire, len, out, cap, &rc, &out_len, err);
+    if (r < 0 || (r = fn_host_finish_load(rc, out, out_len, error_json, err)) < 0)
+        return r;
+    if (out_len != want)
+        return tm_error_set(err, EPROTO, "the enclave sealed %zu bytes of code into %zu", len, out_len);
+    *sealed = out;
+    *sealed_len = out_len;
+    out = NULL;
+    return 0;
+}
+
+int fn_target_load_sealed(const struct fn_target *t, const struct fn_services *services,
+                          const void *blob, size_t len, char **error_json, tm_error *err)
+{
+    char out[4096];
+    size_t out_len = 0;
+    int rc = 0;
+    int r = fn_enclave_call(t, services, FN_ECALL_LOAD_SEALED, blob, len, out, sizeof out, &rc,
+                            &out_len, err);
+    if (r < 0)
+        return r;
+    if (rc == -EBADMSG)
+        return tm_error_set(err, EBADMSG, "the sealed code does not authenticate in this enclave "
+                            "(tampered with, or sealed by another image or machine)");
+    return fn_host_finish_load(rc, out, out_len, error_json, err);
+}
+
 int fn_enclave_run(struct tm_attachment *a, const struct fn_services *services,
                    const struct fn_run_request *req, const char *params, struct fn_result *result,
                    tm_error *err)

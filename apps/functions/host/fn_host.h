@@ -69,12 +69,23 @@ int fn_target_run(const struct fn_target *t, const struct fn_services *services,
                   const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err);
 int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err);
+/* As fn_target_load, and the enclave seals the scripts it compiled (MRENCLAVE
+ * policy): *sealed (malloc'ed, *sealed_len bytes) is what the host may keep. */
+int fn_target_load_seal(const struct fn_target *t, const struct fn_services *services,
+                        const void *wire, size_t len, void **sealed, size_t *sealed_len,
+                        char **error_json, tm_error *err);
+/* Load from such a blob (unsealed and compiled inside); -EBADMSG when it does
+ * not authenticate (nothing is loaded then). */
+int fn_target_load_sealed(const struct fn_target *t, const struct fn_services *services,
+                          const void *blob, size_t len, char **error_json, tm_error *err);
 
 /* The strawman mode (fn_strawman.c): every invoke builds a fresh enclave
  * from the image sized for one instance (the image's own regions, one
  * thread, no slots, its global heap grown by the memory limit and committed
  * before EINIT, as an SGX1 enclave must), compiles the scripts inside it
- * (FN_ECALL_LOAD), runs once, and destroys it. Times in ms. */
+ * (FN_ECALL_LOAD), runs once, and destroys it. Times in ms. The EDMM
+ * strawman is the same enclave but only the image and its TCS are added
+ * before EINIT: the heap is added as it grows (EAUG + EACCEPT, SGX2). */
 struct fn_strawman_stats {
     double sign_ms;          /* SIGSTRUCT with the development key (a real platform ships it) */
     double create_ms, add_ms, init_ms;   /* the build: ECREATE, EADD+EEXTEND, EINIT */
@@ -85,6 +96,9 @@ struct fn_strawman_stats {
     double code_ms;          /* of heap_ms: the bytecode load */
     double run_ms;           /* FN_ECALL_RUN less heap_ms */
     double destroy_ms;
+    uint64_t expand_pages;   /* EDMM: heap pages added on demand */
+    double expand_ms;        /* EDMM: the time their EAUG + EACCEPT took */
+    uint64_t epc_pages;      /* every page the enclave held at its end */
 };
 /* The teemate mode (fn_shared_image.c): fn.elf for `instances` concurrent
  * instances (1..FN_MAX_INSTANCES), its TCSs and FN_SHARED_HEAP of global heap
@@ -97,13 +111,17 @@ int fn_shared_image(const struct tm_image *base, uint32_t instances, struct tm_i
 int fn_image_memfd(const struct tm_image *image, tm_error *err);
 
 /* The one-instance image of base (*out: free with tm_image_free). */
-int fn_strawman_image(const struct tm_image *base, uint64_t memory, struct tm_image **out,
-                      tm_error *err);
+int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
+                      struct tm_image **out, tm_error *err);
 /* A script that does not compile is -EINVAL with err as fn_native_load's. */
 int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
                        const void *wire, size_t len, const struct fn_run_request *req,
                        const char *params, struct fn_result *result, struct fn_strawman_stats *st,
                        tm_error *err);
+int fn_strawman_edmm_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
+                            const void *wire, size_t len, const struct fn_run_request *req,
+                            const char *params, struct fn_result *result,
+                            struct fn_strawman_stats *st, tm_error *err);
 
 /* Shared by both: the ecall's (or the native call's) answer as a result. */
 int fn_host_finish_load(int rc, char *out, size_t out_len, char **error_json, tm_error *err);

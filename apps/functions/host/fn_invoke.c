@@ -122,13 +122,17 @@ static int fn_instance_strawman(const struct fn_instance_ctx *c, const struct fn
 {
     const struct fn_invoke_request *q = c->req;
     struct fn_strawman_stats *st = &s->strawman;
-    int r = fn_strawman_invoke(q->image, q->rec->memory, q->services, c->wire, c->wire_len, rr,
-                               q->params, res, st, err);
+    bool edmm = q->rec->mode == FN_MODE_STRAWMAN_EDMM;
+    int r = (edmm ? fn_strawman_edmm_invoke : fn_strawman_invoke)(q->image, q->rec->memory,
+                                                                  q->services, c->wire, c->wire_len,
+                                                                  rr, q->params, res, st, err);
     s->enclave_build_ms = st->create_ms + st->add_ms + st->init_ms;
     s->code_load_ms = st->load_ms + st->code_ms;
     s->heap_ms = st->heap_ms - st->code_ms;
     s->run_ms = st->run_ms;
-    s->epc_pages = st->pages_added;   /* SGX1: all of it added before EINIT */
+    s->epc_pages = st->epc_pages;   /* SGX1: all added before EINIT; EDMM: + the heap's expand */
+    s->expand_ms = st->expand_ms;
+    s->expand_pages = st->expand_pages;
     return r;
 }
 
@@ -191,7 +195,8 @@ static int fn_instance_main(void *ctx, struct tm_attachment *a)
     struct fn_result res = { 0 };
     tm_error err = { 0 };
     int r = rec->mode == FN_MODE_NATIVE     ? fn_instance_native(c, &rr, &res, &rep.stats, &err)
-            : rec->mode == FN_MODE_STRAWMAN ? fn_instance_strawman(c, &rr, &res, &rep.stats, &err)
+            : rec->mode == FN_MODE_STRAWMAN || rec->mode == FN_MODE_STRAWMAN_EDMM
+                ? fn_instance_strawman(c, &rr, &res, &rep.stats, &err)
                                             : fn_instance_teemate(c, a, &rr, &res, &rep.stats, &err);
     rep.status = r;
     if (r < 0)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "fn_record.h"
+#include "tm_ecall.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 #include "util/state_dir.h"
@@ -31,7 +32,12 @@ int fn_name_check(const char *name, tm_error *err)
 
 const char *fn_mode_name(enum fn_mode mode)
 {
-    return mode == FN_MODE_TEEMATE ? "teemate" : mode == FN_MODE_STRAWMAN ? "strawman" : "native";
+    switch (mode) {
+    case FN_MODE_TEEMATE: return "teemate";
+    case FN_MODE_STRAWMAN: return "strawman";
+    case FN_MODE_STRAWMAN_EDMM: return "strawman-edmm";
+    default: return "native";
+    }
 }
 
 int fn_mode_parse(const char *text, enum fn_mode *mode)
@@ -42,6 +48,8 @@ int fn_mode_parse(const char *text, enum fn_mode *mode)
         *mode = FN_MODE_TEEMATE;
     else if (!strcmp(text, "strawman"))
         *mode = FN_MODE_STRAWMAN;
+    else if (!strcmp(text, "strawman-edmm"))
+        *mode = FN_MODE_STRAWMAN_EDMM;
     else
         return -EINVAL;
     return 0;
@@ -73,8 +81,10 @@ void fn_record_script_path(const char *dir, const struct fn_record *rec, uint32_
     snprintf(buf, len, "%s/%u-%s", dir, i, rec->scripts[i]);
 }
 
+#define FN_RECORD_SEALED "code.sealed"
+
 int fn_record_save(const struct fn_record *rec, const char *const *texts, const size_t *lens,
-                   tm_error *err)
+                   const void *sealed, size_t sealed_len, tm_error *err)
 {
     char dir[4200], path[4400];
     int r = fn_record_dir(rec->name, true, dir, sizeof dir, err);
@@ -94,8 +104,16 @@ int fn_record_save(const struct fn_record *rec, const char *const *texts, const 
             }
         }
     }
-    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", rec->name, "mode", fn_mode_name(rec->mode),
-                          "memory", (json_int_t)rec->memory, "timeout_ms", (json_int_t)rec->timeout_ms,
+    if (rec->mode == FN_MODE_TEEMATE) {
+        snprintf(path, sizeof path, "%s/" FN_RECORD_SEALED, dir);
+        if ((r = tm_file_write(path, sealed, sealed_len, 0600, err)) < 0) {
+            json_decref(scripts);
+            return r;
+        }
+    }
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "name", rec->name, "mode",
+                          fn_mode_name(rec->mode), "memory", (json_int_t)rec->memory, "timeout_ms",
+                          (json_int_t)rec->timeout_ms, "instances", (json_int_t)rec->instances,
                           "scripts", scripts);
     _cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
@@ -117,20 +135,21 @@ int fn_record_load(const char *name, struct fn_record *rec, tm_error *err)
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     const char *mode = NULL;
-    json_int_t memory = 0, timeout = 0;
+    json_int_t memory = 0, timeout = 0, instances = 0;
     json_t *scripts = NULL;
     memset(rec, 0, sizeof *rec);
-    if (!j || json_unpack(j, "{s:s, s:I, s:I, s:o}", "mode", &mode, "memory", &memory, "timeout_ms",
-                          &timeout, "scripts", &scripts) < 0 ||
+    if (!j || json_unpack(j, "{s:s, s:I, s:I, s?I, s:o}", "mode", &mode, "memory", &memory,
+                          "timeout_ms", &timeout, "instances", &instances, "scripts", &scripts) < 0 ||
         fn_mode_parse(mode, &rec->mode) < 0 || !json_is_array(scripts) ||
         json_array_size(scripts) == 0 || json_array_size(scripts) > FN_MAX_SCRIPTS ||
-        memory < 0 || timeout < 0) {
+        memory < 0 || timeout < 0 || instances < 0 || instances > UINT32_MAX) {
         json_decref(j);
         return tm_error_set(err, EINVAL, "%s: not a function record", path);
     }
     snprintf(rec->name, sizeof rec->name, "%s", name);
     rec->memory = (uint64_t)memory;
     rec->timeout_ms = (uint64_t)timeout;
+    rec->instances = (uint32_t)instances;
     rec->nscripts = (uint32_t)json_array_size(scripts);
     for (uint32_t i = 0; i < rec->nscripts; i++) {
         const char *s = json_string_value(json_array_get(scripts, i));
@@ -142,6 +161,16 @@ int fn_record_load(const char *name, struct fn_record *rec, tm_error *err)
     }
     json_decref(j);
     return 0;
+}
+
+int fn_record_sealed_read(const char *name, void **blob, size_t *len, tm_error *err)
+{
+    char dir[4200], path[4400];
+    int r = fn_record_dir(name, false, dir, sizeof dir, err);
+    if (r < 0)
+        return r;
+    snprintf(path, sizeof path, "%s/" FN_RECORD_SEALED, dir);
+    return tm_file_read(path, TM_ECALL_MAX_IN, (uint8_t **)blob, len, err);
 }
 
 static int fn_record_cmp(const void *a, const void *b)

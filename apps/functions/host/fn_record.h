@@ -1,7 +1,9 @@
 /* The functions `teemate fn` knows: <state dir>/functions/<NAME>/function.json
- * (mode, limits, script names) and, for the native and strawman modes, the
- * scripts themselves (as a conventional platform keeps them in its image). A teemate-mode function's code lives only in its shared enclave
- * (fn-<NAME>): the platform never writes it to disk. */
+ * (mode, limits, script names) and, for the native and both strawman modes, the
+ * scripts themselves (as a conventional platform keeps them in its image).
+ * A teemate-mode function's code lives in its shared enclave (fn-<NAME>);
+ * on disk only sealed by that enclave (code.sealed), so that a new enclave of
+ * the same image can take it up after a daemon restart: never in the clear. */
 #ifndef FN_RECORD_H
 #define FN_RECORD_H
 
@@ -12,13 +14,15 @@
 
 #define FN_NAME_MAX 48   /* [A-Za-z0-9_-]; its enclave is "fn-NAME" */
 
-enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE, FN_MODE_STRAWMAN };
+/* strawman-edmm: the strawman with its heap added on demand (SGX2). */
+enum fn_mode { FN_MODE_NATIVE, FN_MODE_TEEMATE, FN_MODE_STRAWMAN, FN_MODE_STRAWMAN_EDMM };
 
 struct fn_record {
     char name[FN_NAME_MAX + 1];
     enum fn_mode mode;
     uint64_t memory;       /* bytes of JS heap (the function's memory limit) */
     uint64_t timeout_ms;
+    uint32_t instances;    /* teemate mode: fn-NAME's slots (a rebuild lays it out the same) */
     uint32_t nscripts;
     char scripts[FN_MAX_SCRIPTS][FN_MAX_SCRIPT_NAME + 1];
 };
@@ -31,10 +35,13 @@ void fn_enclave_name(const char *name, char buf[64]);
 
 /* <state dir>/functions/NAME (made when create). */
 int fn_record_dir(const char *name, bool create, char *buf, size_t len, tm_error *err);
-/* Write function.json (-EEXIST: one exists); but in the teemate mode, copies of
- * the scripts (texts[i] of lens[i] bytes) beside it. */
+/* Write function.json (-EEXIST: one exists) and beside it copies of the
+ * scripts (texts[i] of lens[i] bytes), or in the teemate mode the sealed code
+ * (sealed, sealed_len bytes). */
 int fn_record_save(const struct fn_record *rec, const char *const *texts, const size_t *lens,
-                   tm_error *err);
+                   const void *sealed, size_t sealed_len, tm_error *err);
+/* A teemate-mode function's sealed code (*blob malloc'ed). */
+int fn_record_sealed_read(const char *name, void **blob, size_t *len, tm_error *err);
 int fn_record_load(const char *name, struct fn_record *rec, tm_error *err);
 /* The stored script paths (not in the teemate mode) (count = rec->nscripts). */
 void fn_record_script_path(const char *dir, const struct fn_record *rec, uint32_t i, char *buf,

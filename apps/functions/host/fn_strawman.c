@@ -1,7 +1,9 @@
 /* The strawman mode: what a conventional confidential platform does for a
  * cold start. A fresh enclave per instance, sized for that one instance
  * and fully committed before EINIT (SGX1), the code compiled inside it, one
- * run, then the enclave goes. No daemon, nothing shared. */
+ * run, then the enclave goes. No daemon, nothing shared. The EDMM strawman
+ * (strawman-edmm) adds only the image and its TCS before EINIT; the heap is
+ * EAUGed as the allocator EACCEPTs it (SGX2), which the stats count. */
 #include <errno.h>
 
 #include "enclave/devkey.h"
@@ -9,8 +11,8 @@
 #include "sgx_arch.h"
 #include "util/clock.h"
 
-int fn_strawman_image(const struct tm_image *base, uint64_t memory, struct tm_image **out,
-                      tm_error *err)
+int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
+                      struct tm_image **out, tm_error *err)
 {
     struct tm_layout_settings s = base->layout.settings;
     uint64_t heap = (s.heap_size + memory + SGX_PAGE_SIZE - 1) & ~(uint64_t)(SGX_PAGE_SIZE - 1);
@@ -30,6 +32,7 @@ int fn_strawman_image(const struct tm_image *base, uint64_t memory, struct tm_im
     while (s.enclave_size < need)
         s.enclave_size <<= 1;
     s.heap_size = heap;
+    s.heap_on_demand = heap_on_demand ? heap : 0;
     return tm_image_with_settings(base, &s, out, err);
 }
 
@@ -60,6 +63,12 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
     if (r == 0)
         r = fn_target_stats(&t, &fs, err);
     st->load_ms = t1 - t0;
+    struct tm_expand_stats xs = { 0 };
+    if (e->ops->expand_stats)
+        e->ops->expand_stats(e->be, &xs);
+    st->expand_pages = xs.pages;
+    st->expand_ms = xs.ms;
+    st->epc_pages = e->ops->epc_pages_in(e->be, 0, e->size);
     st->heap_ms = (double)fs.create_ns / 1e6;
     st->code_ms = (double)fs.load_ns / 1e6;
     st->run_ms = t2 - t1 - st->heap_ms;
@@ -71,10 +80,11 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
     return r;
 }
 
-int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
-                       const void *wire, size_t len, const struct fn_run_request *req,
-                       const char *params, struct fn_result *result, struct fn_strawman_stats *st,
-                       tm_error *err)
+static int fn_strawman_invoke_with(const char *image_path, uint64_t memory, bool heap_on_demand,
+                                   const struct fn_services *services, const void *wire, size_t len,
+                                   const struct fn_run_request *req, const char *params,
+                                   struct fn_result *result, struct fn_strawman_stats *st,
+                                   tm_error *err)
 {
     struct tm_image *base = NULL, *image = NULL;
     const struct tm_backend_ops *ops;
@@ -84,7 +94,7 @@ int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_
     if (r == 0)
         r = tm_image_load(image_path, &base, err);
     if (r == 0)
-        r = fn_strawman_image(base, memory, &image, err);
+        r = fn_strawman_image(base, memory, heap_on_demand, &image, err);
     double t0 = tm_now_ms();
     if (r == 0)
         r = tm_devkey_sign(image, &ss, key_path, sizeof key_path, err);
@@ -94,4 +104,22 @@ int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_
     tm_image_free(image);
     tm_image_free(base);
     return r;
+}
+
+int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
+                       const void *wire, size_t len, const struct fn_run_request *req,
+                       const char *params, struct fn_result *result, struct fn_strawman_stats *st,
+                       tm_error *err)
+{
+    return fn_strawman_invoke_with(image_path, memory, false, services, wire, len, req, params,
+                                   result, st, err);
+}
+
+int fn_strawman_edmm_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
+                            const void *wire, size_t len, const struct fn_run_request *req,
+                            const char *params, struct fn_result *result,
+                            struct fn_strawman_stats *st, tm_error *err)
+{
+    return fn_strawman_invoke_with(image_path, memory, true, services, wire, len, req, params,
+                                   result, st, err);
 }
