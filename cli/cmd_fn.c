@@ -74,7 +74,7 @@ int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, con
     fn_enclave_name(rec->name, enclave);
     _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
     if ((r = tm_image_load(image, &base, err)) < 0 ||
-        (r = fn_shared_image(base, rec->instances, &sized, err)) < 0)
+        (r = fn_shared_image(base, rec->instances, rec->memory, &sized, err)) < 0)
         return r;
     _cleanup_close_ int fd = fn_image_memfd(sized, err);
     if (fd < 0)

@@ -37,7 +37,7 @@ static const char usage[] =
     "                  added before EINIT, the heap added on demand (SGX2)\n"
     "  --memory SIZE   the instance's JS heap limit (default 256m, OpenWhisk's)\n"
     "  --timeout S     a run's time limit in seconds (default 60, OpenWhisk's)\n"
-    "  --instances N   teemate mode: instances that may run at once (1-256, default\n"
+    "  --instances N   teemate mode: instances that may run at once (1-255, default\n"
     "                  64): fn-NAME's slots and TCSs, the TCSs made as they come\n"
     "  --socket PATH   teemated's socket (teemate mode)\n";
 

@@ -20,10 +20,10 @@ inspect() {   # inspect NAME PYTHON-EXPR over d
 }
 
 printf 'function main(p) { if (p.sleep) teemate.sleep(p.sleep); return { ok: true }; }\n' >"$WORK/nap.js"
-expect_fail "--instances 0 refused" "--instances takes 1 to 256" \
+expect_fail "--instances 0 refused" "--instances takes 1 to 255" \
     "$TEEMATE" fn create nap0 "$WORK/nap.js" --instances 0
-expect_fail "--instances 257 refused" "--instances takes 1 to 256" \
-    "$TEEMATE" fn create nap0 "$WORK/nap.js" --instances 257
+expect_fail "--instances 256 refused" "--instances takes 1 to 255" \
+    "$TEEMATE" fn create nap0 "$WORK/nap.js" --instances 256
 expect_ok "fn create --instances 4" "$TEEMATE" fn create nap "$WORK/nap.js" --instances 4
 # TCS 0 is the daemon's; the load's attach made TCS 1
 expect_eq "5 TCSs, 2 made, 4 slots" "$(inspect fn-nap 'd["tcs"]["total"], d["tcs"]["made"], d["slots"]["total"]')" "5 2 4"
@@ -71,5 +71,19 @@ heap=$(( $(inspect fn-big 'd["epc_pages"]["shared"]') - idle ))
 expect_ok "fn invoke big" "$TEEMATE" fn invoke big
 expect_eq "big's result" "$(cat "$WORK/out")" '{"n":14680064}'
 expect_ok "fn rm" "$TEEMATE" fn rm big
+
+# A slot holds the function's memory limit: 330 MiB of buffers under
+# --memory 400m (fn.elf's own slots hold 256 MiB of heap); past it, malloc
+# fails inside.
+printf 'function main(p) { var a = []; for (var i = 0; i < p.n; i++) a.push(new Uint8Array(10 << 20)); return { n: a.length }; }\n' >"$WORK/hog.js"
+expect_ok "fn create --memory 400m" "$TEEMATE" fn create hog "$WORK/hog.js" --memory 400m --instances 2
+expect_ok "330 MiB in a 400m instance" "$TEEMATE" fn invoke hog -p n 33
+expect_eq "its result" "$(cat "$WORK/out")" '{"n":33}'
+"$TEEMATE" fn invoke hog -p n 45 >"$WORK/out" 2>&1
+expect_eq "past the limit: an error result" "$?:$(cat "$WORK/out")" \
+    '1:{"error":"An error has occurred: Error: alloc failed"}'
+expect_ok "fn rm" "$TEEMATE" fn rm hog
+expect_fail "255 instances of 256m do not fit" "about 203 do" \
+    "$TEEMATE" fn create many "$WORK/nap.js" --instances 255
 expect_ok "fn rm" "$TEEMATE" fn rm nap
 finish

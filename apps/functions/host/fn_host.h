@@ -101,13 +101,14 @@ struct fn_strawman_stats {
     uint64_t epc_pages;      /* every page the enclave held at its end */
 };
 /* The teemate mode (fn_shared_image.c): fn.elf for `instances` concurrent
- * instances (1..FN_MAX_INSTANCES), its TCSs and FN_SHARED_HEAP of global heap
- * added on demand; and an image as an unlinked file to hand teemated. */
+ * instances (1..FN_MAX_INSTANCES) of `memory` bytes of JS heap each (a slot
+ * each), its TCSs and FN_SHARED_HEAP of global heap added on demand; and an
+ * image as an unlinked file to hand teemated. */
 #define FN_DEFAULT_INSTANCES 64
-#define FN_MAX_INSTANCES 256
+#define FN_MAX_INSTANCES 255   /* + teemated's own TCS: the layout's 256 */
 #define FN_SHARED_HEAP (256ULL << 20)
-int fn_shared_image(const struct tm_image *base, uint32_t instances, struct tm_image **out,
-                    tm_error *err);
+int fn_shared_image(const struct tm_image *base, uint32_t instances, uint64_t memory,
+                    struct tm_image **out, tm_error *err);
 int fn_image_memfd(const struct tm_image *image, tm_error *err);
 
 /* The one-instance image of base (*out: free with tm_image_free). */

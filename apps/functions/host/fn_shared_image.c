@@ -11,14 +11,19 @@
 #include "fn_host.h"
 #include "sgx_arch.h"
 
-int fn_shared_image(const struct tm_image *base, uint32_t instances, struct tm_image **out,
-                    tm_error *err)
+int fn_shared_image(const struct tm_image *base, uint32_t instances, uint64_t memory,
+                    struct tm_image **out, tm_error *err)
 {
     if (instances < 1 || instances > FN_MAX_INSTANCES)
         return tm_error_set(err, EINVAL, "instances %u must be between 1 and %u", instances,
                             FN_MAX_INSTANCES);
     struct tm_layout_settings s = base->layout.settings;
+    /* a slot holds one instance: its JS heap up to the memory limit, plus
+     * what fn.elf's own slots keep beside the default 256 MiB of heap */
+    uint64_t slot = (memory + (s.slot_size - (256ULL << 20)) + SGX_PAGE_SIZE - 1) &
+                    ~(uint64_t)(SGX_PAGE_SIZE - 1);
     s.slot_count = instances;
+    s.slot_size = slot;
     s.tcs_count = instances + 1;
     s.tcs_on_demand = instances;
     s.heap_size = FN_SHARED_HEAP;
@@ -26,8 +31,14 @@ int fn_shared_image(const struct tm_image *base, uint32_t instances, struct tm_i
     s.enclave_size = TM_LAYOUT_MAX_ENCLAVE_SIZE;
     struct tm_image *largest = NULL;
     int r = tm_image_with_settings(base, &s, &largest, err);
-    if (r < 0)
-        return tm_error_prefix(err, "%u instances do not fit one enclave", instances);
+    if (r < 0) {
+        uint64_t fit = (TM_LAYOUT_MAX_ENCLAVE_SIZE - FN_SHARED_HEAP) / (slot + (1ULL << 20));
+        return tm_error_set(err, EFBIG, "%u instances with %llu MiB slots (--memory %llu MiB) do not "
+                            "fit one enclave (%llu GiB): about %llu do", instances,
+                            (unsigned long long)(slot >> 20), (unsigned long long)(memory >> 20),
+                            (unsigned long long)(TM_LAYOUT_MAX_ENCLAVE_SIZE >> 30),
+                            (unsigned long long)fit);
+    }
     const struct tm_enclave_regions *g = &largest->layout.regions;
     uint64_t need = g->slots_offset + (uint64_t)g->slot_count * g->slot_size;
     tm_image_free(largest);
