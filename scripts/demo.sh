@@ -46,13 +46,13 @@ step $tm enclave rm demo-hello
 # each with its breakdown (teemate: a shared enclave fn-demo-md5-teemate), each
 # instance in a container of its own (as root).
 if [ "$(id -u)" -eq 0 ]; then
-    for m in native teemate strawman; do
+    for m in native teemate strawman strawman-edmm; do
         $tm fn rm "demo-md5-$m" >/dev/null 2>&1 || true
         step $tm fn create "demo-md5-$m" apps/functions/js/crypto-md5.js --mode "$m"
         step $tm fn invoke "demo-md5-$m" --stats
     done
     step $tm fn ls
-    for m in native teemate strawman; do $tm fn rm "demo-md5-$m"; done
+    for m in native teemate strawman strawman-edmm; do $tm fn rm "demo-md5-$m"; done
 else
     echo "(functions skipped: each instance runs in a container, which needs root)"
 fi
