@@ -135,6 +135,32 @@ grep -q "killed by signal 15" "$WORK/term.err" && ok "SIGTERM to invoke: passed 
 for _ in $(seq 50); do [ "$(leases)" = "[0,0,0,0]" ] && break; sleep 0.1; done
 expect_eq "SIGTERM to invoke: lease and slot back" "$(leases)" "[0,0,0,0]"
 expect_ok "rm spin" "$TEEMATE" fn rm spin
+
+# The watchdog outside the instance: a stopped container (a hung runtime)
+# is killed past its time limit plus the start's room (5 s + 2 ms per MiB);
+# the instance naps 0.9 s of its 1 s, long enough to be stopped first.
+echo 'function main(p) { teemate.sleep(0.9); return { fine: true }; }' >"$WORK/fine.js"
+expect_ok "create fine (native, 1 s, 16m)" "$TEEMATE" fn create fine "$WORK/fine.js" --mode native \
+    --timeout 1 --memory 16m
+"${T[@]}" fn invoke fine >"$WORK/stop.out" 2>"$WORK/stop.err" &
+ipid=$!
+id=fn-fine-$ipid
+if pid=$(wait_running "$id"); then
+    kill -STOP "$pid"
+    wait "$ipid"; rc=$?; ipid=
+    expect_eq "stopped instance: exits 1 with OpenWhisk's time-limit error" \
+        "$rc $(cat "$WORK/stop.out")" \
+        '1 {"error":"The action exceeded its time limits of 1000 milliseconds."}'
+    grep -q "did not answer within 6032 ms" "$WORK/stop.err" && ok "stopped instance: stderr says the watchdog killed it" \
+        || { not_ok "stopped instance: stderr says the watchdog killed it"; cat "$WORK/stop.err" >&2; }
+    "${T[@]}" state "$id" >/dev/null 2>&1 && not_ok "stopped instance: container deleted" \
+        || ok "stopped instance: container deleted"
+else
+    # the instance answered before it could be stopped: nothing to test
+    wait "$ipid"; ipid=
+    skip "stopped instance" "it answered before the test could stop it"
+fi
+expect_ok "rm fine" "$TEEMATE" fn rm fine
 expect_eq "no container left under --root" "$("${T[@]}" list --quiet | wc -l)" 0
 
 trap - EXIT

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,35 @@ static void fn_invoke_died(int code, const struct tm_cgroup_stats *cs, uint64_t 
         snprintf(buf, len, "the instance's container exited with code %d without a result", code);
 }
 
+/* The watchdog outside the instance: the runtime enforces the time limit
+ * inside, but a runtime that hangs (or a stopped container) must not hang
+ * the invoker. Past the limit plus room for the container and a strawman's
+ * build, the container is killed. */
+#define FN_WATCHDOG_GRACE_MS 5000
+#define FN_WATCHDOG_MS_PER_MIB 2   /* a strawman commits its memory limit first */
+
+static uint64_t fn_invoke_watchdog_ms(const struct fn_record *rec)
+{
+    return rec->timeout_ms + FN_WATCHDOG_GRACE_MS + (rec->memory >> 20) * FN_WATCHDOG_MS_PER_MIB;
+}
+
+/* Wait until fd is readable (the report, or EOF when init dies) or the
+ * deadline (tm_now_ms) passes: false then. */
+static bool fn_invoke_wait(int fd, double deadline)
+{
+    for (;;) {
+        double left = deadline - tm_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left + 1);
+        if (n > 0)
+            return true;
+        if (n < 0 && errno != EINTR)
+            return true;   /* let the read say what is wrong */
+    }
+}
+
 /* Read the report; *got false when the container died before sending it. */
 static int fn_invoke_collect(int fd, struct fn_report *rep, struct fn_invocation *inv, bool *got,
                              tm_error *err)
@@ -322,7 +352,9 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     if (fn_invoke_pending)
         kill(pid, fn_invoke_pending);
     struct fn_report rep;
-    bool got;
+    bool got, overdue = !fn_invoke_wait(in, t0 + (double)fn_invoke_watchdog_ms(req->rec));
+    if (overdue)
+        kill(pid, SIGKILL);
     r = fn_invoke_collect(in, &rep, inv, &got, err);
     double total = tm_now_ms() - t0;
     int code = tm_container_wait(pid);
@@ -355,10 +387,21 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
     s->container_ms = (got ? rep.main_at - t_create : ct.total_ms) - s->alias_ms;
     s->total_ms = total - s->strawman.sign_ms - s->strawman.destroy_ms;
     if (!got) {
-        fn_invoke_died(code, &cs, req->rec->memory + FN_CONTAINER_OVERHEAD, inv->died,
-                       sizeof inv->died);
-        inv->result = (struct fn_result){ .ok = false, .json = strdup(FN_RESULT_DIED),
-                                          .len = strlen(FN_RESULT_DIED) };
+        char timeout_json[160];
+        if (overdue) {
+            snprintf(inv->died, sizeof inv->died, "the instance did not answer within %llu ms "
+                     "(its time limit and %llu ms for its start): its container was killed",
+                     (unsigned long long)fn_invoke_watchdog_ms(req->rec),
+                     (unsigned long long)(fn_invoke_watchdog_ms(req->rec) - req->rec->timeout_ms));
+            snprintf(timeout_json, sizeof timeout_json,
+                     "{\"error\":\"The action exceeded its time limits of %llu milliseconds.\"}",
+                     (unsigned long long)req->rec->timeout_ms);
+        } else {
+            fn_invoke_died(code, &cs, req->rec->memory + FN_CONTAINER_OVERHEAD, inv->died,
+                           sizeof inv->died);
+        }
+        const char *json = overdue ? timeout_json : FN_RESULT_DIED;
+        inv->result = (struct fn_result){ .ok = false, .json = strdup(json), .len = strlen(json) };
         if (!inv->result.json)
             return tm_error_set(err, ENOMEM, "out of memory");
     }

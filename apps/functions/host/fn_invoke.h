@@ -49,7 +49,9 @@ struct fn_invoke_stats {
 };
 
 /* How the invocation ended. A container that died without a result gives
- * an error result (OpenWhisk's text) and died says how (signal, OOM). */
+ * an error result (OpenWhisk's text) and died says how (signal, OOM); one
+ * that did not answer within its time limit plus room for its start (5 s +
+ * 2 ms per MiB of memory) is killed and gets OpenWhisk's time-limit error. */
 struct fn_invocation {
     struct fn_result result;
     struct fn_invoke_stats stats;
