@@ -274,7 +274,8 @@ json_t *gw_invoke(struct gw *g, struct gw_job *job)
             result = json_pack("{s:s}", "error", "The action did not produce a valid JSON response.");
             rep.ok = 0;
         }
-        int code = rep.ok ? 0 : gw_error_code(rep.died, result);
+        /* OpenWhisk: an object with "error" from a run that went well is an application error */
+        int code = !rep.ok ? gw_error_code(rep.died, result) : json_object_get(result, "error") ? 1 : 0;
         bool timeout = !strncmp(json_string_value(json_object_get(result, "error")) ?: "",
                                 "The action exceeded its time limits", 35);
         act = gw_activation(job, start, end, code, result, gw_log_lines(logs, rep.log_len, end),

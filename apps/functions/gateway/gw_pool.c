@@ -93,7 +93,7 @@ int gw_pool_submit(struct gw_pool *p, struct gw_job *job, unsigned *in_flight)
 {
     pthread_mutex_lock(&p->lock);
     *in_flight = p->queued + p->running;
-    bool full = p->stopping || p->queued >= p->queue_max;
+    bool full = p->stopping || p->queued + p->running >= p->nthreads + p->queue_max;
     if (!full) {
         job->next = NULL;
         if (p->tail)
