@@ -147,10 +147,15 @@ req POST /actions/slow; a1=$(jget .activationId)
 req POST /actions/slow; a2=$(jget .activationId)
 req POST /actions/slow
 check "429 past workers + queue" 429 .error "Too many concurrent requests in flight (count: 2, allowed: 2)."
+t=$(curl -s -o /dev/null -w '%{time_total}' -u "$KEY" "$U/actions")
+expect_eq "the HTTP thread serves while runs go on (GET in $t s)" "$(awk -v t="$t" 'BEGIN { print (t < 0.5) }')" 1
 for _ in $(seq 1 600); do req GET "/activations/$a2"; [ "$code" = 200 ] && break; sleep 0.1; done
 check "the queued run ran" 200 .response.success true
 
-# persistence: a restart keeps actions and activations
+# persistence: a restart keeps actions and activations; runs in flight and
+# queued at the stop are reported failed
+req POST /actions/slow; a3=$(jget .activationId)
+req POST /actions/slow; a4=$(jget .activationId)
 kill "$gpid"; wait "$gpid"; rc=$?
 expect_eq "SIGTERM stops the gateway cleanly" "$rc" 0
 start_gw
@@ -160,6 +165,10 @@ req POST "/actions/hello-teemate?blocking=true&result=true" -d '{"name":"dee"}'
 check "invoke after restart" 200 .greeting 'Hello dee!'
 req GET "/activations/$aid"
 check "activations persist across a restart" 200 .activationId "$aid"
+req GET "/activations/$a3"
+check "the run in flight at the stop: failed" 200 .response.success false
+req GET "/activations/$a4"
+check "the queued run at the stop: whisk internal error" 200 .response.status "whisk internal error"
 
 for a in hello-native hello-teemate hello-strawman fails "ok%20name.v1@x" slow; do
     req DELETE "/actions/$a"; [ "$code" = 200 ] || not_ok "delete $a"
