@@ -49,6 +49,8 @@ $(FN_NATIVE): $(BUILD)/obj/$(FN_DIR)/host/fn_native_main.o $(FN_HOST_LIB) $(FN_N
 # The libraries need each other (the runtime calls the native platform in
 # the host library): one group.
 FN_LINK_LIBS := -Wl,--start-group $(FN_HOST_LIB) $(FN_NATIVE_LIB) $(BUILD)/libteemate.a -Wl,--end-group
+# the gateway test links the gateway (libmicrohttpd)
+$(BUILD)/tests/test_fn_gateway: HOST_LDLIBS += -lmicrohttpd
 $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) $(FN_NATIVE_LIB) \
                           $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
