@@ -55,33 +55,6 @@ void gw_invoke_cancel_all(void)
     pthread_mutex_unlock(&gw_helpers_lock);
 }
 
-static int gw_write_full(int fd, const void *buf, size_t len)
-{
-    for (const char *p = buf; len;) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n, len -= (size_t)n;
-    }
-    return 0;
-}
-
-static size_t gw_read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return got;
-}
-
 /* The helper process: never returns. */
 static void gw_helper(struct gw *g, struct gw_job *job, int out)
 {
@@ -124,11 +97,11 @@ static void gw_helper(struct gw *g, struct gw_job *job, int out)
     if (lsize > 0 && (logtext = malloc((size_t)lsize))) {
         rep.log_len = pread(logs, logtext, (size_t)lsize, 0) == lsize ? (uint64_t)lsize : 0;
     }
-    int w = gw_write_full(out, &rep, sizeof rep);
+    int w = fn_write_full(out, &rep, sizeof rep);
     if (w == 0 && rep.json_len)
-        w = gw_write_full(out, inv.result.json, rep.json_len);
+        w = fn_write_full(out, inv.result.json, rep.json_len);
     if (w == 0 && rep.log_len)
-        gw_write_full(out, logtext, rep.log_len);
+        fn_write_full(out, logtext, rep.log_len);
     _exit(0);
 }
 
@@ -248,13 +221,13 @@ json_t *gw_invoke(struct gw *g, struct gw_job *job)
     }
     gw_helper_track(pid, true);
     struct gw_report rep;
-    bool got = gw_read_full(p[0], &rep, sizeof rep) == sizeof rep;
+    bool got = fn_read_full(p[0], &rep, sizeof rep) == (ssize_t)sizeof rep;
     char *json = NULL, *logs = NULL;
     if (got && rep.status == 0 && rep.json_len <= FN_MAX_RESULT && rep.log_len <= GW_LOG_MAX) {
         json = calloc(1, rep.json_len + 1);
         logs = malloc(rep.log_len + 1);
-        got = json && logs && gw_read_full(p[0], json, rep.json_len) == rep.json_len &&
-              gw_read_full(p[0], logs, rep.log_len) == rep.log_len;
+        got = json && logs && fn_read_full(p[0], json, rep.json_len) == (ssize_t)rep.json_len &&
+              fn_read_full(p[0], logs, rep.log_len) == (ssize_t)rep.log_len;
     }
     close(p[0]);
     int status;
