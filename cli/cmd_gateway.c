@@ -18,7 +18,8 @@
 
 static const char usage[] =
     "Usage: teemate gateway [--listen HOST:PORT] [--state-dir DIR] [--show-key]\n"
-    "                       [--socket PATH] [--workers N] [--queue N] [--max-body SIZE]\n\n"
+    "                       [--socket PATH] [--workers N] [--queue N] [--max-body SIZE]\n"
+    "                       [--blocking-wait SECONDS]\n\n"
     "Serve OpenWhisk's REST API (/api/v1/namespaces/_/actions, .../activations)\n"
     "with HTTP basic auth, for the namespace 'guest'. Actions are JavaScript\n"
     "(exec.kind nodejs:*, run on Duktape: ECMAScript 5.1), in the mode of their\n"
@@ -35,7 +36,10 @@ static const char usage[] =
     "  --workers N         invocations that run at once (default 4)\n"
     "  --queue N           invocations that may wait beyond them (default 64;\n"
     "                      past it: 429)\n"
-    "  --max-body SIZE     request body limit (default 48m; past it: 413)\n";
+    "  --max-body SIZE     request body limit (default 48m; past it: 413)\n"
+    "  --blocking-wait S   a blocking invoke still running after S seconds is\n"
+    "                      answered 202 with its activation id (default 60,\n"
+    "                      OpenWhisk's); the run goes on\n";
 
 static const char *gw_cli_socket;
 
@@ -72,10 +76,12 @@ int tm_cmd_gateway(int argc, char **argv)
         { "show-key", no_argument, NULL, 'k' },       { "socket", required_argument, NULL, 's' },
         { "workers", required_argument, NULL, 'w' },  { "queue", required_argument, NULL, 'q' },
         { "max-body", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+        { "blocking-wait", required_argument, NULL, 'W' },
         { 0 },
     };
     struct gw_config cfg = {
         .listen = "127.0.0.1:3233", .workers = 4, .queue_max = 64, .body_max = GW_BODY_MAX_DEFAULT,
+        .blocking_wait_ms = 60000,
         .hooks = { gw_cli_build, gw_cli_restore, gw_cli_gone, gw_cli_remove },
     };
     bool show_key = false;
@@ -104,6 +110,11 @@ int tm_cmd_gateway(int argc, char **argv)
             if (tm_parse_size(optarg, 1ULL << 30, &v) < 0 || v == 0)
                 return tm_cli_usage("gateway", "--max-body takes a size up to 1g (48m)");
             cfg.body_max = v;
+            break;
+        case 'W':
+            if (tm_cli_parse_u64(optarg, 3600, &v) < 0 || v == 0)
+                return tm_cli_usage("gateway", "--blocking-wait takes 1 to 3600 seconds");
+            cfg.blocking_wait_ms = (unsigned)v * 1000;
             break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;

@@ -14,7 +14,7 @@ trap 'kill "$gpid" "$dpid" 2>/dev/null; wait 2>/dev/null' EXIT
 start_gw() {
     rm -f "$WORK/gw.fifo"; mkfifo "$WORK/gw.fifo"
     "$TEEMATE" --root "$WORK/oci" gateway --listen 127.0.0.1:0 --workers 1 --queue 1 \
-        --max-body 64k >"$WORK/gw.fifo" 2>>"$WORK/gw.log" &
+        --max-body 64k --blocking-wait 3 >"$WORK/gw.fifo" 2>>"$WORK/gw.log" &
     gpid=$!
     local line; read -r line <"$WORK/gw.fifo"
     PORT=${line##*127.0.0.1:}; PORT=${PORT%% *}
@@ -152,6 +152,16 @@ expect_eq "the HTTP thread serves while runs go on (GET in $t s)" "$(awk -v t="$
 for _ in $(seq 1 600); do req GET "/activations/$a2"; [ "$code" = 200 ] && break; sleep 0.1; done
 check "the queued run ran" 200 .response.success true
 
+# a blocking invoke past --blocking-wait: 202 with the id, the run goes on
+req PUT /actions/slower -d '{"exec":{"kind":"nodejs:default","code":"function main(){ var t = Date.now(); while (Date.now() - t < 5000) {} return {done: true}; }"},"annotations":[{"key":"teemate-mode","value":"native"}]}'
+check "create slower action" 200
+req POST "/actions/slower?blocking=true&result=true"
+check "blocking past the wait: 202" 202 '.activationId.length' 32
+a5=$(jget .activationId)
+grep -qi "^x-openwhisk-activation-id: $a5" "$WORK/hdr" && ok "202 header" || not_ok "202 header"
+for _ in $(seq 1 600); do req GET "/activations/$a5"; [ "$code" = 200 ] && break; sleep 0.1; done
+check "the run went on after the 202" 200 .response.result.done true
+
 # persistence: a restart keeps actions and activations; runs in flight and
 # queued at the stop are reported failed
 req POST /actions/slow; a3=$(jget .activationId)
@@ -170,7 +180,7 @@ check "the run in flight at the stop: failed" 200 .response.success false
 req GET "/activations/$a4"
 check "the queued run at the stop: whisk internal error" 200 .response.status "whisk internal error"
 
-for a in hello-native hello-teemate hello-strawman fails "ok%20name.v1@x" slow; do
+for a in hello-native hello-teemate hello-strawman fails "ok%20name.v1@x" slow slower; do
     req DELETE "/actions/$a"; [ "$code" = 200 ] || not_ok "delete $a"
 done
 req DELETE /actions/hello-teemate

@@ -45,6 +45,7 @@ struct gw_config {
     unsigned workers;            /* invocations at once */
     unsigned queue_max;          /* waiting invocations, beyond: 429 */
     size_t body_max;             /* request body limit, beyond: 413 */
+    unsigned blocking_wait_ms;   /* a blocking invoke waits this long, then 202 (OpenWhisk: 60 s) */
     struct gw_hooks hooks;
 };
 
@@ -57,6 +58,13 @@ struct gw {
     struct gw_store *store;
     struct gw_pool *pool;
     struct MHD_Daemon *mhd;
+    /* Blocking invokes waiting (gw_wait.c): their state, and a thread that
+     * answers 202 for those past blocking_wait_ms. */
+    pthread_mutex_t wait_lock;
+    pthread_cond_t wait_cond;
+    struct gw_job *waiting;
+    pthread_t waiter;
+    bool waiter_started, waiter_stop;
 };
 
 /* Auth (gw_auth.c): the key at <dir>/auth.key, made (0600) at first start. */
@@ -97,6 +105,12 @@ struct gw_job {
     void (*notify)(struct gw_job *job);
     void *notify_ctx;
     struct gw_job *next;
+    /* A blocking invoke's wait (under gw.wait_lock). */
+    int wait_state;
+    bool suspended;
+    struct MHD_Connection *conn;
+    double wait_deadline;        /* epoch ms */
+    struct gw_job *wait_next;
 };
 int gw_pool_start(struct gw *g, unsigned workers, unsigned queue_max, struct gw_pool **out,
                   tm_error *err);
@@ -112,6 +126,10 @@ json_t *gw_invoke(struct gw *g, struct gw_job *job);
 void gw_invoke_cancel_all(void);
 /* A record of an activation that failed in the platform (whisk internal error). */
 json_t *gw_activation_failed(struct gw *g, struct gw_job *job, const char *msg);
+
+/* Blocking waits (gw_wait.c). */
+int gw_wait_start(struct gw *g, tm_error *err);
+void gw_wait_stop(struct gw *g);
 
 /* Server (gw_http.c). */
 int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err);

@@ -328,16 +328,6 @@ static char *gw_params_merge(json_t *action, json_t *body)
     return text;
 }
 
-static void gw_job_done_blocking(struct gw_job *job)
-{
-    struct gw_req *rq = job->notify_ctx;
-    pthread_mutex_lock(&rq->lock);
-    rq->job_done = true;
-    if (rq->suspended)
-        MHD_resume_connection(rq->conn);
-    pthread_mutex_unlock(&rq->lock);
-}
-
 static enum MHD_Result gw_action_invoke(struct gw_req *rq, const char *name)
 {
     struct gw *g = rq->g;
@@ -370,16 +360,14 @@ static enum MHD_Result gw_action_invoke(struct gw_req *rq, const char *name)
     job->queued_at = gw_now_epoch_ms();
     job->blocking = b && !strcmp(b, "true");
     rq->result_only = r && !strcmp(r, "true");
-    if (job->blocking) {
-        job->notify = gw_job_done_blocking;
-        job->notify_ctx = rq;
-        rq->job = job;
-    }
+    if (job->blocking)
+        gw_wait_begin(rq, job);
     unsigned in_flight;
     char id[33];
     memcpy(id, job->activation_id, sizeof id);
     if (gw_pool_submit(g->pool, job, &in_flight) < 0) {
-        rq->job = NULL;
+        if (job->blocking)
+            gw_wait_cancel(rq);
         gw_job_free(job);
         return gw_reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS,
                               "Too many concurrent requests in flight (count: %u, allowed: %u).",
@@ -387,7 +375,7 @@ static enum MHD_Result gw_action_invoke(struct gw_req *rq, const char *name)
     }
     if (!job->blocking)   /* the pool owns (and frees) it now */
         return gw_reply(rq, MHD_HTTP_ACCEPTED, json_pack("{s:s}", "activationId", id), id);
-    return gw_req_wait_job(rq);
+    return gw_wait_reply(rq);
 }
 
 enum MHD_Result gw_route_actions(struct gw_req *rq, const char *method, const char *name)

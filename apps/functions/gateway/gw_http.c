@@ -1,6 +1,6 @@
 /* libmicrohttpd plumbing: one internal polling thread reads requests, checks
  * the key, routes; a blocking invoke suspends its connection until a worker
- * has the activation (the HTTP thread never waits on a run). */
+ * has the activation (the HTTP thread never waits on a run; gw_wait.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -124,32 +124,6 @@ static enum MHD_Result gw_route(struct gw_req *rq, const char *url, const char *
     return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
 }
 
-/* A blocking invoke's reply once its worker is done. */
-static enum MHD_Result gw_reply_job(struct gw_req *rq)
-{
-    struct gw_job *job = rq->job;
-    json_t *act = job->activation;
-    json_t *resp = json_object_get(act, "response");
-    bool success = json_is_true(json_object_get(resp, "success"));
-    unsigned status = success ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY;
-    json_t *body = rq->result_only ? json_incref(json_object_get(resp, "result")) : json_incref(act);
-    return gw_reply(rq, status, body, job->activation_id);
-}
-
-enum MHD_Result gw_req_wait_job(struct gw_req *rq)
-{
-    pthread_mutex_lock(&rq->lock);
-    bool done = rq->job_done;
-    if (!done && !rq->suspended) {
-        MHD_suspend_connection(rq->conn);
-        rq->suspended = true;
-    } else if (done) {
-        rq->suspended = false;
-    }
-    pthread_mutex_unlock(&rq->lock);
-    return done ? gw_reply_job(rq) : MHD_YES;
-}
-
 static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *data,
                                  size_t *data_size, void **con_cls)
@@ -161,7 +135,6 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const c
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
         rq->g = g, rq->conn = conn;
-        pthread_mutex_init(&rq->lock, NULL);
         *con_cls = rq;
         return MHD_YES;
     }
@@ -185,7 +158,7 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (rq->job)
-        return gw_req_wait_job(rq);
+        return gw_wait_reply(rq);
     if (!gw_auth_check(g->key, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                            MHD_HTTP_HEADER_AUTHORIZATION)))
         return gw_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "The supplied authentication is invalid.");
@@ -204,7 +177,6 @@ static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (rq->job)
         gw_job_free(rq->job);
-    pthread_mutex_destroy(&rq->lock);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -237,6 +209,8 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
         return tm_error_set(err, ENOMEM, "out of memory");
     g->cfg = *cfg;
     pthread_mutex_init(&g->actions_lock, NULL);
+    pthread_mutex_init(&g->wait_lock, NULL);
+    pthread_cond_init(&g->wait_cond, NULL);
     char acts[4200];
     snprintf(g->dir, sizeof g->dir, "%s/gateway", cfg->state_dir);
     snprintf(g->store_dir, sizeof g->store_dir, "%s/objects", g->dir);
@@ -254,6 +228,7 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
     fn_record_set_root(fns);
     if ((r = gw_key_load_or_create(g->dir, g->key, sizeof g->key, err)) < 0 ||
         (r = gw_store_open(acts, GW_ACTIVATIONS_MAX, &g->store, err)) < 0 ||
+        (r = gw_wait_start(g, err)) < 0 ||
         (r = gw_pool_start(g, cfg->workers, cfg->queue_max, &g->pool, err)) < 0)
         goto fail;
     g->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -285,9 +260,12 @@ void gw_stop(struct gw *g)
         return;
     if (g->pool)
         gw_pool_stop(g->pool);   /* resumes every suspended connection: MHD may stop */
+    gw_wait_stop(g);
     if (g->mhd)
         MHD_stop_daemon(g->mhd);
     gw_store_close(g->store);
     pthread_mutex_destroy(&g->actions_lock);
+    pthread_cond_destroy(&g->wait_cond);
+    pthread_mutex_destroy(&g->wait_lock);
     free(g);
 }

@@ -12,9 +12,7 @@ struct gw_req {
     char *body;
     size_t len, cap;
     bool too_big;
-    pthread_mutex_t lock;        /* job_done, suspended: HTTP thread vs worker */
-    struct gw_job *job;          /* a blocking invoke (the request owns it) */
-    bool job_done, suspended;
+    struct gw_job *job;          /* a blocking invoke (the request owns it once done) */
     bool result_only;
 };
 
@@ -25,9 +23,13 @@ enum MHD_Result gw_reply(struct gw_req *rq, unsigned status, json_t *body, const
 enum MHD_Result gw_reply_error(struct gw_req *rq, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define GW_NOT_FOUND "The requested resource does not exist."
-/* A blocking invoke's reply now if its worker is done, else the
- * connection suspended until it is (the worker resumes it). */
-enum MHD_Result gw_req_wait_job(struct gw_req *rq);
+/* A blocking invoke: gw_wait_begin before the job is submitted
+ * (gw_wait_cancel if that fails); gw_wait_reply answers once the worker is
+ * done (the activation), or past the wait (202 with the id, the job left to
+ * its worker), or suspends the connection until one of the two resumes it. */
+void gw_wait_begin(struct gw_req *rq, struct gw_job *job);
+void gw_wait_cancel(struct gw_req *rq);
+enum MHD_Result gw_wait_reply(struct gw_req *rq);
 const char *gw_query(struct gw_req *rq, const char *key);
 /* The body as JSON (an empty body: an empty object); NULL after a 400 reply was queued. */
 json_t *gw_body_json(struct gw_req *rq, enum MHD_Result *res);
