@@ -107,6 +107,15 @@ check "application error: 502 with the result" 502 .error "no luck"
 req GET "/activations?limit=1&name=fails"
 check "application error recorded" 200 'j[0].response.status+","+j[0].response.statusCode' "application error,1"
 
+# 50 throwing runs: the gateway keeps serving; its fds and threads, the containers come back to where they were
+fds0=$(ls /proc/$gpid/fd | wc -l); thr0=$(ls /proc/$gpid/task | wc -l)
+bad=0
+for i in $(seq 1 50); do req POST "/actions/fails?blocking=true"; [ "$code" = 502 ] || bad=$((bad + 1)); done
+expect_eq "50 throwing runs, each 502" "$bad" 0
+expect_eq "no fd leaked" "$(ls /proc/$gpid/fd | wc -l)" "$fds0"
+expect_eq "no thread leaked" "$(ls /proc/$gpid/task | wc -l)" "$thr0"
+expect_eq "no container left behind" "$(ls "$WORK/oci" 2>/dev/null | grep -c '^gw-')" 0
+
 # refusals
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$U/actions")
 check "401 without auth" 401 .error "The supplied authentication is invalid."
