@@ -118,9 +118,9 @@ expect_eq "no container left behind" "$(ls "$WORK/oci" 2>/dev/null | grep -c '^g
 
 # refusals
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$U/actions")
-check "401 without auth" 401 .error "The supplied authentication is invalid."
+check "401 without auth" 401 .error "The resource requires authentication, which was not supplied with the request"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -u "${KEY%%:*}:wrong" "$U/actions")
-check "401 wrong key" 401 .error "The supplied authentication is invalid."
+check "401 wrong key" 401 .error "The supplied authentication is invalid"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -u "$KEY" "http://127.0.0.1:$PORT/api/v1/namespaces/other/actions")
 check "403 another namespace" 403
 req GET /actions/nope
@@ -138,7 +138,7 @@ check "400 malformed JSON" 400 '.error.startsWith("The request content was malfo
 req PUT "/actions/bad%3Bname" -d '{}'
 check "400 illegal entity name" 400 .error "The name of the entity contains illegal characters."
 req PUT "/actions/$(printf 'a%.0s' $(seq 1 257))" -d '{}'
-check "400 name too long" 400
+check "400 name too long" 400 .error "The name of the entity contains illegal characters."
 req PUT "/actions/ok%20name.v1@x" -d '{"exec":{"kind":"nodejs:default","code":"function main(){return {}}"},"annotations":[{"key":"teemate-mode","value":"native"}]}'
 check "a legal name with space . @" 200 .name "ok name.v1@x"
 req PUT /actions/py -d '{"exec":{"kind":"python:3","code":"def main(a): return a"}}'

@@ -17,7 +17,8 @@
 #include "util/cleanup.h"
 #include "util/file.h"
 
-/* OpenWhisk's EntityName: \A([\w]|[\w][\w@ .-]*[\w@.-]+)\z, at most 256. */
+/* OpenWhisk's EntityName (EntityPath.scala):
+ * \A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\z, \w being ASCII [A-Za-z0-9_]. */
 static bool gw_word(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -31,7 +32,7 @@ int gw_entity_name_check(const char *name)
     if (n == 0 || !gw_word(name[0]))
         return -EINVAL;
     for (size_t i = 1; i < n; i++)
-        if (!gw_word(name[i]) && !strchr("@ .-", name[i]))
+        if (!gw_word(name[i]) && !strchr("@ .&-", name[i]))
             return -EINVAL;
     if (n > 1 && name[n - 1] == ' ')   /* the last is [\w@.-] */
         return -EINVAL;
@@ -384,11 +385,7 @@ enum MHD_Result gw_route_actions(struct gw_req *rq, const char *method, const ch
         return !strcmp(method, "GET") ? gw_action_list(rq)
                                       : gw_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
                                                        "HTTP method not allowed, supported methods: GET");
-    int c = gw_entity_name_check(name);
-    if (c == -ENAMETOOLONG)
-        return gw_reply_error(rq, 400, "Entity name longer than allowed: %zu > %d.", strlen(name),
-                              GW_ENTITY_NAME_MAX);
-    if (c < 0)
+    if (gw_entity_name_check(name) < 0)   /* the length is part of OpenWhisk's pattern */
         return gw_reply_error(rq, 400, "The name of the entity contains illegal characters.");
     if (!strcmp(method, "PUT"))
         return gw_action_put(rq, name);

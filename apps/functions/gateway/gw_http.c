@@ -159,9 +159,13 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (rq->job)
         return gw_wait_reply(rq);
-    if (!gw_auth_check(g->key, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_AUTHORIZATION)))
-        return gw_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "The supplied authentication is invalid.");
+    /* akka-http's default rejection texts, which OpenWhisk wraps in its error body */
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth)
+        return gw_reply_error(rq, MHD_HTTP_UNAUTHORIZED,
+                              "The resource requires authentication, which was not supplied with the request");
+    if (!gw_auth_check(g->key, auth))
+        return gw_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "The supplied authentication is invalid");
     if (rq->too_big)
         return gw_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "Request larger than allowed: %zu > %zu bytes.",
                               rq->len, g->cfg.body_max);

@@ -16,8 +16,8 @@
 
 static void test_entity_names(void)
 {
-    static const char *const good[] = { "a", "_", "hello", "a b", "x.y", "a@b", "a-", "a.", "A_9 z-@.x" };
-    static const char *const bad[] = { "", " a", "-a", ".a", "@a", "a ", "a/b", "a;b", "a$", "é", "a\tb" };
+    static const char *const good[] = { "a", "_", "hello", "a b", "x.y", "a@b", "a-", "a.", "a&b", "a&", "A_9 z-@.x" };
+    static const char *const bad[] = { "", " a", "-a", ".a", "@a", "&a", "a ", "a/b", "a;b", "a$", "é", "a\tb" };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         CHECK_EQ_INT(gw_entity_name_check(good[i]), 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
