@@ -32,6 +32,7 @@ int tm_cmd_enclave_inspect(int argc, char **argv);
 int tm_cmd_enclave_rm(int argc, char **argv);
 int tm_cmd_attach(int argc, char **argv);
 int tm_cmd_fn(int argc, char **argv);   /* cli/cmd_fn*.c: apps/functions */
+int tm_cmd_gateway(int argc, char **argv);   /* cli/cmd_gateway.c: apps/functions/gateway */
 /* Containers, in runc's convention (global options: cli_oci.h). */
 int tm_cmd_create(int argc, char **argv);
 int tm_cmd_start(int argc, char **argv);

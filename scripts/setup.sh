@@ -16,6 +16,8 @@ packages=(
     duktape-dev                           # the JavaScript engine's shipped source
     duktape                               # `duk`, the engine's shell: runs the JS functions in tests
     libjs-mustache                        # mustache.js 3.x for the dynamic-html function
+    libmicrohttpd-dev                     # HTTP/1.1 server of `teemate gateway`
+    nodejs npm curl                       # the gateway's tests: the npm openwhisk client, curl recipes
     python3                               # independent reference for measurement vectors
     perl                                  # byte reversal in the OpenSSL cross-check
 )

@@ -7,7 +7,7 @@ FN_DUKTAPE := /usr/share/duktape
 FN_RUNTIME_SRCS := $(FN_DIR)/enclave/fn_duktape.c $(FN_DIR)/enclave/fn_engine.c \
     $(FN_DIR)/enclave/fn_code.c $(FN_DIR)/enclave/fn_instance.c $(FN_DIR)/enclave/fn_bindings.c \
     $(FN_DIR)/enclave/fn_json.c
-FN_HOST_SRCS := $(sort $(wildcard $(FN_DIR)/host/*.c))
+FN_HOST_SRCS := $(sort $(wildcard $(FN_DIR)/host/*.c) $(wildcard $(FN_DIR)/gateway/*.c))
 FN_IMAGE := $(BUILD)/apps/functions/fn.elf
 FN_NATIVE := $(BUILD)/apps/functions/fn-native
 FN_HOST_LIB := $(BUILD)/apps/functions/libfn_host.a
@@ -27,7 +27,7 @@ $(FN_IMAGE): $(call tm_enclave_objs,$(FN_RUNTIME_SRCS) $(FN_DIR)/enclave/fn_plat
 	$(TM_ENCLAVE_LINK)
 
 # Natively: the same runtime sources, compiled for the host.
-FN_HOST_CFLAGS := -I$(FN_DIR) -I$(FN_DIR)/enclave -I$(FN_DIR)/host -I$(FN_DUKTAPE)
+FN_HOST_CFLAGS := -I$(FN_DIR) -I$(FN_DIR)/enclave -I$(FN_DIR)/host -I$(FN_DIR)/gateway -I$(FN_DUKTAPE)
 $(BUILD)/obj/$(FN_DIR)/%.o: HOST_CFLAGS += $(FN_HOST_CFLAGS)
 $(BUILD)/obj/$(FN_DIR)/enclave/fn_duktape.o: HOST_CFLAGS += -w
 $(BUILD)/obj/tests/unit/fn/%.o: HOST_CFLAGS += $(FN_HOST_CFLAGS)
@@ -49,6 +49,8 @@ $(FN_NATIVE): $(BUILD)/obj/$(FN_DIR)/host/fn_native_main.o $(FN_HOST_LIB) $(FN_N
 # The libraries need each other (the runtime calls the native platform in
 # the host library): one group.
 FN_LINK_LIBS := -Wl,--start-group $(FN_HOST_LIB) $(FN_NATIVE_LIB) $(BUILD)/libteemate.a -Wl,--end-group
+# the gateway test links the gateway (libmicrohttpd)
+$(BUILD)/tests/test_fn_gateway: HOST_LDLIBS += -lmicrohttpd
 $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) $(FN_NATIVE_LIB) \
                           $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
@@ -56,9 +58,10 @@ $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) 
 
 # `teemate fn` (cli/cmd_fn*.c) runs the runtime natively and attaches to the
 # functions' enclaves: the CLI links both libraries.
-$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c)): HOST_CFLAGS += $(FN_HOST_CFLAGS)
+# `teemate gateway` (cli/cmd_gateway.c, apps/functions/gateway) on libmicrohttpd.
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c) cli/cmd_gateway.c): HOST_CFLAGS += $(FN_HOST_CFLAGS)
 $(BUILD)/teemate: $(FN_HOST_LIB) $(FN_NATIVE_LIB)
-$(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
+$(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lmicrohttpd -lm
 
 # bench/functions runs the runtime natively and attaches (its warm path):
 # its parts in bench/functions/, linked with both libraries.

@@ -38,7 +38,7 @@ struct fn_instance_ctx {
     int out_fd;
 };
 
-static int fn_write_full(int fd, const void *buf, size_t len)
+int fn_write_full(int fd, const void *buf, size_t len)
 {
     for (const char *p = buf; len;) {
         ssize_t n = write(fd, p, len);
@@ -51,8 +51,7 @@ static int fn_write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* Bytes read before EOF (fewer than len: the writer died), or -1. */
-static ssize_t fn_read_full(int fd, void *buf, size_t len)
+ssize_t fn_read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "container/container.h"
 #include "fn_host.h"
@@ -61,6 +62,11 @@ struct fn_invocation {
 /* 0 with inv filled (the result may be an error result), or -errno when no
  * instance could be made (err says why). */
 int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm_error *err);
+
+/* Pipe helpers (EINTR retried): 0 or -1; bytes read before EOF (fewer than
+ * len: the writer died), or -1. */
+int fn_write_full(int fd, const void *buf, size_t len);
+ssize_t fn_read_full(int fd, void *buf, size_t len);
 
 #define FN_RESULT_DIED "{\"error\":\"The action did not produce a valid response and exited unexpectedly.\"}"
 

@@ -60,17 +60,29 @@ void fn_enclave_name(const char *name, char buf[64])
     snprintf(buf, 64, "fn-%s", name);
 }
 
+static char fn_record_root[4096];   /* "": <state dir>/functions */
+
+void fn_record_set_root(const char *dir)
+{
+    snprintf(fn_record_root, sizeof fn_record_root, "%s", dir);
+}
+
 int fn_record_dir(const char *name, bool create, char *buf, size_t len, tm_error *err)
 {
-    char state[4096];
-    int r = tm_state_dir(state, sizeof state, err);
-    if (r < 0)
-        return r;
-    if ((size_t)snprintf(buf, len, "%s/functions", state) >= len)
+    char root[4200];
+    if (fn_record_root[0]) {
+        snprintf(root, sizeof root, "%s", fn_record_root);
+    } else {
+        int r = tm_state_dir(root, sizeof root - 16, err);
+        if (r < 0)
+            return r;
+        strcat(root, "/functions");
+    }
+    if ((size_t)snprintf(buf, len, "%s", root) >= len)
         return tm_error_set(err, ENAMETOOLONG, "state directory path too long");
     if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
         return tm_error_sys(err, "%s", buf);
-    if (name && (size_t)snprintf(buf, len, "%s/functions/%s", state, name) >= len)
+    if (name && (size_t)snprintf(buf, len, "%s/%s", root, name) >= len)
         return tm_error_set(err, ENAMETOOLONG, "state directory path too long");
     return 0;
 }

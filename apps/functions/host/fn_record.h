@@ -33,7 +33,10 @@ int fn_mode_parse(const char *text, enum fn_mode *mode);
 /* "fn-NAME", the function's shared enclave. */
 void fn_enclave_name(const char *name, char buf[64]);
 
-/* <state dir>/functions/NAME (made when create). */
+/* Where the records live: <state dir>/functions unless set (the gateway
+ * keeps its actions in <state dir>/gateway/actions). */
+void fn_record_set_root(const char *dir);
+/* <root>/NAME (the root made when create). */
 int fn_record_dir(const char *name, bool create, char *buf, size_t len, tm_error *err);
 /* Write function.json (-EEXIST: one exists) and beside it copies of the
  * scripts (texts[i] of lens[i] bytes), or in the teemate mode the sealed code

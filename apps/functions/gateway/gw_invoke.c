@@ -1,0 +1,260 @@
+/* One activation: the action run by fn_invoke (a new container, cold) in a
+ * helper process forked by the worker thread, since fn_invoke is made for a
+ * process of its own (it passes signals to its container's init, and the
+ * container's init runs the instance in a clone of the caller). The helper
+ * sends back the result, the cold-start figures and the console.log lines;
+ * the worker turns them into OpenWhisk's activation record. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fn_invoke.h"
+#include "gw.h"
+#include "util/cleanup.h"
+
+#define GW_LOG_MAX (10U << 20)   /* OpenWhisk's default log limit, 10 MB */
+
+struct gw_report {
+    int32_t status;               /* 0: result follows; -errno: msg, no instance */
+    uint8_t ok;
+    char msg[1024];
+    char died[256];
+    struct fn_invoke_stats stats;
+    uint64_t json_len, log_len;
+};
+
+/* Running helpers, for gw_invoke_cancel_all. */
+static pthread_mutex_t gw_helpers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t gw_helpers[256];
+
+static void gw_helper_track(pid_t pid, bool on)
+{
+    pthread_mutex_lock(&gw_helpers_lock);
+    for (size_t i = 0; i < sizeof gw_helpers / sizeof gw_helpers[0]; i++)
+        if (gw_helpers[i] == (on ? 0 : pid)) {
+            gw_helpers[i] = on ? pid : 0;
+            break;
+        }
+    pthread_mutex_unlock(&gw_helpers_lock);
+}
+
+void gw_invoke_cancel_all(void)
+{
+    pthread_mutex_lock(&gw_helpers_lock);
+    for (size_t i = 0; i < sizeof gw_helpers / sizeof gw_helpers[0]; i++)
+        if (gw_helpers[i] > 0)
+            kill(gw_helpers[i], SIGTERM);
+    pthread_mutex_unlock(&gw_helpers_lock);
+}
+
+/* The helper process: never returns. */
+static void gw_helper(struct gw *g, struct gw_job *job, int out)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);   /* the gateway's threads block them */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    struct gw_report rep = { 0 };
+    struct fn_invocation inv = { 0 };
+    tm_error err = { 0 };
+    char recname[FN_NAME_MAX + 1], id[64];
+    gw_action_record_name(job->name, recname);
+    snprintf(id, sizeof id, "gw-%s", job->activation_id);
+    int logs = memfd_create("gw-logs", 0);
+    struct fn_services sv = { .store_dir = g->store_dir, .log_fd = logs >= 0 ? logs : 2 };
+    struct fn_record rec;
+    int r = fn_record_load(recname, &rec, &err);
+    struct fn_invoke_request req = {
+        .rec = &rec, .services = &sv, .params = job->params, .state_root = g->cfg.oci_root,
+        .daemon_socket = g->cfg.daemon_socket, .image = g->cfg.image, .id = id,
+    };
+    if (r == 0)
+        r = fn_invoke(&req, &inv, &err);
+    const struct gw_hooks *h = &g->cfg.hooks;
+    if (r < 0 && rec.mode == FN_MODE_TEEMATE && h->enclave_gone && h->enclave_gone(&rec)) {
+        /* fn-NAME is gone (a daemon restart): rebuilt from the sealed code */
+        if ((r = h->enclave_restore(&rec, &err)) == 0)
+            r = fn_invoke(&req, &inv, &err);
+    }
+    rep.status = r;
+    snprintf(rep.msg, sizeof rep.msg, "%s", r < 0 ? err.msg : "");
+    _cleanup_free_ char *logtext = NULL;
+    if (r == 0) {
+        rep.ok = inv.result.ok;
+        rep.json_len = inv.result.len;
+        rep.stats = inv.stats;
+        snprintf(rep.died, sizeof rep.died, "%s", inv.died);
+    }
+    off_t lsize = logs >= 0 ? lseek(logs, 0, SEEK_END) : 0;
+    if (lsize > 0 && (logtext = malloc((size_t)lsize))) {
+        rep.log_len = pread(logs, logtext, (size_t)lsize, 0) == lsize ? (uint64_t)lsize : 0;
+    }
+    int w = fn_write_full(out, &rep, sizeof rep);
+    if (w == 0 && rep.json_len)
+        w = fn_write_full(out, inv.result.json, rep.json_len);
+    if (w == 0 && rep.log_len)
+        fn_write_full(out, logtext, rep.log_len);
+    _exit(0);
+}
+
+static const char *const gw_status_names[] = {
+    "success", "application error", "action developer error", "whisk internal error",
+};
+
+static json_t *gw_annotation(const char *key, json_t *value)
+{
+    return json_pack("{s:s, s:o}", "key", key, "value", value);
+}
+
+/* OpenWhisk's record; result stolen; stats NULL when no instance ran. */
+static json_t *gw_activation(struct gw_job *job, double start, double end, int code, json_t *result,
+                             json_t *logs, const struct fn_invoke_stats *st, const char *died,
+                             bool timeout)
+{
+    json_t *action = job->action, *anns = json_array();
+    char path[GW_ENTITY_NAME_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", GW_NAMESPACE, job->name);
+    json_t *exec = json_object_get(action, "exec");
+    const char *mode = "teemate";
+    json_t *a;
+    size_t i;
+    json_array_foreach(json_object_get(action, "annotations"), i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "key")) ?: "", "teemate-mode") &&
+            json_is_string(json_object_get(a, "value")))
+            mode = json_string_value(json_object_get(a, "value"));
+    json_array_append_new(anns, gw_annotation("path", json_string(path)));
+    json_array_append_new(anns, gw_annotation("waitTime", json_integer((json_int_t)(start - job->queued_at))));
+    json_array_append_new(anns, gw_annotation("kind", json_incref(json_object_get(exec, "kind"))));
+    json_array_append_new(anns, gw_annotation("timeout", json_boolean(timeout)));
+    json_array_append_new(anns, gw_annotation("limits", json_incref(json_object_get(action, "limits"))));
+    if (st) {   /* every activation is a cold start so far: init = all before main ran */
+        json_array_append_new(anns, gw_annotation("initTime",
+                                                  json_integer((json_int_t)(st->total_ms - st->run_ms))));
+        json_array_append_new(anns, gw_annotation("teemate-mode", json_string(mode)));
+        json_t *cs = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+                               "container_ms", st->container_ms, "enclave_build_ms", st->enclave_build_ms,
+                               "alias_ms", st->alias_ms, "expand_ms", st->expand_ms, "heap_ms", st->heap_ms,
+                               "code_load_ms", st->code_load_ms, "run_ms", st->run_ms, "total_ms",
+                               st->total_ms, "epc_pages", (json_int_t)st->epc_pages, "expand_pages",
+                               (json_int_t)st->expand_pages, "memory_peak_bytes",
+                               (json_int_t)st->memory_peak_bytes);
+        if (died && *died)
+            json_object_set_new(cs, "died", json_string(died));
+        json_array_append_new(anns, gw_annotation("teemate-coldStart", cs));
+    }
+    return json_pack("{s:s, s:s, s:s, s:O, s:b, s:s, s:I, s:I, s:I, s:{s:s, s:i, s:b, s:o}, s:o, s:o}",
+                     "activationId", job->activation_id, "namespace", GW_NAMESPACE, "name", job->name,
+                     "version", json_object_get(action, "version"), "publish", 0, "subject", GW_NAMESPACE,
+                     "start", (json_int_t)start, "end", (json_int_t)end, "duration",
+                     (json_int_t)(end - start), "response", "status", gw_status_names[code],
+                     "statusCode", code, "success", code == 0, "result", result, "logs", logs,
+                     "annotations", anns);
+}
+
+json_t *gw_activation_failed(struct gw *g, struct gw_job *job, const char *msg)
+{
+    (void)g;
+    double now = gw_now_epoch_ms();
+    return gw_activation(job, now, now, 3, json_pack("{s:s}", "error", msg), json_array(), NULL,
+                         NULL, false);
+}
+
+/* console.log lines as OpenWhisk shows them: "<time> stdout: <line>". */
+static json_t *gw_log_lines(const char *text, size_t len, double at)
+{
+    json_t *v = json_array();
+    char stamp[40];
+    time_t s = (time_t)(at / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%03dZ", (int)((long long)at % 1000));
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (text + i)) : len - i;
+        json_array_append_new(v, json_sprintf("%s stdout: %.*s", stamp, (int)l, text + i));
+        i += l + 1;
+    }
+    return v;
+}
+
+/* The error classes of fn_instance's error results: the code failed
+ * (OpenWhisk: developer error, /run answered 502) or main returned an error. */
+static int gw_error_code(const char *died, json_t *result)
+{
+    static const char *const developer[] = {
+        "An error has occurred", "The action did not return a dictionary",
+        "The action exceeded its time limits", "The action did not produce a valid response",
+    };
+    if (died && *died)
+        return 2;
+    const char *e = json_string_value(json_object_get(result, "error"));
+    for (size_t i = 0; e && i < sizeof developer / sizeof developer[0]; i++)
+        if (!strncmp(e, developer[i], strlen(developer[i])))
+            return 2;
+    return 1;
+}
+
+json_t *gw_invoke(struct gw *g, struct gw_job *job)
+{
+    double start = gw_now_epoch_ms();
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return gw_activation_failed(g, job, "Failed to provision resources to run the action.");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        gw_helper(g, job, p[1]);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return gw_activation_failed(g, job, "Failed to provision resources to run the action.");
+    }
+    gw_helper_track(pid, true);
+    struct gw_report rep;
+    bool got = fn_read_full(p[0], &rep, sizeof rep) == (ssize_t)sizeof rep;
+    char *json = NULL, *logs = NULL;
+    if (got && rep.status == 0 && rep.json_len <= FN_MAX_RESULT && rep.log_len <= GW_LOG_MAX) {
+        json = calloc(1, rep.json_len + 1);
+        logs = malloc(rep.log_len + 1);
+        got = json && logs && fn_read_full(p[0], json, rep.json_len) == (ssize_t)rep.json_len &&
+              fn_read_full(p[0], logs, rep.log_len) == (ssize_t)rep.log_len;
+    }
+    close(p[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    gw_helper_track(pid, false);
+    double end = gw_now_epoch_ms();
+    json_t *act;
+    if (!got) {
+        act = gw_activation_failed(g, job, "The action did not produce a valid response and exited unexpectedly.");
+    } else if (rep.status < 0) {
+        act = gw_activation_failed(g, job, rep.msg);
+    } else {
+        json_t *result = json_loads(json, 0, NULL);
+        if (!json_is_object(result)) {
+            json_decref(result);
+            result = json_pack("{s:s}", "error", "The action did not produce a valid JSON response.");
+            rep.ok = 0;
+        }
+        /* OpenWhisk: an object with "error" from a run that went well is an application error */
+        int code = !rep.ok ? gw_error_code(rep.died, result) : json_object_get(result, "error") ? 1 : 0;
+        bool timeout = !strncmp(json_string_value(json_object_get(result, "error")) ?: "",
+                                "The action exceeded its time limits", 35);
+        act = gw_activation(job, start, end, code, result, gw_log_lines(logs, rep.log_len, end),
+                            &rep.stats, rep.died, timeout);
+    }
+    free(json);
+    free(logs);
+    return act;
+}
