@@ -66,8 +66,15 @@ int fn_target_run(const struct fn_target *t, const struct fn_services *services,
                   const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err)
 {
+    return fn_target_run_env(t, services, req, NULL, params, result, err);
+}
+
+int fn_target_run_env(const struct fn_target *t, const struct fn_services *services,
+                      const struct fn_run_request *req, const char *env, const char *params,
+                      struct fn_result *result, tm_error *err)
+{
     struct fn_enclave_runner_ctx ctx = { t, services };
-    return fn_host_run(req, params, fn_enclave_runner, &ctx, result, err);
+    return fn_host_run_env(req, env, params, fn_enclave_runner, &ctx, result, err);
 }
 
 int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err)

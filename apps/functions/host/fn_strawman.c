@@ -9,6 +9,7 @@
 #include "enclave/devkey.h"
 #include "fn_host.h"
 #include "sgx_arch.h"
+#include "util/cleanup.h"
 #include "util/clock.h"
 
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
@@ -77,6 +78,25 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
     st->destroy_ms = tm_now_ms() - t3;
     if (r < 0)
         fn_result_free(result);
+    return r;
+}
+
+int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_demand,
+                      struct tm_enclave **e, tm_error *err)
+{
+    _cleanup_image_ struct tm_image *base = NULL, *image = NULL;
+    const struct tm_backend_ops *ops;
+    struct sgx_sigstruct ss;
+    char key_path[4200];
+    int r = tm_backend_select(TM_BACKEND_AUTO, &ops, err);
+    if (r == 0)
+        r = tm_image_load(image_path, &base, err);
+    if (r == 0)
+        r = fn_strawman_image(base, memory, heap_on_demand, &image, err);
+    if (r == 0)
+        r = tm_devkey_sign(image, &ss, key_path, sizeof key_path, err);
+    if (r == 0)
+        r = tm_enclave_build(image, &ss, ops, e, err);
     return r;
 }
 
