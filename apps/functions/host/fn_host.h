@@ -122,10 +122,10 @@ int fn_image_memfd(const struct tm_image *image, tm_error *err);
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
                       struct tm_image **out, tm_error *err);
 /* A strawman enclave that outlives one run (`fn serve`): image_path's
- * one-instance image signed with the development key and built; *e is
- * tm_enclave_destroy'ed by the caller. */
+ * one-instance image (*image, which *e borrows) signed with the development
+ * key and built; the caller destroys *e, then frees *image. */
 int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_demand,
-                      struct tm_enclave **e, tm_error *err);
+                      struct tm_image **image, struct tm_enclave **e, tm_error *err);
 /* A script that does not compile is -EINVAL with err as fn_native_load's. */
 int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
                        const void *wire, size_t len, const struct fn_run_request *req,

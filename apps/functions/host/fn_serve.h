@@ -31,6 +31,7 @@ struct fn_serve_options {
 /* An initialised instance in its mode. */
 struct fn_serve_backend {
     const struct fn_serve_options *o;
+    struct tm_image *image;             /* strawman: the enclave's (it borrows the layout) */
     struct tm_enclave *enclave;         /* strawman */
     struct tm_attachment *attachment;   /* teemate */
     char enclave_name[64];              /* teemate: fn-code-<16 hex> */

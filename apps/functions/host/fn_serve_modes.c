@@ -114,7 +114,8 @@ int fn_serve_backend_init(struct fn_serve_backend *b, const struct fn_serve_opti
         break;
     case FN_MODE_STRAWMAN:
     case FN_MODE_STRAWMAN_EDMM:
-        r = fn_strawman_build(o->image, o->memory, o->mode == FN_MODE_STRAWMAN_EDMM, &b->enclave, err);
+        r = fn_strawman_build(o->image, o->memory, o->mode == FN_MODE_STRAWMAN_EDMM, &b->image,
+                              &b->enclave, err);
         if (r == 0)
             r = fn_target_load(&(struct fn_target){ .enclave = b->enclave }, o->services, wire, len,
                                error_json, err);
@@ -141,7 +142,9 @@ void fn_serve_backend_close(struct fn_serve_backend *b)
 {
     if (b->enclave)
         tm_enclave_destroy(b->enclave);
+    tm_image_free(b->image);
     tm_detach(b->attachment);
+    b->image = NULL;
     b->enclave = NULL;
     b->attachment = NULL;
 }

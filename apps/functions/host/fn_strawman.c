@@ -82,7 +82,7 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
 }
 
 int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_demand,
-                      struct tm_enclave **e, tm_error *err)
+                      struct tm_image **image_out, struct tm_enclave **e, tm_error *err)
 {
     _cleanup_image_ struct tm_image *base = NULL, *image = NULL;
     const struct tm_backend_ops *ops;
@@ -97,6 +97,10 @@ int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_dema
         r = tm_devkey_sign(image, &ss, key_path, sizeof key_path, err);
     if (r == 0)
         r = tm_enclave_build(image, &ss, ops, e, err);
+    if (r == 0) {
+        *image_out = image;   /* the enclave borrows its layout */
+        image = NULL;
+    }
     return r;
 }
 
