@@ -2,6 +2,7 @@
  * thread (teemate) or a private enclave's first TCS (strawman), with the
  * functions' services as its application ocalls. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,14 +11,31 @@
 #include "util/cleanup.h"
 
 /* The ocall scratch buffer (FN_SCRATCH_SIZE, for HTTP bodies and objects),
- * allocated once per thread: a fresh megabyte per ecall costs its page faults. */
+ * allocated once per thread: a fresh megabyte per ecall costs its page faults.
+ * Freed when the thread ends (fn serve's calls come on libmicrohttpd's). */
 static __thread void *fn_enclave_scratch;
+static pthread_key_t fn_enclave_scratch_key;
+static pthread_once_t fn_enclave_scratch_once = PTHREAD_ONCE_INIT;
+
+static void fn_enclave_scratch_key_make(void)
+{
+    pthread_key_create(&fn_enclave_scratch_key, free);
+}
+
+static void *fn_enclave_scratch_get(void)
+{
+    if (!fn_enclave_scratch && (fn_enclave_scratch = aligned_alloc(64, FN_SCRATCH_SIZE))) {
+        pthread_once(&fn_enclave_scratch_once, fn_enclave_scratch_key_make);
+        pthread_setspecific(fn_enclave_scratch_key, fn_enclave_scratch);
+    }
+    return fn_enclave_scratch;
+}
 
 static int fn_enclave_call(const struct fn_target *t, const struct fn_services *services, uint32_t ecall,
                            const void *in, size_t in_len, void *out, size_t out_cap, int *rc,
                            size_t *out_len, tm_error *err)
 {
-    if (!fn_enclave_scratch && !(fn_enclave_scratch = aligned_alloc(64, FN_SCRATCH_SIZE)))
+    if (!fn_enclave_scratch_get())
         return tm_error_set(err, ENOMEM, "out of memory");
     struct tm_ecall_call call = {
         .ecall = ecall, .in = in, .in_len = in_len, .out = out, .out_cap = out_cap,
