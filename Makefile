@@ -73,7 +73,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -Iabi -Ilib \
                $(shell pkg-config --cflags $(PKGS))
 build-fuzz/%: fuzz/%.c $(LIB_SRCS) $(LIB_ASM_SRCS) $(wildcard lib/*/*.h abi/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(LIB_ASM_SRCS) $(HOST_LDLIBS) -o $@
+	$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_EXTRA_SRCS) $(LIB_SRCS) $(LIB_ASM_SRCS) $(HOST_LDLIBS) -o $@
 
 # Enclave side: the SDK (trusted runtime, linker script, rules) and the examples.
 include sdk/enclave.mk

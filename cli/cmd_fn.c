@@ -112,6 +112,26 @@ int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, con
     return r;
 }
 
+int tm_cli_fn_serve_build(const struct fn_record *rec, const char *socket, const void *wire,
+                          size_t len, bool *built, tm_error *err)
+{
+    _cleanup_free_ void *sealed = NULL;
+    size_t sealed_len = 0;
+    struct tm_cli_fn_build_stats st = { 0 };
+    *built = false;
+    int r = tm_cli_fn_enclave_build(rec, socket, wire, len, &sealed, &sealed_len, &st, err);
+    if (r == 0) {
+        *built = true;
+        return 0;
+    }
+    if (r != -EEXIST)
+        return r;
+    char enclave[64];   /* another container with this code built it: wait until it is ready */
+    fn_enclave_name(rec->name, enclave);
+    _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);
+    return conn < 0 ? conn : fn_wait_built(conn, enclave, err);
+}
+
 int tm_cli_fn_restore(const struct fn_record *rec, const char *socket,
                       struct tm_cli_fn_build_stats *st, tm_error *err)
 {
@@ -207,13 +227,14 @@ static const struct tm_command subcommands[] = {
     { "create", "compile a JavaScript function (once) for a mode", tm_cmd_fn_create },
     { "invoke", "run the function in a new instance, print its result", tm_cmd_fn_invoke },
     { "ls",     "list the functions",                             tm_cmd_fn_ls },
+    { "serve",  "serve OpenWhisk's action protocol (/init, /run)", tm_cmd_fn_serve },
     { "rm",     "remove a function",                              tm_cmd_fn_rm },
 };
 
 int tm_cmd_fn(int argc, char **argv)
 {
     if (argc < 2)
-        return tm_cli_usage("fn", "expects a COMMAND (create, invoke, ls, rm)");
+        return tm_cli_usage("fn", "expects a COMMAND (create, invoke, ls, rm, serve)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("Usage: teemate fn COMMAND [OPTIONS]\n\nJavaScript functions (OpenWhisk's contract: "
                "main(params) returns an object).\n\nCommands:\n");
@@ -224,5 +245,5 @@ int tm_cmd_fn(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(argv[1], subcommands[i].name))
             return subcommands[i].run(argc - 1, argv + 1);
-    return tm_cli_usage("fn", "unknown command '%s' (create, invoke, ls, rm)", argv[1]);
+    return tm_cli_usage("fn", "unknown command '%s' (create, invoke, ls, rm, serve)", argv[1]);
 }

@@ -12,6 +12,7 @@
 
 int tm_cmd_fn_create(int argc, char **argv);
 int tm_cmd_fn_invoke(int argc, char **argv);
+int tm_cmd_fn_serve(int argc, char **argv);
 /* The functions enclave image: $TEEMATE_FN_IMAGE, else beside this binary
  * (<dir of teemate>/apps/functions/fn.elf, where the build puts it). */
 int tm_cli_fn_image(char *buf, size_t len, tm_error *err);
@@ -35,6 +36,12 @@ struct tm_cli_fn_build_stats {
 int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, const void *in, size_t len,
                             void **sealed, size_t *sealed_len, struct tm_cli_fn_build_stats *st,
                             tm_error *err);
+/* fn serve's fn_serve_build_fn: tm_cli_fn_enclave_build (the sealed code
+ * dropped: the enclave is named by the code's hash, and a container that
+ * finds it gone gets the code again at its /init), or, when it exists, a
+ * wait until the daemon has it ready (*built false). */
+int tm_cli_fn_serve_build(const struct fn_record *rec, const char *socket, const void *wire,
+                          size_t len, bool *built, tm_error *err);
 /* Whether a teemate-mode function's enclave, fn-NAME, is gone (a daemon
  * restart) or being rebuilt by a concurrent invoke: what an attach refused
  * for that reason asks tm_cli_fn_restore to mend. */

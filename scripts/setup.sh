@@ -8,6 +8,7 @@ packages=(
     clang libclang-rt-14-dev              # libFuzzer targets
     libssl-dev openssl                    # host crypto (OpenSSL libcrypto) and the reference verifier
     libjansson-dev                        # JSON (config.json, state, inspect --json)
+    libmicrohttpd-dev                     # HTTP/1.1 of `teemate fn serve` (OpenWhisk's action protocol)
     libseccomp-dev libcap-dev             # containers: seccomp filters, capability names
     runc podman containerd                # the container baseline (bench/container) and the engine tests (podman, ctr)
     busybox-static                        # the root filesystem of the container tests and benches

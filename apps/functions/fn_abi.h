@@ -10,7 +10,7 @@
  *                every instance. Value 0, or FN_RESULT_ERROR with out = the
  *                error JSON ({"error": "SyntaxError: ... (line N)", "line": N,
  *                "script": NAME}), or -errno (-EEXIST: code already loaded).
- * FN_ECALL_RUN   in: struct fn_run_request then params JSON. Creates this
+ * FN_ECALL_RUN   in: struct fn_run_request, env JSON (env_len), params JSON. Creates this
  *                slot's instance (its own Duktape heap) on first use, loads the
  *                bytecode into it without compiling, calls main(params). Value
  *                FN_RESULT_OK with out = the result JSON object, FN_RESULT_ERROR
@@ -67,7 +67,16 @@ struct fn_script {
 struct fn_run_request {
     uint64_t timeout_ms;    /* the run's time limit (0: FN_DEFAULT_TIMEOUT_MS) */
     uint64_t memory_limit;  /* bytes the instance's JS heap may hold (0: no cap of its own) */
+    uint32_t env_len;       /* bytes of env JSON object between this and params (0: none) */
+    uint32_t flags;         /* FN_RUN_* */
 };
+/* Make the instance and run its top level (with env), but call no main:
+ * OpenWhisk's /init, which reports a throwing top level. Result {} or the
+ * "Initialization has failed due to: ..." error. */
+#define FN_RUN_BOOT_ONLY 1U
+/* env's members are merged into the global process.env (OpenWhisk's __OW_*
+ * values; Duktape has no process object of its own) before the top level
+ * runs and before each main call. */
 
 #define FN_DEFAULT_TIMEOUT_MS 60000   /* OpenWhisk's default */
 

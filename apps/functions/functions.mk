@@ -61,7 +61,12 @@ $(BUILD)/tests/test_fn_%: $(BUILD)/obj/tests/unit/fn/test_fn_%.o $(FN_HOST_LIB) 
 # `teemate gateway` (cli/cmd_gateway.c, apps/functions/gateway) on libmicrohttpd.
 $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/cmd_fn*.c) cli/cmd_gateway.c): HOST_CFLAGS += $(FN_HOST_CFLAGS)
 $(BUILD)/teemate: $(FN_HOST_LIB) $(FN_NATIVE_LIB)
-$(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lmicrohttpd -lm
+$(BUILD)/teemate: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm -lmicrohttpd
+
+# fuzz/fuzz_action.c: the action protocol's parsing (fn_serve_proto.c).
+build-fuzz/fuzz_action: FUZZ_EXTRA_SRCS := $(FN_DIR)/host/fn_serve_proto.c
+build-fuzz/fuzz_action: FUZZ_CFLAGS += -I$(FN_DIR)/host
+build-fuzz/fuzz_action: $(FN_DIR)/host/fn_serve_proto.c $(FN_DIR)/host/fn_serve_proto.h
 
 # bench/functions runs the runtime natively and attaches (its warm path):
 # its parts in bench/functions/, linked with both libraries.

@@ -21,11 +21,49 @@ struct fn_instance {
     size_t pending_len;
 };
 
+/* What a run hands the instance besides params: OpenWhisk's __OW_* values. */
+struct fn_instance_env {
+    const struct fn_code *code;
+    const char *env;
+    size_t env_len;
+};
+
+/* Merge the env JSON object's members into the global process.env (made
+ * on first use: Duktape has no process object). */
+static void fn_instance_env_merge(duk_context *ctx, const struct fn_instance_env *e)
+{
+    if (!e->env_len)
+        return;
+    if (!duk_get_global_string(ctx, "process") || !duk_is_object(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_object(ctx);
+        duk_dup_top(ctx);
+        duk_put_global_string(ctx, "process");
+    }
+    if (!duk_get_prop_string(ctx, -1, "env") || !duk_is_object(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_object(ctx);
+        duk_dup_top(ctx);
+        duk_put_prop_string(ctx, -3, "env");
+    }
+    duk_push_lstring(ctx, e->env, e->env_len);
+    duk_json_decode(ctx, -1);
+    if (duk_is_object(ctx, -1)) {
+        duk_enum(ctx, -1, DUK_ENUM_OWN_PROPERTIES_ONLY);
+        while (duk_next(ctx, -1, 1))
+            duk_put_prop(ctx, -5);   /* process.env[key] = value */
+        duk_pop(ctx);
+    }
+    duk_pop_3(ctx);
+}
+
 /* Load every script's bytecode and run its top level. */
 static duk_ret_t fn_instance_boot(duk_context *ctx, void *udata)
 {
-    const struct fn_code *code = udata;
+    const struct fn_instance_env *e = udata;
+    const struct fn_code *code = e->code;
     fn_bindings_install(ctx);
+    fn_instance_env_merge(ctx, e);
     for (uint32_t i = 0; i < code->count; i++) {
         /* An external buffer: the shared bytecode is read in place. */
         duk_push_external_buffer(ctx);
@@ -48,7 +86,7 @@ static void fn_instance_drop(struct fn_instance *inst)
 /* The stack holds params (a string): decode, call main, encode the result. */
 static duk_ret_t fn_instance_call(duk_context *ctx, void *udata)
 {
-    (void)udata;
+    fn_instance_env_merge(ctx, udata);
     duk_json_decode(ctx, -1);
     if (!duk_get_global_string(ctx, "main") || !duk_is_function(ctx, -1))
         return duk_error(ctx, DUK_ERR_TYPE_ERROR, "the function defines no main(params)");
@@ -110,11 +148,14 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
     if (in_len < sizeof req || in_len - sizeof req > FN_MAX_PARAMS)
         return -EINVAL;
     memcpy(&req, in, sizeof req);
-    const char *params = (const char *)in + sizeof req;
-    size_t params_len = in_len - sizeof req;
+    if (req.env_len > in_len - sizeof req || (req.flags & ~FN_RUN_BOOT_ONLY))
+        return -EINVAL;
+    const char *params = (const char *)in + sizeof req + req.env_len;
+    size_t params_len = in_len - sizeof req - req.env_len;
     const struct fn_code *code = fn_code_current();
     if (!code)
         return -ENOENT;
+    struct fn_instance_env env = { code, (const char *)in + sizeof req, req.env_len };
     uint64_t timeout = req.timeout_ms ? req.timeout_ms : FN_DEFAULT_TIMEOUT_MS;
     if (timeout > (uint64_t)INT32_MAX)
         return -EINVAL;
@@ -144,7 +185,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
         }
         inst->heap.deadline_ms = fn_platform_monotonic_ns() / 1000000 + (int64_t)timeout;
         int64_t t1 = fn_platform_monotonic_ns();
-        if (duk_safe_call(inst->ctx, fn_instance_boot, (void *)code, 0, 1) != DUK_EXEC_SUCCESS) {
+        if (duk_safe_call(inst->ctx, fn_instance_boot, &env, 0, 1) != DUK_EXEC_SUCCESS) {
             bool timed_out = inst->heap.timed_out;
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", duk_safe_to_string(inst->ctx, -1));
@@ -164,6 +205,11 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
         inst->load_ns = (uint64_t)(fn_platform_monotonic_ns() - t1);
         inst->create_ns = (uint64_t)(fn_platform_monotonic_ns() - t0);
     }
+    if (req.flags & FN_RUN_BOOT_ONLY) {
+        memcpy(out, "{}", out_cap < 2 ? 0 : 2);
+        *out_len = out_cap < 2 ? 0 : 2;
+        return FN_RESULT_OK;
+    }
     if (__atomic_exchange_n(&inst->busy, 1, __ATOMIC_ACQUIRE))
         return -EBUSY;   /* another thread of this container is in it (OpenWhisk: one run at a time) */
     inst->heap.fatal = &fatal;
@@ -173,7 +219,7 @@ int fn_instance_run(const void *in, size_t in_len, char *out, size_t out_cap, si
 
     duk_context *ctx = inst->ctx;
     duk_push_lstring(ctx, params_len ? params : "{}", params_len ? params_len : 2);
-    int rc = duk_safe_call(ctx, fn_instance_call, NULL, 1, 1);
+    int rc = duk_safe_call(ctx, fn_instance_call, &env, 1, 1);
     bool timed_out = inst->heap.timed_out;
     inst->heap.deadline_ms = 0;
     inst->heap.timed_out = false;

@@ -11,9 +11,9 @@
 #include "util/cleanup.h"
 
 /* The ocall scratch buffer (FN_SCRATCH_SIZE, for HTTP bodies and objects),
- * allocated once per thread: a fresh megabyte per ecall costs its page faults. */
+ * allocated once per thread: a fresh megabyte per ecall costs its page faults.
+ * Freed when the thread ends (fn serve's calls come on libmicrohttpd's). */
 static __thread void *fn_enclave_scratch;
-/* Freed when its thread ends (a server's threads come and go). */
 static pthread_key_t fn_enclave_scratch_key;
 static pthread_once_t fn_enclave_scratch_once = PTHREAD_ONCE_INIT;
 
@@ -22,16 +22,21 @@ static void fn_enclave_scratch_key_make(void)
     pthread_key_create(&fn_enclave_scratch_key, free);
 }
 
+static void *fn_enclave_scratch_get(void)
+{
+    if (!fn_enclave_scratch && (fn_enclave_scratch = aligned_alloc(64, FN_SCRATCH_SIZE))) {
+        pthread_once(&fn_enclave_scratch_once, fn_enclave_scratch_key_make);
+        pthread_setspecific(fn_enclave_scratch_key, fn_enclave_scratch);
+    }
+    return fn_enclave_scratch;
+}
+
 static int fn_enclave_call(const struct fn_target *t, const struct fn_services *services, uint32_t ecall,
                            const void *in, size_t in_len, void *out, size_t out_cap, int *rc,
                            size_t *out_len, tm_error *err)
 {
-    if (!fn_enclave_scratch) {
-        if (!(fn_enclave_scratch = aligned_alloc(64, FN_SCRATCH_SIZE)))
-            return tm_error_set(err, ENOMEM, "out of memory");
-        pthread_once(&fn_enclave_scratch_once, fn_enclave_scratch_key_make);
-        pthread_setspecific(fn_enclave_scratch_key, fn_enclave_scratch);
-    }
+    if (!fn_enclave_scratch_get())
+        return tm_error_set(err, ENOMEM, "out of memory");
     struct tm_ecall_call call = {
         .ecall = ecall, .in = in, .in_len = in_len, .out = out, .out_cap = out_cap,
         .scratch_size = FN_SCRATCH_SIZE, .scratch = fn_enclave_scratch,
@@ -79,8 +84,15 @@ int fn_target_run(const struct fn_target *t, const struct fn_services *services,
                   const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err)
 {
+    return fn_target_run_env(t, services, req, NULL, params, result, err);
+}
+
+int fn_target_run_env(const struct fn_target *t, const struct fn_services *services,
+                      const struct fn_run_request *req, const char *env, const char *params,
+                      struct fn_result *result, tm_error *err)
+{
     struct fn_enclave_runner_ctx ctx = { t, services };
-    return fn_host_run(req, params, fn_enclave_runner, &ctx, result, err);
+    return fn_host_run_env(req, env, params, fn_enclave_runner, &ctx, result, err);
 }
 
 int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err)

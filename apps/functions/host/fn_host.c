@@ -114,19 +114,29 @@ static int fn_host_finish_run(int rc, char *out, size_t out_len, struct fn_resul
 int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_runner runner,
                 void *ctx, struct fn_result *result, tm_error *err)
 {
-    size_t pl = params ? strlen(params) : 0;
-    if (pl > FN_MAX_PARAMS)
-        return tm_error_set(err, E2BIG, "params of %zu bytes (at most %u)", pl, FN_MAX_PARAMS);
-    _cleanup_free_ char *in = malloc(sizeof *req + pl);
+    return fn_host_run_env(req, NULL, params, runner, ctx, result, err);
+}
+
+int fn_host_run_env(const struct fn_run_request *req, const char *env, const char *params,
+                    fn_host_runner runner, void *ctx, struct fn_result *result, tm_error *err)
+{
+    size_t pl = params ? strlen(params) : 0, el = env ? strlen(env) : 0;
+    if (pl + el > FN_MAX_PARAMS)
+        return tm_error_set(err, E2BIG, "params of %zu bytes (at most %u)", pl + el, FN_MAX_PARAMS);
+    _cleanup_free_ char *in = malloc(sizeof *req + el + pl);
     _cleanup_free_ char *out = malloc(FN_RUN_OUT);
     if (!in || !out)
         return tm_error_set(err, ENOMEM, "out of memory");
-    memcpy(in, req, sizeof *req);
+    struct fn_run_request head = *req;
+    head.env_len = (uint32_t)el;
+    memcpy(in, &head, sizeof head);
+    if (el)
+        memcpy(in + sizeof head, env, el);
     if (pl)
-        memcpy(in + sizeof *req, params, pl);
+        memcpy(in + sizeof head + el, params, pl);
     int rc = 0;
     size_t out_len = 0;
-    int r = runner(ctx, FN_ECALL_RUN, in, sizeof *req + pl, out, FN_RUN_OUT, &rc, &out_len, err);
+    int r = runner(ctx, FN_ECALL_RUN, in, sizeof *req + el + pl, out, FN_RUN_OUT, &rc, &out_len, err);
     if (r < 0)
         return r;
     if (rc != FN_RESULT_PENDING)

@@ -47,6 +47,10 @@ int fn_native_load(const void *wire, size_t len, char **error_json, tm_error *er
 int fn_native_run(const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err);
 void fn_native_stats(struct fn_stats *stats);
+/* As the runs above, with env (a JSON object, NULL: none) merged into the
+ * function's process.env first, and req->flags (FN_RUN_BOOT_ONLY). */
+int fn_native_run_env(const struct fn_run_request *req, const char *env, const char *params,
+                      struct fn_result *result, tm_error *err);
 
 /* In a shared enclave (thread 0 of the attachment; its slot holds the
  * instance); services reached through the ocall hook. */
@@ -68,6 +72,9 @@ int fn_target_load(const struct fn_target *t, const struct fn_services *services
 int fn_target_run(const struct fn_target *t, const struct fn_services *services,
                   const struct fn_run_request *req, const char *params, struct fn_result *result,
                   tm_error *err);
+int fn_target_run_env(const struct fn_target *t, const struct fn_services *services,
+                      const struct fn_run_request *req, const char *env, const char *params,
+                      struct fn_result *result, tm_error *err);
 int fn_target_stats(const struct fn_target *t, struct fn_stats *stats, tm_error *err);
 /* As fn_target_load, and the enclave seals the scripts it compiled (MRENCLAVE
  * policy): *sealed (malloc'ed, *sealed_len bytes) is what the host may keep. */
@@ -114,6 +121,11 @@ int fn_image_memfd(const struct tm_image *image, tm_error *err);
 /* The one-instance image of base (*out: free with tm_image_free). */
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
                       struct tm_image **out, tm_error *err);
+/* A strawman enclave that outlives one run (`fn serve`): image_path's
+ * one-instance image (*image, which *e borrows) signed with the development
+ * key and built; the caller destroys *e, then frees *image. */
+int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_demand,
+                      struct tm_image **image, struct tm_enclave **e, tm_error *err);
 /* A script that does not compile is -EINVAL with err as fn_native_load's. */
 int fn_strawman_invoke(const char *image_path, uint64_t memory, const struct fn_services *services,
                        const void *wire, size_t len, const struct fn_run_request *req,
@@ -133,5 +145,7 @@ typedef int (*fn_host_runner)(void *ctx, uint32_t ecall, const void *in, size_t 
                               size_t out_cap, int *rc, size_t *out_len, tm_error *err);
 int fn_host_run(const struct fn_run_request *req, const char *params, fn_host_runner runner,
                 void *ctx, struct fn_result *result, tm_error *err);
+int fn_host_run_env(const struct fn_run_request *req, const char *env, const char *params,
+                    fn_host_runner runner, void *ctx, struct fn_result *result, tm_error *err);
 
 #endif

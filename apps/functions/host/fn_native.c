@@ -125,3 +125,9 @@ int fn_native_run(const struct fn_run_request *req, const char *params, struct f
 {
     return fn_host_run(req, params, fn_native_runner, NULL, result, err);
 }
+
+int fn_native_run_env(const struct fn_run_request *req, const char *env, const char *params,
+                      struct fn_result *result, tm_error *err)
+{
+    return fn_host_run_env(req, env, params, fn_native_runner, NULL, result, err);
+}

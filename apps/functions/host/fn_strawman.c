@@ -9,6 +9,7 @@
 #include "enclave/devkey.h"
 #include "fn_host.h"
 #include "sgx_arch.h"
+#include "util/cleanup.h"
 #include "util/clock.h"
 
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,
@@ -80,29 +81,57 @@ static int fn_strawman_once(const struct tm_image *image, const struct sgx_sigst
     return r;
 }
 
+/* The one-instance image of image_path (*image: the caller frees it),
+ * signed with the development key (*sign_ms: the signing's time). */
+static int fn_strawman_signed(const char *image_path, uint64_t memory, bool heap_on_demand,
+                              struct tm_image **image, struct sgx_sigstruct *ss,
+                              const struct tm_backend_ops **ops, double *sign_ms, tm_error *err)
+{
+    _cleanup_image_ struct tm_image *base = NULL;
+    char key_path[4200];
+    *image = NULL;
+    int r = tm_backend_select(TM_BACKEND_AUTO, ops, err);
+    if (r == 0)
+        r = tm_image_load(image_path, &base, err);
+    if (r == 0)
+        r = fn_strawman_image(base, memory, heap_on_demand, image, err);
+    double t0 = tm_now_ms();
+    if (r == 0)
+        r = tm_devkey_sign(*image, ss, key_path, sizeof key_path, err);
+    *sign_ms = tm_now_ms() - t0;
+    return r;
+}
+
+int fn_strawman_build(const char *image_path, uint64_t memory, bool heap_on_demand,
+                      struct tm_image **image_out, struct tm_enclave **e, tm_error *err)
+{
+    _cleanup_image_ struct tm_image *image = NULL;
+    const struct tm_backend_ops *ops;
+    struct sgx_sigstruct ss;
+    double sign_ms;
+    int r = fn_strawman_signed(image_path, memory, heap_on_demand, &image, &ss, &ops, &sign_ms, err);
+    if (r == 0)
+        r = tm_enclave_build(image, &ss, ops, e, err);
+    if (r == 0) {
+        *image_out = image;   /* the enclave borrows its layout */
+        image = NULL;
+    }
+    return r;
+}
+
 static int fn_strawman_invoke_with(const char *image_path, uint64_t memory, bool heap_on_demand,
                                    const struct fn_services *services, const void *wire, size_t len,
                                    const struct fn_run_request *req, const char *params,
                                    struct fn_result *result, struct fn_strawman_stats *st,
                                    tm_error *err)
 {
-    struct tm_image *base = NULL, *image = NULL;
+    _cleanup_image_ struct tm_image *image = NULL;
     const struct tm_backend_ops *ops;
     struct sgx_sigstruct ss;
-    char key_path[4200];
-    int r = tm_backend_select(TM_BACKEND_AUTO, &ops, err);
-    if (r == 0)
-        r = tm_image_load(image_path, &base, err);
-    if (r == 0)
-        r = fn_strawman_image(base, memory, heap_on_demand, &image, err);
-    double t0 = tm_now_ms();
-    if (r == 0)
-        r = tm_devkey_sign(image, &ss, key_path, sizeof key_path, err);
-    st->sign_ms = tm_now_ms() - t0;
+    int r = fn_strawman_signed(image_path, memory, heap_on_demand, &image, &ss, &ops, &st->sign_ms,
+                               err);
     if (r == 0)
         r = fn_strawman_once(image, &ss, ops, services, wire, len, req, params, result, st, err);
-    tm_image_free(image);
-    tm_image_free(base);
     return r;
 }
 
