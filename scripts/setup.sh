@@ -8,7 +8,7 @@ packages=(
     clang libclang-rt-14-dev              # libFuzzer targets
     libssl-dev openssl                    # host crypto (OpenSSL libcrypto) and the reference verifier
     libjansson-dev                        # JSON (config.json, state, inspect --json)
-    libmicrohttpd-dev                     # HTTP/1.1 of `teemate fn serve` (OpenWhisk's action protocol)
+    libmicrohttpd-dev                     # HTTP/1.1 of `teemate fn serve` (action protocol) and `teemate gateway`
     libseccomp-dev libcap-dev             # containers: seccomp filters, capability names
     runc podman containerd                # the container baseline (bench/container) and the engine tests (podman, ctr)
     busybox-static                        # the root filesystem of the container tests and benches
@@ -17,8 +17,7 @@ packages=(
     duktape-dev                           # the JavaScript engine's shipped source
     duktape                               # `duk`, the engine's shell: runs the JS functions in tests
     libjs-mustache                        # mustache.js 3.x for the dynamic-html function
-    libmicrohttpd-dev                     # HTTP/1.1 server of `teemate gateway`
-    nodejs npm curl                       # the gateway's tests: the npm openwhisk client, curl recipes
+    curl                                  # the gateway's curl recipes and tests
     python3                               # independent reference for measurement vectors
     perl                                  # byte reversal in the OpenSSL cross-check
 )
@@ -27,6 +26,10 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node and npm for the npm openwhisk client in the gateway's tests: from
+# Debian unless the machine has them already (a NodeSource nodejs bundles
+# npm, and Debian's npm package conflicts with it).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
