@@ -114,6 +114,19 @@ fi
 D=$WORK/ctrd
 mkdir -p "$D"
 sock=$D/c.sock
+# deploy/'s runtime handler, as containerd 1.6 reads it (typed fields it does
+# not know would be missing from the dump; BinaryName is the shim's option).
+printf 'version = 2\nroot = "%s"\nstate = "%s"\nimports = ["%s"]\n' "$D/dump-root" "$D/dump-state" \
+    "$repo/deploy/containerd-teemate.toml" >"$D/dump.toml"
+containerd --config "$D/dump.toml" config dump 2>&1 |
+    sed -n '/runtimes\.teemate\]/,/^$/p; /runtimes\.teemate\.options\]/,/^$/p' |
+    grep -E '^ *(runtime_type|pod_annotations|container_annotations|BinaryName|SystemdCgroup) =' | tr -s ' ' >"$D/dump"
+expect_eq "containerd reads deploy/containerd-teemate.toml as a runc-shim runtime 'teemate'" "$(cat "$D/dump")" \
+' container_annotations = ["org.teemate.*"]
+ pod_annotations = ["org.teemate.*"]
+ runtime_type = "io.containerd.runc.v2"
+ BinaryName = "/usr/local/bin/teemate"
+ SystemdCgroup = false'
 cat >"$D/config.toml" <<CONF
 version = 2
 root = "$D/root"
