@@ -70,4 +70,47 @@ start_daemon() {
 }
 stop_daemon() { kill "$dpid" 2>/dev/null; wait "$dpid"; local rc=$?; dpid=; return $rc; }
 
+# ctrd_start NS: a containerd (Debian's 1.6) of its own for ctr run, root,
+# state and socket in D=$WORK/ctrd; sets sock, cpid and C (ctr in namespace
+# NS). Only what ctr run needs: no CRI, no /opt plugin dir, no snapshotters of
+# other filesystems. Returns 1 when it does not answer (its log's last line
+# in ctrd_error). ctrd_stop [IMAGE...]: remove NS's containers and IMAGEs, stop it.
+ctrd_start() {
+    D=$WORK/ctrd sock=$WORK/ctrd/c.sock
+    mkdir -p "$D"
+    cat >"$D/config.toml" <<CONF
+version = 2
+root = "$D/root"
+state = "$D/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+CONF
+    containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
+    cpid=$!
+    C=(ctr --address "$sock" --namespace "$1")
+    for _ in $(seq 100); do "${C[@]}" version >/dev/null 2>&1 && return 0; sleep 0.1; done
+    ctrd_error=$(tail -1 "$D/containerd.log")
+    return 1
+}
+ctrd_stop() {
+    [ -n "${cpid:-}" ] || return 0
+    for id in $("${C[@]}" containers ls -q 2>/dev/null); do
+        "${C[@]}" tasks kill --signal SIGKILL "$id" >/dev/null 2>&1
+        "${C[@]}" tasks delete --force "$id" >/dev/null 2>&1
+        "${C[@]}" containers rm "$id" >/dev/null 2>&1
+    done
+    for image in "$@"; do "${C[@]}" images rm "$image" >/dev/null 2>&1; done
+    kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null; cpid=
+}
+
 finish() { [ "$failures" -eq 0 ]; exit $?; }

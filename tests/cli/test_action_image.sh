@@ -24,7 +24,7 @@ names=() cpid= dpid= enclave=
 cleanup() {
     for n in "${names[@]}"; do "${P[@]}" rm -f -t 0 "$n" >/dev/null 2>&1; done
     "${P[@]}" rmi -f "$tag:native" "$tag:teemate" >/dev/null 2>&1
-    [ -n "$cpid" ] && ctr_cleanup
+    ctrd_stop "$tag:native"
     [ -n "$enclave" ] && "$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1
     [ -n "$dpid" ] && stop_daemon
 }
@@ -107,13 +107,12 @@ expect_ok "the enclave is removed" "$TEEMATE" enclave rm --force "$enclave"
 enclave=
 stop_daemon
 
-# containerd: its own daemon (as test_ctr.sh), the image from `podman save`.
+# containerd: its own daemon (ctrd_start), the image from `podman save`.
 if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null || ! command -v containerd-shim-runc-v2 >/dev/null; then
     skip "ctr run of the action image" "containerd is not installed"; finish
 fi
 D=$WORK/ctrd
 mkdir -p "$D"
-sock=$D/c.sock
 # deploy/'s runtime handler, as containerd 1.6 reads it (typed fields it does
 # not know would be missing from the dump; BinaryName is the shim's option).
 printf 'version = 2\nroot = "%s"\nstate = "%s"\nimports = ["%s"]\n' "$D/dump-root" "$D/dump-state" \
@@ -127,40 +126,8 @@ expect_eq "containerd reads deploy/containerd-teemate.toml as a runc-shim runtim
  runtime_type = "io.containerd.runc.v2"
  BinaryName = "/usr/local/bin/teemate"
  SystemdCgroup = false'
-cat >"$D/config.toml" <<CONF
-version = 2
-root = "$D/root"
-state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-CONF
-containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
-cpid=$!
 ns=teemate-action-$$
-C=(ctr --address "$sock" --namespace "$ns")
-ctr_cleanup() {
-    for id in $("${C[@]}" containers ls -q 2>/dev/null); do
-        "${C[@]}" tasks kill --signal SIGKILL "$id" >/dev/null 2>&1
-        "${C[@]}" tasks delete --force "$id" >/dev/null 2>&1
-        "${C[@]}" containers rm "$id" >/dev/null 2>&1
-    done
-    "${C[@]}" images rm "$tag:native" >/dev/null 2>&1
-    kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null; cpid=
-}
-for _ in $(seq 100); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
-if ! "${C[@]}" version >/dev/null 2>&1; then
-    skip "ctr run of the action image" "containerd did not start: $(tail -1 "$D/containerd.log")"; finish
-fi
+if ! ctrd_start "$ns"; then skip "ctr run of the action image" "containerd did not start: $ctrd_error"; finish; fi
 expect_ok "ctr images import of podman save's archive" "${C[@]}" images import "$WORK/native.tar"
 # ctr has no port publishing (no CNI here): host network, and the command
 # given again with a free loopback port (ctr's arguments replace the entrypoint).
@@ -180,6 +147,6 @@ for rt in "${runtimes[@]}"; do
     expect_ok "ctr tasks delete ($t)" "${C[@]}" tasks delete "$id"
     expect_ok "ctr containers rm ($t)" "${C[@]}" containers rm "$id"
 done
-ctr_cleanup
+ctrd_stop "$tag:native"
 expect_eq "nothing left in the runtime root" "$(ls "$D/runtime-root/$ns" 2>/dev/null)" ""
 finish

@@ -10,45 +10,10 @@ if [ "$(id -u)" -ne 0 ]; then skip "ctr --runc-binary teemate" "needs root"; fin
 for tool in containerd ctr containerd-shim-runc-v2; do
     command -v $tool >/dev/null || { skip "ctr --runc-binary teemate" "$tool is not installed (Debian containerd)"; finish; }
 done
-D=$WORK/ctrd
-mkdir -p "$D"
-sock=$D/c.sock
 ns=teemate-test-$$
-# Only what ctr run needs: no CRI, no /opt plugin dir, no snapshotters of other filesystems.
-cat >"$D/config.toml" <<CONF
-version = 2
-root = "$D/root"
-state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-CONF
-containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
-cpid=$!
-C=(ctr --address "$sock" --namespace "$ns")
-cleanup() {
-    for id in $("${C[@]}" containers ls -q 2>/dev/null); do
-        "${C[@]}" tasks kill --signal SIGKILL "$id" >/dev/null 2>&1
-        "${C[@]}" tasks delete --force "$id" >/dev/null 2>&1
-        "${C[@]}" containers rm "$id" >/dev/null 2>&1
-    done
-    "${C[@]}" images rm localhost/teemate-busybox:user >/dev/null 2>&1
-    kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
-}
+cleanup() { ctrd_stop localhost/teemate-busybox:user; }
 trap cleanup EXIT
-for _ in $(seq 100); do "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
-if ! "${C[@]}" version >/dev/null 2>&1; then
-    skip "ctr --runc-binary teemate" "containerd did not start: $(tail -1 "$D/containerd.log")"; finish
-fi
+if ! ctrd_start "$ns"; then skip "ctr --runc-binary teemate" "containerd did not start: $ctrd_error"; finish; fi
 
 # A docker-archive image (manifest.json, config, one layer) of the busybox rootfs,
 # whose config runs as uid 1000, plus a file that is executable but no program.
