@@ -137,11 +137,12 @@ static json_t *gw_activation(struct gw_job *job, double start, double end, int c
     json_array_append_new(anns, gw_annotation("kind", json_incref(json_object_get(exec, "kind"))));
     json_array_append_new(anns, gw_annotation("timeout", json_boolean(timeout)));
     json_array_append_new(anns, gw_annotation("limits", json_incref(json_object_get(action, "limits"))));
-    if (st || died)   /* an instance ran (warm runs: died "", no figures) */
-        json_array_append_new(anns, gw_annotation("teemate-mode", json_string(mode)));
-    if (st) {   /* every activation is a cold start so far: init = all before main ran */
+    if (st)   /* fn_invoke's cold start: init = all before main ran */
         json_array_append_new(anns, gw_annotation("initTime",
                                                   json_integer((json_int_t)(st->total_ms - st->run_ms))));
+    if (st || died)   /* an instance ran (warm runs: died "", no figures) */
+        json_array_append_new(anns, gw_annotation("teemate-mode", json_string(mode)));
+    if (st) {
         json_t *cs = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
                                "container_ms", st->container_ms, "enclave_build_ms", st->enclave_build_ms,
                                "alias_ms", st->alias_ms, "expand_ms", st->expand_ms, "heap_ms", st->heap_ms,
