@@ -131,4 +131,20 @@ expect_eq "no warm container left" "$(containers)" 0
 expect_eq "no warm container's cgroup left" "$(find /sys/fs/cgroup -maxdepth 4 -name "$c*" 2>/dev/null | wc -l)" 0
 expect_eq "no lease left in teemated" "$("$TEEMATE" enclave inspect "$enc" | grep -cw "$pid")" 0
 expect_eq "no socket left" "$(ls "$TEEMATE_STATE_DIR/gateway/sock" | wc -l)" 0
+
+# --memory-budget for one 256 MB container: a second run at once waits for it
+start_gw --memory-budget 256m
+put budget native "$counter"
+cj=
+for i in 1 2; do
+    curl -s --max-time 60 -u "$KEY" -X POST -H 'Content-Type: application/json' -d '{"ms":800}' \
+        "$U/actions/budget?blocking=true" >"$WORK/b$i" & cj="$cj $!"
+done
+wait $cj
+expect_eq "past the memory budget: the run waits for the one container" \
+    "$(for i in 1 2; do ann teemate-container "$WORK/b$i"; done | sort -u | wc -l),$(for i in 1 2; do jget .response.result.n "$WORK/b$i"; done | sort -n | tr '\n' ' ')" "1,1 2 "
+expect_eq "the waiting run's waitTime covers the other's run" \
+    "$(for i in 1 2; do ann waitTime "$WORK/b$i"; done | sort -n | tail -1 | awk '{print ($1 >= 700)}')" 1
+kill "$gpid"; wait "$gpid"; gpid=
+expect_eq "no warm container left (second gateway)" "$(containers)" 0
 finish
