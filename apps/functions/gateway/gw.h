@@ -125,8 +125,9 @@ int gw_pool_submit(struct gw_pool *p, struct gw_job *job, unsigned *in_flight);
 /* Waits for the running jobs, fails the queued ones (their notify runs). */
 void gw_pool_stop(struct gw_pool *p);
 void gw_job_free(struct gw_job *job);
-/* The activation record of an invocation (gw_invoke.c): the action run by
- * fn_invoke in a forked helper (fn_invoke is one invocation per process). */
+/* The activation record of an invocation (gw_invoke.c): a run in a warm
+ * container (gw_warm.c), or, not reused, fn_invoke in a forked helper
+ * (fn_invoke is one invocation per process). */
 json_t *gw_invoke(struct gw *g, struct gw_job *job);
 /* SIGTERM to every running helper (each ends its container and reports). */
 void gw_invoke_cancel_all(void);

@@ -1,4 +1,5 @@
-/* One activation: the action run by fn_invoke (a new container, cold) in a
+/* One activation: a /run in a warm container of the action (gw_warm.c),
+ * or, for an action not reused, the action run by fn_invoke (a new container, cold) in a
  * helper process forked by the worker thread, since fn_invoke is made for a
  * process of its own (it passes signals to its container's init, and the
  * container's init runs the instance in a clone of the caller). The helper
