@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_oci.h"
@@ -19,12 +20,16 @@
 static const char usage[] =
     "Usage: teemate gateway [--listen HOST:PORT] [--state-dir DIR] [--show-key]\n"
     "                       [--socket PATH] [--workers N] [--queue N] [--max-body SIZE]\n"
-    "                       [--blocking-wait SECONDS]\n\n"
+    "                       [--blocking-wait SECONDS] [--memory-budget SIZE]\n"
+    "                       [--idle SECONDS] [--no-reuse]\n\n"
     "Serve OpenWhisk's REST API (/api/v1/namespaces/_/actions, .../activations)\n"
     "with HTTP basic auth, for the namespace 'guest'. Actions are JavaScript\n"
     "(exec.kind nodejs:*, run on Duktape: ECMAScript 5.1), in the mode of their\n"
     "annotation teemate-mode (teemate by default, native, strawman,\n"
-    "strawman-edmm); every invocation is a new container (a cold start).\n"
+    "strawman-edmm). As OpenWhisk's invoker, the gateway keeps warm containers\n"
+    "per action, one run at a time each: a free one is reused, else a new one\n"
+    "is made (a cold start) while the memory budget allows, else the\n"
+    "invocation waits. Annotation teemate-reuse false: every invocation cold.\n"
     "The key (uuid:secret) is made at first start, DIR/gateway/auth.key (0600).\n\n"
     "Options:\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:3233; port 0: any,\n"
@@ -39,7 +44,11 @@ static const char usage[] =
     "  --max-body SIZE     request body limit (default 48m; past it: 413)\n"
     "  --blocking-wait S   a blocking invoke still running after S seconds is\n"
     "                      answered 202 with its activation id (default 60,\n"
-    "                      OpenWhisk's); the run goes on\n";
+    "                      OpenWhisk's); the run goes on\n"
+    "  --memory-budget SIZE  warm containers' memory limits summed, at most\n"
+    "                      this (default half the RAM)\n"
+    "  --idle SECONDS      a warm container idle this long is removed (default 60)\n"
+    "  --no-reuse          every invocation in a new container (cold)\n";
 
 static const char *gw_cli_socket;
 
@@ -77,11 +86,14 @@ int tm_cmd_gateway(int argc, char **argv)
         { "workers", required_argument, NULL, 'w' },  { "queue", required_argument, NULL, 'q' },
         { "max-body", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
         { "blocking-wait", required_argument, NULL, 'W' },
+        { "memory-budget", required_argument, NULL, 'M' }, { "idle", required_argument, NULL, 'I' },
+        { "no-reuse", no_argument, NULL, 'R' },
         { 0 },
     };
     struct gw_config cfg = {
         .listen = "127.0.0.1:3233", .workers = 4, .queue_max = 64, .body_max = GW_BODY_MAX_DEFAULT,
-        .blocking_wait_ms = 60000,
+        .blocking_wait_ms = 60000, .idle_ms = 60000,
+        .memory_budget = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2,
         .hooks = { gw_cli_build, gw_cli_restore, gw_cli_gone, gw_cli_remove },
     };
     bool show_key = false;
@@ -116,6 +128,17 @@ int tm_cmd_gateway(int argc, char **argv)
                 return tm_cli_usage("gateway", "--blocking-wait takes 1 to 3600 seconds");
             cfg.blocking_wait_ms = (unsigned)v * 1000;
             break;
+        case 'M':
+            if (tm_parse_size(optarg, 1ULL << 50, &v) < 0 || v == 0)
+                return tm_cli_usage("gateway", "--memory-budget takes a size (e.g. 4g)");
+            cfg.memory_budget = v;
+            break;
+        case 'I':
+            if (tm_cli_parse_u64(optarg, 86400, &v) < 0 || v == 0)
+                return tm_cli_usage("gateway", "--idle takes 1 to 86400 seconds");
+            cfg.idle_ms = (unsigned)v * 1000;
+            break;
+        case 'R': cfg.no_reuse = true; break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
         }

@@ -1,6 +1,8 @@
 # teemate gateway: OpenWhisk's REST API with curl, every route and refusal
 # (401, 403, 404, 409, 413, 400, 429, 502 with the activation), each mode,
-# actions kept across a restart, the containers gone afterwards.
+# actions kept across a restart, the containers gone afterwards. Every
+# invocation cold here (--no-reuse: fn_invoke's path, the benchmark's);
+# warm containers are test_gateway_warm.sh's.
 # Everything lives in $WORK (state, containers, teemated, a port of its own).
 . "$(dirname "$0")/lib.sh"
 fn_setup "test_gateway"
@@ -13,7 +15,7 @@ trap 'kill "$gpid" "$dpid" 2>/dev/null; wait 2>/dev/null' EXIT
 # start_gw: the gateway as a job on any free port; returns once it listens.
 start_gw() {
     rm -f "$WORK/gw.fifo"; mkfifo "$WORK/gw.fifo"
-    "$TEEMATE" --root "$WORK/oci" gateway --listen 127.0.0.1:0 --workers 1 --queue 1 \
+    "$TEEMATE" --root "$WORK/oci" gateway --listen 127.0.0.1:0 --workers 1 --queue 1 --no-reuse \
         --max-body 64k --blocking-wait 3 >"$WORK/gw.fifo" 2>>"$WORK/gw.log" &
     gpid=$!
     local line; read -r line <"$WORK/gw.fifo"

@@ -1,8 +1,9 @@
 /* teemate gateway: OpenWhisk's REST API (actions, activations, basic auth)
  * over libmicrohttpd. One namespace per gateway; an action is a function
  * record (fn_record) named gw-<hash of its name>, the OpenWhisk fields kept
- * beside it in action.json; every invocation is fn_invoke in a forked
- * helper (a new, cold container), run by a bounded pool of worker threads. */
+ * beside it in action.json. Invocations run on a bounded pool of worker
+ * threads, in warm containers (gw_warm.c) kept per action, or (annotation
+ * teemate-reuse false, --no-reuse) each in a new one by fn_invoke. */
 #ifndef GW_H
 #define GW_H
 
@@ -25,6 +26,7 @@
 struct gw_pool;
 struct gw_store;
 struct gw_job;
+struct gw_warm_pool;
 
 /* What the CLI lends the gateway (teemate mode needs teemated and the
  * functions image; those helpers live in cli/cmd_fn.c). */
@@ -46,6 +48,9 @@ struct gw_config {
     unsigned queue_max;          /* waiting invocations, beyond: 429 */
     size_t body_max;             /* request body limit, beyond: 413 */
     unsigned blocking_wait_ms;   /* a blocking invoke waits this long, then 202 (OpenWhisk: 60 s) */
+    uint64_t memory_budget;      /* warm containers' memory limits, summed, at most this */
+    unsigned idle_ms;            /* a warm container idle this long is removed */
+    bool no_reuse;               /* every invocation cold (fn_invoke) */
     struct gw_hooks hooks;
 };
 
@@ -57,6 +62,7 @@ struct gw {
     pthread_mutex_t actions_lock;/* create/update/delete against each other */
     struct gw_store *store;
     struct gw_pool *pool;
+    struct gw_warm_pool *warm;
     struct MHD_Daemon *mhd;
     /* Blocking invokes waiting (gw_wait.c): their state, and a thread that
      * answers 202 for those past blocking_wait_ms. */
@@ -119,8 +125,9 @@ int gw_pool_submit(struct gw_pool *p, struct gw_job *job, unsigned *in_flight);
 /* Waits for the running jobs, fails the queued ones (their notify runs). */
 void gw_pool_stop(struct gw_pool *p);
 void gw_job_free(struct gw_job *job);
-/* The activation record of an invocation (gw_invoke.c): the action run by
- * fn_invoke in a forked helper (fn_invoke is one invocation per process). */
+/* The activation record of an invocation (gw_invoke.c): a run in a warm
+ * container (gw_warm.c), or, not reused, fn_invoke in a forked helper
+ * (fn_invoke is one invocation per process). */
 json_t *gw_invoke(struct gw *g, struct gw_job *job);
 /* SIGTERM to every running helper (each ends its container and reports). */
 void gw_invoke_cancel_all(void);

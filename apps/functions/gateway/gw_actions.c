@@ -14,6 +14,7 @@
 
 #include "fn_host.h"
 #include "gw_http.h"
+#include "gw_warm.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 
@@ -181,6 +182,7 @@ static int gw_action_remove(struct gw *g, const char *name, tm_error *err)
 {
     char recname[FN_NAME_MAX + 1];
     gw_action_record_name(name, recname);
+    gw_warm_drop(g->warm, name);   /* its warm containers go (attached to its enclave) */
     struct fn_record rec;
     int r = fn_record_load(recname, &rec, err);
     if (r == 0 && rec.mode == FN_MODE_TEEMATE && g->cfg.hooks.enclave_remove &&

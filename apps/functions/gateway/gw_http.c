@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "gw_http.h"
+#include "gw_warm.h"
 #include "util/cleanup.h"
 
 enum MHD_Result gw_reply(struct gw_req *rq, unsigned status, json_t *body, const char *id)
@@ -233,6 +234,7 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
     if ((r = gw_key_load_or_create(g->dir, g->key, sizeof g->key, err)) < 0 ||
         (r = gw_store_open(acts, GW_ACTIVATIONS_MAX, &g->store, err)) < 0 ||
         (r = gw_wait_start(g, err)) < 0 ||
+        (r = gw_warm_start(g, cfg->memory_budget, cfg->idle_ms, &g->warm, err)) < 0 ||
         (r = gw_pool_start(g, cfg->workers, cfg->queue_max, &g->pool, err)) < 0)
         goto fail;
     g->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -264,6 +266,7 @@ void gw_stop(struct gw *g)
         return;
     if (g->pool)
         gw_pool_stop(g->pool);   /* resumes every suspended connection: MHD may stop */
+    gw_warm_stop(g->warm);   /* every warm container removed */
     gw_wait_stop(g);
     if (g->mhd)
         MHD_stop_daemon(g->mhd);

@@ -1,4 +1,5 @@
-/* One activation: the action run by fn_invoke (a new container, cold) in a
+/* One activation: a /run in a warm container of the action (gw_warm.c),
+ * or, for an action not reused, the action run by fn_invoke (a new container, cold) in a
  * helper process forked by the worker thread, since fn_invoke is made for a
  * process of its own (it passes signals to its container's init, and the
  * container's init runs the instance in a clone of the caller). The helper
@@ -18,6 +19,8 @@
 
 #include "fn_invoke.h"
 #include "gw.h"
+#include "gw_warm.h"
+#include "util/clock.h"
 #include "util/cleanup.h"
 
 #define GW_LOG_MAX (10U << 20)   /* OpenWhisk's default log limit, 10 MB */
@@ -135,10 +138,12 @@ static json_t *gw_activation(struct gw_job *job, double start, double end, int c
     json_array_append_new(anns, gw_annotation("kind", json_incref(json_object_get(exec, "kind"))));
     json_array_append_new(anns, gw_annotation("timeout", json_boolean(timeout)));
     json_array_append_new(anns, gw_annotation("limits", json_incref(json_object_get(action, "limits"))));
-    if (st) {   /* every activation is a cold start so far: init = all before main ran */
+    if (st)   /* fn_invoke's cold start: init = all before main ran */
         json_array_append_new(anns, gw_annotation("initTime",
                                                   json_integer((json_int_t)(st->total_ms - st->run_ms))));
+    if (st || died)   /* an instance ran (warm runs: died "", no figures) */
         json_array_append_new(anns, gw_annotation("teemate-mode", json_string(mode)));
+    if (st) {
         json_t *cs = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
                                "container_ms", st->container_ms, "enclave_build_ms", st->enclave_build_ms,
                                "alias_ms", st->alias_ms, "expand_ms", st->expand_ms, "heap_ms", st->heap_ms,
@@ -203,7 +208,7 @@ static int gw_error_code(const char *died, json_t *result)
     return 1;
 }
 
-json_t *gw_invoke(struct gw *g, struct gw_job *job)
+static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
 {
     double start = gw_now_epoch_ms();
     int p[2];
@@ -257,4 +262,107 @@ json_t *gw_invoke(struct gw *g, struct gw_job *job)
     free(json);
     free(logs);
     return act;
+}
+
+/* Whether the action's containers may be reused: annotation teemate-reuse
+ * false (or --no-reuse) makes every invocation cold. */
+static bool gw_reuse(const struct gw *g, json_t *action)
+{
+    json_t *a;
+    size_t i;
+    if (g->cfg.no_reuse || !g->warm)
+        return false;
+    json_array_foreach(json_object_get(action, "annotations"), i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "key")) ?: "", "teemate-reuse") &&
+            json_is_false(json_object_get(a, "value")))
+            return false;
+    return true;
+}
+
+/* The watchdog's room past the action's limit (the runtime's own limit
+ * answers first; a hung runtime must not hold the worker). */
+#define GW_WARM_GRACE_MS 5000
+
+/* One run in a warm container; OpenWhisk's record of it. */
+static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
+{
+    double start = gw_now_epoch_ms(), t0 = tm_now_ms();
+    struct gw_warm *w = NULL;
+    bool cold = false;
+    char *reply = NULL;
+    tm_error err = { 0 };
+    int r = gw_warm_acquire(g->warm, job, &w, &cold, &reply, &err);
+    double init_ms = tm_now_ms() - t0;
+    if (r == -EINVAL) {   /* /init failed: developer error, as OpenWhisk's */
+        json_t *result = json_loads(reply ?: "", 0, NULL);
+        free(reply);
+        if (!json_is_object(result)) {
+            json_decref(result);
+            result = json_pack("{s:s}", "error", "The action failed to initialize.");
+        }
+        double end = gw_now_epoch_ms();
+        return gw_activation(job, start, end, 2, result, json_array(), NULL, "", false);
+    }
+    if (r < 0)
+        return gw_activation_failed(g, job, err.msg);
+    json_int_t timeout = json_integer_value(json_object_get(json_object_get(job->action, "limits"), "timeout"));
+    char deadline[32], path[GW_ENTITY_NAME_MAX + 16];
+    snprintf(deadline, sizeof deadline, "%lld", (long long)(gw_now_epoch_ms() + (double)timeout));
+    snprintf(path, sizeof path, "/%s/%s", GW_NAMESPACE, job->name);
+    json_t *value = json_loads(job->params, 0, NULL);
+    json_t *body = json_pack("{s:o, s:s, s:s, s:s, s:s}", "value", value ?: json_object(), "namespace",
+                             GW_NAMESPACE, "action_name", path, "activation_id", job->activation_id,
+                             "deadline", deadline);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    double run_start = gw_now_epoch_ms();
+    unsigned status = 0;
+    reply = NULL;
+    r = text ? gw_warm_post(w->sock, "/run", text, (unsigned)timeout + GW_WARM_GRACE_MS, &status,
+                            &reply, &err)
+             : -ENOMEM;
+    free(text);
+    double end = gw_now_epoch_ms();
+    json_t *result = r == 0 ? json_loads(reply, 0, NULL) : NULL;
+    free(reply);
+    bool ok = r == 0 && status == 200, timeout_hit = r == -ETIMEDOUT;
+    if (r == 0 && !json_is_object(result)) {
+        json_decref(result);
+        result = json_pack("{s:s}", "error", "The action did not produce a valid JSON response.");
+        ok = false;
+    } else if (r < 0 && !timeout_hit) {
+        result = json_pack("{s:s}", "error", "The action did not produce a valid response and exited unexpectedly.");
+    }
+    const char *e = json_string_value(json_object_get(result, "error")) ?: "";
+    if (timeout_hit || !strncmp(e, "The action exceeded its time limits", 35)) {
+        /* worded with the action's limit (the runtime's was cut to the deadline) */
+        json_decref(result);
+        result = json_pack("{s:o}", "error", json_sprintf("The action exceeded its time limits of %lld "
+                                                          "milliseconds.", (long long)timeout));
+        timeout_hit = true;
+    }
+    /* console.log lines of this run: what the memfd got since the last */
+    off_t lend = lseek(w->logs, 0, SEEK_END);
+    size_t llen = lend > w->log_off ? (size_t)(lend - w->log_off) : 0;
+    char *ltext = llen ? malloc(llen) : NULL;
+    if (ltext && pread(w->logs, ltext, llen, w->log_off) != (ssize_t)llen)
+        llen = 0;
+    w->log_off = lend > 0 ? lend : w->log_off;
+    int code = ok ? (json_object_get(result, "error") ? 1 : 0) : r < 0 ? 2 : gw_error_code(NULL, result);
+    json_t *act = gw_activation(job, run_start, end, code, result, gw_log_lines(ltext, ltext ? llen : 0, end),
+                                NULL, "", timeout_hit);
+    free(ltext);
+    json_t *anns = json_object_get(act, "annotations");
+    if (cold)   /* OpenWhisk: initTime only on a cold start (container + /init) */
+        json_array_append_new(anns, gw_annotation("initTime", json_integer((json_int_t)init_ms)));
+    json_array_append_new(anns, gw_annotation("teemate-warm", json_boolean(!cold)));
+    json_array_append_new(anns, gw_annotation("teemate-container", json_string(w->id)));
+    /* OpenWhisk removes a container whose run timed out or failed in it */
+    gw_warm_release(g->warm, w, r == 0 && !timeout_hit);
+    return act;
+}
+
+json_t *gw_invoke(struct gw *g, struct gw_job *job)
+{
+    return gw_reuse(g, job->action) ? gw_invoke_warm(g, job) : gw_invoke_cold(g, job);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "gw_warm.h"
 
 struct gw_pool {
     struct gw *g;
@@ -118,6 +119,7 @@ void gw_pool_stop(struct gw_pool *p)
     pthread_cond_broadcast(&p->more);
     pthread_mutex_unlock(&p->lock);
     gw_invoke_cancel_all();   /* running helpers end their containers and report */
+    gw_warm_kill_busy(p->g->warm);   /* running warm ones die: their workers release them */
     for (unsigned i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
     while (queued) {   /* never ran: reported failed, as OpenWhisk's lost activations */

@@ -229,7 +229,7 @@ static int fn_invoke_wire(const struct fn_record *rec, void **wire, size_t *len,
 
 /* The quick-form spec of `teemate run`: host root with its own /proc, the
  * host's network (HTTP GET to 127.0.0.1), the limits; fn-NAME in teemate mode. */
-static int fn_invoke_spec(const struct fn_record *rec, struct tm_container_spec *spec, tm_error *err)
+int fn_invoke_spec(const struct fn_record *rec, struct tm_container_spec *spec, tm_error *err)
 {
     char enclave[64];
     fn_enclave_name(rec->name, enclave);

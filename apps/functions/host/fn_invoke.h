@@ -59,6 +59,10 @@ struct fn_invocation {
     char died[256];               /* "" when the instance answered */
 };
 
+/* The container spec of rec's instances (host root and network, its
+ * limits, fn-NAME in teemate mode): fn_invoke's and the gateway's warm ones. */
+int fn_invoke_spec(const struct fn_record *rec, struct tm_container_spec *spec, tm_error *err);
+
 /* 0 with inv filled (the result may be an error result), or -errno when no
  * instance could be made (err says why). */
 int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm_error *err);

@@ -26,6 +26,9 @@ struct fn_serve_options {
     const char *socket;       /* teemated's (teemate) */
     const struct fn_services *services;
     fn_serve_build_fn build;
+    /* teemate: an attachment made already (a gateway's warm container is
+     * attached to its action's enclave by its init): used, not detached. */
+    struct tm_attachment *attached;
 };
 
 /* An initialised instance in its mode. */

@@ -82,6 +82,11 @@ static int fn_serve_boot(struct fn_serve_backend *b, const char *env, char **err
 static int fn_serve_teemate(struct fn_serve_backend *b, const struct fn_action_init *init,
                             const void *wire, size_t len, tm_error *err)
 {
+    if (b->o->attached) {   /* the code is in the enclave already */
+        b->attachment = b->o->attached;
+        snprintf(b->enclave_name, sizeof b->enclave_name, "%s", b->attachment->name);
+        return tm_attach_first_entry(b->attachment, err);
+    }
     struct fn_record rec = { .mode = FN_MODE_TEEMATE, .memory = b->o->memory,
                              .timeout_ms = b->o->timeout_ms, .instances = b->o->instances };
     fn_serve_code_name(init->code, init->code_len, init->main, rec.name);
@@ -143,7 +148,8 @@ void fn_serve_backend_close(struct fn_serve_backend *b)
     if (b->enclave)
         tm_enclave_destroy(b->enclave);
     tm_image_free(b->image);
-    tm_detach(b->attachment);
+    if (!b->o || b->attachment != b->o->attached)
+        tm_detach(b->attachment);
     b->image = NULL;
     b->enclave = NULL;
     b->attachment = NULL;
