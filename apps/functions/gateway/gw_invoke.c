@@ -197,7 +197,7 @@ static int gw_error_code(const char *died, json_t *result)
 {
     static const char *const developer[] = {
         "An error has occurred", "The action did not return a dictionary",
-        "The action exceeded its time limits", "The action did not produce a valid response",
+        FN_MSG_TIMEOUT, "The action did not produce a valid response",
     };
     if (died && *died)
         return 2;
@@ -242,7 +242,7 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
     double end = gw_now_epoch_ms();
     json_t *act;
     if (!got) {
-        act = gw_activation_failed(g, job, "The action did not produce a valid response and exited unexpectedly.");
+        act = gw_activation_failed(g, job, FN_MSG_DIED);
     } else if (rep.status < 0) {
         act = gw_activation_failed(g, job, rep.msg);
     } else {
@@ -255,7 +255,7 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
         /* OpenWhisk: an object with "error" from a run that went well is an application error */
         int code = !rep.ok ? gw_error_code(rep.died, result) : json_object_get(result, "error") ? 1 : 0;
         bool timeout = !strncmp(json_string_value(json_object_get(result, "error")) ?: "",
-                                "The action exceeded its time limits", 35);
+                                FN_MSG_TIMEOUT, strlen(FN_MSG_TIMEOUT));
         act = gw_activation(job, start, end, code, result, gw_log_lines(logs, rep.log_len, end),
                             &rep.stats, rep.died, timeout);
     }
@@ -278,10 +278,6 @@ static bool gw_reuse(const struct gw *g, json_t *action)
             return false;
     return true;
 }
-
-/* The watchdog's room past the action's limit (the runtime's own limit
- * answers first; a hung runtime must not hold the worker). */
-#define GW_WARM_GRACE_MS 5000
 
 /* One run in a warm container; OpenWhisk's record of it. */
 static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
@@ -318,7 +314,7 @@ static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
     double run_start = gw_now_epoch_ms();
     unsigned status = 0;
     reply = NULL;
-    r = text ? gw_warm_post(w->sock, "/run", text, (unsigned)timeout + GW_WARM_GRACE_MS, &status,
+    r = text ? gw_warm_post(w->sock, "/run", text, (unsigned)timeout + FN_WATCHDOG_GRACE_MS, &status,
                             &reply, &err)
              : -ENOMEM;
     free(text);
@@ -331,14 +327,14 @@ static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
         result = json_pack("{s:s}", "error", "The action did not produce a valid JSON response.");
         ok = false;
     } else if (r < 0 && !timeout_hit) {
-        result = json_pack("{s:s}", "error", "The action did not produce a valid response and exited unexpectedly.");
+        result = json_pack("{s:s}", "error", FN_MSG_DIED);
     }
     const char *e = json_string_value(json_object_get(result, "error")) ?: "";
-    if (timeout_hit || !strncmp(e, "The action exceeded its time limits", 35)) {
+    if (timeout_hit || !strncmp(e, FN_MSG_TIMEOUT, strlen(FN_MSG_TIMEOUT))) {
         /* worded with the action's limit (the runtime's was cut to the deadline) */
         json_decref(result);
-        result = json_pack("{s:o}", "error", json_sprintf("The action exceeded its time limits of %lld "
-                                                          "milliseconds.", (long long)timeout));
+        result = json_pack("{s:o}", "error", json_sprintf(FN_MSG_TIMEOUT " of %lld milliseconds.",
+                                                          (long long)timeout));
         timeout_hit = true;
     }
     /* console.log lines of this run: what the memfd got since the last */

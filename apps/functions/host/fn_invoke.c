@@ -260,7 +260,6 @@ static void fn_invoke_died(int code, const struct tm_cgroup_stats *cs, uint64_t 
  * inside, but a runtime that hangs (or a stopped container) must not hang
  * the invoker. Past the limit plus room for the container and a strawman's
  * build, the container is killed. */
-#define FN_WATCHDOG_GRACE_MS 5000
 #define FN_WATCHDOG_MS_PER_MIB 2   /* a strawman commits its memory limit first */
 
 static uint64_t fn_invoke_watchdog_ms(const struct fn_record *rec)
@@ -393,7 +392,7 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
                      (unsigned long long)fn_invoke_watchdog_ms(req->rec),
                      (unsigned long long)(fn_invoke_watchdog_ms(req->rec) - req->rec->timeout_ms));
             snprintf(timeout_json, sizeof timeout_json,
-                     "{\"error\":\"The action exceeded its time limits of %llu milliseconds.\"}",
+                     "{\"error\":\"" FN_MSG_TIMEOUT " of %llu milliseconds.\"}",
                      (unsigned long long)req->rec->timeout_ms);
         } else {
             fn_invoke_died(code, &cs, req->rec->memory + FN_CONTAINER_OVERHEAD, inv->died,

@@ -72,6 +72,14 @@ int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm
 int fn_write_full(int fd, const void *buf, size_t len);
 ssize_t fn_read_full(int fd, void *buf, size_t len);
 
-#define FN_RESULT_DIED "{\"error\":\"The action did not produce a valid response and exited unexpectedly.\"}"
+/* OpenWhisk's texts for an instance that gave no result: it died, or it ran
+ * past its time limit (FN_MSG_TIMEOUT " of N milliseconds."). */
+#define FN_MSG_DIED "The action did not produce a valid response and exited unexpectedly."
+#define FN_MSG_TIMEOUT "The action exceeded its time limits"
+#define FN_RESULT_DIED "{\"error\":\"" FN_MSG_DIED "\"}"
+
+/* The watchdog's room past a run's time limit: the runtime's own limit
+ * answers first; a hung runtime must not hold the invoker. */
+#define FN_WATCHDOG_GRACE_MS 5000
 
 #endif
