@@ -34,13 +34,8 @@ static uint64_t beyond_reservation(const struct tm_denclave *e)
 
 uint64_t tm_budget_thread_pages(const struct tm_layout *l)
 {
-    uint64_t n = 0;
-    for (size_t i = 0; i < l->nranges; i++)
-        if (l->ranges[i].index == 0 &&
-            (l->ranges[i].kind == TM_RANGE_STACK || l->ranges[i].kind == TM_RANGE_TCS ||
-             l->ranges[i].kind == TM_RANGE_SSA || l->ranges[i].kind == TM_RANGE_THREAD_DATA))
-            n += l->ranges[i].size / SGX_PAGE_SIZE;
-    return n;
+    uint64_t off, len;
+    return tm_layout_thread_span(l, 0, &off, &len) == 0 ? len / SGX_PAGE_SIZE : 0;
 }
 
 /* The most e can hold beyond its reservation, from the pool alone: every slot

@@ -9,32 +9,15 @@
 #include "daemon/state.h"
 #include "enclave/ecall.h"
 
-/* Thread t's pages: stack, TCS, SSA frames, thread data (contiguous). */
-static int thread_span(const struct tm_layout *l, uint32_t t, uint64_t *off, uint64_t *len)
-{
-    uint64_t start = UINT64_MAX, end = 0;
-    for (size_t i = 0; i < l->nranges; i++) {
-        const struct tm_page_range *r = &l->ranges[i];
-        if (r->index != t || (r->kind != TM_RANGE_STACK && r->kind != TM_RANGE_TCS &&
-                              r->kind != TM_RANGE_SSA && r->kind != TM_RANGE_THREAD_DATA))
-            continue;
-        if (!r->on_demand)
-            return -EINVAL;
-        start = r->offset < start ? r->offset : start;
-        end = r->offset + r->size > end ? r->offset + r->size : end;
-    }
-    *off = start;
-    *len = end - start;
-    return end ? 0 : -EINVAL;
-}
-
 int tm_tcs_make(struct tm_denclave *e, uint32_t t, uint64_t *epc_left, tm_error *err)
 {
     struct tm_enclave *en = e->enclave;
     uint64_t off, len;
     if (!en->ops->make_tcs)
         return tm_error_set(err, ENOSYS, "the %s backend cannot make TCSs", en->ops->name);
-    if (thread_span(&e->image->layout, t, &off, &len) < 0)
+    const struct tm_layout_settings *ls = &e->image->layout.settings;
+    if (t >= ls->tcs_count || t < ls->tcs_count - ls->tcs_on_demand ||
+        tm_layout_thread_span(&e->image->layout, t, &off, &len) < 0)
         return tm_error_set(err, EINVAL, "TCS %u is not one made on demand", t);
     if (len / SGX_PAGE_SIZE > *epc_left)
         return tm_error_set(err, ENOSPC, "enclave '%s': TCS %u needs %llu pages and teemated's EPC "

@@ -261,3 +261,21 @@ int tm_layout_build(struct tm_layout *layout, const struct tm_elf *elf, tm_error
     return tm_layout_build_from(layout, &elf->settings, elf->entry, elf->image_end, segs,
                                 elf->nsegments, err);
 }
+
+int tm_layout_thread_span(const struct tm_layout *layout, uint32_t t, uint64_t *offset, uint64_t *len)
+{
+    uint64_t start = UINT64_MAX, end = 0;
+    for (size_t i = 0; i < layout->nranges; i++) {
+        const struct tm_page_range *r = &layout->ranges[i];
+        if (r->index != t || (r->kind != TM_RANGE_STACK && r->kind != TM_RANGE_TCS &&
+                              r->kind != TM_RANGE_SSA && r->kind != TM_RANGE_THREAD_DATA))
+            continue;
+        start = r->offset < start ? r->offset : start;
+        end = r->offset + r->size > end ? r->offset + r->size : end;
+    }
+    if (!end)
+        return -EINVAL;
+    *offset = start;
+    *len = end - start;
+    return 0;
+}

@@ -58,6 +58,10 @@ const char *tm_range_kind_name(enum tm_range_kind kind);
 /* "r-x", "rw-", "tcs" ... for display. */
 const char *tm_range_perm_string(uint64_t secinfo_flags, char buf[8]);
 
+/* Thread t's pages (stack, TCS, SSA frames, thread data: contiguous, one
+ * thread as big as another); -EINVAL when there is no thread t. */
+int tm_layout_thread_span(const struct tm_layout *layout, uint32_t t, uint64_t *offset, uint64_t *len);
+
 /* Total bytes added before EINIT (not on demand) and of those, measured. */
 uint64_t tm_layout_added_bytes(const struct tm_layout *layout);
 uint64_t tm_layout_measured_bytes(const struct tm_layout *layout);
