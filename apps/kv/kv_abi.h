@@ -1,0 +1,100 @@
+/* The key-value store's ecalls: the one contract between apps/kv/enclave
+ * (inside: RESP, commands, data) and apps/kv/host (outside: sockets only).
+ * Numbers from 80 (the functions application uses 64..79).
+ *
+ * KV_ECALL_START  in: struct kv_config. Makes this slot's store (its root,
+ *                 tm_slot_set_root) or, if the slot already holds one, takes
+ *                 the new settings. Value 0 or -errno.
+ * KV_ECALL_BATCH  in: struct kv_batch_in, then `count` records, each a struct
+ *                 kv_client_in followed by `len` bytes and padded to 8. One
+ *                 record per client that has news this loop iteration: a new
+ *                 connection (KV_IN_NEW, bytes = "ADDR LADDR" text as
+ *                 CLIENT LIST shows them, e.g. "127.0.0.1:5432 127.0.0.1:6379"),
+ *                 bytes read from it (KV_IN_DATA), its end (KV_IN_GONE), or
+ *                 just a request for replies still kept inside (no flag).
+ *                 out: struct kv_batch_out, then records struct kv_client_out +
+ *                 `len` reply bytes, padded to 8: the bytes to write to that
+ *                 client in order. Value 0 or -errno (-EINVAL: malformed batch,
+ *                 nothing done).
+ *                 A client's replies that do not fit out_cap stay inside; its
+ *                 record then has KV_OUT_PENDING and the host asks again (a
+ *                 record without data) once it has written what it got. The
+ *                 store parses what it can of a client's bytes and keeps the
+ *                 rest (a partial command) in the client's query buffer.
+ * KV_ECALL_INFO   in: nothing; out: struct kv_info (for the host's log and
+ *                 tests: clients, keys, used memory). */
+#ifndef KV_ABI_H
+#define KV_ABI_H
+
+#include <stdint.h>
+
+#define KV_ECALL_START 80
+#define KV_ECALL_BATCH 81
+#define KV_ECALL_INFO 82
+
+#define KV_MAX_PASS 512
+
+struct kv_config {
+    uint64_t maxmemory;          /* bytes; 0: no limit (noeviction when set) */
+    uint32_t databases;          /* 1..KV_MAX_DATABASES (Redis: 16) */
+    uint32_t port;               /* what INFO and CONFIG GET report */
+    uint32_t hz;                 /* cron frequency the host keeps (Redis: 10) */
+    uint32_t pass_len;           /* 0: no requirepass */
+    char pass[KV_MAX_PASS];
+    char bind[64];               /* NUL-terminated, for CONFIG GET bind */
+    char dir[256];               /* NUL-terminated, for CONFIG GET dir and INFO */
+    uint64_t proto_max_bulk_len; /* Redis: 512 MB */
+    uint64_t client_query_buffer_limit; /* Redis: 1 GB */
+    uint64_t pid;                /* the server's pid (INFO process_id) */
+    uint64_t start_time_us;      /* host's wall clock at start (INFO uptime) */
+};
+#define KV_MAX_DATABASES 1024
+
+struct kv_batch_in {
+    uint64_t now_us;   /* host's wall clock (µs since the epoch): expiry and TIME.
+                        * The host is trusted for time, as with any SGX enclave. */
+    uint32_t count;    /* records that follow */
+    uint32_t flags;    /* KV_BATCH_* */
+};
+/* Run the periodic work this iteration (active expiry, incremental rehash),
+ * at hz times a second. */
+#define KV_BATCH_CRON 1U
+
+struct kv_client_in {
+    uint64_t id;       /* the host's id for the connection, > 0, never reused */
+    uint32_t flags;    /* KV_IN_* */
+    uint32_t len;      /* bytes that follow */
+};
+#define KV_IN_NEW 1U
+#define KV_IN_DATA 2U
+#define KV_IN_GONE 4U
+
+struct kv_batch_out {
+    uint32_t count;    /* records that follow */
+    uint32_t flags;    /* KV_SERVER_* */
+};
+/* SHUTDOWN was executed: the host closes every client and exits 0. */
+#define KV_SERVER_SHUTDOWN 1U
+
+struct kv_client_out {
+    uint64_t id;
+    uint32_t flags;    /* KV_OUT_* */
+    uint32_t len;      /* reply bytes that follow */
+};
+/* Close the connection once these bytes are written (QUIT, a protocol
+ * error, CLIENT KILL of this client, output limit). */
+#define KV_OUT_CLOSE 1U
+/* More replies are kept inside: ask again. */
+#define KV_OUT_PENDING 2U
+
+struct kv_info {
+    uint64_t clients;
+    uint64_t keys;          /* all databases */
+    uint64_t used_memory;   /* bytes the store's allocations hold */
+    uint64_t commands;      /* total_commands_processed */
+};
+
+/* Records are 8-aligned: header + len rounded up. */
+#define KV_RECORD_SIZE(len) ((16u + (uint64_t)(len) + 7u) & ~(uint64_t)7u)
+
+#endif
