@@ -20,6 +20,8 @@ packages=(
     curl                                  # the gateway's curl recipes and tests
     python3                               # independent reference for measurement vectors
     perl                                  # byte reversal in the OpenSSL cross-check
+    redis-tools redis-server              # the key-value store's judges (redis-cli, redis-benchmark, redis-check-rdb) and baseline
+    jq                                    # JSON checks in the benchmark tests
 )
 
 missing=()
@@ -36,5 +38,10 @@ if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's redis-server package starts a system server on 6379 where an init
+# system runs; the tests and benches start their own on free ports.
+if command -v systemctl >/dev/null && systemctl is-active -q redis-server 2>/dev/null; then
+    systemctl stop redis-server || true
 fi
 echo "setup: all packages present"
