@@ -64,64 +64,42 @@ json_t *gw_body_json(struct gw_req *rq, enum MHD_Result *res)
     return j;
 }
 
-static bool gw_parse_count(const char *s, long *v)
+bool gw_query_flag(struct gw_req *rq, const char *name, bool dflt, bool *out, enum MHD_Result *res)
 {
-    char *end;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && !errno;
+    char msg[512];
+    if (gw_flag_parse(name, gw_query(rq, name), dflt, out, msg, sizeof msg) == 0)
+        return true;
+    *res = gw_reply_error(rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
+    return false;
 }
 
 bool gw_list_range(struct gw_req *rq, const char *collection, size_t *limit, size_t *skip,
                    enum MHD_Result *res)
 {
-    const char *l = gw_query(rq, "limit"), *s = gw_query(rq, "skip");
-    long v;
-    *limit = 30, *skip = 0;   /* OpenWhisk's defaults; limit at most 200 */
-    if (l) {
-        if (!gw_parse_count(l, &v))
-            return *res = gw_reply_error(rq, 400, "The value '%s' is not an integer for %s.", l, collection), false;
-        if (v < 0 || v > 200)
-            return *res = gw_reply_error(rq, 400, "The value '%ld' is not in the range of 0 to 200 for %s.", v, collection), false;
-        *limit = v ? (size_t)v : 200;
-    }
-    if (s) {
-        if (!gw_parse_count(s, &v))
-            return *res = gw_reply_error(rq, 400, "The value '%s' is not an integer for %s.", s, collection), false;
-        if (v < 0)
-            return *res = gw_reply_error(rq, 400, "The value '%ld' is not greater than or equal to 0 for %s.", v, collection), false;
-        *skip = (size_t)v;
-    }
-    return true;
+    char msg[512];
+    if (gw_range_parse(gw_query(rq, "limit"), gw_query(rq, "skip"), collection, limit, skip, msg,
+                       sizeof msg) == 0)
+        return true;
+    *res = gw_reply_error(rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
+    return false;
 }
 
 /* /api/v1/namespaces/{ns}/{collection}[/{entity}[/{sub}]] */
 static enum MHD_Result gw_route(struct gw_req *rq, const char *url, const char *method)
 {
-    static const char prefix[] = "/api/v1/namespaces/";
-    if (strncmp(url, prefix, sizeof prefix - 1))
-        return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
-    _cleanup_free_ char *path = strdup(url + sizeof prefix - 1);
+    _cleanup_free_ char *path = strdup(url);
+    struct gw_path p;
     if (!path)
         return MHD_NO;
-    char *parts[5] = { 0 };
-    size_t n = 0;
-    for (char *p = path, *slash; p && n < 5; p = slash) {
-        slash = strchr(p, '/');
-        if (slash)
-            *slash++ = '\0';
-        parts[n++] = p;
-    }
-    if (n < 2 || !*parts[0] || n == 5)
+    if (gw_path_split(path, &p) < 0)
         return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
-    if (strcmp(parts[0], "_") && strcmp(parts[0], GW_NAMESPACE))
+    if (strcmp(p.ns, "_") && strcmp(p.ns, GW_NAMESPACE))
         return gw_reply_error(rq, MHD_HTTP_FORBIDDEN,
                               "The supplied authentication is not authorized to access this resource.");
-    const char *entity = n > 2 && *parts[2] ? parts[2] : NULL;
-    if (!strcmp(parts[1], "actions") && n <= 3)
-        return gw_route_actions(rq, method, entity);
-    if (!strcmp(parts[1], "activations") && (n <= 3 || entity))
-        return gw_route_activations(rq, method, entity, n > 3 ? parts[3] : NULL);
+    if (!strcmp(p.collection, "actions") && !p.sub)
+        return gw_route_actions(rq, method, p.entity);
+    if (!strcmp(p.collection, "activations"))
+        return gw_route_activations(rq, method, p.entity, p.sub);
     return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
 }
 
@@ -233,6 +211,7 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
     fn_record_set_root(fns);
     if ((r = gw_key_load_or_create(g->dir, g->key, sizeof g->key, err)) < 0 ||
         (r = gw_store_open(acts, GW_ACTIVATIONS_MAX, &g->store, err)) < 0 ||
+        (r = gw_journal_recover(g, err)) < 0 ||   /* what a killed gateway left */
         (r = gw_wait_start(g, err)) < 0 ||
         (r = gw_warm_start(g, cfg->memory_budget, cfg->idle_ms, &g->warm, err)) < 0 ||
         (r = gw_pool_start(g, cfg->workers, cfg->queue_max, &g->pool, err)) < 0)
