@@ -55,6 +55,7 @@ static void check_query(const char *text)
     size_t l, s;
     if (gw_flag_parse("blocking", text, false, &v, msg, sizeof msg) < 0 && !strstr(msg, "malformed"))
         abort();
+    gw_content_type_json(text);
     if (gw_range_parse(text, text, "actions", &l, &s, msg, sizeof msg) == 0 && (l == 0 || l > 200))
         abort();
 }
@@ -80,6 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
+    char *u = strdup(text);
+    if (u && (gw_unescape(u) != strlen(u) || strlen(u) > size))
+        abort();   /* never longer, never an embedded NUL */
+    free(u);
     check_path(text);
     check_name(text);
     check_query(text);

@@ -148,6 +148,11 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const c
     if (rq->too_big)
         return gw_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "Request larger than allowed: %zu > %zu bytes.",
                               rq->len, g->cfg.body_max);
+    /* akka-http's rejection of a body that is not JSON (OpenWhisk's entity(as[...])) */
+    if (rq->len && !gw_content_type_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                     MHD_HTTP_HEADER_CONTENT_TYPE)))
+        return gw_reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "The request's Content-Type is not supported. Expected:\napplication/json");
     return gw_route(rq, url, method);
 }
 
@@ -179,6 +184,12 @@ static int gw_parse_listen(const char *listen, struct sockaddr_in *sa, tm_error 
     if (!colon[1] || *end || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
         return tm_error_set(err, EINVAL, "--listen '%s': expected an IPv4 HOST:PORT (127.0.0.1:3233)", listen);
     return 0;
+}
+
+static size_t gw_unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    return gw_unescape(s);
 }
 
 int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
@@ -220,7 +231,8 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
                                   MHD_USE_ERROR_LOG,
                               0, NULL, NULL, gw_access, g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_NOTIFY_COMPLETED, gw_completed, g,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                              MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape_cb, NULL, MHD_OPTION_END);
     if (!g->mhd) {
         r = tm_error_set(err, EADDRINUSE, "cannot listen on %s (in use, or not an address of this machine)",
                          cfg->listen);

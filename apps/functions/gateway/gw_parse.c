@@ -72,6 +72,43 @@ int gw_flag_parse(const char *name, const char *value, bool dflt, bool *out, cha
     return -EINVAL;
 }
 
+bool gw_content_type_json(const char *value)
+{
+    static const char json[] = "application/json";
+    if (!value)
+        return false;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (strncasecmp(value, json, sizeof json - 1))
+        return false;
+    value += sizeof json - 1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    return !*value || *value == ';';
+}
+
+static int gw_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t gw_unescape(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi = r[0] == '%' ? gw_hex(r[1]) : -1, lo = hi >= 0 ? gw_hex(r[2]) : -1;
+        if (hi >= 0 && lo >= 0 && (hi | lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static bool gw_count(const char *s, long *v)
 {
     char *end;

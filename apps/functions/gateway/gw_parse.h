@@ -33,6 +33,16 @@ int gw_path_split(char *path, struct gw_path *out);
  * (akka-http's malformed query parameter) in msg. */
 int gw_flag_parse(const char *name, const char *value, bool dflt, bool *out, char *msg, size_t len);
 
+/* Whether a Content-Type header names JSON (application/json, any case,
+ * parameters such as charset allowed); NULL is not. */
+bool gw_content_type_json(const char *value);
+
+/* %XX decoding of the URL and its query values in place (libmicrohttpd's
+ * unescape callback): the new length. %00 stays as it is: the parts are C
+ * strings, and a decoded NUL would cut a name short ("a%00b" would be "a");
+ * kept, its '%' makes the name illegal and the number not a number. */
+size_t gw_unescape(char *s);
+
 /* List limit and skip by OpenWhisk's rules (limit 0..200, 0 = 200, default
  * 30; skip >= 0): 0, or -EINVAL with the 400 text in msg. */
 int gw_range_parse(const char *limit, const char *skip, const char *collection, size_t *l,

@@ -48,6 +48,31 @@ static void test_flags(void)
     CHECK_EQ_INT(gw_flag_parse("result", "", false, &v, msg, sizeof msg), -EINVAL);
 }
 
+static void test_content_types(void)
+{
+    CHECK(gw_content_type_json("application/json"));
+    CHECK(gw_content_type_json("Application/JSON; charset=utf-8"));
+    CHECK(gw_content_type_json(" application/json ;x=y"));
+    CHECK(!gw_content_type_json(NULL));
+    CHECK(!gw_content_type_json("text/plain"));
+    CHECK(!gw_content_type_json("application/jsonx"));
+    CHECK(!gw_content_type_json("application/x-www-form-urlencoded"));
+}
+
+static void test_unescape(void)
+{
+    static const struct { const char *in, *out; } v[] = {
+        { "a%20b", "a b" }, { "%41%62", "Ab" }, { "a%00b", "a%00b" }, { "%", "%" }, { "%4", "%4" },
+        { "%zz", "%zz" }, { "100%", "100%" }, { "%2F", "/" }, { "%C3%A9", "\xc3\xa9" }, { "+", "+" },
+    };
+    char b[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        strcpy(b, v[i].in);
+        CHECK_EQ_INT(gw_unescape(b), strlen(v[i].out));
+        CHECK(!strcmp(b, v[i].out));
+    }
+}
+
 static void test_ranges(void)
 {
     char msg[256];
@@ -121,6 +146,8 @@ int main(void)
 {
     RUN(test_paths);
     RUN(test_flags);
+    RUN(test_content_types);
+    RUN(test_unescape);
     RUN(test_ranges);
     RUN(test_actions);
     TEST_EXIT();
