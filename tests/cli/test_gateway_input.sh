@@ -3,15 +3,15 @@
 # (415), a body past --max-body (413), unknown actions (404), hostile entity
 # names, huge headers, bad query values, bad Authorization encodings; the
 # gateway keeps serving and holds no more fds than before.
-# Everything lives in $WORK (state, containers, a port of its own); native
-# actions only (no teemated needed).
+# Everything lives in $WORK (state, containers, teemated, a port of its own).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gateway/gw_lib.sh"
 fn_setup "test_gateway_input"
 if [ "$(id -u)" -ne 0 ]; then skip "test_gateway_input" "needs root (an invocation runs in a container)"; exit 0; fi
 if ! command -v curl >/dev/null; then skip "test_gateway_input" "curl is not installed"; exit 0; fi
-gpid=
-trap 'kill "$gpid" 2>/dev/null; wait 2>/dev/null' EXIT
+dpid= gpid=
+start_daemon   # its own, should anything ask for one (a teemate-mode action)
+trap 'kill "$gpid" "$dpid" 2>/dev/null; wait 2>/dev/null' EXIT
 start_gw --workers 2 --max-body 4k
 owerr() {   # owerr NAME STATUS [TEXT]: OpenWhisk's error body, the status, the text
     local t="j.error.length>0 && /^[0-9a-f]{32}$/.test(j.code)"

@@ -260,6 +260,8 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     gw_helper_track(pid, false);
+    if (!got)   /* the helper died before its report: its container may be left */
+        tm_container_delete(g->cfg.oci_root, cid, true, &(tm_error){ 0 });
     gw_journal_container(g, cid, false);
     double end = gw_now_epoch_ms();
     json_t *act;
