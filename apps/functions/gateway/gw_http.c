@@ -163,8 +163,8 @@ static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct gw_req *rq = *con_cls;
     if (!rq)
         return;
-    if (rq->job)
-        gw_job_free(rq->job);
+    if (rq->job)   /* a client gone mid-invoke must not free what a worker runs */
+        gw_wait_end(rq);
     free(rq->body);
     free(rq);
     *con_cls = NULL;

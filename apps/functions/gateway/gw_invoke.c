@@ -177,7 +177,7 @@ static json_t *gw_activation(struct gw_job *job, double start, double end, int c
                      "activationId", job->activation_id, "namespace", GW_NAMESPACE, "name", job->name,
                      "version", json_object_get(action, "version"), "publish", 0, "subject", GW_NAMESPACE,
                      "start", (json_int_t)start, "end", (json_int_t)end, "duration",
-                     (json_int_t)(end - start), "response", "status", gw_status_names[code],
+                     (json_int_t)end - (json_int_t)start, "response", "status", gw_status_names[code],
                      "statusCode", code, "success", code == 0, "result", result, "logs", logs,
                      "annotations", anns);
 }
