@@ -78,6 +78,33 @@ static int gw_cli_remove(const struct fn_record *rec, tm_error *err)
     return tm_daemon_remove(conn, enclave, true, NULL, err);
 }
 
+/* Whether pid holds an attachment of the action's enclave (the daemon's
+ * first 64 listed; past them, assumed). No autostart: a check starts no daemon. */
+static int gw_cli_attached(const struct fn_record *rec, pid_t pid)
+{
+    char enclave[64];
+    fn_enclave_name(rec->name, enclave);
+    tm_error err = { 0 };
+    _cleanup_close_ int conn = tm_daemon_connect(gw_cli_socket, false, NULL, &err);
+    if (conn < 0)
+        return conn;
+    _cleanup_free_ struct tm_enclave_info *info = calloc(1, sizeof *info);
+    if (!info)
+        return -ENOMEM;
+    int r = tm_daemon_inspect(conn, enclave, info, &err);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    if (info->removing)
+        return 0;
+    uint32_t listed = info->nattached < 64 ? info->nattached : 64;
+    for (uint32_t i = 0; i < listed; i++)
+        if (info->attached[i].pid == pid)
+            return 1;
+    return info->nattached > 64;
+}
+
 int tm_cmd_gateway(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -94,7 +121,7 @@ int tm_cmd_gateway(int argc, char **argv)
         .listen = "127.0.0.1:3233", .workers = 4, .queue_max = 64, .body_max = GW_BODY_MAX_DEFAULT,
         .blocking_wait_ms = 60000, .idle_ms = 60000,
         .memory_budget = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2,
-        .hooks = { gw_cli_build, gw_cli_restore, gw_cli_gone, gw_cli_remove },
+        .hooks = { gw_cli_build, gw_cli_restore, gw_cli_gone, gw_cli_remove, gw_cli_attached },
     };
     if (argc >= 3 && !strcmp(argv[1], "--helper")) {   /* gw_spawn.c's */
         if (argc > 6 && *argv[6])

@@ -74,3 +74,9 @@ FN_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/functio
 $(FN_BENCH_OBJS) $(BUILD)/obj/bench/functions.o: HOST_CFLAGS += $(FN_HOST_CFLAGS) -Ibench/common -Ibench/functions
 $(BUILD)/bench/functions: $(FN_BENCH_OBJS) $(FN_HOST_LIB) $(FN_NATIVE_LIB)
 $(BUILD)/bench/functions: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
+
+# fuzz/fuzz_gateway.c: the gateway's own request parsing (gw_parse.c; the
+# mode names are fn_record.c's).
+build-fuzz/fuzz_gateway: FUZZ_EXTRA_SRCS := $(FN_DIR)/gateway/gw_parse.c $(FN_DIR)/host/fn_record.c
+build-fuzz/fuzz_gateway: FUZZ_CFLAGS += -I$(FN_DIR) -I$(FN_DIR)/host -I$(FN_DIR)/gateway
+build-fuzz/fuzz_gateway: $(FN_DIR)/gateway/gw_parse.c $(FN_DIR)/gateway/gw_parse.h

@@ -16,13 +16,12 @@
 #include <jansson.h>
 
 #include "fn_record.h"
+#include "gw_parse.h"
 #include "util/error.h"
 
-#define GW_NAMESPACE "guest"
 #define GW_KEY_MAX 160
 #define GW_ACTIVATIONS_MAX 10000
 #define GW_BODY_MAX_DEFAULT (48U << 20)   /* the Node proxy's body limit */
-#define GW_ENTITY_NAME_MAX 256            /* OpenWhisk's EntityName */
 
 struct gw_pool;
 struct gw_store;
@@ -37,6 +36,8 @@ struct gw_hooks {
     int (*enclave_restore)(const struct fn_record *rec, tm_error *err);
     bool (*enclave_gone)(const struct fn_record *rec);
     int (*enclave_remove)(const struct fn_record *rec, tm_error *err);
+    /* 1: pid is attached to rec's enclave, 0: not (or no enclave), -errno: no answer */
+    int (*enclave_attached)(const struct fn_record *rec, pid_t pid);
 };
 
 struct gw_config {
@@ -84,7 +85,6 @@ void gw_random_hex(char *buf, size_t n);
 double gw_now_epoch_ms(void);
 
 /* Actions (gw_actions.c). */
-int gw_entity_name_check(const char *name);
 /* The action's fn_record name: gw-<32 hex of SHA-256(name)>. */
 void gw_action_record_name(const char *name, char buf[FN_NAME_MAX + 1]);
 /* action.json of the action (new reference), or NULL when there is none. */
@@ -134,6 +134,17 @@ json_t *gw_invoke(struct gw *g, struct gw_job *job);
 void gw_invoke_cancel_all(void);
 /* A record of an activation that failed in the platform (whisk internal error). */
 json_t *gw_activation_failed(struct gw *g, struct gw_job *job, const char *msg);
+
+/* The journal (gw_journal.c): containers made and activations accepted,
+ * for the next start to clean up after a gateway that died without its
+ * stop: gw_journal_recover kills and deletes the containers left and gives
+ * each activation left a failed record (GW_MSG_LOST). */
+#define GW_MSG_LOST "The gateway stopped while the activation was in flight (found at its restart): " \
+                    "the action's result is lost."
+int gw_journal_open(struct gw *g, tm_error *err);
+void gw_journal_container(const struct gw *g, const char *id, bool on);
+void gw_journal_inflight(const struct gw *g, const struct gw_job *job, bool on);
+int gw_journal_recover(struct gw *g, tm_error *err);
 
 /* Blocking waits (gw_wait.c). */
 int gw_wait_start(struct gw *g, tm_error *err);

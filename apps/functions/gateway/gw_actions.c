@@ -18,28 +18,6 @@
 #include "util/cleanup.h"
 #include "util/file.h"
 
-/* OpenWhisk's EntityName (EntityPath.scala):
- * \A([\w]|[\w][\w@ .&-]{0,254}[\w@.&-])\z, \w being ASCII [A-Za-z0-9_]. */
-static bool gw_word(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-int gw_entity_name_check(const char *name)
-{
-    size_t n = strlen(name);
-    if (n > GW_ENTITY_NAME_MAX)
-        return -ENAMETOOLONG;
-    if (n == 0 || !gw_word(name[0]))
-        return -EINVAL;
-    for (size_t i = 1; i < n; i++)
-        if (!gw_word(name[i]) && !strchr("@ .&-", name[i]))
-            return -EINVAL;
-    if (n > 1 && name[n - 1] == ' ')   /* the last is [\w@.-] */
-        return -EINVAL;
-    return 0;
-}
-
 void gw_action_record_name(const char *name, char buf[FN_NAME_MAX + 1])
 {
     unsigned char h[SHA256_DIGEST_LENGTH];
@@ -68,28 +46,6 @@ json_t *gw_action_load(const struct gw *g, const char *name)
     if (a && !json_is_object(a))
         a = (json_decref(a), NULL);
     return a;
-}
-
-static const char *gw_annotation_str(json_t *anns, const char *key)
-{
-    json_t *a;
-    size_t i;
-    json_array_foreach(anns, i, a)
-        if (!strcmp(json_string_value(json_object_get(a, "key")) ?: "", key))
-            return json_string_value(json_object_get(a, "value"));
-    return NULL;
-}
-
-static bool gw_key_value_list(json_t *v)
-{
-    json_t *e;
-    size_t i;
-    if (!json_is_array(v))
-        return false;
-    json_array_foreach(v, i, e)
-        if (!json_is_object(e) || !json_is_string(json_object_get(e, "key")) || !json_object_get(e, "value"))
-            return false;
-    return true;
 }
 
 /* Compiled by Duktape in a forked child (the native runtime holds one
@@ -129,52 +85,15 @@ static int gw_compile_check(const void *wire, size_t len, tm_error *err)
     return tm_error_set(err, EINVAL, "%s", *msg ? msg : "the code could not be compiled");
 }
 
-/* The OpenWhisk entity from a PUT body; NULL with a 400 queued. */
+/* The OpenWhisk entity from a PUT body (gw_parse.c); NULL with a 400 queued. */
 static json_t *gw_action_from_put(struct gw_req *rq, const char *name, json_t *body, json_t *old,
                                   enum fn_mode *mode, enum MHD_Result *res)
 {
-    json_t *exec = json_object_get(body, "exec");
-    if (!exec && old)
-        exec = json_object_get(old, "exec");
-    const char *kind = json_string_value(json_object_get(exec, "kind"));
-    const char *code = json_string_value(json_object_get(exec, "code"));
-    const char *main_ = json_string_value(json_object_get(exec, "main"));
-    if (!json_is_object(exec) || !kind || !code)
-        return *res = gw_reply_error(rq, 400, "The request content was malformed:\nexec must be an object with kind and code"), NULL;
-    if (strncmp(kind, "nodejs:", 7))
-        return *res = gw_reply_error(rq, 400, "kind '%s' is not supported: nodejs:* actions only (run on Duktape: ECMAScript 5.1)", kind), NULL;
-    if (json_is_true(json_object_get(exec, "binary")) || (main_ && strcmp(main_, "main")))
-        return *res = gw_reply_error(rq, 400, "only plain code with a global main is supported (no zip, no other main)"), NULL;
-    json_t *limits = json_object_get(body, "limits");
-    json_t *oldl = old ? json_object_get(old, "limits") : NULL;
-    json_t *t = json_object_get(limits, "timeout") ?: json_object_get(oldl, "timeout");
-    json_t *m = json_object_get(limits, "memory") ?: json_object_get(oldl, "memory");
-    json_int_t timeout = t ? json_integer_value(t) : 60000, memory = m ? json_integer_value(m) : 256;
-    if ((t && !json_is_integer(t)) || timeout < 100 || timeout > 300000)
-        return *res = gw_reply_error(rq, 400, "Timeout must be number of milliseconds up to 300000."), NULL;
-    if ((m && !json_is_integer(m)) || memory < 128 || memory > 512)
-        return *res = gw_reply_error(rq, 400, "Memory %lld MB is outside the allowed range of 128 MB to 512 MB.", (long long)memory), NULL;
-    json_t *params = json_object_get(body, "parameters") ?: (old ? json_object_get(old, "parameters") : NULL);
-    json_t *anns = json_object_get(body, "annotations") ?: (old ? json_object_get(old, "annotations") : NULL);
-    if ((params && !gw_key_value_list(params)) || (anns && !gw_key_value_list(anns)))
-        return *res = gw_reply_error(rq, 400, "The request content was malformed:\nparameters and annotations are arrays of {key, value}"), NULL;
-    const char *ms = gw_annotation_str(anns, "teemate-mode");
-    *mode = FN_MODE_TEEMATE;
-    if (ms && fn_mode_parse(ms, mode) < 0)
-        return *res = gw_reply_error(rq, 400, "annotation teemate-mode '%s': native, strawman, strawman-edmm or teemate", ms), NULL;
-    json_t *annotations = anns ? json_deep_copy(anns) : json_array();
-    if (!gw_annotation_str(annotations, "exec"))
-        json_array_append_new(annotations, json_pack("{s:s, s:s}", "key", "exec", "value", "nodejs"));
-    char version[32] = "0.0.1";
-    int a = 0, b = 0, c = 0;
-    if (old && sscanf(json_string_value(json_object_get(old, "version")) ?: "", "%d.%d.%d", &a, &b, &c) == 3)
-        snprintf(version, sizeof version, "%d.%d.%d", a, b, c + 1);
-    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:b}, s:o, s:o, s:{s:I, s:I, s:i, s:i}, s:b, s:I}",
-                     "namespace", GW_NAMESPACE, "name", name, "version", version, "exec", "kind", kind,
-                     "code", code, "binary", 0, "annotations", annotations, "parameters",
-                     params ? json_deep_copy(params) : json_array(), "limits", "timeout", timeout,
-                     "memory", memory, "logs", 10, "concurrency", 1, "publish", 0, "updated",
-                     (json_int_t)gw_now_epoch_ms());
+    char msg[512];
+    json_t *action = gw_action_parse(name, body, old, gw_now_epoch_ms(), mode, msg, sizeof msg);
+    if (!action)
+        *res = gw_reply_error(rq, 400, "%s", msg);
+    return action;
 }
 
 /* Remove an action's record (and its enclave). */
@@ -243,12 +162,11 @@ static enum MHD_Result gw_action_put(struct gw_req *rq, const char *name)
     json_t *body = gw_body_json(rq, &res);
     if (!body)
         return res;
-    if (!json_is_object(body)) {
+    bool overwrite;
+    if (!gw_query_flag(rq, "overwrite", false, &overwrite, &res)) {
         json_decref(body);
-        return gw_reply_error(rq, 400, "The request content was malformed:\nexpected an object");
+        return res;
     }
-    const char *ow = gw_query(rq, "overwrite");
-    bool overwrite = ow && !strcmp(ow, "true");
     pthread_mutex_lock(&g->actions_lock);
     json_t *old = gw_action_load(g, name), *action = NULL;
     enum fn_mode mode;
@@ -335,6 +253,10 @@ static enum MHD_Result gw_action_invoke(struct gw_req *rq, const char *name)
 {
     struct gw *g = rq->g;
     enum MHD_Result res = MHD_NO;
+    bool blocking, result_only;
+    if (!gw_query_flag(rq, "blocking", false, &blocking, &res) ||
+        !gw_query_flag(rq, "result", false, &result_only, &res))
+        return res;
     json_t *action = gw_action_load(g, name);
     if (!action)
         return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
@@ -356,19 +278,20 @@ static enum MHD_Result gw_action_invoke(struct gw_req *rq, const char *name)
         return MHD_NO;
     }
     json_decref(body);
-    const char *b = gw_query(rq, "blocking"), *r = gw_query(rq, "result");
     gw_random_hex(job->activation_id, 32);
     snprintf(job->name, sizeof job->name, "%s", name);
     job->action = action;
     job->queued_at = gw_now_epoch_ms();
-    job->blocking = b && !strcmp(b, "true");
-    rq->result_only = r && !strcmp(r, "true");
+    job->blocking = blocking;
+    rq->result_only = result_only;
     if (job->blocking)
         gw_wait_begin(rq, job);
     unsigned in_flight;
     char id[33];
     memcpy(id, job->activation_id, sizeof id);
+    gw_journal_inflight(g, job, true);
     if (gw_pool_submit(g->pool, job, &in_flight) < 0) {
+        gw_journal_inflight(g, job, false);
         if (job->blocking)
             gw_wait_cancel(rq);
         gw_job_free(job);
@@ -388,7 +311,7 @@ enum MHD_Result gw_route_actions(struct gw_req *rq, const char *method, const ch
                                       : gw_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED,
                                                        "HTTP method not allowed, supported methods: GET");
     if (gw_entity_name_check(name) < 0)   /* the length is part of OpenWhisk's pattern */
-        return gw_reply_error(rq, 400, "The name of the entity contains illegal characters.");
+        return gw_reply_error(rq, 400, GW_MSG_ILLEGAL_NAME);
     if (!strcmp(method, "PUT"))
         return gw_action_put(rq, name);
     if (!strcmp(method, "POST"))
@@ -406,8 +329,11 @@ enum MHD_Result gw_route_actions(struct gw_req *rq, const char *method, const ch
             json_decref(action);
             return gw_reply_error(rq, 500, "%s", err.msg);
         }
-        const char *code = gw_query(rq, "code");
-        if (code && !strcmp(code, "false"))
+        bool code;
+        enum MHD_Result res;
+        if (!gw_query_flag(rq, "code", true, &code, &res))
+            return json_decref(action), res;
+        if (!code)
             json_object_del(json_object_get(action, "exec"), "code");
         return gw_reply(rq, MHD_HTTP_OK, action, NULL);
     }

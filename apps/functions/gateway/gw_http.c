@@ -64,64 +64,42 @@ json_t *gw_body_json(struct gw_req *rq, enum MHD_Result *res)
     return j;
 }
 
-static bool gw_parse_count(const char *s, long *v)
+bool gw_query_flag(struct gw_req *rq, const char *name, bool dflt, bool *out, enum MHD_Result *res)
 {
-    char *end;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && !errno;
+    char msg[512];
+    if (gw_flag_parse(name, gw_query(rq, name), dflt, out, msg, sizeof msg) == 0)
+        return true;
+    *res = gw_reply_error(rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
+    return false;
 }
 
 bool gw_list_range(struct gw_req *rq, const char *collection, size_t *limit, size_t *skip,
                    enum MHD_Result *res)
 {
-    const char *l = gw_query(rq, "limit"), *s = gw_query(rq, "skip");
-    long v;
-    *limit = 30, *skip = 0;   /* OpenWhisk's defaults; limit at most 200 */
-    if (l) {
-        if (!gw_parse_count(l, &v))
-            return *res = gw_reply_error(rq, 400, "The value '%s' is not an integer for %s.", l, collection), false;
-        if (v < 0 || v > 200)
-            return *res = gw_reply_error(rq, 400, "The value '%ld' is not in the range of 0 to 200 for %s.", v, collection), false;
-        *limit = v ? (size_t)v : 200;
-    }
-    if (s) {
-        if (!gw_parse_count(s, &v))
-            return *res = gw_reply_error(rq, 400, "The value '%s' is not an integer for %s.", s, collection), false;
-        if (v < 0)
-            return *res = gw_reply_error(rq, 400, "The value '%ld' is not greater than or equal to 0 for %s.", v, collection), false;
-        *skip = (size_t)v;
-    }
-    return true;
+    char msg[512];
+    if (gw_range_parse(gw_query(rq, "limit"), gw_query(rq, "skip"), collection, limit, skip, msg,
+                       sizeof msg) == 0)
+        return true;
+    *res = gw_reply_error(rq, MHD_HTTP_BAD_REQUEST, "%s", msg);
+    return false;
 }
 
 /* /api/v1/namespaces/{ns}/{collection}[/{entity}[/{sub}]] */
 static enum MHD_Result gw_route(struct gw_req *rq, const char *url, const char *method)
 {
-    static const char prefix[] = "/api/v1/namespaces/";
-    if (strncmp(url, prefix, sizeof prefix - 1))
-        return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
-    _cleanup_free_ char *path = strdup(url + sizeof prefix - 1);
+    _cleanup_free_ char *path = strdup(url);
+    struct gw_path p;
     if (!path)
         return MHD_NO;
-    char *parts[5] = { 0 };
-    size_t n = 0;
-    for (char *p = path, *slash; p && n < 5; p = slash) {
-        slash = strchr(p, '/');
-        if (slash)
-            *slash++ = '\0';
-        parts[n++] = p;
-    }
-    if (n < 2 || !*parts[0] || n == 5)
+    if (gw_path_split(path, &p) < 0)
         return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
-    if (strcmp(parts[0], "_") && strcmp(parts[0], GW_NAMESPACE))
+    if (strcmp(p.ns, "_") && strcmp(p.ns, GW_NAMESPACE))
         return gw_reply_error(rq, MHD_HTTP_FORBIDDEN,
                               "The supplied authentication is not authorized to access this resource.");
-    const char *entity = n > 2 && *parts[2] ? parts[2] : NULL;
-    if (!strcmp(parts[1], "actions") && n <= 3)
-        return gw_route_actions(rq, method, entity);
-    if (!strcmp(parts[1], "activations") && (n <= 3 || entity))
-        return gw_route_activations(rq, method, entity, n > 3 ? parts[3] : NULL);
+    if (!strcmp(p.collection, "actions") && !p.sub)
+        return gw_route_actions(rq, method, p.entity);
+    if (!strcmp(p.collection, "activations"))
+        return gw_route_activations(rq, method, p.entity, p.sub);
     return gw_reply_error(rq, MHD_HTTP_NOT_FOUND, GW_NOT_FOUND);
 }
 
@@ -170,6 +148,11 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *conn, const c
     if (rq->too_big)
         return gw_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "Request larger than allowed: %zu > %zu bytes.",
                               rq->len, g->cfg.body_max);
+    /* akka-http's rejection of a body that is not JSON (OpenWhisk's entity(as[...])) */
+    if (rq->len && !gw_content_type_json(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                     MHD_HTTP_HEADER_CONTENT_TYPE)))
+        return gw_reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "The request's Content-Type is not supported. Expected:\napplication/json");
     return gw_route(rq, url, method);
 }
 
@@ -180,8 +163,8 @@ static void gw_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct gw_req *rq = *con_cls;
     if (!rq)
         return;
-    if (rq->job)
-        gw_job_free(rq->job);
+    if (rq->job)   /* a client gone mid-invoke must not free what a worker runs */
+        gw_wait_end(rq);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -212,6 +195,12 @@ void gw_dirs_init(struct gw *g)
     fn_record_set_root(fns);
 }
 
+static size_t gw_unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    return gw_unescape(s);
+}
+
 int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
 {
     struct sockaddr_in sa;
@@ -238,6 +227,7 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
     }
     if ((r = gw_key_load_or_create(g->dir, g->key, sizeof g->key, err)) < 0 ||
         (r = gw_store_open(acts, GW_ACTIVATIONS_MAX, &g->store, err)) < 0 ||
+        (r = gw_journal_recover(g, err)) < 0 ||   /* what a killed gateway left */
         (r = gw_wait_start(g, err)) < 0 ||
         (r = gw_warm_start(g, cfg->memory_budget, cfg->idle_ms, &g->warm, err)) < 0 ||
         (r = gw_pool_start(g, cfg->workers, cfg->queue_max, &g->pool, err)) < 0)
@@ -246,7 +236,8 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
                                   MHD_USE_ERROR_LOG,
                               0, NULL, NULL, gw_access, g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_NOTIFY_COMPLETED, gw_completed, g,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                              MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape_cb, NULL, MHD_OPTION_END);
     if (!g->mhd) {
         r = tm_error_set(err, EADDRINUSE, "cannot listen on %s (in use, or not an address of this machine)",
                          cfg->listen);

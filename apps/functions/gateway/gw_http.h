@@ -30,9 +30,14 @@ enum MHD_Result gw_reply_error(struct gw_req *rq, unsigned status, const char *f
 void gw_wait_begin(struct gw_req *rq, struct gw_job *job);
 void gw_wait_cancel(struct gw_req *rq);
 enum MHD_Result gw_wait_reply(struct gw_req *rq);
+/* The connection ended (the client went away, or the reply was sent): a
+ * job its worker still runs is left to the worker, a done one freed. */
+void gw_wait_end(struct gw_req *rq);
 const char *gw_query(struct gw_req *rq, const char *key);
 /* The body as JSON (an empty body: an empty object); NULL after a 400 reply was queued. */
 json_t *gw_body_json(struct gw_req *rq, enum MHD_Result *res);
+/* A boolean query parameter (gw_flag_parse); false after a 400 reply was queued. */
+bool gw_query_flag(struct gw_req *rq, const char *name, bool dflt, bool *out, enum MHD_Result *res);
 /* list limit/skip by OpenWhisk's rules; false after a 400 reply was queued. */
 bool gw_list_range(struct gw_req *rq, const char *collection, size_t *limit, size_t *skip,
                    enum MHD_Result *res);

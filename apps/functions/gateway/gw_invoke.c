@@ -113,6 +113,25 @@ static json_t *gw_annotation(const char *key, json_t *value)
     return json_pack("{s:s, s:o}", "key", key, "value", value);
 }
 
+/* OpenWhisk's times (ContainerProxy): initTime is the /init alone, the
+ * record starts where /init started (duration = init + run), and waitTime
+ * runs from the request to that start, so a container's making counts as
+ * waiting. fn_invoke has no /init: its init is what came after the
+ * container was made and before main ran (the enclave's build or attach,
+ * the JS heap, the code's load). */
+static double gw_cold_init_ms(const struct fn_invoke_stats *st)
+{
+    double ms = st->total_ms - st->run_ms - st->container_ms;
+    return ms > 0 ? ms : 0;
+}
+
+/* The cold path's record start: init + run back from its end. */
+static double gw_cold_start(double start, double end, const struct fn_invoke_stats *st)
+{
+    double s = end - gw_cold_init_ms(st) - st->run_ms;
+    return s > start ? s : start;
+}
+
 /* OpenWhisk's record; result stolen; stats NULL when no instance ran. */
 static json_t *gw_activation(struct gw_job *job, double start, double end, int code, json_t *result,
                              json_t *logs, const struct fn_invoke_stats *st, const char *died,
@@ -134,9 +153,8 @@ static json_t *gw_activation(struct gw_job *job, double start, double end, int c
     json_array_append_new(anns, gw_annotation("kind", json_incref(json_object_get(exec, "kind"))));
     json_array_append_new(anns, gw_annotation("timeout", json_boolean(timeout)));
     json_array_append_new(anns, gw_annotation("limits", json_incref(json_object_get(action, "limits"))));
-    if (st)   /* fn_invoke's cold start: init = all before main ran */
-        json_array_append_new(anns, gw_annotation("initTime",
-                                                  json_integer((json_int_t)(st->total_ms - st->run_ms))));
+    if (st)   /* fn_invoke's cold start */
+        json_array_append_new(anns, gw_annotation("initTime", json_integer((json_int_t)gw_cold_init_ms(st))));
     if (st || died)   /* an instance ran (warm runs: died "", no figures) */
         json_array_append_new(anns, gw_annotation("teemate-mode", json_string(mode)));
     if (st) {
@@ -155,7 +173,7 @@ static json_t *gw_activation(struct gw_job *job, double start, double end, int c
                      "activationId", job->activation_id, "namespace", GW_NAMESPACE, "name", job->name,
                      "version", json_object_get(action, "version"), "publish", 0, "subject", GW_NAMESPACE,
                      "start", (json_int_t)start, "end", (json_int_t)end, "duration",
-                     (json_int_t)(end - start), "response", "status", gw_status_names[code],
+                     (json_int_t)end - (json_int_t)start, "response", "status", gw_status_names[code],
                      "statusCode", code, "success", code == 0, "result", result, "logs", logs,
                      "annotations", anns);
 }
@@ -225,6 +243,9 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
     tm_error err = { 0 };
     if (pipe2(p, O_CLOEXEC) < 0)
         return gw_activation_failed(g, job, "Failed to provision resources to run the action.");
+    char cid[64];   /* the helper's container (fn_invoke's id) */
+    snprintf(cid, sizeof cid, "gw-%s", job->activation_id);
+    gw_journal_container(g, cid, true);
     _cleanup_close_ int params = gw_memfd_with(job->params);
     const char *args[] = { job->name, job->activation_id, NULL };
     int r = params < 0 ? tm_error_sys(&err, "memfd")
@@ -250,6 +271,9 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     gw_helper_track(pid, false);
+    if (!got)   /* the helper died before its report: its container may be left */
+        tm_container_delete(g->cfg.oci_root, cid, true, &(tm_error){ 0 });
+    gw_journal_container(g, cid, false);
     double end = gw_now_epoch_ms();
     json_t *act;
     if (!got) {
@@ -267,7 +291,8 @@ static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
         int code = !rep.ok ? gw_error_code(rep.died, result) : json_object_get(result, "error") ? 1 : 0;
         bool timeout = !strncmp(json_string_value(json_object_get(result, "error")) ?: "",
                                 FN_MSG_TIMEOUT, strlen(FN_MSG_TIMEOUT));
-        act = gw_activation(job, start, end, code, result, gw_log_lines(logs, rep.log_len, end),
+        act = gw_activation(job, gw_cold_start(start, end, &rep.stats), end, code, result,
+                            gw_log_lines(logs, rep.log_len, end),
                             &rep.stats, rep.died, timeout);
     }
     free(json);
@@ -293,13 +318,12 @@ static bool gw_reuse(const struct gw *g, json_t *action)
 /* One run in a warm container; OpenWhisk's record of it. */
 static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
 {
-    double start = gw_now_epoch_ms(), t0 = tm_now_ms();
+    double start = gw_now_epoch_ms();
     struct gw_warm *w = NULL;
     bool cold = false;
     char *reply = NULL;
     tm_error err = { 0 };
     int r = gw_warm_acquire(g->warm, job, &w, &cold, &reply, &err);
-    double init_ms = tm_now_ms() - t0;
     if (r == -EINVAL) {   /* /init failed: developer error, as OpenWhisk's */
         json_t *result = json_loads(reply ?: "", 0, NULL);
         free(reply);
@@ -356,12 +380,14 @@ static json_t *gw_invoke_warm(struct gw *g, struct gw_job *job)
         llen = 0;
     w->log_off = lend > 0 ? lend : w->log_off;
     int code = ok ? (json_object_get(result, "error") ? 1 : 0) : r < 0 ? 2 : gw_error_code(NULL, result);
-    json_t *act = gw_activation(job, run_start, end, code, result, gw_log_lines(ltext, ltext ? llen : 0, end),
+    /* a cold start's record starts at its /init (see gw_cold_init_ms) */
+    json_t *act = gw_activation(job, run_start - (cold ? w->init_ms : 0), end, code, result,
+                                gw_log_lines(ltext, ltext ? llen : 0, end),
                                 NULL, "", timeout_hit);
     free(ltext);
     json_t *anns = json_object_get(act, "annotations");
-    if (cold)   /* OpenWhisk: initTime only on a cold start (container + /init) */
-        json_array_append_new(anns, gw_annotation("initTime", json_integer((json_int_t)init_ms)));
+    if (cold)   /* OpenWhisk: initTime only on a cold start, its /init */
+        json_array_append_new(anns, gw_annotation("initTime", json_integer((json_int_t)w->init_ms)));
     json_array_append_new(anns, gw_annotation("teemate-warm", json_boolean(!cold)));
     json_array_append_new(anns, gw_annotation("teemate-container", json_string(w->id)));
     /* OpenWhisk removes a container whose run timed out or failed in it */

@@ -35,6 +35,7 @@ static void gw_job_finish(struct gw *g, struct gw_job *job, json_t *activation)
 {
     job->activation = activation;
     gw_store_put(g->store, json_incref(activation));
+    gw_journal_inflight(g, job, false);
     if (job->notify)
         job->notify(job);
     else

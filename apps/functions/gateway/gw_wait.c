@@ -91,6 +91,24 @@ enum MHD_Result gw_wait_reply(struct gw_req *rq)
     return gw_reply(rq, status, body, id);
 }
 
+void gw_wait_end(struct gw_req *rq)
+{
+    struct gw *g = rq->g;
+    struct gw_job *job = rq->job;
+    rq->job = NULL;
+    pthread_mutex_lock(&g->wait_lock);
+    /* waiting, or past the wait with no 202 sent: its worker still runs it */
+    bool running = job->wait_state == GW_WAITING || job->wait_state == GW_TIMED_OUT;
+    if (running) {
+        job->wait_state = GW_ABANDONED;   /* gw_wait_done frees it */
+        job->suspended = false;
+        gw_wait_unlink(g, job);
+    }
+    pthread_mutex_unlock(&g->wait_lock);
+    if (!running)
+        gw_job_free(job);
+}
+
 static void *gw_waiter(void *arg)
 {
     struct gw *g = arg;

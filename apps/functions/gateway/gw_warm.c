@@ -138,6 +138,7 @@ static void gw_warm_destroy(struct gw *g, struct gw_warm *w)
     if (w->logs >= 0)
         close(w->logs);
     unlink(w->sock);
+    gw_journal_container(g, w->id, false);
     free(w);
 }
 
@@ -161,6 +162,7 @@ static int gw_warm_create(struct gw *g, struct gw_job *job, uint64_t mem, struct
         free(w);
         return tm_error_sys(err, "memfd_create");
     }
+    gw_journal_container(g, w->id, true);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
         gw_warm_destroy(g, w);
@@ -192,8 +194,11 @@ static int gw_warm_create(struct gw *g, struct gw_job *job, uint64_t mem, struct
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     unsigned status = 0;
-    if ((r = gw_warm_wait_ready(w, err)) == 0)
+    if ((r = gw_warm_wait_ready(w, err)) == 0) {
+        double t0 = tm_now_ms();
         r = gw_warm_post(w->sock, "/init", text ?: "{}", GW_WARM_START_MS, &status, init_reply, err);
+        w->init_ms = tm_now_ms() - t0;
+    }
     free(text);
     if (r == 0 && status != 200)
         r = -EINVAL;   /* the reply is OpenWhisk's init error */
@@ -238,13 +243,21 @@ int gw_warm_acquire(struct gw_warm_pool *p, struct gw_job *job, struct gw_warm *
             pthread_mutex_unlock(&p->lock);
             return tm_error_set(err, ECANCELED, "The gateway stopped before the action ran.");
         }
-        for (struct gw_warm *w = p->list; w; w = w->next)
-            if (!w->busy && !w->stale && !strcmp(w->action, job->name) && !strcmp(w->version, version)) {
-                w->busy = true;
-                pthread_mutex_unlock(&p->lock);
-                *out = w, *cold = false;
+        struct gw_warm *found = NULL;
+        for (struct gw_warm *w = p->list; w && !found; w = w->next)
+            if (!w->busy && !w->stale && !strcmp(w->action, job->name) && !strcmp(w->version, version))
+                found = w;
+        if (found) {
+            found->busy = true;
+            pthread_mutex_unlock(&p->lock);
+            if (gw_warm_usable(p->g, job->action, found)) {
+                *out = found, *cold = false;
                 return 0;
             }
+            gw_warm_release(p, found, false);   /* its enclave is gone: removed */
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         if (p->used == 0 || p->used + mem <= p->budget)
             break;
         struct gw_warm **lru = gw_warm_lru(p);
@@ -260,7 +273,9 @@ int gw_warm_acquire(struct gw_warm_pool *p, struct gw_job *job, struct gw_warm *
     p->used += mem;   /* reserved while it is made */
     pthread_mutex_unlock(&p->lock);
     struct gw_warm *w = NULL;
-    int r = gw_warm_create(p->g, job, mem, &w, init_reply, err);
+    int r = gw_enclave_ensure(p->g, job->action, job->name, err);
+    if (r == 0)
+        r = gw_warm_create(p->g, job, mem, &w, init_reply, err);
     pthread_mutex_lock(&p->lock);
     if (r < 0) {
         p->used -= mem;

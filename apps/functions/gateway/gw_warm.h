@@ -19,6 +19,7 @@ struct gw_warm {
     int logs;                      /* memfd: console.log of every run, appended */
     off_t log_off;                 /* what earlier runs wrote */
     uint64_t mem;                  /* the action's memory limit: what it counts in the budget */
+    double init_ms;                /* its /init (OpenWhisk's initTime of its cold start) */
     bool busy, stale;
     double idle_since;             /* tm_now_ms */
 };
@@ -42,6 +43,12 @@ void gw_warm_drop(struct gw_warm_pool *p, const char *name);
 /* The warm container's keeper (a helper process): creates it, reports
  * init's pid on out, waits for it, deletes it; never returns. */
 void gw_warm_helper(struct gw *g, struct gw_warm *w, int out) __attribute__((noreturn));
+
+/* gw_enclave.c: whether w may run again (a teemate-mode action's: its init
+ * still attached to the action's enclave in teemated); before a new
+ * container, the action's enclave rebuilt from its sealed code if gone. */
+bool gw_warm_usable(struct gw *g, json_t *action, const struct gw_warm *w);
+int gw_enclave_ensure(struct gw *g, json_t *action, const char *name, tm_error *err);
 
 /* A connected socket to path, or -1. */
 int gw_warm_connect(const char *path);
