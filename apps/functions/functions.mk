@@ -74,3 +74,10 @@ FN_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/functio
 $(FN_BENCH_OBJS) $(BUILD)/obj/bench/functions.o: HOST_CFLAGS += $(FN_HOST_CFLAGS) -Ibench/common -Ibench/functions
 $(BUILD)/bench/functions: $(FN_BENCH_OBJS) $(FN_HOST_LIB) $(FN_NATIVE_LIB)
 $(BUILD)/bench/functions: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
+
+# bench/platform drives the gateway over HTTP; it names an action's enclave
+# as the gateway does (gw_action_record_name): linked with both libraries.
+PF_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/platform/*.c)))
+$(PF_BENCH_OBJS) $(BUILD)/obj/bench/platform.o: HOST_CFLAGS += $(FN_HOST_CFLAGS) -Ibench/common -Ibench/platform
+$(BUILD)/bench/platform: $(PF_BENCH_OBJS) $(FN_HOST_LIB) $(FN_NATIVE_LIB)
+$(BUILD)/bench/platform: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm -lmicrohttpd
