@@ -96,6 +96,11 @@ int tm_cmd_gateway(int argc, char **argv)
         .memory_budget = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2,
         .hooks = { gw_cli_build, gw_cli_restore, gw_cli_gone, gw_cli_remove },
     };
+    if (argc >= 3 && !strcmp(argv[1], "--helper")) {   /* gw_spawn.c's */
+        if (argc > 6 && *argv[6])
+            gw_cli_socket = argv[6];
+        return gw_helper_main(&cfg, argc - 2, argv + 2);
+    }
     bool show_key = false;
     uint64_t v;
     int c;

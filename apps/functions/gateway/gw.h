@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -138,7 +139,19 @@ json_t *gw_activation_failed(struct gw *g, struct gw_job *job, const char *msg);
 int gw_wait_start(struct gw *g, tm_error *err);
 void gw_wait_stop(struct gw *g);
 
+/* Helper processes (gw_spawn.c): `teemate gateway --helper KIND ...`
+ * started with posix_spawn (the gateway is multi-threaded: no fork), with
+ * in_fd as stdin, report_fd as fd 3, extra_fd as fd 4 (-1: /dev/null). */
+int gw_spawn_helper(const struct gw *g, const char *kind, const char *const *args, int in_fd,
+                    int report_fd, int extra_fd, pid_t *pid, tm_error *err);
+/* The helper's side (argv from KIND on); base: the CLI's hooks. */
+int gw_helper_main(const struct gw_config *base, int argc, char **argv);
+/* The cold helper (gw_invoke.c): runs job, reports on out; never returns. */
+void gw_cold_helper(struct gw *g, struct gw_job *job, int out) __attribute__((noreturn));
+
 /* Server (gw_http.c). */
+/* g->dir, g->store_dir and the actions' record root, from cfg.state_dir. */
+void gw_dirs_init(struct gw *g);
 int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err);
 void gw_stop(struct gw *g);
 unsigned gw_port(const struct gw *g);   /* the bound port (--listen ...:0) */

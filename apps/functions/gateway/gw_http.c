@@ -203,6 +203,15 @@ static int gw_parse_listen(const char *listen, struct sockaddr_in *sa, tm_error 
     return 0;
 }
 
+void gw_dirs_init(struct gw *g)
+{
+    char fns[4200];
+    snprintf(g->dir, sizeof g->dir, "%s/gateway", g->cfg.state_dir);
+    snprintf(g->store_dir, sizeof g->store_dir, "%s/objects", g->dir);
+    snprintf(fns, sizeof fns, "%s/actions", g->dir);
+    fn_record_set_root(fns);
+}
+
 int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
 {
     struct sockaddr_in sa;
@@ -217,8 +226,7 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
     pthread_mutex_init(&g->wait_lock, NULL);
     pthread_cond_init(&g->wait_cond, NULL);
     char acts[4200];
-    snprintf(g->dir, sizeof g->dir, "%s/gateway", cfg->state_dir);
-    snprintf(g->store_dir, sizeof g->store_dir, "%s/objects", g->dir);
+    gw_dirs_init(g);
     snprintf(acts, sizeof acts, "%s/activations", g->dir);
     if (mkdir(g->dir, 0700) < 0 && errno != EEXIST) {
         r = tm_error_sys(err, "%s", g->dir);
@@ -228,9 +236,6 @@ int gw_start(const struct gw_config *cfg, struct gw **out, tm_error *err)
         r = tm_error_sys(err, "%s", g->store_dir);
         goto fail;
     }
-    char fns[4200];
-    snprintf(fns, sizeof fns, "%s/actions", g->dir);
-    fn_record_set_root(fns);
     if ((r = gw_key_load_or_create(g->dir, g->key, sizeof g->key, err)) < 0 ||
         (r = gw_store_open(acts, GW_ACTIVATIONS_MAX, &g->store, err)) < 0 ||
         (r = gw_wait_start(g, err)) < 0 ||

@@ -1,10 +1,10 @@
 /* One activation: a /run in a warm container of the action (gw_warm.c),
  * or, for an action not reused, the action run by fn_invoke (a new container, cold) in a
- * helper process forked by the worker thread, since fn_invoke is made for a
- * process of its own (it passes signals to its container's init, and the
- * container's init runs the instance in a clone of the caller). The helper
- * sends back the result, the cold-start figures and the console.log lines;
- * the worker turns them into OpenWhisk's activation record. */
+ * helper process (gw_spawn.c), since fn_invoke is made for a process of its
+ * own (it passes signals to its container's init, and the container's init
+ * runs the instance in a clone of the caller). The helper sends back the
+ * result, the cold-start figures and the console.log lines; the worker turns
+ * them into OpenWhisk's activation record. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,13 +57,8 @@ void gw_invoke_cancel_all(void)
     pthread_mutex_unlock(&gw_helpers_lock);
 }
 
-/* The helper process: never returns. */
-static void gw_helper(struct gw *g, struct gw_job *job, int out)
+void gw_cold_helper(struct gw *g, struct gw_job *job, int out)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, NULL);   /* the gateway's threads block them */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
     struct gw_report rep = { 0 };
     struct fn_invocation inv = { 0 };
     tm_error err = { 0 };
@@ -79,7 +73,9 @@ static void gw_helper(struct gw *g, struct gw_job *job, int out)
         .rec = &rec, .services = &sv, .params = job->params, .state_root = g->cfg.oci_root,
         .daemon_socket = g->cfg.daemon_socket, .image = g->cfg.image, .id = id,
     };
-    if (r == 0)
+    if (!job->params)
+        r = tm_error_set(&err, EIO, "the gateway's helper could not read the parameters");
+    else if (r == 0)
         r = fn_invoke(&req, &inv, &err);
     const struct gw_hooks *h = &g->cfg.hooks;
     if (r < 0 && rec.mode == FN_MODE_TEEMATE && h->enclave_gone && h->enclave_gone(&rec)) {
@@ -208,20 +204,35 @@ static int gw_error_code(const char *died, json_t *result)
     return 1;
 }
 
+/* A memfd holding text, at offset 0 (the cold helper's stdin). */
+static int gw_memfd_with(const char *text)
+{
+    int fd = memfd_create("gw-params", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fn_write_full(fd, text, strlen(text)) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static json_t *gw_invoke_cold(struct gw *g, struct gw_job *job)
 {
     double start = gw_now_epoch_ms();
     int p[2];
+    pid_t pid = -1;
+    tm_error err = { 0 };
     if (pipe2(p, O_CLOEXEC) < 0)
         return gw_activation_failed(g, job, "Failed to provision resources to run the action.");
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        gw_helper(g, job, p[1]);
-    }
+    _cleanup_close_ int params = gw_memfd_with(job->params);
+    const char *args[] = { job->name, job->activation_id, NULL };
+    int r = params < 0 ? tm_error_sys(&err, "memfd")
+                       : gw_spawn_helper(g, "cold", args, params, p[1], -1, &pid, &err);
     close(p[1]);
-    if (pid < 0) {
+    if (r < 0) {
         close(p[0]);
+        fprintf(stderr, "teemate gateway: %s\n", err.msg);
         return gw_activation_failed(g, job, "Failed to provision resources to run the action.");
     }
     gw_helper_track(pid, true);

@@ -7,9 +7,10 @@
  * idle_ms; an update or delete of the action, a run that failed in the
  * platform (timeout, death) and the gateway's stop remove them.
  *
- * Each container is made by a helper process forked for it (the container's
- * init is a clone of its creator, which must be single-threaded): it creates
- * the container, says init's pid, waits for it and deletes the container. */
+ * Each container is made by a helper process spawned for it (gw_spawn.c;
+ * the container's init is a clone of its creator, which must be
+ * single-threaded): it creates the container, says init's pid, waits for it
+ * and deletes the container. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -67,13 +67,10 @@ static int gw_warm_main(void *ctx, struct tm_attachment *a)
     return 0;
 }
 
-/* The helper: never returns. Writes init's pid (or -errno and a message). */
-static void gw_warm_helper(struct gw *g, struct gw_warm *w, int out)
+/* Writes init's pid (or -errno and a message). Its PDEATHSIG (SIGKILL)
+ * and die_with_runtime take the container along if the gateway dies. */
+void gw_warm_helper(struct gw *g, struct gw_warm *w, int out)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* and die_with_runtime takes the container along */
     tm_error err = { 0 };
     struct gw_warm_init c = { .services = { .store_dir = g->store_dir, .log_fd = w->logs },
                               .image = g->cfg.image, .daemon_socket = g->cfg.daemon_socket,
@@ -127,7 +124,7 @@ static int gw_warm_wait_ready(struct gw_warm *w, tm_error *err)
 
 /* Init killed, the helper reaped, the container deleted: by the helper,
  * or here when the helper died first (its PDEATHSIG follows the thread
- * that forked it: a worker, gone at the gateway's stop). */
+ * that spawned it: a worker, gone at the gateway's stop). */
 static void gw_warm_destroy(struct gw *g, struct gw_warm *w)
 {
     if (w->init > 0)
@@ -160,7 +157,7 @@ static int gw_warm_create(struct gw *g, struct gw_job *job, uint64_t mem, struct
     gw_random_hex(hex, 16);
     snprintf(w->id, sizeof w->id, "gw-warm-%s", hex);
     snprintf(w->sock, sizeof w->sock, "%s/sock/%s.sock", g->dir, w->id);
-    if ((w->logs = memfd_create("gw-warm-logs", 0)) < 0) {
+    if ((w->logs = memfd_create("gw-warm-logs", MFD_CLOEXEC)) < 0) {
         free(w);
         return tm_error_sys(err, "memfd_create");
     }
@@ -169,14 +166,13 @@ static int gw_warm_create(struct gw *g, struct gw_job *job, uint64_t mem, struct
         gw_warm_destroy(g, w);
         return tm_error_sys(err, "pipe");
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        gw_warm_helper(g, w, p[1]);
-    }
-    close(p[1]);
+    pid_t pid = -1;
+    const char *args[] = { w->action, w->id, w->sock, NULL };
     int32_t ipid = -1;
     char msg[sizeof err->msg] = "the container's helper died";
+    if (gw_spawn_helper(g, "warm", args, -1, p[1], w->logs, &pid, err) < 0)
+        snprintf(msg, sizeof msg, "%s", err->msg);
+    close(p[1]);
     if (pid > 0) {
         w->helper = pid;
         if (fn_read_full(p[0], &ipid, sizeof ipid) == sizeof ipid && ipid < 0)

@@ -39,6 +39,10 @@ void gw_warm_release(struct gw_warm_pool *p, struct gw_warm *w, bool keep);
 /* The action's containers removed (busy ones when their run ends). */
 void gw_warm_drop(struct gw_warm_pool *p, const char *name);
 
+/* The warm container's keeper (a helper process): creates it, reports
+ * init's pid on out, waits for it, deletes it; never returns. */
+void gw_warm_helper(struct gw *g, struct gw_warm *w, int out) __attribute__((noreturn));
+
 /* A connected socket to path, or -1. */
 int gw_warm_connect(const char *path);
 /* POST body to path on the socket; *status and *reply (malloc'ed body).
