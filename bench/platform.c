@@ -117,7 +117,7 @@ static int pfb_run_all(struct pfb_ctx *c, struct pfb_results *r)
                     pfb_action_name(fi, (enum pfb_mode)m, (enum pfb_setting)s, name);
                     struct pfb_load l = { name, (enum pfb_mode)m, r->counts[k],
                                           s == PFB_WARM ? r->warmup_s : 0, r->duration_s,
-                                          r->strawman_epc[fi] };
+                                          s == PFB_WARM, r->strawman_epc[fi] };
                     struct pfb_result *x = &r->r[fi][m][s][k];
                     pfb_settle(c);
                     pfb_load_run(c, &l, x);
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     if (optind != argc)
         return fputs(usage, stderr), 2;
     if (quick) {   /* the test's run: every configuration once, briefly */
-        r.duration_s = 0.5, r.warmup_s = 0.3;
+        r.duration_s = 0.5, r.warmup_s = 0.2, r.timeout_s = 20;
         counts = counts ? counts : quick_counts;
     }
     if (pfb_counts(counts ? counts : all_counts, &r) < 0 ||

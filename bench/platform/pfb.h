@@ -93,6 +93,7 @@ struct pfb_load {
     enum pfb_mode mode;
     unsigned clients;
     double warmup_s, duration_s;
+    bool first_untimed;        /* warm: each client's first invocation not counted */
     unsigned long long strawman_epc;   /* pages of one strawman instance */
 };
 void pfb_load_run(struct pfb_ctx *c, const struct pfb_load *l, struct pfb_result *out);

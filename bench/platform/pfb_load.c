@@ -1,10 +1,11 @@
 /* One configuration: N closed-loop clients, each a thread with its own
  * keep-alive connection, invoking the action blocking with result
- * (`?blocking=true&result=true`, params {}) back to back. Requests started
- * during the warm-up are not counted; those started in the measured window
- * are, each to its end (so a slow configuration is not cut short), and the
- * rate is their count over the time from the window's start to the last
- * one's end. Anything but 200, a timeout or a broken connection is an
+ * (`?blocking=true&result=true`, params {}) back to back. Warm setting:
+ * each client's first invocation (its container's cold start) is not
+ * counted, nor the warm-up after all have had theirs. Requests started in
+ * the measured window are counted, each to its end (a slow configuration
+ * is not cut short; every client has at least one), and the rate is their
+ * count over the time from the window's start to the last one's end. Anything but 200, a timeout or a broken connection is an
  * error, counted by kind. A sampler thread reads memory every 100 ms. */
 #include <errno.h>
 #include <math.h>
@@ -19,12 +20,22 @@
 
 const char *const pfb_err_names[PFB_ERRS] = { "timeout", "connection", "202", "429", "502", "other" };
 
+/* The clients' start: each says it is ready; the window is set, then all go. */
+struct pfb_start {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned ready;
+    bool go;
+};
+
 struct pfb_client {
     pthread_t thread;
     struct pfb_ctx *c;
     const struct pfb_load *l;
     char path[200];
-    double t_measure, t_end;
+    double *t_measure, *t_end;     /* set by pfb_load_run once every client is ready */
+    struct pfb_start *start;
+    bool first_untimed;
     double *lat;               /* ms of the ok requests measured */
     size_t nlat, cap;
     unsigned long ok, err[PFB_ERRS];
@@ -46,14 +57,22 @@ static void *pfb_client_main(void *arg)
     struct pfb_client *k = arg;
     struct pfb_conn cn;
     pfb_conn_init(&cn, k->c->port);
+    int status = 0;
+    if (k->first_untimed)
+        pfb_http(&cn, "POST", k->path, k->c->auth, "{}", 2, k->c->timeout_s, &status, NULL, NULL);
+    pthread_mutex_lock(&k->start->mu);
+    k->start->ready++;
+    pthread_cond_broadcast(&k->start->cv);
+    while (!k->start->go)
+        pthread_cond_wait(&k->start->cv, &k->start->mu);
+    pthread_mutex_unlock(&k->start->mu);
     while (!pfb_interrupted) {
         double t0 = tm_bench_now_s();
-        if (t0 >= k->t_end)
+        if (t0 >= *k->t_end && k->last_end > 0)
             break;
-        int status = 0;
         int r = pfb_http(&cn, "POST", k->path, k->c->auth, "{}", 2, k->c->timeout_s, &status, NULL, NULL);
         double t1 = tm_bench_now_s();
-        if (t0 < k->t_measure)
+        if (t0 < *k->t_measure)
             continue;
         k->last_end = t1;
         if (r < 0 || status != 200) {
@@ -115,18 +134,30 @@ void pfb_load_run(struct pfb_ctx *c, const struct pfb_load *l, struct pfb_result
     memset(clients, 0, sizeof clients);
     out->clients = l->clients;
     out->p50_ms = out->p99_ms = NAN;
-    double start = tm_bench_now_s();
-    double t_measure = start + l->warmup_s, t_end = t_measure + l->duration_s;
+    double t_measure = 0, t_end = 0;
+    struct pfb_start start = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
     bool sampler = pthread_create(&s.thread, NULL, pfb_sampler_main, &s) == 0;
     unsigned started = 0;
     for (; started < l->clients; started++) {
         struct pfb_client *k = &clients[started];
-        k->c = c, k->l = l, k->t_measure = t_measure, k->t_end = t_end;
+        k->c = c, k->l = l, k->t_measure = &t_measure, k->t_end = &t_end, k->start = &start;
+        k->first_untimed = l->first_untimed;
         snprintf(k->path, sizeof k->path, "/api/v1/namespaces/_/actions/%s?blocking=true&result=true",
                  l->action);
         if (pthread_create(&k->thread, NULL, pfb_client_main, k) != 0)
             break;
     }
+    if (started < l->clients) {   /* nothing measured: the run ends */
+        pfb_interrupted = 1;
+        fprintf(stderr, "platform: only %u of %u client threads started\n", started, l->clients);
+    }
+    pthread_mutex_lock(&start.mu);
+    while (start.ready < started)
+        pthread_cond_wait(&start.cv, &start.mu);
+    t_measure = tm_bench_now_s() + l->warmup_s, t_end = t_measure + l->duration_s;
+    start.go = true;
+    pthread_cond_broadcast(&start.cv);
+    pthread_mutex_unlock(&start.mu);
     size_t n = 0;
     double last_end = t_measure;
     for (unsigned i = 0; i < started; i++) {
@@ -153,8 +184,6 @@ void pfb_load_run(struct pfb_ctx *c, const struct pfb_load *l, struct pfb_result
         free(k->lat);
     }
     out->run = started == l->clients && all_ran && !pfb_interrupted && all;
-    if (started < l->clients)
-        fprintf(stderr, "platform: only %u of %u client threads started\n", started, l->clients);
     out->elapsed_s = last_end - t_measure;
     out->rps = out->elapsed_s > 0 ? (double)out->ok / out->elapsed_s : 0;
     if (all && n) {

@@ -55,14 +55,16 @@ static int pfb_daemon_start(struct pfb_ctx *c, tm_error *err)
 static int pfb_gateway_start(struct pfb_ctx *c, tm_error *err)
 {
     int p[2];
-    char log[300], line[512] = "", workers[16], queue[16];
+    char log[300], line[512] = "", workers[16], queue[16], wait[16];
     snprintf(log, sizeof log, "%s/gateway.log", c->tmp);
     snprintf(workers, sizeof workers, "%u", c->workers);
     snprintf(queue, sizeof queue, "%u", 4 * PFB_MAX_CLIENTS);   /* never a 429 from the bench's own load */
+    /* a run still going by then is answered 202: counted as an error before the client gives up */
+    snprintf(wait, sizeof wait, "%u", c->timeout_s > 5 ? c->timeout_s - 5 : 1);
     if (pipe2(p, O_CLOEXEC) < 0)
         return tm_error_sys(err, "pipe");
     char *argv[] = { c->teemate, "--root", c->oci, "gateway", "--listen", "127.0.0.1:0", "--socket",
-                     c->socket, "--workers", workers, "--queue", queue, NULL };
+                     c->socket, "--workers", workers, "--queue", queue, "--blocking-wait", wait, NULL };
     c->gw_pid = tm_bench_spawn(argv, log, p[1], -1);
     close(p[1]);
     size_t have = 0;
@@ -122,8 +124,14 @@ int pfb_setup(struct pfb_ctx *c, const char *teemate, tm_error *err)
 
 void pfb_teardown(struct pfb_ctx *c)
 {
-    if (c->gw_pid > 0 && tm_bench_stop(&c->gw_pid, 60) != 0)
-        fprintf(stderr, "platform: the gateway did not stop cleanly (%s/gateway.log)\n", c->tmp);
+    int st = c->gw_pid > 0 ? tm_bench_stop(&c->gw_pid, 60) : 0;
+    if (st != 0) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/gateway.log", c->tmp);
+        fprintf(stderr, "platform: the gateway's exit status was %d; the end of its log:\n", st);
+        char *argv[] = { "tail", "-15", log, NULL };
+        tm_bench_run(argv, "/dev/stderr", NULL, 0);
+    }
     tm_bench_stop(&c->daemon_pid, 30);
     if (c->tmp[0]) {
         char *argv[] = { "rm", "-rf", c->tmp, NULL };
