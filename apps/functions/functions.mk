@@ -80,3 +80,10 @@ $(BUILD)/bench/functions: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm
 build-fuzz/fuzz_gateway: FUZZ_EXTRA_SRCS := $(FN_DIR)/gateway/gw_parse.c $(FN_DIR)/host/fn_record.c
 build-fuzz/fuzz_gateway: FUZZ_CFLAGS += -I$(FN_DIR) -I$(FN_DIR)/host -I$(FN_DIR)/gateway
 build-fuzz/fuzz_gateway: $(FN_DIR)/gateway/gw_parse.c $(FN_DIR)/gateway/gw_parse.h
+
+# bench/platform drives the gateway over HTTP; it names an action's enclave
+# as the gateway does (gw_action_record_name): linked with both libraries.
+PF_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/platform/*.c)))
+$(PF_BENCH_OBJS) $(BUILD)/obj/bench/platform.o: HOST_CFLAGS += $(FN_HOST_CFLAGS) -Ibench/common -Ibench/platform
+$(BUILD)/bench/platform: $(PF_BENCH_OBJS) $(FN_HOST_LIB) $(FN_NATIVE_LIB)
+$(BUILD)/bench/platform: HOST_LDLIBS := $(FN_LINK_LIBS) $(HOST_LDLIBS) -lm -lmicrohttpd
