@@ -1,0 +1,30 @@
+# The key-value store's host side (apps/kv/host: settings, log, listeners,
+# the epoll loop, the engines), `teemate kv serve` (cli/cmd_kv.c) and
+# bench/kv. The store itself (libkv_native.a, kv.elf) is apps/kv/kv.mk's.
+KVH_DIR := apps/kv/host
+KVH_SRCS := $(sort $(wildcard $(KVH_DIR)/*.c))
+KVH_LIB := $(BUILD)/apps/kv/libkv_host.a
+KV_NATIVE_LIB_PATH := $(BUILD)/apps/kv/libkv_native.a
+KVH_CFLAGS := -Iapps/kv -Iapps/kv/enclave -I$(KVH_DIR)
+KVH_TEST_SRCS := $(sort $(wildcard tests/unit/kv/test_kvh_*.c))
+KVH_TEST_BINS := $(KVH_TEST_SRCS:tests/unit/kv/%.c=$(BUILD)/tests/%)
+
+.PHONY: kv-host
+all: kv-host
+kv-host: $(KVH_LIB) $(KVH_TEST_BINS)
+
+$(BUILD)/obj/$(KVH_DIR)/%.o $(BUILD)/obj/tests/unit/kv/test_kvh_%.o: HOST_CFLAGS += $(KVH_CFLAGS)
+
+$(KVH_LIB): $(KVH_SRCS:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+KVH_LINK_LIBS := -Wl,--start-group $(KVH_LIB) $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a -Wl,--end-group
+# the config parser's test needs no store
+$(BUILD)/tests/test_kvh_conf: $(BUILD)/obj/tests/unit/kv/test_kvh_conf.o $(KVH_LIB) $(BUILD)/libteemate.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+$(filter-out %/test_kvh_conf,$(KVH_TEST_BINS)): $(BUILD)/tests/test_kvh_%: \
+        $(BUILD)/obj/tests/unit/kv/test_kvh_%.o $(KVH_LIB) $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) $< $(KVH_LINK_LIBS) $(HOST_LDLIBS) -lm -o $@
