@@ -20,11 +20,19 @@ $(KVH_LIB): $(KVH_SRCS:%.c=$(BUILD)/obj/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 KVH_LINK_LIBS := -Wl,--start-group $(KVH_LIB) $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a -Wl,--end-group
-# the config parser's test needs no store
-$(BUILD)/tests/test_kvh_conf: $(BUILD)/obj/tests/unit/kv/test_kvh_conf.o $(KVH_LIB) $(BUILD)/libteemate.a
+# the host side's tests drive the loop with an engine of their own: no store
+$(KVH_TEST_BINS): $(BUILD)/tests/test_kvh_%: $(BUILD)/obj/tests/unit/kv/test_kvh_%.o $(KVH_LIB) \
+                  $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
-$(filter-out %/test_kvh_conf,$(KVH_TEST_BINS)): $(BUILD)/tests/test_kvh_%: \
-        $(BUILD)/obj/tests/unit/kv/test_kvh_%.o $(KVH_LIB) $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a
-	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) $< $(KVH_LINK_LIBS) $(HOST_LDLIBS) -lm -o $@
+
+# `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store,
+# so the verb is built only once apps/kv/kv.mk (the store's library) is in
+# the tree; until then cli/cmd_kv.c compiles to nothing (TM_WITH_KV unset).
+$(BUILD)/obj/cli/cmd_kv.o: HOST_CFLAGS += $(KVH_CFLAGS)
+ifneq ($(wildcard apps/kv/kv.mk),)
+$(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/main.o: HOST_CFLAGS += -DTM_WITH_KV
+$(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/main.o: apps/kv/kv.mk
+$(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
+$(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lm
+endif
