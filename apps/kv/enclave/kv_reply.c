@@ -233,7 +233,7 @@ bool kv_arg_range(struct kv_client *c, const struct kv_str *arg, int64_t min, in
         if (msg)
             kv_reply_error(c, msg);
         else
-            kv_reply_errorf(c, "value is out of range, must be between %lld and %lld",
+            kv_reply_errorf(c, "value is out of range, value must between %lld and %lld",
                             (long long)min, (long long)max);
         return false;
     }
