@@ -125,7 +125,7 @@ static void *kv_mem_alloc_small(struct kv_mem *m, unsigned cls)
     if (p) {
         m->free_list[cls] = *(void **)p;
     } else {
-        if (m->bump[cls] + size > m->bump_end[cls] || !m->bump[cls]) {
+        if (!m->bump[cls] || (size_t)(m->bump_end[cls] - m->bump[cls]) < size) {
             char *chunk = kv_platform_alloc_aligned(KV_MEM_CHUNK, KV_MEM_CHUNK);
             if (!chunk)
                 kv_mem_oom();

@@ -6,6 +6,17 @@
 #include "kv_entry.h"
 #include "kv_server.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KV_UNDER_ASAN true
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KV_UNDER_ASAN true
+#endif
+#endif
+#ifndef KV_UNDER_ASAN
+#define KV_UNDER_ASAN false
+#endif
+
 #define KV_MIN_HZ 1
 #define KV_MAX_HZ 500
 
@@ -60,11 +71,7 @@ int kv_start(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
     if (!s)
         return -ENOMEM;
     memset(s, 0, sizeof *s);
-#ifdef __SANITIZE_ADDRESS__
-    kv_mem_init(&s->mem, true);   /* let ASan see every block */
-#else
-    kv_mem_init(&s->mem, false);
-#endif
+    kv_mem_init(&s->mem, KV_UNDER_ASAN);   /* under ASan: let it see every block */
     s->config = cfg;
     s->hash_seed[0] = kv_platform_random_u64();
     s->hash_seed[1] = kv_platform_random_u64();
