@@ -79,7 +79,8 @@ struct kv_dict_entry *kv_dict_find(struct kv_dict *d, const void *key, size_t le
  * is there (*existing = its entry when existing != NULL). */
 struct kv_dict_entry *kv_dict_add(struct kv_dict *d, const void *key, size_t len,
                                   struct kv_dict_entry **existing);
-/* As kv_dict_add but takes ownership of key (no copy). */
+/* As kv_dict_add but takes ownership of key (no copy); when the key is
+ * already there (NULL returned) it stays the caller's to free. */
 struct kv_dict_entry *kv_dict_add_owned(struct kv_dict *d, struct kv_str *key,
                                         struct kv_dict_entry **existing);
 bool kv_dict_delete(struct kv_dict *d, const void *key, size_t len);  /* frees key and value */

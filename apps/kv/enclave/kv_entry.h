@@ -21,7 +21,12 @@ int kv_start(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
 
 /* KV_ECALL_BATCH: in = struct kv_batch_in + records; out = struct
  * kv_batch_out + records (kv_abi.h). -ENOENT before kv_start. out_cap must
- * hold at least a struct kv_batch_out. */
+ * hold at least a struct kv_batch_out. -EINVAL (nothing done) for: a record
+ * past the end, id 0, an unknown flag, bytes on a record without NEW or
+ * DATA, NEW and DATA in one record (a NEW record's bytes are its "ADDR
+ * LADDR"; its data comes in a record of its own). DATA or GONE for an id the
+ * store does not know (closed inside already) is ignored. A client closed
+ * inside (KV_OUT_CLOSE) is forgotten once that record is out. */
 int kv_batch(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
 
 /* KV_ECALL_INFO: out = struct kv_info (out_cap >= its size). */
