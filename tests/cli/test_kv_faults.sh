@@ -105,7 +105,7 @@ else
         redis-cli -p "$P" set k v >/dev/null
         kill -9 "$spid"; wait "$spid" 2>/dev/null
         for _ in $(seq 100); do   # the daemon notices the death (pidfd) and takes the slot back
-            n=$("$TEEMATE" enclave inspect kv-f1 --json 2>/dev/null | jq -r .slots_in_use)
+            n=$("$TEEMATE" enclave inspect kv-f1 --json 2>/dev/null | jq -r .slots.in_use)
             [ "$n" = 0 ] && break; sleep 0.05; done
         expect_eq "SIGKILL: the slot comes back" "$n" "0"
         if serve e2 --port "$P" --name f1 --socket "$TEEMATE_SOCKET" --maxmemory 32mb; then

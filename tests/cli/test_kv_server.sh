@@ -89,11 +89,11 @@ else
         expect_eq "enclave: SET" "$("${R[@]}" set k v)" "OK"
         expect_eq "enclave: GET" "$("${R[@]}" get k)" "v"
         "$TEEMATE" enclave inspect kv-t1 --json >"$WORK/inspect.json" 2>&1
-        expect_eq "enclave: one slot leased" "$(jq -r .slots_in_use "$WORK/inspect.json")" "1"
+        expect_eq "enclave: one slot leased" "$(jq -r .slots.in_use "$WORK/inspect.json")" "1"
         grep -q "slots of 144 MiB" "$WORK/encl.log" && ok "slot sized from maxmemory" || not_ok "slot sized from maxmemory"
         stop "$spid"; expect_eq "enclave: SIGTERM exit 0" "$?" "0"
         "$TEEMATE" enclave inspect kv-t1 --json >"$WORK/inspect.json" 2>&1
-        expect_eq "enclave: slot given back" "$(jq -r .slots_in_use "$WORK/inspect.json")" "0"
+        expect_eq "enclave: slot given back" "$(jq -r .slots.in_use "$WORK/inspect.json")" "0"
     else
         not_ok "enclave server starts"; sed 's/^/  | /' "$WORK/encl.log" >&2
     fi

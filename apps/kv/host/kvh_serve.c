@@ -205,6 +205,14 @@ static int kvh_serve_container(struct kvh_serve_ctx *x, const char *enclave, tm_
     tm_error derr = { 0 };
     if (tm_container_delete(o->state_root, id, true, &derr) < 0)
         kvh_log(KVH_LOG_WARNING, "cannot delete container %s: %s", id, derr.msg);
+    /* The container's init takes SIGTERM/SIGINT itself (lib/container's
+     * signal thread ends it: no handler may run on a thread inside the
+     * enclave); its sockets close with it and teemated takes the lease back. */
+    if (code == 128 + SIGTERM || code == 128 + SIGINT) {
+        kvh_log(KVH_LOG_NOTICE, "Received %s: the server's container ended. Bye bye...",
+                code == 128 + SIGTERM ? "SIGTERM" : "SIGINT");
+        return 0;
+    }
     if (code != 0)
         return tm_error_set(err, ECHILD, "the server's container ended with %s %d",
                             code > 128 ? "signal" : "code", code > 128 ? code - 128 : code);
