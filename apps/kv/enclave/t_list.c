@@ -273,11 +273,6 @@ static void lpos_command(struct kv_client *c)
             j++;
             if (!kv_arg_int64(c, c->argv[j], &rank))
                 return;
-            if (rank == INT64_MIN) {
-                kv_reply_error(c, "value is out of range, value must between "
-                                  "-9223372036854775807 and 9223372036854775807");
-                return;
-            }
             if (rank == 0) {
                 kv_reply_error(c, "RANK can't be zero: use 1 to start from the first match, "
                                   "2 from the second ... or use negative to start from the "
@@ -298,6 +293,13 @@ static void lpos_command(struct kv_client *c)
         }
     }
     bool forward = true;
+    if (rank == INT64_MIN) {
+        /* Redis negates it in place (it stays LLONG_MIN): every match from
+         * the tail counts, and no COUNT is ever reached */
+        rank = -1;
+        if (count > 0)
+            count = 0;
+    }
     if (rank < 0) {
         rank = -rank;
         forward = false;
