@@ -8,8 +8,7 @@
 
 #include "kv.h"
 
-/* Redis's MAX_LONG_DOUBLE_CHARS: the longest long double text it takes or
- * makes ("%.17Lf" of LDBL_MAX fits). */
+/* Redis's MAX_LONG_DOUBLE_CHARS: room for "%.17Lf" of any long double. */
 #define HASH_LD_CHARS (5 * 1024)
 
 /* ---- The value and the type's ops (kv.h). */
@@ -169,50 +168,10 @@ static void hincrby_command(struct kv_client *c)
     kv_key_modified(c, c->argv[1]);
 }
 
-/* Redis's string2ld: the whole text, no leading space, no NaN, no
- * overflow to infinity or underflow to zero. */
-static bool hash_str_to_ld(const struct kv_str *s, long double *out)
-{
-    if (s->len == 0 || s->len >= HASH_LD_CHARS)
-        return false;
-    char *end;   /* at an inner NUL strtold stops, as in Redis's copy */
-    errno = 0;
-    long double v = strtold(s->data, &end);
-    if (s->data[0] == ' ' || (s->data[0] >= '\t' && s->data[0] <= '\r') || *end != '\0' ||
-        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
-        errno == EINVAL || isnan(v))
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Redis's ld2string(LD_STR_HUMAN): "%.17Lf" without trailing zeros. */
-static int hash_ld_format(long double v, char *buf, size_t cap)
-{
-    int l = snprintf(buf, cap, "%.17Lf", v);
-    if (l < 0 || (size_t)l + 1 > cap)
-        return 0;
-    if (strchr(buf, '.')) {
-        char *p = buf + l - 1;
-        while (*p == '0') {
-            p--;
-            l--;
-        }
-        if (*p == '.')
-            l--;
-    }
-    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
-        buf[0] = '0';
-        l = 1;
-    }
-    buf[l] = '\0';
-    return l;
-}
-
 static void hincrbyfloat_command(struct kv_client *c)
 {
     long double incr, value = 0;
-    if (!hash_str_to_ld(c->argv[3], &incr)) {
+    if (!kv_str_to_long_double(c->argv[3], &incr)) {
         kv_reply_not_float(c);
         return;
     }
@@ -225,7 +184,7 @@ static void hincrbyfloat_command(struct kv_client *c)
     if (replied)
         return;
     struct kv_str *old = o ? hash_get(o->ptr, c->argv[2]) : NULL;
-    if (old && !hash_str_to_ld(old, &value)) {
+    if (old && !kv_str_to_long_double(old, &value)) {
         kv_reply_error(c, "hash value is not a float");
         return;
     }
@@ -235,7 +194,7 @@ static void hincrbyfloat_command(struct kv_client *c)
         return;
     }
     char buf[HASH_LD_CHARS];
-    int len = hash_ld_format(value, buf, sizeof(buf));
+    int len = kv_long_double_format(value, buf, sizeof(buf));
     hash_set(hash_for_write(c, o), c->argv[2], buf, (size_t)len);
     kv_reply_bulk(c, buf, (size_t)len);
     kv_key_modified(c, c->argv[1]);
