@@ -52,6 +52,11 @@ bool kv_str_to_int64(const struct kv_str *s, int64_t *out);
 bool kv_str_to_double(const struct kv_str *s, double *out);
 /* Redis's formatting of a double reply (ld2string / "%.17g", inf, -inf). */
 int kv_double_format(double d, char *buf, size_t cap);
+/* Redis's string2ld and ld2string(LD_STR_HUMAN) (INCRBYFLOAT, HINCRBYFLOAT:
+ * "%.17Lf" without trailing zeros; 0 when it does not fit cap, which 5 kB
+ * always does). Defined in kv_util.c. */
+bool kv_str_to_long_double(const struct kv_str *s, long double *out);
+int kv_long_double_format(long double v, char *buf, size_t cap);
 
 /* ---- Dictionary: chained hash table with incremental rehash (Redis's
  * dict.c semantics: two tables while rehashing, a step per operation, more
