@@ -7,6 +7,11 @@
 
 struct kv_dict *kv_set_dict_new(void);
 
+/* SRANDMEMBER / ZRANDMEMBER's count out of range: Redis 7.0's text, its
+ * missing "be" included. */
+#define KV_ERR_RANDOM_COUNT \
+    "value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
 /* count distinct entries of d picked at random (count < size), as Redis's
  * SRANDMEMBER: by removing random entries from a copy when count is close
  * to the size, else by adding random entries to an empty dict. Returns a
