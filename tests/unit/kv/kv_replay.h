@@ -29,13 +29,16 @@
 #include "kv_abi.h"
 #include "kv_entry.h"
 
+/* each test uses part of these helpers */
+#define RP_FN static __attribute__((unused))
+
 /* ---- growing byte buffer */
 struct rp_buf {
     char *p;
     size_t len, cap;
 };
 
-static void rp_buf_add(struct rp_buf *b, const void *p, size_t n)
+RP_FN void rp_buf_add(struct rp_buf *b, const void *p, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
@@ -48,8 +51,8 @@ static void rp_buf_add(struct rp_buf *b, const void *p, size_t n)
     b->p[b->len] = 0;
 }
 
-static void rp_buf_printf(struct rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rp_buf_printf(struct rp_buf *b, const char *fmt, ...)
+RP_FN void rp_buf_printf(struct rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+RP_FN void rp_buf_printf(struct rp_buf *b, const char *fmt, ...)
 {
     char tmp[256];
     va_list ap;
@@ -68,14 +71,14 @@ struct rp_cmd {
     struct rp_buf argv[64];
 };
 
-static void rp_cmd_free(struct rp_cmd *c)
+RP_FN void rp_cmd_free(struct rp_cmd *c)
 {
     for (int i = 0; i < c->argc; i++)
         free(c->argv[i].p);
     c->argc = 0;
 }
 
-static int rp_hex(char ch)
+RP_FN int rp_hex(char ch)
 {
     if (ch >= '0' && ch <= '9')
         return ch - '0';
@@ -88,7 +91,7 @@ static int rp_hex(char ch)
 
 /* Parses one line; false for a blank/comment line or a malformed one
  * (*err set then). */
-static bool rp_cmd_parse(const char *line, struct rp_cmd *c, const char **err)
+RP_FN bool rp_cmd_parse(const char *line, struct rp_cmd *c, const char **err)
 {
     *err = NULL;
     c->argc = 0;
@@ -154,7 +157,7 @@ static bool rp_cmd_parse(const char *line, struct rp_cmd *c, const char **err)
     return c->argc > 0;
 }
 
-static void rp_cmd_resp(const struct rp_cmd *c, struct rp_buf *out)
+RP_FN void rp_cmd_resp(const struct rp_cmd *c, struct rp_buf *out)
 {
     rp_buf_printf(out, "*%d\r\n", c->argc);
     for (int i = 0; i < c->argc; i++) {
@@ -173,7 +176,7 @@ struct rp_reply {
     struct rp_reply **elems;
 };
 
-static void rp_reply_free(struct rp_reply *r)
+RP_FN void rp_reply_free(struct rp_reply *r)
 {
     if (!r)
         return;
@@ -185,7 +188,7 @@ static void rp_reply_free(struct rp_reply *r)
 }
 
 /* Parses a reply at p[0..len): bytes used, 0 when incomplete, -1 malformed. */
-static long rp_reply_parse(const char *p, size_t len, struct rp_reply **out)
+RP_FN long rp_reply_parse(const char *p, size_t len, struct rp_reply **out)
 {
     *out = NULL;
     const char *nl = memchr(p, '\n', len);
@@ -250,7 +253,7 @@ static long rp_reply_parse(const char *p, size_t len, struct rp_reply **out)
     }
 }
 
-static void rp_print_bytes(struct rp_buf *b, const char *p, size_t n)
+RP_FN void rp_print_bytes(struct rp_buf *b, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)p[i];
@@ -261,16 +264,16 @@ static void rp_print_bytes(struct rp_buf *b, const char *p, size_t n)
     }
 }
 
-static void rp_reply_print(const struct rp_reply *r, struct rp_buf *b, int depth, enum rp_mode mode);
+RP_FN void rp_reply_print(const struct rp_reply *r, struct rp_buf *b, int depth, enum rp_mode mode);
 
-static int rp_cmp_str(const void *a, const void *b)
+RP_FN int rp_cmp_str(const void *a, const void *b)
 {
     const struct rp_buf *x = a, *y = b;
     int c = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static void rp_reply_print(const struct rp_reply *r, struct rp_buf *b, int depth, enum rp_mode mode)
+RP_FN void rp_reply_print(const struct rp_reply *r, struct rp_buf *b, int depth, enum rp_mode mode)
 {
     for (int i = 0; i < depth; i++)
         rp_buf_add(b, "  ", 2);
@@ -319,7 +322,7 @@ struct rp_native {
     size_t out_cap;
 };
 
-static uint64_t rp_now_us(void)
+RP_FN uint64_t rp_now_us(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -328,7 +331,7 @@ static uint64_t rp_now_us(void)
 
 /* One batch with one record for client 1; appends its reply bytes. Returns
  * the record's flags, or -1. */
-static int rp_native_batch(struct rp_native *n, uint32_t flags, const void *data, size_t len)
+RP_FN int rp_native_batch(struct rp_native *n, uint32_t flags, const void *data, size_t len)
 {
     size_t in_len = sizeof(struct kv_batch_in) + KV_RECORD_SIZE(len);
     char *in = calloc(1, in_len);
@@ -359,7 +362,7 @@ static int rp_native_batch(struct rp_native *n, uint32_t flags, const void *data
     return rflags;
 }
 
-static int rp_native_start(struct rp_native *n)
+RP_FN int rp_native_start(struct rp_native *n)
 {
     memset(n, 0, sizeof(*n));
     struct kv_config cfg = { 0 };
@@ -377,7 +380,7 @@ static int rp_native_start(struct rp_native *n)
     return rp_native_batch(n, KV_IN_NEW, addr, sizeof(addr) - 1) < 0 ? -1 : 0;
 }
 
-static void rp_native_stop(struct rp_native *n)
+RP_FN void rp_native_stop(struct rp_native *n)
 {
     rp_native_batch(n, KV_IN_GONE, "", 0);
     kv_stop();
@@ -386,7 +389,7 @@ static void rp_native_stop(struct rp_native *n)
 }
 
 /* Sends bytes, returns the next whole reply (NULL when none comes). */
-static struct rp_reply *rp_native_call(struct rp_native *n, const void *req, size_t len)
+RP_FN struct rp_reply *rp_native_call(struct rp_native *n, const void *req, size_t len)
 {
     int flags = rp_native_batch(n, KV_IN_DATA, req, len);
     for (int tries = 0; flags >= 0; tries++) {
@@ -410,7 +413,7 @@ struct rp_tcp {
     struct rp_buf pending;
 };
 
-static int rp_tcp_connect(struct rp_tcp *t, int port)
+RP_FN int rp_tcp_connect(struct rp_tcp *t, int port)
 {
     memset(t, 0, sizeof(*t));
     rp_buf_add(&t->pending, "", 0);
@@ -420,7 +423,7 @@ static int rp_tcp_connect(struct rp_tcp *t, int port)
     return t->fd < 0 || connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -1 : 0;
 }
 
-static struct rp_reply *rp_tcp_call(struct rp_tcp *t, const void *req, size_t len)
+RP_FN struct rp_reply *rp_tcp_call(struct rp_tcp *t, const void *req, size_t len)
 {
     for (size_t off = 0; off < len;) {
         ssize_t k = write(t->fd, (const char *)req + off, len - off);
