@@ -211,7 +211,7 @@ void kv_cmd_srandmember(struct kv_client *c)
         return;
     }
     int64_t l = 0;
-    if (c->argc == 3 && !kv_arg_range(c, c->argv[2], -INT64_MAX, INT64_MAX, KV_ERR_RANDOM_COUNT, &l))
+    if (c->argc == 3 && !kv_random_count(c, c->argv[2], &l))
         return;
     bool replied = false;
     struct kv_obj *o = kv_db_lookup_read_type(c, c->argv[1], KV_SET, &replied);

@@ -7,10 +7,10 @@
 
 struct kv_dict *kv_set_dict_new(void);
 
-/* SRANDMEMBER / ZRANDMEMBER's count out of range: Redis 7.0's text, its
- * missing "be" included. */
-#define KV_ERR_RANDOM_COUNT \
-    "value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+/* SRANDMEMBER / ZRANDMEMBER's count: an integer (Redis's usual error),
+ * then within +-INT64_MAX (Redis 7.0's text, its missing "be" included).
+ * False after replying. */
+bool kv_random_count(struct kv_client *c, const struct kv_str *arg, int64_t *out);
 
 /* count distinct entries of d picked at random (count < size), as Redis's
  * SRANDMEMBER: by removing random entries from a copy when count is close

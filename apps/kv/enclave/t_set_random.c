@@ -36,6 +36,18 @@ struct kv_dict *kv_dict_sample_unique(struct kv_dict *d, uint64_t count)
     return out;
 }
 
+bool kv_random_count(struct kv_client *c, const struct kv_str *arg, int64_t *out)
+{
+    if (!kv_arg_int64(c, arg, out))
+        return false;
+    if (*out == INT64_MIN) {
+        kv_reply_error(c, "value is out of range, value must between -9223372036854775807 and "
+                          "9223372036854775807");
+        return false;
+    }
+    return true;
+}
+
 bool kv_scan_cursor_valid(struct kv_client *c, const struct kv_str *arg)
 {
     char *end;

@@ -337,7 +337,7 @@ void kv_cmd_zrandmember(struct kv_client *c)
     int64_t l = 0;
     bool withscores = false;
     if (c->argc >= 3) {
-        if (!kv_arg_range(c, c->argv[2], -INT64_MAX, INT64_MAX, KV_ERR_RANDOM_COUNT, &l))
+        if (!kv_random_count(c, c->argv[2], &l))
             return;
         if (c->argc > 4 || (c->argc == 4 && !kv_str_is(c->argv[3], "withscores"))) {
             kv_reply_syntax_error(c);
