@@ -36,3 +36,8 @@ $(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/main.o: apps/kv/kv.mk
 $(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
 $(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lm
 endif
+# The data types' tables are asked for before any archive is read, so the
+# archive's first definitions (t_*.o) are taken, never kv_types_weak.c's
+# placeholders, which a later member of the same scan would otherwise bring.
+$(BUILD)/teemate: HOST_LDFLAGS += -Wl,-u,kv_list_commands -Wl,-u,kv_hash_commands \
+                                  -Wl,-u,kv_set_commands -Wl,-u,kv_zset_commands
