@@ -39,5 +39,7 @@ endif
 # The data types' tables are asked for before any archive is read, so the
 # archive's first definitions (t_*.o) are taken, never kv_types_weak.c's
 # placeholders, which a later member of the same scan would otherwise bring.
-$(BUILD)/teemate: HOST_LDFLAGS += -Wl,-u,kv_list_commands -Wl,-u,kv_hash_commands \
-                                  -Wl,-u,kv_set_commands -Wl,-u,kv_zset_commands
+# (kv.mk's unit tests link the same archive: the same for them.)
+KVH_TYPES_FIRST := -Wl,-u,kv_list_commands -Wl,-u,kv_hash_commands -Wl,-u,kv_set_commands \
+                   -Wl,-u,kv_zset_commands
+$(BUILD)/teemate $(KV_TEST_BINS): HOST_LDFLAGS += $(KVH_TYPES_FIRST)
