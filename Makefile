@@ -79,6 +79,7 @@ build-fuzz/%: fuzz/%.c $(LIB_SRCS) $(LIB_ASM_SRCS) $(wildcard lib/*/*.h abi/*.h)
 include sdk/enclave.mk
 include examples/examples.mk
 include apps/functions/functions.mk
+include apps/kv/kv.mk
 
 test:
 	scripts/test.sh

@@ -33,6 +33,7 @@ int tm_cmd_enclave_rm(int argc, char **argv);
 int tm_cmd_attach(int argc, char **argv);
 int tm_cmd_fn(int argc, char **argv);   /* cli/cmd_fn*.c: apps/functions */
 int tm_cmd_gateway(int argc, char **argv);   /* cli/cmd_gateway.c: apps/functions/gateway */
+int tm_cmd_kv(int argc, char **argv);        /* cli/cmd_kv.c: apps/kv/host */
 /* Containers, in runc's convention (global options: cli_oci.h). */
 int tm_cmd_create(int argc, char **argv);
 int tm_cmd_start(int argc, char **argv);

@@ -52,6 +52,11 @@ bool kv_str_to_int64(const struct kv_str *s, int64_t *out);
 bool kv_str_to_double(const struct kv_str *s, double *out);
 /* Redis's formatting of a double reply (ld2string / "%.17g", inf, -inf). */
 int kv_double_format(double d, char *buf, size_t cap);
+/* Redis's string2ld and ld2string(LD_STR_HUMAN) (INCRBYFLOAT, HINCRBYFLOAT:
+ * "%.17Lf" without trailing zeros; 0 when it does not fit cap, which 5 kB
+ * always does). Defined in kv_util.c. */
+bool kv_str_to_long_double(const struct kv_str *s, long double *out);
+int kv_long_double_format(long double v, char *buf, size_t cap);
 
 /* ---- Dictionary: chained hash table with incremental rehash (Redis's
  * dict.c semantics: two tables while rehashing, a step per operation, more
@@ -79,7 +84,8 @@ struct kv_dict_entry *kv_dict_find(struct kv_dict *d, const void *key, size_t le
  * is there (*existing = its entry when existing != NULL). */
 struct kv_dict_entry *kv_dict_add(struct kv_dict *d, const void *key, size_t len,
                                   struct kv_dict_entry **existing);
-/* As kv_dict_add but takes ownership of key (no copy). */
+/* As kv_dict_add but takes ownership of key (no copy); when the key is
+ * already there (NULL returned) it stays the caller's to free. */
 struct kv_dict_entry *kv_dict_add_owned(struct kv_dict *d, struct kv_str *key,
                                         struct kv_dict_entry **existing);
 bool kv_dict_delete(struct kv_dict *d, const void *key, size_t len);  /* frees key and value */

@@ -1,0 +1,208 @@
+/* The core's own state (not part of the kv.h contract with the data types):
+ * the server, the allocator, clients, the command table, the platform hooks.
+ * One struct kv_server per store, allocated from the platform and anchored as
+ * the slot's root inside the enclave (never in .data/.bss: every process
+ * attached to the enclave sees those). */
+#ifndef KV_SERVER_H
+#define KV_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv.h"
+#include "kv_abi.h"
+
+/* ---- Platform (kv_platform_native.c / kv_platform_enclave.c). */
+struct kv_server *kv_platform_root(void);
+void kv_platform_set_root(struct kv_server *s);
+uint64_t kv_platform_random_u64(void);
+/* The platform's allocator, for slabs and big blocks. */
+void *kv_platform_alloc(size_t n);
+void *kv_platform_alloc_aligned(size_t align, size_t n);
+void *kv_platform_realloc(void *p, size_t n);
+void kv_platform_free(void *p);
+
+/* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
+ * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from
+ * the platform with a header. used = what the store's live blocks hold. */
+#define KV_MEM_CLASSES 36
+#define KV_MEM_SMALL_MAX 4096
+#define KV_MEM_CHUNK (64u * 1024)
+struct kv_mem {
+    bool direct;                          /* every block from the platform (ASan builds) */
+    size_t used;
+    size_t chunks_bytes;                  /* slabs taken from the platform */
+    void *free_list[KV_MEM_CLASSES];
+    char *bump[KV_MEM_CLASSES], *bump_end[KV_MEM_CLASSES];
+    uintptr_t *chunk_map;                 /* open addressing: base | (class + 1) */
+    size_t chunk_map_cap, chunk_count;
+    void **chunk_list;                    /* every slab, to give them back */
+    size_t chunk_list_cap;
+};
+void kv_mem_init(struct kv_mem *m, bool direct);
+void kv_mem_destroy(struct kv_mem *m);    /* gives every slab back */
+void *kv_mem_alloc(struct kv_mem *m, size_t n);
+void *kv_mem_realloc(struct kv_mem *m, void *p, size_t n);
+void kv_mem_free(struct kv_mem *m, void *p);
+size_t kv_mem_usable(struct kv_mem *m, const void *p);
+size_t kv_usable(const void *p);          /* the server's allocator */
+
+/* A command whose first argument names a subcommand ("client" -> the
+ * "client|setname" entry); without a proc it needs one (arity -2). */
+#define KV_CMD_CONTAINER 64U
+
+/* ---- Clients. */
+#define KV_CLIENT_CLOSE_AFTER_REPLY 1U    /* QUIT, protocol error: no more input */
+#define KV_CLIENT_CLOSE_ASAP 2U           /* CLIENT KILL, limits: close now */
+#define KV_CLIENT_MULTI 4U
+#define KV_CLIENT_DIRTY_CAS 8U            /* a WATCHed key changed */
+#define KV_CLIENT_DIRTY_EXEC 16U          /* a command was refused while queueing */
+#define KV_CLIENT_PENDING_WRITE 32U       /* in the server's write list */
+#define KV_CLIENT_AUTHENTICATED 64U
+#define KV_CLIENT_CLOSE_AFTER_REPLY_PENDING 128U  /* CLIENT KILL of itself: after its reply */
+
+struct kv_queued {                        /* a command queued by MULTI */
+    const struct kv_command *cmd;
+    int argc;
+    struct kv_str **argv;
+};
+struct kv_watched {
+    int db;
+    bool expired;                         /* logically expired when WATCHed */
+    struct kv_str *key;
+};
+
+struct kv_client_core {
+    struct kv_client *prev, *next;        /* the server's list, oldest first */
+    struct kv_client *write_next;         /* the server's pending-write list */
+    /* input */
+    struct kv_str *query;                 /* unparsed bytes from qpos */
+    size_t qpos;
+    int reqtype;                          /* 0, '*' multibulk, 'i' inline */
+    int64_t multibulk_len, bulk_len;
+    int argv_cap;
+    /* output: out[sent..len) still to hand to the host */
+    char *out;
+    size_t out_len, out_cap, out_sent;
+    /* identity */
+    struct kv_str *name;
+    char addr[64], laddr[64];
+    int64_t ctime_ms, last_ms;
+    const struct kv_command *last_cmd;
+    /* MULTI/WATCH */
+    struct kv_queued *queued;
+    int queued_count, queued_cap;
+    uint32_t queued_flags;                /* union of the queued commands' flags */
+    struct kv_watched *watched;
+    int watched_count, watched_cap;
+};
+
+/* ---- The server. */
+struct kv_server {
+    struct kv_mem mem;
+    struct kv_config config;
+    uint64_t hash_seed[2];
+    uint64_t rng;                         /* xorshift state (RANDOMKEY, SPOP...) */
+    int64_t now_ms, now_us;               /* the batch's clock */
+    int64_t start_ms;
+    struct kv_db *db;
+    int dbnum;
+    struct kv_dict **watched;             /* per db: key -> struct kv_watchers * */
+    int watching_clients;
+    struct kv_dict *commands;             /* name -> const struct kv_command * */
+    struct kv_dict *clients_by_id;        /* 8-byte id -> struct kv_client * */
+    struct kv_client *clients_head, *clients_tail;
+    struct kv_client *write_head, *write_tail;
+    size_t client_count;
+    bool shutdown;
+    /* copy-on-write for snapshots (issue 13) */
+    uint32_t epoch;
+    uint32_t snapshot_epoch;
+    bool snapshot_running;
+    struct kv_obj **deferred;             /* frees held back while a snapshot runs */
+    size_t deferred_count, deferred_cap;
+    /* stats (INFO) */
+    uint64_t dirty;
+    size_t mem_peak;
+    uint64_t stat_commands, stat_connections, stat_rejected, stat_expired;
+    uint64_t stat_hits, stat_misses, stat_net_in, stat_net_out;
+    uint64_t expire_cursor_db;            /* active expiry: where the last cycle stopped */
+};
+
+/* The store of this process / slot (NULL before kv_start). */
+static inline struct kv_server *kv_server(void) { return kv_platform_root(); }
+
+uint64_t kv_random(void);   /* the server's PRNG: not for secrets */
+
+/* kv_client.c */
+struct kv_client *kv_client_new(uint64_t id, const char *addrs, size_t len);
+void kv_client_free(struct kv_client *c);
+struct kv_client *kv_client_find(uint64_t id);
+void kv_client_feed(struct kv_client *c, const void *p, size_t len);  /* parse + run */
+void kv_client_reset_argv(struct kv_client *c);
+void kv_client_mark_pending(struct kv_client *c);    /* joins the write list */
+void kv_client_schedule_close(struct kv_client *c);  /* CLIENT KILL, limits */
+void kv_client_list_line(struct kv_client *c, struct kv_client *who, struct kv_str **out);
+
+/* kv_resp.c: parses one command from c's query buffer into argc/argv.
+ * 1: a command is ready (argc may be 0: an empty one), 0: needs more bytes,
+ * -1: protocol error replied (the client closes after it). */
+int kv_resp_parse(struct kv_client *c);
+
+/* kv_reply.c */
+void kv_reply_raw(struct kv_client *c, const void *p, size_t len);
+void kv_reply_error_len(struct kv_client *c, const char *msg, size_t len);
+
+/* kv_command.c */
+void kv_commands_init(struct kv_server *s);
+const struct kv_command *kv_command_lookup(struct kv_client *c, bool *unknown_sub);
+void kv_command_process(struct kv_client *c);     /* argv -> reply */
+void kv_command_call(struct kv_client *c, const struct kv_command *cmd);
+size_t kv_command_count(void);
+bool kv_over_maxmemory(void);
+void kv_reject(struct kv_client *c, const char *msg);   /* error + flags MULTI dirty */
+extern const struct kv_command *const kv_command_tables[];
+extern const struct kv_command kv_command_commands[];   /* kv_cmd_command.c */
+
+/* kv_dict.c, beyond kv.h */
+void kv_dict_shrink_if_needed(struct kv_dict *d);
+void kv_dict_rehash_cron(struct kv_dict *d);
+struct kv_dict_entry *kv_dict_take(struct kv_dict *d, const void *key, size_t len);
+void kv_dict_entry_release(struct kv_dict *d, struct kv_dict_entry *e);
+
+/* kv_db.c */
+void kv_db_init(struct kv_server *s);
+void kv_db_free_all(struct kv_server *s);
+uint64_t kv_db_empty(struct kv_client *c, int index);   /* -1: all; returns keys removed */
+bool kv_db_expire_if_needed(struct kv_db *db, struct kv_client *c, const struct kv_str *key);
+void kv_db_delete_expired(struct kv_db *db, struct kv_dict_entry *e);
+size_t kv_keys_total(void);
+struct kv_db *kv_db_at(int index);
+
+/* kv_multi.c */
+void kv_multi_queue(struct kv_client *c, const struct kv_command *cmd);
+void kv_multi_discard(struct kv_client *c);
+void kv_watch_touch(int db, const struct kv_str *key);
+void kv_watch_touch_db(int db);           /* -1: every db */
+void kv_unwatch_all(struct kv_client *c);
+
+/* kv_expire.c */
+void kv_expire_cycle(void);
+void kv_db_cron(void);
+
+/* kv_snapshot hooks (issue 13 calls these) in kv_obj.c */
+struct kv_obj *kv_obj_copy(const struct kv_obj *o);
+bool kv_obj_needs_copy(const struct kv_obj *o);
+void kv_snapshot_begin(void);
+void kv_snapshot_end(void);
+
+/* kv_util.c */
+size_t kv_ll2str(char *buf, int64_t v);            /* buf >= 21 */
+bool kv_parse_int64(const char *p, size_t len, int64_t *out);   /* string2ll */
+bool kv_str_to_long_double(const struct kv_str *s, long double *out);
+int kv_long_double_format(long double v, char *buf, size_t cap);  /* INCRBYFLOAT's */
+struct kv_str **kv_split_args(const char *line, size_t len, int *argc);  /* sdssplitargs */
+void kv_argv_free(struct kv_str **argv, int argc);
+
+#endif

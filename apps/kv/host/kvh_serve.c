@@ -1,0 +1,256 @@
+/* teemate kv serve: the server's life. Listeners first (a bad bind fails
+ * before anything is made), then either the store in this process
+ * (--no-enclave) or: the database's shared enclave kv-NAME made by teemated
+ * (reused when an identical one is there and free, rebuilt when it differs),
+ * and a TeeMate container (its own pid, mount, UTS, IPC and cgroup
+ * namespaces, the host's network) whose init attaches to it and runs the
+ * loop, the store in its slot. SIGTERM/SIGINT reach the loop, which closes
+ * every client; the container is then deleted (the lease goes back). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "container/container.h"
+#include "container/spec_run.h"
+#include "daemon/client.h"
+#include "enclave/measure.h"
+#include "kvh_enclave.h"
+#include "kvh_serve.h"
+#include "util/cleanup.h"
+
+struct kvh_serve_ctx {
+    const struct kvh_serve_options *o;
+    int listeners[KVH_MAX_BINDS + 1];
+    size_t nlisteners;
+    uint32_t port;
+};
+
+static struct kvh_loop *kvh_serve_loop;   /* for the signal handler */
+
+static void kvh_serve_on_signal(int sig)
+{
+    (void)sig;
+    if (kvh_serve_loop)
+        kvh_loop_stop(kvh_serve_loop);
+}
+
+static int kvh_serve_listen(struct kvh_serve_ctx *x, tm_error *err)
+{
+    const struct kvh_settings *s = &x->o->settings;
+    for (uint32_t i = 0; s->port && i < s->nbind; i++) {
+        int fd = kvh_listen_tcp(s->bind[i], s->port, err);
+        if (fd < 0 && s->bind[i][0] == '-')
+            continue;   /* Redis's optional address ("-::1") */
+        if (fd < 0)
+            return fd;
+        x->listeners[x->nlisteners++] = fd;
+    }
+    if (s->unixsocket[0]) {
+        int fd = kvh_listen_unix(s->unixsocket, err);
+        if (fd < 0)
+            return fd;
+        x->listeners[x->nlisteners++] = fd;
+    }
+    if (!x->nlisteners)
+        return tm_error_set(err, EINVAL, "nothing to listen on (port 0 and no unixsocket)");
+    return 0;
+}
+
+static void kvh_serve_close_listeners(struct kvh_serve_ctx *x)
+{
+    for (size_t i = 0; i < x->nlisteners; i++)
+        close(x->listeners[i]);
+    x->nlisteners = 0;
+}
+
+/* The store started on engine e, the loop until stop or SHUTDOWN. */
+static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error *err)
+{
+    const struct kvh_settings *s = &x->o->settings;
+    struct kv_config c;
+    kvh_settings_to_config(s, &c);
+    c.pid = (uint64_t)x->o->pid;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    c.start_time_us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+    int r = kvh_engine_start(e, &c, err);
+    if (r < 0)
+        return r;
+    struct kvh_loop_options lo = {
+        .engine = e, .listeners = x->listeners, .nlisteners = x->nlisteners, .hz = s->hz,
+        .timeout = s->timeout, .maxclients = s->maxclients,
+    };
+    struct kvh_loop *l = NULL;
+    if ((r = kvh_loop_new(&lo, &l, err)) < 0)
+        return r;
+    kvh_serve_loop = l;
+    struct sigaction sa = { .sa_handler = kvh_serve_on_signal };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    kvh_log(KVH_LOG_NOTICE, "Server initialized (the store: %s)", e->name);
+    if (s->port)
+        kvh_log(KVH_LOG_NOTICE, "Ready to accept connections tcp");
+    if (s->unixsocket[0])
+        kvh_log(KVH_LOG_NOTICE, "Ready to accept connections unix");
+    r = kvh_loop_run(l, err);
+    struct kvh_loop_stats st;
+    kvh_loop_get_stats(l, &st);
+    kvh_serve_loop = NULL;
+    kvh_loop_free(l);
+    if (r < 0)
+        return r;
+    kvh_log(KVH_LOG_NOTICE, "%llu clients served, %llu batches. Bye bye...",
+            (unsigned long long)st.accepted, (unsigned long long)st.batches);
+    return 0;
+}
+
+/* The container's init: attached to kv-NAME already, serves in its slot. */
+static int kvh_serve_init(void *ctx, struct tm_attachment *a)
+{
+    struct kvh_serve_ctx *x = ctx;
+    tm_error err = { 0 };
+    struct kvh_engine *e = NULL;
+    int r = a ? kvh_engine_enclave(a, &e, &err)
+              : tm_error_set(&err, EINVAL, "the container is not attached to the store's enclave");
+    if (r == 0) {
+        kvh_log(KVH_LOG_NOTICE, "Attached to %s: slot %u of %llu MiB", a->name, a->slot,
+                (unsigned long long)(a->slot_size >> 20));
+        r = kvh_serve_run(x, e, &err);
+        e->close(e);
+    }
+    if (r < 0) {
+        kvh_log(KVH_LOG_WARNING, "%s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* kv-NAME as this server wants it: made, or the one there reused when it is
+ * the same image and layout and no server uses it; rebuilt when it differs. */
+static int kvh_serve_enclave(const struct kvh_serve_options *o, const char *enclave, tm_error *err)
+{
+    _cleanup_image_ struct tm_image *base = NULL, *sized = NULL;
+    uint64_t slot = kvh_slot_size(o->settings.maxmemory);
+    uint8_t mr[32];
+    int r = tm_image_load(o->image, &base, err);
+    if (r < 0 || (r = kvh_shared_image(base, slot, &sized, err)) < 0 ||
+        (r = tm_measure_layout(&sized->layout, NULL, NULL, mr, err)) < 0)
+        return r;
+    _cleanup_close_ int conn = tm_daemon_connect(o->socket, true, NULL, err);
+    if (conn < 0)
+        return conn;
+    struct tm_enclave_info info;
+    r = tm_daemon_inspect(conn, enclave, &info, err);
+    if (r == 0 && !memcmp(info.mrenclave, mr, sizeof mr) && !info.removing) {
+        if (info.slots_in_use >= info.slots_total)
+            return tm_error_set(err, EBUSY, "enclave %s is in use (%u of %u slots): is another "
+                                "server running with --name %s?", enclave, info.slots_in_use,
+                                info.slots_total, o->name);
+        kvh_log(KVH_LOG_NOTICE, "Reusing enclave %s (its data is in memory only: a new server "
+                "starts empty)", enclave);
+        return 0;
+    }
+    if (r == 0) {
+        kvh_log(KVH_LOG_NOTICE, "Enclave %s differs (another image or maxmemory): rebuilding it", enclave);
+        if ((r = tm_daemon_remove(conn, enclave, false, NULL, err)) < 0)
+            return tm_error_prefix(err, "cannot replace enclave %s", enclave);
+    } else if (r != -ENOENT) {
+        return r;
+    }
+    _cleanup_close_ int fd = kvh_image_memfd(sized, err);
+    if (fd < 0)
+        return fd;
+    memset(err, 0, sizeof *err);
+    r = tm_daemon_create(conn, enclave, fd, -1, "auto", "kv.elf", NULL, NULL, 0, err);
+    if (r < 0)
+        return tm_error_prefix(err, "cannot make enclave %s", enclave);
+    kvh_log(KVH_LOG_NOTICE, "Enclave %s made: %u slots of %llu MiB (maxmemory %llu MiB%s)", enclave,
+            KVH_SLOTS, (unsigned long long)(slot >> 20),
+            (unsigned long long)(o->settings.maxmemory >> 20),
+            o->settings.maxmemory ? "" : ": none, the default slot");
+    return 0;
+}
+
+static int kvh_serve_container(struct kvh_serve_ctx *x, const char *enclave, tm_error *err)
+{
+    const struct kvh_serve_options *o = x->o;
+    char id[96];
+    snprintf(id, sizeof id, "%s-%d", enclave, (int)o->pid);
+    char *args[] = { "kv", "serve", (char *)o->name };
+    struct tm_run_options ro = { .args = args, .nargs = 3, .host_network = true, .memory_max = -1,
+                                 .pids_max = -1, .enclave = enclave };
+    struct tm_container_spec spec = { 0 };
+    int r = tm_spec_for_run(&ro, &spec, err);
+    if (r < 0)
+        return r;
+    struct tm_container_options co = {
+        .id = id, .state_root = o->state_root, .daemon_socket = o->socket, .die_with_runtime = true,
+        .init_main = kvh_serve_init, .init_ctx = x,
+    };
+    pid_t pid;
+    struct tm_container_timing ct;
+    r = tm_container_create(&spec, &co, &pid, &ct, err);
+    tm_spec_free(&spec);
+    kvh_serve_close_listeners(x);   /* init has them */
+    if (r < 0)
+        return tm_error_prefix(err, "cannot make the server's container%s",
+                               geteuid() ? " (containers need root; --no-enclave runs without)" : "");
+    kvh_log(KVH_LOG_NOTICE, "Container %s made in %.1f ms", id, ct.total_ms);
+    int code = tm_container_wait(pid);   /* passes SIGINT/SIGTERM on to init */
+    tm_error derr = { 0 };
+    if (tm_container_delete(o->state_root, id, true, &derr) < 0)
+        kvh_log(KVH_LOG_WARNING, "cannot delete container %s: %s", id, derr.msg);
+    /* The container's init takes SIGTERM/SIGINT itself (lib/container's
+     * signal thread ends it: no handler may run on a thread inside the
+     * enclave); its sockets close with it and teemated takes the lease back. */
+    if (code == 128 + SIGTERM || code == 128 + SIGINT) {
+        kvh_log(KVH_LOG_NOTICE, "Received %s: the server's container ended. Bye bye...",
+                code == 128 + SIGTERM ? "SIGTERM" : "SIGINT");
+        return 0;
+    }
+    if (code != 0)
+        return tm_error_set(err, ECHILD, "the server's container ended with %s %d",
+                            code > 128 ? "signal" : "code", code > 128 ? code - 128 : code);
+    return 0;
+}
+
+int kvh_serve(const struct kvh_serve_options *o, tm_error *err)
+{
+    struct kvh_serve_ctx x = { .o = o };
+    const struct kvh_settings *s = &o->settings;
+    kvh_log_open(s);
+    kvh_log(KVH_LOG_NOTICE, "oO0OoO0OoO0Oo TeeMate kv is starting oO0OoO0OoO0Oo");
+    kvh_log(KVH_LOG_NOTICE, "Configuration loaded%s%s", o->config ? " from " : "",
+            o->config ? o->config : "");
+    if (s->ignored[0])
+        kvh_log(KVH_LOG_WARNING, "Accepted but not done: %s", s->ignored);
+    char enclave[64];
+    int r = o->no_enclave ? 0 : kvh_enclave_name(o->name, enclave, sizeof enclave, err);
+    if (r == 0)
+        r = kvh_serve_listen(&x, err);
+    if (r < 0) {
+        kvh_serve_close_listeners(&x);
+        return r;
+    }
+    kvh_log(KVH_LOG_NOTICE, "Running mode=standalone, port=%u.", s->port);
+    if (o->no_enclave) {
+        struct kvh_engine *e = NULL;
+        if ((r = kvh_engine_native(&e, err)) == 0) {
+            kvh_log(KVH_LOG_WARNING, "--no-enclave: the store runs in this process, unprotected");
+            r = kvh_serve_run(&x, e, err);
+            e->close(e);
+        }
+        kvh_serve_close_listeners(&x);
+        return r;
+    }
+    if ((r = kvh_serve_enclave(o, enclave, err)) < 0) {
+        kvh_serve_close_listeners(&x);
+        return r;
+    }
+    return kvh_serve_container(&x, enclave, err);
+}
