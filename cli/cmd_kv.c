@@ -1,7 +1,6 @@
 /* teemate kv serve: the Redis-compatible store (apps/kv). Argument parsing
  * only: the flags are redis.conf directives applied after the --config
  * file, so they override it. */
-#ifdef TM_WITH_KV   /* apps/kv/kv_host.mk: only with the store's native library (apps/kv/kv.mk) */
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -138,4 +137,3 @@ int tm_cmd_kv(int argc, char **argv)
         return tm_cmd_kv_serve(argc - 1, argv + 1);
     return tm_cli_usage("kv", "unknown command '%s' (serve)", argv[1]);
 }
-#endif

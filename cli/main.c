@@ -21,9 +21,7 @@ static const struct tm_command commands[] = {
     { "attach",    "run an image's main attached to a shared enclave", tm_cmd_attach },
     { "fn",        "JavaScript functions: create, invoke, ls, rm",      tm_cmd_fn },
     { "gateway",   "OpenWhisk REST API for actions and activations",  tm_cmd_gateway },
-#ifdef TM_WITH_KV   /* apps/kv/kv_host.mk: set once the store's native library is in the tree */
     { "kv",        "the confidential key-value store (Redis's protocol)", tm_cmd_kv },
-#endif
     { "run",       "create and start a container, wait for it, remove it", tm_cmd_run },
     { "create",    "create a container from an OCI bundle (parked until start)", tm_cmd_create },
     { "start",     "start a created container's process",            tm_cmd_start },

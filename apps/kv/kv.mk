@@ -2,15 +2,11 @@
 # kv_*.c and data types t_*.c) builds twice: into the enclave image
 # kv.elf with the SDK, and natively into libkv_native.a (unit tests, the fuzz
 # target, the host's --no-enclave engine). Only the platform file differs.
-# The host side has its own rules in apps/kv/kv_host.mk (included if there).
+# The host side has its own rules in apps/kv/kv_host.mk.
 KV_DIR := apps/kv
-# Data types first and the weak stand-ins last: in an archive the first
-# member defining a symbol wins.
 KV_TYPE_SRCS := $(sort $(wildcard $(KV_DIR)/enclave/t_*.c))
-KV_CORE_SRCS := $(filter-out %/kv_platform_native.c %/kv_platform_enclave.c %/kv_image.c \
-                  %/kv_types_weak.c,$(sort $(wildcard $(KV_DIR)/enclave/kv_*.c)))
-KV_WEAK_SRCS := $(wildcard $(KV_DIR)/enclave/kv_types_weak.c)
-KV_SRCS := $(KV_TYPE_SRCS) $(KV_CORE_SRCS) $(KV_WEAK_SRCS)
+KV_CORE_SRCS := $(filter-out %/kv_platform_native.c %/kv_platform_enclave.c %/kv_image.c,$(sort $(wildcard $(KV_DIR)/enclave/kv_*.c)))
+KV_SRCS := $(KV_TYPE_SRCS) $(KV_CORE_SRCS)
 KV_NATIVE_SRCS := $(KV_SRCS) $(KV_DIR)/enclave/kv_platform_native.c
 KV_ENCLAVE_SRCS := $(KV_SRCS) $(KV_DIR)/enclave/kv_platform_enclave.c $(KV_DIR)/enclave/kv_image.c
 KV_IMAGE := $(BUILD)/apps/kv/kv.elf
@@ -44,4 +40,4 @@ build-fuzz/fuzz_resp: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
 build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
--include $(KV_DIR)/kv_host.mk
+include $(KV_DIR)/kv_host.mk

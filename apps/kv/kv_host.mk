@@ -26,20 +26,7 @@ $(KVH_TEST_BINS): $(BUILD)/tests/test_kvh_%: $(BUILD)/obj/tests/unit/kv/test_kvh
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
-# `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store,
-# so the verb is built only once apps/kv/kv.mk (the store's library) is in
-# the tree; until then cli/cmd_kv.c compiles to nothing (TM_WITH_KV unset).
+# `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store.
 $(BUILD)/obj/cli/cmd_kv.o: HOST_CFLAGS += $(KVH_CFLAGS)
-ifneq ($(wildcard apps/kv/kv.mk),)
-$(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/main.o: HOST_CFLAGS += -DTM_WITH_KV
-$(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/main.o: apps/kv/kv.mk
 $(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
 $(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lm
-endif
-# The data types' tables are asked for before any archive is read, so the
-# archive's first definitions (t_*.o) are taken, never kv_types_weak.c's
-# placeholders, which a later member of the same scan would otherwise bring.
-# (kv.mk's unit tests link the same archive: the same for them.)
-KVH_TYPES_FIRST := -Wl,-u,kv_list_commands -Wl,-u,kv_hash_commands -Wl,-u,kv_set_commands \
-                   -Wl,-u,kv_zset_commands
-$(BUILD)/teemate $(KV_TEST_BINS): HOST_LDFLAGS += $(KVH_TYPES_FIRST)
