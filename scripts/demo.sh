@@ -3,7 +3,8 @@
 # enclave through layout, measure, sign, verify, run it in a fresh enclave, and
 # share it: teemated (started on demand) owns one enclave and two containers
 # attach to it, each with its own slot (simulation backend unless
-# /dev/sgx_enclave exists). Last, a JavaScript function in the three modes.
+# /dev/sgx_enclave exists). Then a JavaScript function in each mode, an action
+# through the OpenWhisk gateway (cold, then warm) and the Redis-compatible store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -55,6 +56,50 @@ if [ "$(id -u)" -eq 0 ]; then
     for m in native teemate strawman strawman-edmm; do $tm fn rm "demo-md5-$m"; done
 else
     echo "(functions skipped: each instance runs in a container, which needs root)"
+fi
+# The function platform and the key-value store (as root: both run their
+# work in containers). Free loopback ports, servers stopped at the end.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+if [ "$(id -u)" -eq 0 ]; then
+    # OpenWhisk's REST API: an action invoked twice (a cold start, then a warm
+    # container), with curl as OpenWhisk users do.
+    gw_port=$(free_port)
+    $tm gateway --listen "127.0.0.1:$gw_port" --state-dir "$TEEMATE_STATE_DIR" >build/demo-gateway.log 2>&1 &
+    gw_pid=$!
+    key=$($tm gateway --show-key --state-dir "$TEEMATE_STATE_DIR")
+    u=http://127.0.0.1:$gw_port/api/v1/namespaces/_
+    for _ in $(seq 100); do curl -sf -u "$key" "$u/actions" >/dev/null && break; sleep 0.1; done
+    step curl -s -u "$key" -X PUT "$u/actions/demo-hello?overwrite=true" -H 'Content-Type: application/json' \
+        -d '{"exec":{"kind":"nodejs:default","code":"function main(p){return {greeting:\"Hello \"+p.name};}"}}'
+    echo
+    for who in ada bob; do
+        step curl -s -u "$key" -X POST "$u/actions/demo-hello?blocking=true" -H 'Content-Type: application/json' -d "{\"name\":\"$who\"}"
+        echo
+    done | python3 -c 'import json,sys
+for l in sys.stdin:
+    if not l.startswith("{"): print(l, end=""); continue
+    a = json.loads(l); ann = {x["key"]: x["value"] for x in a["annotations"]}
+    print(json.dumps(a["response"]["result"]), "warm" if ann.get("teemate-warm") else "cold, initTime %s ms" % ann.get("initTime"))'
+    kill -TERM "$gw_pid"; wait "$gw_pid" || true
+
+    # The confidential key-value store: redis-cli and redis-benchmark, unmodified.
+    kv_port=$(free_port)
+    $tm kv serve --port "$kv_port" --maxmemory 256mb --name demo >build/demo-kv.log 2>&1 &
+    kv_pid=$!
+    for _ in $(seq 100); do redis-cli -p "$kv_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    step redis-cli -p "$kv_port" set greeting "hello from the enclave"
+    step redis-cli -p "$kv_port" get greeting
+    step redis-cli -p "$kv_port" rpush queue a b c
+    step redis-cli -p "$kv_port" lrange queue 0 -1
+    step redis-cli -p "$kv_port" zadd board 3 carol 1 ada 2 bob
+    step redis-cli -p "$kv_port" zrange board 0 -1 withscores
+    printf '\n\033[1m$ redis-benchmark -p %s -q -n 20000 -c 20 -t set,get,lpush\033[0m\n' "$kv_port"
+    redis-benchmark -p "$kv_port" -q -n 20000 -c 20 -t set,get,lpush | tr '\r' '\n' | grep 'requests per second'
+    step redis-cli -p "$kv_port" info keyspace
+    step $tm enclave inspect kv-demo
+    kill -TERM "$kv_pid"; wait "$kv_pid" || true
+else
+    echo "(gateway and key-value store skipped: they need root)"
 fi
 echo
 echo "teemated keeps running on $TEEMATE_STATE_DIR/teemated.sock (log: teemated.log there); SIGTERM stops it."
