@@ -76,7 +76,7 @@ int tm_cli_fn_enclave_build(const struct fn_record *rec, const char *socket, con
     if ((r = tm_image_load(image, &base, err)) < 0 ||
         (r = fn_shared_image(base, rec->instances, rec->memory, &sized, err)) < 0)
         return r;
-    _cleanup_close_ int fd = fn_image_memfd(sized, err);
+    _cleanup_close_ int fd = tm_image_memfd(sized, "fn.elf", err);
     if (fd < 0)
         return fd;
     _cleanup_close_ int conn = tm_cli_daemon_connect(socket, err);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/file.h"
@@ -74,4 +76,40 @@ int tm_image_with_settings(const struct tm_image *image, const struct tm_layout_
     memcpy(copy, image->file, image->file_len);
     memcpy(copy + image->elf.settings_file_offset, settings, sizeof(*settings));
     return image_from_file(copy, image->file_len, image->path, out, err);
+}
+
+uint64_t tm_image_elrange_for(uint64_t need)
+{
+    uint64_t size = 1ULL << 13;
+    while (size < need)
+        size <<= 1;
+    return size;
+}
+
+int tm_image_with_slots_fitted(const struct tm_image *image, struct tm_layout_settings *settings,
+                               struct tm_image **out, tm_error *err)
+{
+    settings->enclave_size = TM_LAYOUT_MAX_ENCLAVE_SIZE;
+    struct tm_image *largest = NULL;
+    int r = tm_image_with_settings(image, settings, &largest, err);
+    if (r < 0)
+        return r;
+    const struct tm_enclave_regions *g = &largest->layout.regions;
+    settings->enclave_size = tm_image_elrange_for(g->slots_offset + (uint64_t)g->slot_count * g->slot_size);
+    tm_image_free(largest);
+    return tm_image_with_settings(image, settings, out, err);
+}
+
+int tm_image_memfd(const struct tm_image *image, const char *name, tm_error *err)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0)
+        return tm_error_sys(err, "memfd_create");
+    int r = tm_write_full(fd, image->file, image->file_len);
+    if (r < 0) {
+        int ret = tm_error_set(err, -r, "cannot write %s to a memfd: %s", name, strerror(-r));
+        close(fd);
+        return ret;
+    }
+    return fd;
 }

@@ -29,6 +29,16 @@ int tm_image_load_memory(const uint8_t *data, size_t len, const char *name,
  * measures differently, so it needs its own SIGSTRUCT. */
 int tm_image_with_settings(const struct tm_image *image, const struct tm_layout_settings *settings,
                            struct tm_image **out, tm_error *err);
+/* tm_image_with_settings for an image whose slots end its layout: ELRANGE
+ * (settings->enclave_size, overwritten) the smallest power of two holding
+ * every slot. Fails as the largest enclave would: the slots do not fit. */
+int tm_image_with_slots_fitted(const struct tm_image *image, struct tm_layout_settings *settings,
+                               struct tm_image **out, tm_error *err);
+/* The smallest power-of-two ELRANGE of at least need bytes. */
+uint64_t tm_image_elrange_for(uint64_t need);
+/* The image's file in a sealed-off memfd (at offset 0 after the writes: the
+ * daemon reads it with pread), for a CREATE to teemated; name names it. */
+int tm_image_memfd(const struct tm_image *image, const char *name, tm_error *err);
 void tm_image_free(struct tm_image *image);
 void tm_image_freep(struct tm_image **image);
 #define _cleanup_image_ __attribute__((cleanup(tm_image_freep)))

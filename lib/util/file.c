@@ -44,6 +44,19 @@ int tm_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len,
     return 0;
 }
 
+int tm_write_full(int fd, const void *buf, size_t len)
+{
+    for (const char *p = buf; len;) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
 int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, tm_error *err)
 {
     char tmp[PATH_MAX];
@@ -52,19 +65,11 @@ int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, t
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return tm_error_sys(err, "cannot create %s", tmp);
-    const uint8_t *p = data;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int ret = tm_error_sys(err, "cannot write %s", tmp);
-            close(fd);
-            unlink(tmp);
-            return ret;
-        }
-        done += (size_t)n;
+    if ((errno = -tm_write_full(fd, data, len)) != 0) {
+        int ret = tm_error_sys(err, "cannot write %s", tmp);
+        close(fd);
+        unlink(tmp);
+        return ret;
     }
     if (fchmod(fd, mode) < 0 || close(fd) < 0) {
         int ret = tm_error_sys(err, "cannot finish %s", tmp);

@@ -96,11 +96,11 @@ void gw_cold_helper(struct gw *g, struct gw_job *job, int out)
     if (lsize > 0 && (logtext = malloc((size_t)lsize))) {
         rep.log_len = pread(logs, logtext, (size_t)lsize, 0) == lsize ? (uint64_t)lsize : 0;
     }
-    int w = fn_write_full(out, &rep, sizeof rep);
+    int w = tm_write_full(out, &rep, sizeof rep);
     if (w == 0 && rep.json_len)
-        w = fn_write_full(out, inv.result.json, rep.json_len);
+        w = tm_write_full(out, inv.result.json, rep.json_len);
     if (w == 0 && rep.log_len)
-        fn_write_full(out, logtext, rep.log_len);
+        tm_write_full(out, logtext, rep.log_len);
     _exit(0);
 }
 
@@ -228,7 +228,7 @@ static int gw_memfd_with(const char *text)
     int fd = memfd_create("gw-params", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (fn_write_full(fd, text, strlen(text)) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+    if (tm_write_full(fd, text, strlen(text)) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
         close(fd);
         return -1;
     }

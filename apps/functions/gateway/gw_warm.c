@@ -93,8 +93,8 @@ void gw_warm_helper(struct gw *g, struct gw_warm *w, int out)
     pid = r < 0 ? r : ipid;
     char msg[sizeof err.msg] = "";
     snprintf(msg, sizeof msg, "%s", r < 0 ? err.msg : "");
-    fn_write_full(out, &pid, sizeof pid);
-    fn_write_full(out, msg, sizeof msg);
+    tm_write_full(out, &pid, sizeof pid);
+    tm_write_full(out, msg, sizeof msg);
     close(out);
     if (r == 0) {
         tm_container_wait(ipid);

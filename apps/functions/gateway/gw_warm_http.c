@@ -39,7 +39,7 @@ int gw_warm_post(const char *sock, const char *path, const char *body, unsigned 
     char head[256];
     int hl = snprintf(head, sizeof head, "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                       "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", path, blen);
-    if (fn_write_full(fd, head, (size_t)hl) < 0 || fn_write_full(fd, body, blen) < 0)
+    if (tm_write_full(fd, head, (size_t)hl) < 0 || tm_write_full(fd, body, blen) < 0)
         return tm_error_set(err, EPIPE, "the warm container went away");
     size_t len = 0, cap = 4096;
     _cleanup_free_ char *buf = malloc(cap);

@@ -116,7 +116,6 @@ struct fn_strawman_stats {
 #define FN_SHARED_HEAP (256ULL << 20)
 int fn_shared_image(const struct tm_image *base, uint32_t instances, uint64_t memory,
                     struct tm_image **out, tm_error *err);
-int fn_image_memfd(const struct tm_image *image, tm_error *err);
 
 /* The one-instance image of base (*out: free with tm_image_free). */
 int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on_demand,

@@ -38,19 +38,6 @@ struct fn_instance_ctx {
     int out_fd;
 };
 
-int fn_write_full(int fd, const void *buf, size_t len)
-{
-    for (const char *p = buf; len;) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n, len -= (size_t)n;
-    }
-    return 0;
-}
-
 ssize_t fn_read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
@@ -205,9 +192,9 @@ static int fn_instance_main(void *ctx, struct tm_attachment *a)
         rep.ok = res.ok;
         rep.json_len = res.len;
     }
-    int w = fn_write_full(c->out_fd, &rep, sizeof rep);
+    int w = tm_write_full(c->out_fd, &rep, sizeof rep);
     if (w == 0 && r == 0)
-        w = fn_write_full(c->out_fd, res.json, res.len);
+        w = tm_write_full(c->out_fd, res.json, res.len);
     fn_result_free(&res);
     return r < 0 || w < 0 ? 1 : 0;
 }

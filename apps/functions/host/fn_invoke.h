@@ -12,6 +12,7 @@
 #include "container/container.h"
 #include "fn_host.h"
 #include "fn_record.h"
+#include "util/file.h"
 
 /* What a container adds to the function's memory limit for its cgroup: the
  * runtime itself, the enclave image and the sanitizers' own memory. */
@@ -67,9 +68,8 @@ int fn_invoke_spec(const struct fn_record *rec, struct tm_container_spec *spec, 
  * instance could be made (err says why). */
 int fn_invoke(const struct fn_invoke_request *req, struct fn_invocation *inv, tm_error *err);
 
-/* Pipe helpers (EINTR retried): 0 or -1; bytes read before EOF (fewer than
- * len: the writer died), or -1. */
-int fn_write_full(int fd, const void *buf, size_t len);
+/* Bytes read before EOF (EINTR retried; fewer than len: the writer died),
+ * or -1. Writes: tm_write_full (util/file.h). */
 ssize_t fn_read_full(int fd, void *buf, size_t len);
 
 /* OpenWhisk's texts for an instance that gave no result: it died, or it ran

@@ -5,8 +5,6 @@
  * as the code is loaded (SGX2), so an idle function holds the image, one
  * thread and nothing else. ELRANGE is the smallest power of two that fits. */
 #include <errno.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "fn_host.h"
 #include "sgx_arch.h"
@@ -28,9 +26,7 @@ int fn_shared_image(const struct tm_image *base, uint32_t instances, uint64_t me
     s.tcs_on_demand = instances;
     s.heap_size = FN_SHARED_HEAP;
     s.heap_on_demand = FN_SHARED_HEAP;
-    s.enclave_size = TM_LAYOUT_MAX_ENCLAVE_SIZE;
-    struct tm_image *largest = NULL;
-    int r = tm_image_with_settings(base, &s, &largest, err);
+    int r = tm_image_with_slots_fitted(base, &s, out, err);
     if (r < 0) {
         uint64_t fit = (TM_LAYOUT_MAX_ENCLAVE_SIZE - FN_SHARED_HEAP) / (slot + (1ULL << 20));
         return tm_error_set(err, EFBIG, "%u instances with %llu MiB slots (--memory %llu MiB) do not "
@@ -39,30 +35,5 @@ int fn_shared_image(const struct tm_image *base, uint32_t instances, uint64_t me
                             (unsigned long long)(TM_LAYOUT_MAX_ENCLAVE_SIZE >> 30),
                             (unsigned long long)fit);
     }
-    const struct tm_enclave_regions *g = &largest->layout.regions;
-    uint64_t need = g->slots_offset + (uint64_t)g->slot_count * g->slot_size;
-    tm_image_free(largest);
-    s.enclave_size = 1ULL << 13;
-    while (s.enclave_size < need)
-        s.enclave_size <<= 1;
-    return tm_image_with_settings(base, &s, out, err);
-}
-
-int fn_image_memfd(const struct tm_image *image, tm_error *err)
-{
-    int fd = memfd_create("fn.elf", MFD_CLOEXEC);
-    if (fd < 0)
-        return tm_error_sys(err, "memfd_create");
-    for (size_t done = 0; done < image->file_len;) {
-        ssize_t n = write(fd, image->file + done, image->file_len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int ret = tm_error_sys(err, "cannot write the image to a memfd");
-            close(fd);
-            return ret;
-        }
-        done += (size_t)n;
-    }
-    return fd;
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include "fn_abi.h"
 #include "fn_services.h"
 #include "util/cleanup.h"
+#include "util/file.h"
 
 /* The bucket's directory fd (made when create), or -errno. */
 static int fn_store_bucket(const struct fn_services *s, const char *bucket, size_t blen, bool create)
@@ -47,16 +48,10 @@ long fn_service_store_put(const struct fn_services *s, const char *bucket, size_
     _cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    for (size_t done = 0; done < len;) {
-        ssize_t n = write(fd, (const char *)data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            unlinkat(dir, tmp, 0);
-            return -e;
-        }
-        done += (size_t)n;
+    int r = tm_write_full(fd, data, len);
+    if (r < 0) {
+        unlinkat(dir, tmp, 0);
+        return r;
     }
     if (renameat(dir, tmp, dir, name) < 0) {
         int e = errno;

@@ -29,9 +29,7 @@ int fn_strawman_image(const struct tm_image *base, uint64_t memory, bool heap_on
      * power of two (the rest of it is never added) */
     uint64_t need = bare->layout.regions.heap_offset + heap + 2 * SGX_PAGE_SIZE;
     tm_image_free(bare);
-    s.enclave_size = 1ULL << 13;
-    while (s.enclave_size < need)
-        s.enclave_size <<= 1;
+    s.enclave_size = tm_image_elrange_for(need);
     s.heap_size = heap;
     s.heap_on_demand = heap_on_demand ? heap : 0;
     return tm_image_with_settings(base, &s, out, err);

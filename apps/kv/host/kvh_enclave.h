@@ -26,7 +26,6 @@ uint64_t kvh_slot_size(uint64_t maxmemory);
  * of two that fits. */
 int kvh_shared_image(const struct tm_image *base, uint64_t slot, struct tm_image **out, tm_error *err);
 /* The image as an unlinked file to hand teemated. */
-int kvh_image_memfd(const struct tm_image *image, tm_error *err);
 /* "kv-NAME" (NAME: [A-Za-z0-9._-], at most 48 characters). */
 int kvh_enclave_name(const char *name, char *buf, size_t len, tm_error *err);
 

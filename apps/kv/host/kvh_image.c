@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "kvh_enclave.h"
 #include "sgx_arch.h"
@@ -27,39 +25,12 @@ int kvh_shared_image(const struct tm_image *base, uint64_t slot, struct tm_image
     s.slot_size = slot;
     s.tcs_count = KVH_SLOTS + 1;
     s.tcs_on_demand = KVH_SLOTS;
-    s.enclave_size = TM_LAYOUT_MAX_ENCLAVE_SIZE;
-    struct tm_image *largest = NULL;
-    int r = tm_image_with_settings(base, &s, &largest, err);
+    int r = tm_image_with_slots_fitted(base, &s, out, err);
     if (r < 0)
         return tm_error_prefix(err, "two slots of %llu MiB do not fit one enclave (%llu GiB): "
                                "lower maxmemory", (unsigned long long)(slot >> 20),
                                (unsigned long long)(TM_LAYOUT_MAX_ENCLAVE_SIZE >> 30));
-    const struct tm_enclave_regions *g = &largest->layout.regions;
-    uint64_t need = g->slots_offset + (uint64_t)g->slot_count * g->slot_size;
-    tm_image_free(largest);
-    s.enclave_size = 1ULL << 13;
-    while (s.enclave_size < need)
-        s.enclave_size <<= 1;
-    return tm_image_with_settings(base, &s, out, err);
-}
-
-int kvh_image_memfd(const struct tm_image *image, tm_error *err)
-{
-    int fd = memfd_create("kv.elf", MFD_CLOEXEC);
-    if (fd < 0)
-        return tm_error_sys(err, "memfd_create");
-    for (size_t done = 0; done < image->file_len;) {
-        ssize_t n = write(fd, image->file + done, image->file_len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int ret = tm_error_sys(err, "cannot write the image to a memfd");
-            close(fd);
-            return ret;
-        }
-        done += (size_t)n;
-    }
-    return fd;
+    return 0;
 }
 
 int kvh_enclave_name(const char *name, char *buf, size_t len, tm_error *err)

@@ -162,7 +162,7 @@ static int kvh_serve_enclave(const struct kvh_serve_options *o, const char *encl
     } else if (r != -ENOENT) {
         return r;
     }
-    _cleanup_close_ int fd = kvh_image_memfd(sized, err);
+    _cleanup_close_ int fd = tm_image_memfd(sized, "kv.elf", err);
     if (fd < 0)
         return fd;
     memset(err, 0, sizeof *err);
