@@ -27,32 +27,6 @@ static const char usage[] =
     "Usage: functions [--runs N] [--functions a,b] [--modes a,b] [--instances 1,8,32,64]\n"
     "                 [--warm N] [--quick] [--teemate PATH] [--out DIR]\n";
 
-/* A comma list of names from table (n of them) into on[]; -1 on an unknown one. */
-static int fnb_pick(char *list, const char *const *table, unsigned n, bool *on)
-{
-    memset(on, 0, n * sizeof *on);
-    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        unsigned i = 0;
-        while (i < n && strcmp(w, table[i]))
-            i++;
-        if (i == n)
-            return fprintf(stderr, "functions: unknown name '%s'\n", w), -1;
-        on[i] = true;
-    }
-    return 0;
-}
-
-static int fnb_counts(char *list, struct fnb_results *r)
-{
-    r->ncounts = 0;
-    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
-        if (r->ncounts == FNB_MAX_COUNTS ||
-            tm_bench_parse_uint(w, 1, FNB_MAX_INSTANCES, &r->counts[r->ncounts++]) < 0)
-            return fprintf(stderr, "functions: --instances takes up to %d counts of 1..%d\n",
-                           FNB_MAX_COUNTS, FNB_MAX_INSTANCES), -1;
-    return 0;
-}
-
 /* Create every function in every mode asked for (and sleep, for memory).
  * strawman-edmm refused by the CLI (a build without it): skipped. */
 static int fnb_create_all(struct fnb_ctx *c, struct fnb_results *r, bool memory)
@@ -183,9 +157,11 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         return fputs(usage, stderr), 2;
-    if (fnb_pick(fns ? fns : all_fns, fn_names, 9, fn_on) < 0 ||
-        fnb_pick(modes ? modes : all_modes, fnb_mode_names, FNB_MODES, r.mode_on) < 0 ||
-        fnb_counts(counts ? counts : all_counts, &r) < 0)
+    if (tm_bench_pick(fns ? fns : all_fns, fn_names, 9, fn_on, "functions", "--functions") < 0 ||
+        tm_bench_pick(modes ? modes : all_modes, fnb_mode_names, FNB_MODES, r.mode_on, "functions",
+                      "--modes") < 0 ||
+        tm_bench_counts(counts ? counts : all_counts, 1, FNB_MAX_INSTANCES, FNB_MAX_COUNTS, r.counts,
+                        &r.ncounts, "functions", "--instances") < 0)
         return 2;
     for (unsigned i = 0; i < 9; i++)
         if (fn_on[i])

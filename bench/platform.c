@@ -38,32 +38,6 @@ static void pfb_on_signal(int sig)
     pfb_interrupted = 1;
 }
 
-/* A comma list of names from table (n of them) into on[]; -1 on an unknown one. */
-static int pfb_pick(char *list, const char *const *table, unsigned n, bool *on, const char *opt)
-{
-    memset(on, 0, n * sizeof *on);
-    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        unsigned i = 0;
-        while (i < n && strcmp(w, table[i]))
-            i++;
-        if (i == n)
-            return fprintf(stderr, "platform: %s: unknown name '%s'\n", opt, w), -1;
-        on[i] = true;
-    }
-    return 0;
-}
-
-static int pfb_counts(char *list, struct pfb_results *r)
-{
-    r->ncounts = 0;
-    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
-        if (r->ncounts == PFB_MAX_COUNTS ||
-            tm_bench_parse_uint(w, 1, PFB_MAX_CLIENTS, &r->counts[r->ncounts++]) < 0)
-            return fprintf(stderr, "platform: --clients takes up to %d counts of 1..%d\n",
-                           PFB_MAX_COUNTS, PFB_MAX_CLIENTS), -1;
-    return r->ncounts ? 0 : (fprintf(stderr, "platform: --clients is empty\n"), -1);
-}
-
 /* Seconds, 0.1 to 600, as a decimal; -1 if not. */
 static int pfb_seconds(const char *s, double lo, double *out)
 {
@@ -191,11 +165,13 @@ int main(int argc, char **argv)
         r.duration_s = 0.5, r.warmup_s = 0.2, r.timeout_s = 20;
         counts = counts ? counts : quick_counts;
     }
-    if (pfb_counts(counts ? counts : all_counts, &r) < 0 ||
-        pfb_pick(modes ? modes : all_modes, pfb_mode_names, PFB_MODES, r.mode_on, "--modes") < 0 ||
-        pfb_pick(fns ? fns : all_fns, fn_names, PFB_FUNCTIONS, r.fn_on, "--functions") < 0 ||
-        pfb_pick(settings ? settings : all_settings, pfb_setting_names, PFB_SETTINGS, r.setting_on,
-                 "--settings") < 0)
+    if (tm_bench_counts(counts ? counts : all_counts, 1, PFB_MAX_CLIENTS, PFB_MAX_COUNTS, r.counts,
+                        &r.ncounts, "platform", "--clients") < 0 ||
+        tm_bench_pick(modes ? modes : all_modes, pfb_mode_names, PFB_MODES, r.mode_on, "platform",
+                      "--modes") < 0 ||
+        tm_bench_pick(fns ? fns : all_fns, fn_names, PFB_FUNCTIONS, r.fn_on, "platform", "--functions") < 0 ||
+        tm_bench_pick(settings ? settings : all_settings, pfb_setting_names, PFB_SETTINGS, r.setting_on,
+                      "platform", "--settings") < 0)
         return 2;
     if (geteuid() != 0)
         return fprintf(stderr, "platform: needs root (containers, enclaves)\n"), 1;

@@ -127,3 +127,28 @@ int tm_bench_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
     *out = (unsigned)v;
     return 0;
 }
+
+int tm_bench_pick(char *list, const char *const *table, unsigned n, bool *on, const char *prog,
+                  const char *opt)
+{
+    memset(on, 0, n * sizeof *on);
+    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        unsigned i = 0;
+        while (i < n && strcmp(w, table[i]))
+            i++;
+        if (i == n)
+            return fprintf(stderr, "%s: %s: unknown name '%s'\n", prog, opt, w), -1;
+        on[i] = true;
+    }
+    return 0;
+}
+
+int tm_bench_counts(char *list, unsigned lo, unsigned hi, unsigned max, unsigned *out, unsigned *n,
+                    const char *prog, const char *opt)
+{
+    *n = 0;
+    for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
+        if (*n == max || tm_bench_parse_uint(w, lo, hi, &out[(*n)++]) < 0)
+            return fprintf(stderr, "%s: %s takes up to %u counts of %u..%u\n", prog, opt, max, lo, hi), -1;
+    return *n ? 0 : (fprintf(stderr, "%s: %s is empty\n", prog, opt), -1);
+}
