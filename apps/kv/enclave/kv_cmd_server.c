@@ -156,7 +156,7 @@ struct kv_param {
     enum kv_param_kind kind;
     size_t offset;           /* in struct kv_config */
     const char *fixed;
-    bool settable;           /* CONFIG SET (a memory value) */
+    bool settable;           /* CONFIG SET (maxmemory: a memory value; requirepass) */
 };
 
 #define KV_OFF(f) offsetof(struct kv_config, f)
@@ -167,7 +167,7 @@ static const struct kv_param kv_params[] = {
     { "port", KV_PARAM_U32, KV_OFF(port), NULL, false },
     { "bind", KV_PARAM_STR, KV_OFF(bind), NULL, false },
     { "dir", KV_PARAM_STR, KV_OFF(dir), NULL, false },
-    { "requirepass", KV_PARAM_PASS, 0, NULL, false },
+    { "requirepass", KV_PARAM_PASS, 0, NULL, true },
     { "hz", KV_PARAM_U32, KV_OFF(hz), NULL, false },
     { "proto-max-bulk-len", KV_PARAM_U64, KV_OFF(proto_max_bulk_len), NULL, false },
     { "client-query-buffer-limit", KV_PARAM_U64, KV_OFF(client_query_buffer_limit), NULL, false },
@@ -268,13 +268,17 @@ static const struct kv_param *kv_param_find(const struct kv_str *name)
     return NULL;
 }
 
+/* All or nothing, as Redis 7: every pair is checked before any is applied.
+ * A new requirepass asks new connections for it; those already in stay in. */
 static void kv_cmd_config_set(struct kv_client *c)
 {
     if (c->argc % 2) {
         kv_reply_error(c, "wrong number of arguments for 'config|set' command");
         return;
     }
-    uint64_t maxmemory = kv_server()->config.maxmemory;
+    struct kv_config *cfg = &kv_server()->config;
+    uint64_t maxmemory = cfg->maxmemory;
+    const struct kv_str *pass = NULL;
     for (int j = 2; j < c->argc; j += 2) {
         const struct kv_param *p = kv_param_find(c->argv[j]);
         if (!p) {
@@ -287,13 +291,25 @@ static void kv_cmd_config_set(struct kv_client *c)
                                "set immutable config", c->argv[j]->data);
             return;
         }
-        if (!kv_parse_memory(c->argv[j + 1], &maxmemory)) {
+        if (p->kind == KV_PARAM_PASS) {
+            pass = c->argv[j + 1];
+            if (pass->len >= sizeof cfg->pass) {
+                kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
+                                   "longer than %zu bytes", c->argv[j]->data, sizeof cfg->pass - 1);
+                return;
+            }
+        } else if (!kv_parse_memory(c->argv[j + 1], &maxmemory)) {
             kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
                                "argument must be a memory value", c->argv[j]->data);
             return;
         }
     }
-    kv_server()->config.maxmemory = maxmemory;
+    cfg->maxmemory = maxmemory;
+    if (pass) {
+        memcpy(cfg->pass, pass->data, pass->len);
+        cfg->pass[pass->len] = '\0';
+        cfg->pass_len = (uint32_t)pass->len;
+    }
     kv_reply_ok(c);
 }
 

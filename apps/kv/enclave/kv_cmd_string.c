@@ -45,6 +45,7 @@ static struct kv_str *kv_string_unshare(struct kv_obj *o)
         o->ptr = kv_str_from_int(o->i);
         o->encoding = KV_ENC_RAW;
     }
+    o->reserved |= KV_OBJ_GROWN;
     return o->ptr;
 }
 

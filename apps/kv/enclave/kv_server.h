@@ -13,6 +13,10 @@
 #include "kv.h"
 #include "kv_abi.h"
 
+/* kv_obj.reserved bit: a string grown in place (APPEND, SETRANGE), which
+ * OBJECT ENCODING calls "raw" as Redis does, whatever its length. */
+#define KV_OBJ_GROWN 1
+
 /* ---- Platform (kv_platform_native.c / kv_platform_enclave.c). */
 struct kv_server *kv_platform_root(void);
 void kv_platform_set_root(struct kv_server *s);
