@@ -144,6 +144,8 @@ struct kv_client *kv_client_new(uint64_t id, const char *addrs, size_t len);
 void kv_client_free(struct kv_client *c);
 struct kv_client *kv_client_find(uint64_t id);
 void kv_client_feed(struct kv_client *c, const void *p, size_t len);  /* parse + run */
+#define KV_CLIENT_OUTPUT_LIMIT_MAX ((size_t)256 << 20)   /* Redis's replica class, hard */
+size_t kv_client_output_limit(void);   /* 16 MB + maxmemory/16, at most the above */
 void kv_client_reset_argv(struct kv_client *c);
 void kv_client_mark_pending(struct kv_client *c);    /* joins the write list */
 void kv_client_schedule_close(struct kv_client *c);  /* CLIENT KILL, limits */

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Two limits against a RESP server.
+
+obuf PORT: a client pipelines 2000 GETs of a 1 MB value in one write and
+never reads; the server must close it (its output buffer limit) while
+another client is served. Prints what happened.
+
+oom PORT MAXMEMORY RESTORE: CONFIG SET maxmemory, then SETs of 10 KB
+values until the server refuses one; prints the refusal, that reads and
+DEL still work, that a SET works again after the DEL, and puts maxmemory
+back to RESTORE."""
+import socket
+import sys
+import time
+
+
+class C:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.f = self.s.makefile("rb")
+
+    def cmd(self, *args):
+        args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        self.s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+        return self.reply()
+
+    def reply(self):
+        l = self.f.readline()
+        if l[:1] == b"$":
+            n = int(l[1:])
+            return None if n < 0 else self.f.read(n + 2)[:-2]
+        if l[:1] == b"*":
+            return [self.reply() for _ in range(int(l[1:]))]
+        return l[:-2]
+
+
+def obuf(port):
+    a = C(port)
+    a.cmd("SET", "big", b"x" * (1 << 20))
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 2000)
+    time.sleep(0.5)
+    print("another client meanwhile:", a.cmd("PING"))
+    got, end = 0, "open"
+    t0 = time.time()
+    try:
+        while time.time() - t0 < 20:
+            b = s.recv(1 << 20)
+            if not b:
+                end = "closed"
+                break
+            got += len(b)
+    except ConnectionResetError:
+        end = "closed"
+    except socket.timeout:
+        pass
+    print("the client that never read:", end, "before all its replies:", got < 2000 * (1 << 20))
+    print("DEL big:", a.cmd("DEL", "big"))
+
+
+def oom(port, maxmemory, restore):
+    a = C(port)
+    print("config set maxmemory:", a.cmd("CONFIG", "SET", "maxmemory", maxmemory))
+    val = b"v" * 10240
+    err = None
+    for i in range(100000):
+        r = a.cmd("SET", "oom:%d" % i, val)
+        if r != b"+OK":
+            err = r
+            break
+    print("refused after some SETs:", err, i > 0)
+    print("GET still answers:", a.cmd("GET", "oom:0") == val)
+    print("reads and DEL work:", a.cmd("EXISTS", "oom:0"), a.cmd("DEL", *["oom:%d" % j for j in range(i)]) == b":%d" % i)
+    print("SET works again:", a.cmd("SET", "after", "v"), a.cmd("DEL", "after"))
+    print("config set maxmemory back:", a.cmd("CONFIG", "SET", "maxmemory", restore))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "obuf":
+        obuf(int(sys.argv[2]))
+    else:
+        oom(int(sys.argv[2]), sys.argv[3], sys.argv[4])
