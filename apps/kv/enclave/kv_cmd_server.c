@@ -371,6 +371,12 @@ static void kv_cmd_debug(struct kv_client *c)
         kv_reply_error(c, "DEBUG SLEEP is only supported with 0 here");
         return;
     }
+    if (kv_str_is(c->argv[1], "set-active-expire") && c->argc == 3) {
+        /* as Redis: atoi, so anything but a leading non-zero number is "off" */
+        kv_server()->active_expire_off = atoi(c->argv[2]->data) == 0;
+        kv_reply_ok(c);
+        return;
+    }
     kv_reply_errorf(c, "unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.",
                     c->argv[1]->data);
 }

@@ -132,6 +132,7 @@ struct kv_server {
     uint64_t stat_commands, stat_connections, stat_rejected, stat_expired;
     uint64_t stat_hits, stat_misses, stat_net_in, stat_net_out;
     uint64_t expire_cursor_db;            /* active expiry: where the last cycle stopped */
+    bool active_expire_off;               /* DEBUG SET-ACTIVE-EXPIRE 0: lazy expiry only */
 };
 
 /* The store of this process / slot (NULL before kv_start). */

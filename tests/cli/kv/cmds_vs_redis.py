@@ -329,14 +329,18 @@ def keys():
 
 def expiry():
     run(["flushall"])
-    # lazy: an expired key is gone when touched
+    # lazy, the active cycle off: expired keys stay counted by DBSIZE until
+    # touched, then each access deletes one
+    run(["debug", "set-active-expire", "0"])
     for a in [["psetex", "lz1", 100, "v"], ["set", "lz2", "v", "px", 100], ["rpush", "lz3", "a"],
               ["pexpire", "lz3", 100], ["pttl", "lz1"]]:
         run(a, (lambda p: "ms in (0,100]: %s" % (0 < num(p) <= 100)) if a[0] == "pttl" else None)
     time.sleep(0.25)
-    for a in [["get", "lz1"], ["exists", "lz2"], ["lrange", "lz3", 0, -1], ["ttl", "lz1"], ["pttl", "lz2"],
-              ["type", "lz3"], ["set", "lz1", "x", "xx"], ["append", "lz2", "new"], ["ttl", "lz2"]]:
+    for a in [["dbsize"], ["get", "lz1"], ["dbsize"], ["exists", "lz2"], ["dbsize"], ["lrange", "lz3", 0, -1],
+              ["dbsize"], ["ttl", "lz1"], ["pttl", "lz2"], ["type", "lz3"], ["set", "lz1", "x", "xx"],
+              ["append", "lz2", "new"], ["ttl", "lz2"], ["dbsize"]]:
         run(a)
+    run(["debug", "set-active-expire", "1"])
     run(["set", "pt", "v", "px", 5000])
     run(["pttl", "pt"], lambda p: "ms in (4000,5000]: %s" % (4000 < num(p) <= 5000))
     run(["pexpire", "pt", 1234567])
@@ -404,6 +408,19 @@ def connection():
     run(["client", "kill", addr])
     run(["client", "kill", addr])
     conns.pop(2)
+    # the filter form: ADDR, ID, SKIPME
+    conn(2).send(["client", "info"])
+    _, info = conn(2).reply()
+    addr = Label(re.search(rb" addr=(\S+) ", info).group(1).decode(), "<addr of conn 2>")
+    run(["client", "kill", "addr", addr, "skipme", "no"])
+    conns.pop(2)
+    run(["client", "kill", "addr", addr])
+    conn(0).send(["client", "id"])
+    _, me = conn(0).reply()
+    me = Label(str(num(me)), "<id of conn 0>")
+    run(["client", "kill", "id", me, "skipme", "yes"])
+    run(["client", "kill", "id", me, "skipme", "maybe"])
+    run(["client", "kill", "addr"])
     # SELECT is per connection
     run(["select", 4])
     run(["set", "perconn", "4"])
@@ -451,6 +468,27 @@ def transactions():
                  (0, ["watch", "w"]), (1, ["flushall"]), (0, ["multi"]), (0, ["ping"]), (0, ["exec"]),
                  (0, ["watch"]), (0, ["watch", "a", "b", "c"]), (0, ["unwatch"]), (0, ["unwatch", "x"])]:
         run(step[1], c=step[0])
+    # a watched key that expires before EXEC aborts it; one already expired
+    # when WATCHed counts as missing (Redis 7.0's watchedKey.expired)
+    run(["set", "wx", "v", "px", 100])
+    run(["watch", "wx"])
+    time.sleep(0.25)
+    for a in [["multi"], ["ping"], ["exec"]]:
+        run(a)
+    run(["set", "wy", "v", "px", 50])
+    run(["debug", "set-active-expire", "0"])
+    time.sleep(0.15)
+    for a in [["watch", "wy"], ["multi"], ["ping"], ["exec"], ["exists", "wy"]]:
+        run(a)
+    run(["debug", "set-active-expire", "1"])
+    # maxmemory reached (1 byte: always): denyoom commands and every queued
+    # command refused, EXEC aborted; reads, DEL, DISCARD still work
+    run(["set", "keep", "v"])
+    for a in [["config", "set", "maxmemory", "1"], ["set", "x", "1"], ["incr", "n"], ["get", "keep"],
+              ["append", "keep", "x"], ["rpush", "l", "a"], ["exists", "keep"], ["multi"], ["get", "keep"],
+              ["set", "x", "1"], ["exec"], ["multi"], ["discard"], ["del", "keep"],
+              ["config", "set", "maxmemory", "0"], ["set", "x", "1"]]:
+        run(a)
 
 
 def auth_and_server():
