@@ -11,7 +11,8 @@
 # NOAUTH/WRONGPASS/AUTH on new connections, WRONGTYPE, arity, unknown
 # commands with their args text, SHUTDOWN) goes to Debian's redis-server 7
 # and to `teemate kv serve`: --no-enclave, and as root in its shared
-# enclave. The replies must be the same bytes; TIME, CLIENT ID/LIST, INFO,
+# enclave; so do the list/hash and set/zset scripts of the other two
+# comparisons (which run them natively). The replies must be the same bytes; TIME, CLIENT ID/LIST, INFO,
 # HELLO, RANDOMKEY, COMMAND COUNT/DOCS are compared by shape. Each server
 # ends with SHUTDOWN and must exit 0.
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +36,31 @@ wait_ping() {
         sleep 0.05
     done
     return 1
+}
+# types TAG PORT: the list/hash and set/zset scripts of the other
+# comparisons (listhash_vs_redis.py, kv/sets_vs_redis.txt) against a server,
+# so both our servers answer them as redis-server does, the enclave too
+replay_bin=$BUILD/tests/test_kv_zset_replay
+types() {
+    python3 "$HERE/listhash_vs_redis.py" 127.0.0.1 "$2" >"$WORK/$1.listhash" 2>&1
+    redis-cli -p "$2" flushall >/dev/null
+    if [ -x "$replay_bin" ]; then
+        "$replay_bin" --tcp "$2" "$HERE/kv/sets_vs_redis.txt" >"$WORK/$1.sets" 2>&1
+    else
+        echo "no $replay_bin" >"$WORK/$1.sets"
+    fi
+    redis-cli -p "$2" flushall >/dev/null
+}
+same_types() {
+    local f
+    for f in listhash sets; do
+        if [ -s "$WORK/redis.$f" ] && cmp -s "$WORK/redis.$f" "$WORK/$1.$f"; then
+            ok "$T: $1: the $f script ($(wc -l <"$WORK/redis.$f") replies) the same as Redis 7's"
+        else
+            not_ok "$T: $1: the $f script the same as Redis 7's"
+            diff "$WORK/redis.$f" "$WORK/$1.$f" | head -20 | sed 's/^/  | /' >&2
+        fi
+    done
 }
 # replay TAG PORT PID: the script (ending with SHUTDOWN) against one server;
 # its replies in $WORK/TAG.replies; the server must then exit 0.
@@ -65,12 +91,15 @@ redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$
     --enable-debug-command yes >"$WORK/redis.log" 2>&1 &
 rpid=$!; pids+=($rpid)
 if ! wait_ping "$rport"; then skip "$T" "redis-server did not start"; exit 0; fi
+types redis "$rport"
 replay redis "$rport" "$rpid"
 
 kport=$(free_port)
 "$TEEMATE" kv serve --no-enclave --port "$kport" --dir "$WORK/kv" 2>"$WORK/kv.err" &
 kpid=$!; pids+=($kpid)
 if wait_ping "$kport"; then
+    types no-enclave "$kport"
+    same_types no-enclave
     replay no-enclave "$kport" "$kpid"
     same no-enclave
 else
@@ -87,6 +116,8 @@ else
         2>"$WORK/encl.err" &
     epid=$!; pids+=($epid)
     if wait_ping "$eport"; then
+        types enclave "$eport"
+        same_types enclave
         replay enclave "$eport" "$epid"
         same enclave
         n=$("$TEEMATE" enclave inspect kv-cmds --json 2>/dev/null | jq -r .slots.in_use)
