@@ -128,13 +128,27 @@ static void kv_cmd_info(struct kv_client *c)
                     (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out);
         o = kv_catf(o,
                     "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\n"
-                    "keyspace_misses:%llu\r\ntotal_error_replies:%llu\r\n",
+                    "keyspace_misses:%llu\r\nunexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n",
                     (unsigned long long)s->stat_expired, (unsigned long long)s->stat_hits,
-                    (unsigned long long)s->stat_misses, (unsigned long long)s->stat_rejected);
+                    (unsigned long long)s->stat_misses, (unsigned long long)s->stat_error_replies);
     }
     if (kv_info_wants(c, "replication", true)) {
         o = kv_info_section(o, &sections, "Replication");
         o = kv_catf(o, "role:master\r\nconnected_slaves:0\r\n");
+    }
+    /* Redis's default sections in its order; no CPU (the enclave has no
+     * rusage of its own) nor Commandstats/Latencystats (not counted here) */
+    if (kv_info_wants(c, "modules", true))
+        o = kv_info_section(o, &sections, "Modules");
+    if (kv_info_wants(c, "errorstats", true)) {
+        o = kv_info_section(o, &sections, "Errorstats");
+        for (uint32_t i = 0; i < s->nerrstats; i++)
+            o = kv_catf(o, "errorstat_%s:count=%llu\r\n", s->errstats[i].code,
+                        (unsigned long long)s->errstats[i].count);
+    }
+    if (kv_info_wants(c, "cluster", true)) {
+        o = kv_info_section(o, &sections, "Cluster");
+        o = kv_catf(o, "cluster_enabled:0\r\n");
     }
     if (kv_info_wants(c, "keyspace", true)) {
         o = kv_info_section(o, &sections, "Keyspace");
@@ -318,6 +332,8 @@ static void kv_cmd_config_resetstat(struct kv_client *c)
     struct kv_server *s = kv_server();
     s->stat_commands = s->stat_connections = s->stat_rejected = s->stat_expired = 0;
     s->stat_hits = s->stat_misses = s->stat_net_in = s->stat_net_out = 0;
+    s->stat_error_replies = 0;
+    s->nerrstats = 0;
     s->mem_peak = s->mem.used;
     kv_reply_ok(c);
 }

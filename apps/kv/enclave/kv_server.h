@@ -17,6 +17,8 @@
  * OBJECT ENCODING calls "raw" as Redis does, whatever its length. */
 #define KV_OBJ_GROWN 1
 
+#define KV_ERRSTATS_MAX 128   /* Redis's ERROR_STATS_NUMBER */
+
 /* ---- Platform (kv_platform_native.c / kv_platform_enclave.c). */
 struct kv_server *kv_platform_root(void);
 void kv_platform_set_root(struct kv_server *s);
@@ -133,6 +135,10 @@ struct kv_server {
     uint64_t stat_hits, stat_misses, stat_net_in, stat_net_out;
     uint64_t expire_cursor_db;            /* active expiry: where the last cycle stopped */
     bool active_expire_off;               /* DEBUG SET-ACTIVE-EXPIRE 0: lazy expiry only */
+    /* INFO errorstats: error replies by code, sorted as Redis's rax lists them */
+    uint64_t stat_error_replies;
+    uint32_t nerrstats;
+    struct kv_errstat { char code[32]; uint64_t count; } errstats[KV_ERRSTATS_MAX];
 };
 
 /* The store of this process / slot (NULL before kv_start). */

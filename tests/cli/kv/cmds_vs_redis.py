@@ -137,7 +137,8 @@ def info_shape(sections):
             return "BAD %r" % (p,)
         text = p.decode()
         fields = dict(l.split(":", 1) for l in text.splitlines() if ":" in l and not l.startswith("#"))
-        want = {"replication": [], "server": ["redis_version", "tcp_port", "uptime_in_seconds", "process_id"],
+        want = {"replication": [], "modules": [], "errorstats": [], "cluster": ["cluster_enabled"],
+                "server": ["redis_version", "tcp_port", "uptime_in_seconds", "process_id"],
                 "clients": ["connected_clients", "blocked_clients"],
                 "memory": ["used_memory", "used_memory_human", "maxmemory", "maxmemory_policy"],
                 "persistence": ["loading", "rdb_changes_since_last_save", "aof_enabled"],
@@ -544,6 +545,9 @@ def errors():
          ["config", "get", "a", "b", "c", "d"], ["client", "kill"], ["ttl", "a", "b"]]
     for a in S:
         run(a)
+    # every error reply counted by its code, since the CONFIG RESETSTAT above
+    run(["info", "errorstats"])
+    run(["info", "stats"], lambda p: [l for l in p.decode().splitlines() if "error_replies" in l])
 
 
 def shutdown():
