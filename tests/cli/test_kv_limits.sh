@@ -4,7 +4,7 @@
 # unauthenticated limits; every reply and close byte for byte as Redis's),
 # 10 000 connections opened and dropped (kv/crowd.py), a client that never
 # reads its replies closed at the output buffer limit while another is
-# served, maxmemory reached (-OOM, reads and DEL still work). Counted before
+# served, maxclients (the extra connections refused), maxmemory reached (-OOM, reads and DEL still work). Counted before
 # and after: the server's fds (/proc/PID/fd), connected_clients, used_memory,
 # and in the enclave (as root) the slot lease and the pages of the server's
 # attachment. --no-enclave needs no root.
@@ -56,6 +56,12 @@ python3 "$HERE/kv/proto_vs_redis.py" 127.0.0.1 "$rport" >"$WORK/proto.redis"
 python3 "$HERE/kv/limits.py" obuf "$rport" >"$WORK/obuf.redis"
 python3 "$HERE/kv/limits.py" oom "$rport" 4mb 0 >"$WORK/oom.redis"
 kill "$rpid"; wait "$rpid" 2>/dev/null
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis" \
+    --maxclients 3 >"$WORK/redis3.log" 2>&1 &
+rpid=$!; pids+=($rpid)
+wait_ping "$rport" "$rpid" && python3 "$HERE/kv/limits.py" maxclients "$rport" 3 >"$WORK/maxclients.redis"
+kill "$rpid"; wait "$rpid" 2>/dev/null
 echo "# the reference from redis-server: ${SECONDS}s"
 
 # suite TAG PORT PID [ENCLAVE] [MAXMEMORY]
@@ -93,6 +99,17 @@ suite() {
         "$(python3 "$HERE/kv/limits.py" oom "$port" 4mb "$restore")" "$(cat "$WORK/oom.redis")"
     expect_eq "$T: $tag: still serving" "$(redis-cli -p "$port" set after ok)" OK
 }
+
+# maxclients (from a config file, as redis.conf): the extra ones refused
+P=$(free_port)
+printf 'maxclients 3\n' >"$WORK/max3.conf"
+"$TEEMATE" kv serve --no-enclave --port "$P" --config "$WORK/max3.conf" 2>"$WORK/max3.log" &
+spid=$!; pids+=($spid)
+if wait_ping "$P" "$spid"; then
+    expect_eq "$T: maxclients 3: the 4th and 5th refused and closed as by Redis" \
+        "$(python3 "$HERE/kv/limits.py" maxclients "$P" 3)" "$(cat "$WORK/maxclients.redis")"
+    kill "$spid"; wait "$spid" 2>/dev/null
+else not_ok "$T: a server with maxclients 3 starts"; sed 's/^/  | /' "$WORK/max3.log" >&2; fi
 
 P=$(free_port)
 "$TEEMATE" kv serve --no-enclave --port "$P" 2>"$WORK/native.log" &

@@ -8,7 +8,10 @@ another client is served. Prints what happened.
 oom PORT MAXMEMORY RESTORE: CONFIG SET maxmemory, then SETs of 10 KB
 values until the server refuses one; prints the refusal, that reads and
 DEL still work, that a SET works again after the DEL, and puts maxmemory
-back to RESTORE."""
+back to RESTORE.
+
+maxclients PORT N: N+2 connections kept open, each sends PING: the last two
+get Redis's "max number of clients reached" and are closed."""
 import socket
 import sys
 import time
@@ -76,8 +79,32 @@ def oom(port, maxmemory, restore):
     print("config set maxmemory back:", a.cmd("CONFIG", "SET", "maxmemory", restore))
 
 
+def maxclients(port, n):
+    socks = []
+    for i in range(n + 2):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        socks.append(s)
+        s.sendall(b"PING\r\n")
+        got = b""
+        try:
+            while not got.endswith(b"\r\n"):
+                b = s.recv(100)
+                if not b:
+                    break
+                got += b
+            if got.startswith(b"-") and s.recv(100) == b"":
+                got += b"<closed>"
+        except (ConnectionResetError, socket.timeout):
+            got += b"<closed>"
+        print("connection %d: %r" % (i + 1, got))
+    for s in socks:
+        s.close()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "obuf":
+    if sys.argv[1] == "maxclients":
+        maxclients(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1] == "obuf":
         obuf(int(sys.argv[2]))
     else:
         oom(int(sys.argv[2]), sys.argv[3], sys.argv[4])
