@@ -300,6 +300,12 @@ static void kv_cmd_config_set(struct kv_client *c)
                             c->argv[j]->data);
             return;
         }
+        for (int k = 2; k < j; k += 2)
+            if (kv_param_find(c->argv[k]) == p) {
+                kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
+                                   "duplicate parameter", c->argv[j]->data);
+                return;
+            }
         if (!p->settable) {
             kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - can't "
                                "set immutable config", c->argv[j]->data);

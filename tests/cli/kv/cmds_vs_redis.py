@@ -422,6 +422,10 @@ def connection():
     run(["client", "kill", "id", me, "skipme", "yes"])
     run(["client", "kill", "id", me, "skipme", "maybe"])
     run(["client", "kill", "addr"])
+    for a in [["client", "kill", "user", "default", "skipme", "yes"], ["client", "kill", "user", "nosuch"],
+              ["client", "kill", "user", "Default"], ["client", "kill", "type", "pubsub"],
+              ["client", "kill", "type", "bogus"], ["client", "kill", "laddr", "1.2.3.4:1"]]:
+        run(a)
     # SELECT is per connection
     run(["select", 4])
     run(["set", "perconn", "4"])
@@ -501,6 +505,8 @@ def auth_and_server():
          ["config", "set", "maxmemory", "1gb"], ["config", "get", "maxmemory"],
          ["config", "set", "maxmemory", "abc"], ["config", "set", "maxmemory", "-1"],
          ["config", "set", "maxmemory", "0"], ["config", "set", "nosuch", "1"], ["config", "set", "maxmemory"],
+         ["config", "set", "maxmemory", "10mb", "MAXMEMORY", "20mb"], ["config", "get", "maxmemory"],
+         ["config", "set", "maxmemory", "10mb", "nosuch", "1"], ["config", "get", "maxmemory"],
          ["config", "bogus"], ["config"], ["config", "resetstat"],
          ["debug", "sleep", "0"], ["dbsize"], ["dbsize", "x"],
          ["time", "x"], ["info", "a", "b", "c"], ["command", "bogus"]]
