@@ -21,9 +21,24 @@ void kv_client_mark_pending(struct kv_client *c)
     s->write_tail = c;
 }
 
+/* Room for len more bytes of c's replies. Past kv_client_output_limit() the
+ * client is closed at once and what it has not taken is dropped, also in the
+ * middle of one command's reply (an MGET of one big value a thousand times):
+ * from then on its buffer only ever holds the item being written, so no
+ * client can grow the store past its slot. */
 static char *kv_reply_room(struct kv_client *c, size_t len)
 {
     struct kv_client_core *cc = c->core;
+    if (c->flags & KV_CLIENT_CLOSE_ASAP)
+        cc->out_len = cc->out_sent;   /* dropped anyway (kv_batch_emit) */
+    if (cc->out_len + len > cc->out_cap) {
+        if (cc->out_len - cc->out_sent + len > kv_client_output_limit()) {
+            /* no more replies (CLOSE_AFTER_REPLY), closed now (ASAP) */
+            c->flags |= KV_CLIENT_CLOSE_ASAP | KV_CLIENT_CLOSE_AFTER_REPLY;
+            kv_client_schedule_close(c);
+            cc->out_len = cc->out_sent;
+        }
+    }
     if (cc->out_len + len > cc->out_cap) {
         size_t cap = cc->out_cap ? cc->out_cap : 1024;
         while (cap < cc->out_len + len)

@@ -59,6 +59,23 @@ def obuf(port):
     except socket.timeout:
         pass
     print("the client that never read:", end, "before all its replies:", got < 2000 * (1 << 20))
+    # one command whose reply alone passes the limit: MGET of it 300 times
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(b"*301\r\n$4\r\nMGET\r\n" + b"$3\r\nbig\r\n" * 300)
+    got, end = 0, "open"
+    try:
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                end = "closed"
+                break
+            got += len(b)
+    except ConnectionResetError:
+        end = "closed"
+    except socket.timeout:
+        pass
+    print("MGET of it 300 times:", end, "before its whole reply:", got < 300 * (1 << 20))
+    print("another client after:", a.cmd("STRLEN", "big"))
     print("DEL big:", a.cmd("DEL", "big"))
 
 

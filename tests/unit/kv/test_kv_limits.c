@@ -38,6 +38,22 @@ static void test_output_limit(void)
     CHECK(reply_len <= kvt_out_cap);
     CHECK(kv_server()->mem.used < (8U << 20));   /* its replies are dropped, not kept */
     CHECK(strcmp(KVT(1, "STRLEN", "big"), ":1048576\r\n") == 0);   /* the other is served */
+    /* one command's reply alone past the limit: closed in the middle of it */
+    kvt_connect(3);
+    size_t mlen = 0;
+    char *mget = malloc(64 + 300 * 16);
+    mlen += (size_t)sprintf(mget, "*301\r\n$4\r\nMGET\r\n");
+    for (int i = 0; i < 300; i++)
+        mlen += (size_t)sprintf(mget + mlen, "$3\r\nbig\r\n");
+    reply = NULL;
+    reply_len = 0;
+    kvt_last_flags = 0;
+    CHECK_EQ_INT(kvt_batch(3, KV_IN_DATA, mget, mlen, 0, &reply, &reply_len), 0);
+    free(mget);
+    free(reply);
+    CHECK(kvt_last_flags & KV_OUT_CLOSE);
+    CHECK(kv_server()->mem.used < (8U << 20));
+    CHECK(strcmp(KVT(1, "STRLEN", "big"), ":1048576\r\n") == 0);
     kv_stop();
     /* no maxmemory: Redis's hard limit of the replica class */
     kvt_config(&cfg);
