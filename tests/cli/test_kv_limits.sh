@@ -4,7 +4,8 @@
 # unauthenticated limits; every reply and close byte for byte as Redis's),
 # 10 000 connections opened and dropped (kv/crowd.py), a client that never
 # reads its replies closed at the output buffer limit while another is
-# served, maxclients (the extra connections refused), maxmemory reached (-OOM, reads and DEL still work). Counted before
+# served, maxclients (the extra connections refused), maxmemory reached,
+# values near the enclave slot's size (refused, the store goes on) (-OOM, reads and DEL still work). Counted before
 # and after: the server's fds (/proc/PID/fd), connected_clients, used_memory,
 # and in the enclave (as root) the slot lease and the pages of the server's
 # attachment. --no-enclave needs no root.
@@ -95,6 +96,15 @@ suite() {
     expect_eq "$T: $tag: a second round: fds, clients, used_memory$([ -n "$enclave" ] && echo ", slot pages") the same" \
         "$again" "$after"
     echo "# $tag: before $before; after one round $after; after two $again (${SECONDS}s in)"
+    if [ -n "$enclave" ]; then
+        expect_eq "$T: $tag: values near the slot's size refused, the store goes on" \
+            "$(python3 "$HERE/kv/limits.py" bigvalues "$port" 2>&1)" "SET of 30 MB: b'+OK\r\n'
+SET of 60 MB: refused
+SET of 100 MB: refused
+SETRANGE 130 MB out: b\"-OOM command not allowed when used memory > 'maxmemory'.\"
+still serving: b'+PONG' b':31457280'
+DEL: b':1'"
+    fi
     expect_eq "$T: $tag: maxmemory reached: Redis's -OOM, reads and DEL still work" \
         "$(python3 "$HERE/kv/limits.py" oom "$port" 4mb "$restore")" "$(cat "$WORK/oom.redis")"
     expect_eq "$T: $tag: still serving" "$(redis-cli -p "$port" set after ok)" OK

@@ -155,8 +155,10 @@ void kv_client_feed(struct kv_client *c, const void *p, size_t len)
         return;   /* what follows a QUIT or a protocol error is ignored */
     s->stat_net_in += len;
     cc->last_ms = s->now_ms;
+    /* (a big one also when the enclave's slot could not take it) */
     if ((uint64_t)cc->query->len + len > s->config.client_query_buffer_limit ||
-        (uint64_t)cc->query->len + len > UINT32_MAX - 64) {
+        (uint64_t)cc->query->len + len > UINT32_MAX - 64 ||
+        (cc->query->len + len > (1U << 20) && kv_mem_would_exhaust((uint64_t)cc->query->len + len))) {
         /* Redis closes such a client without a reply */
         c->flags |= KV_CLIENT_CLOSE_ASAP;
         return;

@@ -75,6 +75,13 @@ bool kv_over_maxmemory(void)
     return s->config.maxmemory && s->mem.used > s->config.maxmemory;
 }
 
+bool kv_mem_would_exhaust(uint64_t more)
+{
+    const struct kv_server *s = kv_server();
+    uint64_t max = s->config.maxmemory;
+    return max && s->mem.used + more > max + max / 8 + (16ULL << 20);
+}
+
 void kv_reject(struct kv_client *c, const char *msg)
 {
     if (c->flags & KV_CLIENT_MULTI)

@@ -174,6 +174,13 @@ void kv_command_process(struct kv_client *c);     /* argv -> reply */
 void kv_command_call(struct kv_client *c, const struct kv_command *cmd);
 size_t kv_command_count(void);
 bool kv_over_maxmemory(void);
+/* With maxmemory the store lives in a slot of maxmemory + a quarter + 64 MB
+ * (kvh_slot_size); running out of it ends the store (kv_mem_oom), and big
+ * blocks freed as buffers double do not always coalesce. True when `more`
+ * bytes now would pass maxmemory + an eighth + 16 MB, leaving the rest as
+ * slack: the allocation is refused instead (the client closed, the command
+ * answered -OOM). */
+bool kv_mem_would_exhaust(uint64_t more);
 void kv_reject(struct kv_client *c, const char *msg);   /* error + flags MULTI dirty */
 extern const struct kv_command *const kv_command_tables[];
 extern const struct kv_command kv_command_commands[];   /* kv_cmd_command.c */

@@ -118,8 +118,31 @@ def maxclients(port, n):
         s.close()
 
 
+def bigvalues(port):
+    """Values and strings near what an enclave's slot holds (maxmemory 64mb:
+    a 144 MB slot): refused with -OOM or the client closed, never the store
+    ended (a 60 MB SET after a 30 MB one, SETRANGE 130 MB out, used to)."""
+    for mb in (30, 60, 100):
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        n = mb << 20
+        try:
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$4\r\nv%03d\r\n$%d\r\n" % (mb, n) + b"x" * n + b"\r\n")
+            got = s.recv(100) or b"<closed>"
+        except (ConnectionResetError, BrokenPipeError):
+            got = b"<closed>"
+        print("SET of %d MB:" % mb, got if got == b"+OK\r\n" else "refused" if got in (
+            b"<closed>", b"-OOM command not allowed when used memory > 'maxmemory'.\r\n") else got)
+        s.close()
+    a = C(port)
+    print("SETRANGE 130 MB out:", a.cmd("SETRANGE", "sr", 130000000, "x"))
+    print("still serving:", a.cmd("PING"), a.cmd("STRLEN", "v030"))
+    print("DEL:", a.cmd("DEL", "v030", "v060", "v100", "sr"))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "maxclients":
+    if sys.argv[1] == "bigvalues":
+        bigvalues(int(sys.argv[2]))
+    elif sys.argv[1] == "maxclients":
         maxclients(int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1] == "obuf":
         obuf(int(sys.argv[2]))
