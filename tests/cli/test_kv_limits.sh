@@ -102,6 +102,7 @@ suite() {
 SET of 60 MB: refused
 SET of 100 MB: refused
 SETRANGE 130 MB out: b\"-OOM command not allowed when used memory > 'maxmemory'.\"
+twelve that never read, then: b'+PONG'
 still serving: b'+PONG' b':31457280'
 DEL: b':1'"
     fi

@@ -32,7 +32,10 @@ static char *kv_reply_room(struct kv_client *c, size_t len)
     if (c->flags & KV_CLIENT_CLOSE_ASAP)
         cc->out_len = cc->out_sent;   /* dropped anyway (kv_batch_emit) */
     if (cc->out_len + len > cc->out_cap) {
-        if (cc->out_len - cc->out_sent + len > kv_client_output_limit()) {
+        /* also when the replies of many clients together would pass what
+         * the enclave's slot holds (kv_mem_would_exhaust) */
+        if (cc->out_len - cc->out_sent + len > kv_client_output_limit() ||
+            (cc->out_len + len > (1U << 20) && kv_mem_would_exhaust(cc->out_len + len))) {
             /* no more replies (CLOSE_AFTER_REPLY), closed now (ASAP) */
             c->flags |= KV_CLIENT_CLOSE_ASAP | KV_CLIENT_CLOSE_AFTER_REPLY;
             kv_client_schedule_close(c);

@@ -135,6 +135,20 @@ def bigvalues(port):
         s.close()
     a = C(port)
     print("SETRANGE 130 MB out:", a.cmd("SETRANGE", "sr", 130000000, "x"))
+    # twelve clients at once that never read, each past its own limit in
+    # one batch: together more than the slot holds
+    a.cmd("SET", "big", b"x" * (1 << 20))
+    many = []
+    for _ in range(12):
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 2000)
+        many.append(s)
+    time.sleep(0.5)
+    print("twelve that never read, then:", a.cmd("PING"))
+    for s in many:
+        s.close()
+    a.cmd("DEL", "big")
     print("still serving:", a.cmd("PING"), a.cmd("STRLEN", "v030"))
     print("DEL:", a.cmd("DEL", "v030", "v060", "v100", "sr"))
 
