@@ -56,6 +56,11 @@ struct tm_container_options {
      * (clone without CLONE_VM): ctx and its fds are there. */
     int (*init_main)(void *init_ctx, struct tm_attachment *attachment);
     void *init_ctx;
+    /* With init_main: the first SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/2 init
+     * gets is handed to this (on init's signal thread, never one inside the
+     * enclave) instead of ending init, so init_main can stop cleanly; a
+     * second one ends init as before. NULL: every such signal ends init. */
+    void (*init_on_signal)(void *init_ctx, int sig);
 };
 
 /* Where container creation's time went (milliseconds, runtime's clock). */

@@ -36,20 +36,28 @@ static void ignore_signal(int sig)
     (void)sig;
 }
 
+static const struct tm_container_options *signal_options;   /* init_on_signal's */
+
 /* PID 1 of a pid namespace gets only the signals it handles, and a handler
  * must not run on a thread that is inside the enclave. So the signals are
  * handled (a no-op), blocked everywhere, and taken by this thread, which
- * ends the container as the default action would. */
+ * ends the container as the default action would, or hands the first one to
+ * the caller's init_on_signal (a clean stop of its init_main). */
 static void *signal_thread(void *arg)
 {
     sigset_t *set = arg;
     int sig = 0;
     sigwait(set, &sig);
+    if (signal_options && signal_options->init_on_signal) {
+        signal_options->init_on_signal(signal_options->init_ctx, sig);
+        sigwait(set, &sig);
+    }
     _exit(128 + sig);
 }
 
-static void take_signals(void)
+static void take_signals(const struct tm_container_options *o)
 {
+    signal_options = o;
     static sigset_t set;
     sigemptyset(&set);
     struct sigaction sa = { .sa_handler = ignore_signal };
@@ -66,7 +74,7 @@ static void take_signals(void)
 void tm_init_enclave_main(const struct tm_init_args *a)
 {
     tm_error err = { 0 };
-    take_signals();
+    take_signals(NULL);
     char *packed = NULL;
     size_t packed_len;
     if (tm_ecall_pack_argv((int)a->spec->nargs, a->spec->args, &packed, &packed_len, &err) < 0) {
@@ -90,7 +98,7 @@ void tm_init_enclave_main(const struct tm_init_args *a)
 
 void tm_init_call_main(const struct tm_init_args *a)
 {
-    take_signals();
+    take_signals(a->o);
     int code = a->o->init_main(a->o->init_ctx, attachment);
     fflush(NULL);
     tm_detach(attachment);

@@ -106,6 +106,8 @@ else
             n=$("$TEEMATE" enclave inspect kv-f1 --json 2>/dev/null | jq -r .slots.in_use)
             [ "$n" = 0 ] && break; sleep 0.05; done
         expect_eq "SIGKILL: the slot comes back" "$n" "0"
+        expect_eq "SIGKILL: its TCS lease and attachment are gone" \
+            "$("$TEEMATE" enclave inspect kv-f1 --json | jq -c '[.tcs.leased, (.attached | length)]')" "[0,0]"
         if serve e2 --port "$P" --name f1 --socket "$TEEMATE_SOCKET" --maxmemory 32mb; then
             grep -q "Reusing enclave kv-f1" "$WORK/e2.log" && ok "restart reuses the enclave" || not_ok "restart reuses the enclave"
             expect_eq "restart: empty (memory only)" "$(redis-cli -p "$P" exists k)" "0"

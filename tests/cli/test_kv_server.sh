@@ -89,7 +89,23 @@ else
         "$TEEMATE" enclave inspect kv-t1 --json >"$WORK/inspect.json" 2>&1
         expect_eq "enclave: one slot leased" "$(jq -r .slots.in_use "$WORK/inspect.json")" "1"
         grep -q "slots of 144 MiB" "$WORK/encl.log" && ok "slot sized from maxmemory" || not_ok "slot sized from maxmemory"
+        # an idle client: the clean shutdown closes it (Redis closes every client)
+        python3 -c 'import socket, sys; s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PING\r\n"); s.settimeout(20); got = b""
+while True:
+    b = s.recv(100)
+    if not b: break
+    got += b
+print(repr(got))' "$P" >"$WORK/idle.out" 2>&1 &
+        ipid=$!
+        for _ in $(seq 100); do grep -q PONG "$WORK/idle.out" 2>/dev/null && break
+            [ "$("${R[@]}" info clients | tr -d '\r' | sed -n 's/^connected_clients://p')" = 2 ] && break; sleep 0.05; done
         stop "$spid"; expect_eq "enclave: SIGTERM exit 0" "$?" "0"
+        wait "$ipid"
+        expect_eq "enclave: SIGTERM closes the idle client" "$(cat "$WORK/idle.out")" "b'+PONG\\r\\n'"
+        grep -q "Received SIGTERM scheduling shutdown" "$WORK/encl.log" && grep -q "clients served" "$WORK/encl.log" \
+            && ok "enclave: SIGTERM stops the loop cleanly (not init's _exit)" \
+            || { not_ok "enclave: SIGTERM stops the loop cleanly (not init's _exit)"; tail -5 "$WORK/encl.log" | sed 's/^/  | /' >&2; }
         "$TEEMATE" enclave inspect kv-t1 --json >"$WORK/inspect.json" 2>&1
         expect_eq "enclave: slot given back" "$(jq -r .slots.in_use "$WORK/inspect.json")" "0"
     else

@@ -132,6 +132,21 @@ static void kv_client_trim_query(struct kv_client *c)
     }
 }
 
+/* The replies kept for one client beyond which it is closed (Redis's
+ * client-output-buffer-limit, hard): the host stops reading a client whose
+ * replies wait, so only one read's worth of pipelined commands (a 64 KB
+ * chunk of GETs of a big value, say) can get there. Checked after every
+ * command: the store's slot is maxmemory + a quarter + 64 MB, and the
+ * buffer's growth must stay inside what maxmemory leaves of it. */
+size_t kv_client_output_limit(void)
+{
+    uint64_t maxmemory = kv_server()->config.maxmemory;
+    uint64_t limit = KV_CLIENT_OUTPUT_LIMIT_MAX;
+    if (maxmemory && (16ULL << 20) + maxmemory / 16 < limit)
+        limit = (16ULL << 20) + maxmemory / 16;
+    return (size_t)limit;
+}
+
 void kv_client_feed(struct kv_client *c, const void *p, size_t len)
 {
     struct kv_server *s = kv_server();
@@ -140,13 +155,16 @@ void kv_client_feed(struct kv_client *c, const void *p, size_t len)
         return;   /* what follows a QUIT or a protocol error is ignored */
     s->stat_net_in += len;
     cc->last_ms = s->now_ms;
+    /* (a big one also when the enclave's slot could not take it) */
     if ((uint64_t)cc->query->len + len > s->config.client_query_buffer_limit ||
-        (uint64_t)cc->query->len + len > UINT32_MAX - 64) {
+        (uint64_t)cc->query->len + len > UINT32_MAX - 64 ||
+        (cc->query->len + len > (1U << 20) && kv_mem_would_exhaust((uint64_t)cc->query->len + len))) {
         /* Redis closes such a client without a reply */
         c->flags |= KV_CLIENT_CLOSE_ASAP;
         return;
     }
     cc->query = kv_str_append(cc->query, p, len);
+    size_t out_limit = kv_client_output_limit();
     while (!(c->flags & (KV_CLIENT_CLOSE_AFTER_REPLY | KV_CLIENT_CLOSE_ASAP)) && !s->shutdown) {
         int r = kv_resp_parse(c);
         if (r <= 0)
@@ -154,6 +172,8 @@ void kv_client_feed(struct kv_client *c, const void *p, size_t len)
         if (c->argc > 0)
             kv_command_process(c);
         kv_client_reset_argv(c);
+        if (cc->out_len - cc->out_sent > out_limit)
+            kv_client_schedule_close(c);   /* what it did not take is dropped */
     }
     kv_client_trim_query(c);
 }

@@ -272,6 +272,13 @@ static void kv_cmd_client_kill(struct kv_client *c)
                 addr = c->argv[i + 1];
             } else if (kv_str_is(opt, "laddr") && more) {
                 laddr = c->argv[i + 1];
+            } else if (kv_str_is(opt, "user") && more) {
+                /* every client is Redis's "default" user (no ACLs here) */
+                const struct kv_str *u = c->argv[i + 1];
+                if (u->len != 7 || memcmp(u->data, "default", 7) != 0) {
+                    kv_reply_errorf(c, "No such user '%s'", u->data);
+                    return;
+                }
             } else if (kv_str_is(opt, "skipme") && more) {
                 if (kv_str_is(c->argv[i + 1], "yes"))
                     skipme = true;

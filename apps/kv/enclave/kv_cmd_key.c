@@ -244,7 +244,10 @@ static void kv_cmd_object_encoding(struct kv_client *c)
     const char *enc = "raw";
     switch (o->encoding) {
     case KV_ENC_INT: enc = "int"; break;
-    case KV_ENC_RAW: enc = ((const struct kv_str *)o->ptr)->len <= 44 ? "embstr" : "raw"; break;
+    case KV_ENC_RAW:
+        enc = !(o->reserved & KV_OBJ_GROWN) && ((const struct kv_str *)o->ptr)->len <= 44 ? "embstr"
+                                                                                     : "raw";
+        break;
     case KV_ENC_LIST: enc = "quicklist"; break;
     case KV_ENC_HASHTABLE: enc = "hashtable"; break;
     case KV_ENC_SKIPLIST: enc = "skiplist"; break;

@@ -128,13 +128,27 @@ static void kv_cmd_info(struct kv_client *c)
                     (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out);
         o = kv_catf(o,
                     "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\n"
-                    "keyspace_misses:%llu\r\ntotal_error_replies:%llu\r\n",
+                    "keyspace_misses:%llu\r\nunexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n",
                     (unsigned long long)s->stat_expired, (unsigned long long)s->stat_hits,
-                    (unsigned long long)s->stat_misses, (unsigned long long)s->stat_rejected);
+                    (unsigned long long)s->stat_misses, (unsigned long long)s->stat_error_replies);
     }
     if (kv_info_wants(c, "replication", true)) {
         o = kv_info_section(o, &sections, "Replication");
         o = kv_catf(o, "role:master\r\nconnected_slaves:0\r\n");
+    }
+    /* Redis's default sections in its order; no CPU (the enclave has no
+     * rusage of its own) nor Commandstats/Latencystats (not counted here) */
+    if (kv_info_wants(c, "modules", true))
+        o = kv_info_section(o, &sections, "Modules");
+    if (kv_info_wants(c, "errorstats", true)) {
+        o = kv_info_section(o, &sections, "Errorstats");
+        for (uint32_t i = 0; i < s->nerrstats; i++)
+            o = kv_catf(o, "errorstat_%s:count=%llu\r\n", s->errstats[i].code,
+                        (unsigned long long)s->errstats[i].count);
+    }
+    if (kv_info_wants(c, "cluster", true)) {
+        o = kv_info_section(o, &sections, "Cluster");
+        o = kv_catf(o, "cluster_enabled:0\r\n");
     }
     if (kv_info_wants(c, "keyspace", true)) {
         o = kv_info_section(o, &sections, "Keyspace");
@@ -156,7 +170,7 @@ struct kv_param {
     enum kv_param_kind kind;
     size_t offset;           /* in struct kv_config */
     const char *fixed;
-    bool settable;           /* CONFIG SET (a memory value) */
+    bool settable;           /* CONFIG SET (maxmemory: a memory value; requirepass) */
 };
 
 #define KV_OFF(f) offsetof(struct kv_config, f)
@@ -167,7 +181,7 @@ static const struct kv_param kv_params[] = {
     { "port", KV_PARAM_U32, KV_OFF(port), NULL, false },
     { "bind", KV_PARAM_STR, KV_OFF(bind), NULL, false },
     { "dir", KV_PARAM_STR, KV_OFF(dir), NULL, false },
-    { "requirepass", KV_PARAM_PASS, 0, NULL, false },
+    { "requirepass", KV_PARAM_PASS, 0, NULL, true },
     { "hz", KV_PARAM_U32, KV_OFF(hz), NULL, false },
     { "proto-max-bulk-len", KV_PARAM_U64, KV_OFF(proto_max_bulk_len), NULL, false },
     { "client-query-buffer-limit", KV_PARAM_U64, KV_OFF(client_query_buffer_limit), NULL, false },
@@ -268,13 +282,17 @@ static const struct kv_param *kv_param_find(const struct kv_str *name)
     return NULL;
 }
 
+/* All or nothing, as Redis 7: every pair is checked before any is applied.
+ * A new requirepass asks new connections for it; those already in stay in. */
 static void kv_cmd_config_set(struct kv_client *c)
 {
     if (c->argc % 2) {
         kv_reply_error(c, "wrong number of arguments for 'config|set' command");
         return;
     }
-    uint64_t maxmemory = kv_server()->config.maxmemory;
+    struct kv_config *cfg = &kv_server()->config;
+    uint64_t maxmemory = cfg->maxmemory;
+    const struct kv_str *pass = NULL;
     for (int j = 2; j < c->argc; j += 2) {
         const struct kv_param *p = kv_param_find(c->argv[j]);
         if (!p) {
@@ -282,18 +300,36 @@ static void kv_cmd_config_set(struct kv_client *c)
                             c->argv[j]->data);
             return;
         }
+        for (int k = 2; k < j; k += 2)
+            if (kv_param_find(c->argv[k]) == p) {
+                kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
+                                   "duplicate parameter", c->argv[j]->data);
+                return;
+            }
         if (!p->settable) {
             kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - can't "
                                "set immutable config", c->argv[j]->data);
             return;
         }
-        if (!kv_parse_memory(c->argv[j + 1], &maxmemory)) {
+        if (p->kind == KV_PARAM_PASS) {
+            pass = c->argv[j + 1];
+            if (pass->len >= sizeof cfg->pass) {
+                kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
+                                   "longer than %zu bytes", c->argv[j]->data, sizeof cfg->pass - 1);
+                return;
+            }
+        } else if (!kv_parse_memory(c->argv[j + 1], &maxmemory)) {
             kv_reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - "
                                "argument must be a memory value", c->argv[j]->data);
             return;
         }
     }
-    kv_server()->config.maxmemory = maxmemory;
+    cfg->maxmemory = maxmemory;
+    if (pass) {
+        memcpy(cfg->pass, pass->data, pass->len);
+        cfg->pass[pass->len] = '\0';
+        cfg->pass_len = (uint32_t)pass->len;
+    }
     kv_reply_ok(c);
 }
 
@@ -302,6 +338,8 @@ static void kv_cmd_config_resetstat(struct kv_client *c)
     struct kv_server *s = kv_server();
     s->stat_commands = s->stat_connections = s->stat_rejected = s->stat_expired = 0;
     s->stat_hits = s->stat_misses = s->stat_net_in = s->stat_net_out = 0;
+    s->stat_error_replies = 0;
+    s->nerrstats = 0;
     s->mem_peak = s->mem.used;
     kv_reply_ok(c);
 }
@@ -353,6 +391,12 @@ static void kv_cmd_debug(struct kv_client *c)
         }
         /* the store never blocks its one thread: only the no-op form */
         kv_reply_error(c, "DEBUG SLEEP is only supported with 0 here");
+        return;
+    }
+    if (kv_str_is(c->argv[1], "set-active-expire") && c->argc == 3) {
+        /* as Redis: atoi, so anything but a leading non-zero number is "off" */
+        kv_server()->active_expire_off = atoi(c->argv[2]->data) == 0;
+        kv_reply_ok(c);
         return;
     }
     kv_reply_errorf(c, "unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.",

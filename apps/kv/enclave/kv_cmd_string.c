@@ -45,13 +45,21 @@ static struct kv_str *kv_string_unshare(struct kv_obj *o)
         o->ptr = kv_str_from_int(o->i);
         o->encoding = KV_ENC_RAW;
     }
+    o->reserved |= KV_OBJ_GROWN;
     return o->ptr;
 }
 
+/* Redis's checkStringLength, plus: a string grown past what the enclave's
+ * slot can hold (SETRANGE far out on a tiny command) is refused with the OOM
+ * error rather than ending the store. */
 static bool kv_check_string_length(struct kv_client *c, uint64_t size, uint64_t append)
 {
     if (size + append > kv_server()->config.proto_max_bulk_len) {
         kv_reply_error(c, "string exceeds maximum allowed size (proto-max-bulk-len)");
+        return false;
+    }
+    if (kv_mem_would_exhaust(2 * (size + append))) {
+        kv_reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
         return false;
     }
     return true;

@@ -75,12 +75,34 @@ bool kv_over_maxmemory(void)
     return s->config.maxmemory && s->mem.used > s->config.maxmemory;
 }
 
+bool kv_mem_would_exhaust(uint64_t more)
+{
+    const struct kv_server *s = kv_server();
+    uint64_t max = s->config.maxmemory;
+    return max && s->mem.used + more > max + max / 8 + (16ULL << 20);
+}
+
 void kv_reject(struct kv_client *c, const char *msg)
 {
     if (c->flags & KV_CLIENT_MULTI)
         c->flags |= KV_CLIENT_DIRTY_EXEC;
     kv_server()->stat_rejected++;
     kv_reply_error(c, msg);
+}
+
+/* A refused EXEC ends the transaction, if any, and its WATCHes (Redis's
+ * execCommandAbort, even outside MULTI): "-EXECABORT Transaction discarded
+ * because of: " and the error, its '-' off. */
+static void kv_refuse(struct kv_client *c, const struct kv_command *cmd, const char *msg)
+{
+    if (strcmp(cmd->name, "exec") != 0) {
+        kv_reject(c, msg);
+        return;
+    }
+    kv_server()->stat_rejected++;
+    kv_multi_discard(c);
+    kv_unwatch_all(c);
+    kv_reply_errorf(c, "-EXECABORT Transaction discarded because of: %s", msg + (msg[0] == '-'));
 }
 
 static void kv_reject_unknown(struct kv_client *c)
@@ -138,12 +160,12 @@ void kv_command_process(struct kv_client *c)
     if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity || !cmd->proc) {
         char msg[160];
         snprintf(msg, sizeof msg, "wrong number of arguments for '%s' command", cmd->name);
-        kv_reject(c, msg);
+        kv_refuse(c, cmd, msg);
         return;
     }
     if (!(c->flags & KV_CLIENT_AUTHENTICATED) && s->config.pass_len &&
         !(cmd->flags & KV_CMD_NOAUTH)) {
-        kv_reject(c, "-NOAUTH Authentication required.");
+        kv_refuse(c, cmd, "-NOAUTH Authentication required.");
         return;
     }
     if (s->config.maxmemory) {
@@ -155,7 +177,7 @@ void kv_command_process(struct kv_client *c)
         if ((c->flags & KV_CLIENT_MULTI) && !(cmd->flags & KV_CMD_NOMULTI))
             deny = true;
         if (deny && kv_over_maxmemory()) {
-            kv_reject(c, "-OOM command not allowed when used memory > 'maxmemory'.");
+            kv_refuse(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
     }

@@ -10,9 +10,6 @@
 #include "kv_server.h"
 
 #define KV_IN_ALL (KV_IN_NEW | KV_IN_DATA | KV_IN_GONE)
-/* Replies kept for one client beyond which it is closed (a client that
- * never reads would otherwise hold the store's memory). */
-#define KV_CLIENT_OUTPUT_LIMIT ((size_t)256 << 20)
 
 static int kv_batch_check(const uint8_t *in, size_t in_len)
 {
@@ -56,12 +53,8 @@ static void kv_batch_record(const uint8_t *p, const struct kv_client_in *rec)
     }
     if (!c)
         return;   /* already closed inside: what the host still had is dropped */
-    if ((rec->flags & KV_IN_DATA) && len) {
-        kv_client_feed(c, data, len);
-        struct kv_client_core *cc = c->core;
-        if (cc->out_len - cc->out_sent > KV_CLIENT_OUTPUT_LIMIT)
-            kv_client_schedule_close(c);
-    }
+    if ((rec->flags & KV_IN_DATA) && len)
+        kv_client_feed(c, data, len);   /* closes it past kv_client_output_limit() */
     if (rec->flags & KV_IN_GONE)
         kv_client_free(c);
     else if (c->flags & KV_CLIENT_CLOSE_ASAP)

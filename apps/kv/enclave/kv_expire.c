@@ -12,6 +12,8 @@
 void kv_expire_cycle(void)
 {
     struct kv_server *s = kv_server();
+    if (s->active_expire_off)
+        return;
     int budget = KV_EXPIRE_BUDGET;
     int64_t now = kv_now_ms();
     for (int n = 0; n < s->dbnum && budget > 0; n++) {

@@ -21,9 +21,27 @@ void kv_client_mark_pending(struct kv_client *c)
     s->write_tail = c;
 }
 
+/* Room for len more bytes of c's replies. Past kv_client_output_limit() the
+ * client is closed at once and what it has not taken is dropped, also in the
+ * middle of one command's reply (an MGET of one big value a thousand times):
+ * from then on its buffer only ever holds the item being written, so no
+ * client can grow the store past its slot. */
 static char *kv_reply_room(struct kv_client *c, size_t len)
 {
     struct kv_client_core *cc = c->core;
+    if (c->flags & KV_CLIENT_CLOSE_ASAP)
+        cc->out_len = cc->out_sent;   /* dropped anyway (kv_batch_emit) */
+    if (cc->out_len + len > cc->out_cap) {
+        /* also when the replies of many clients together would pass what
+         * the enclave's slot holds (kv_mem_would_exhaust) */
+        if (cc->out_len - cc->out_sent + len > kv_client_output_limit() ||
+            (cc->out_len + len > (1U << 20) && kv_mem_would_exhaust(cc->out_len + len))) {
+            /* no more replies (CLOSE_AFTER_REPLY), closed now (ASAP) */
+            c->flags |= KV_CLIENT_CLOSE_ASAP | KV_CLIENT_CLOSE_AFTER_REPLY;
+            kv_client_schedule_close(c);
+            cc->out_len = cc->out_sent;
+        }
+    }
     if (cc->out_len + len > cc->out_cap) {
         size_t cap = cc->out_cap ? cc->out_cap : 1024;
         while (cap < cc->out_len + len)
@@ -59,11 +77,45 @@ void kv_reply_status(struct kv_client *c, const char *s)
 
 /* addReplyErrorLength: "-ERR " unless msg has its own code; newlines in the
  * text would break the protocol, so they become spaces (as Redis does). */
+/* Redis's afterErrorReply: every error counts, by its code (the word after
+ * '-' when the space ending it is in the first 32 bytes, else "ERR"); codes
+ * past KV_ERRSTATS_MAX only count in the total. */
+static void kv_count_error(const char *msg, size_t len, bool coded)
+{
+    struct kv_server *s = kv_server();
+    s->stat_error_replies++;
+    const char *code = "ERR";
+    size_t n = 3;
+    const char *space = coded ? memchr(msg, ' ', len < 32 ? len : 32) : NULL;
+    if (space) {
+        code = msg + 1;
+        n = (size_t)(space - msg) - 1;
+    }
+    uint32_t i = 0;
+    for (; i < s->nerrstats; i++) {
+        int cmp = strncmp(s->errstats[i].code, code, n);
+        if (cmp == 0 && s->errstats[i].code[n] == '\0') {
+            s->errstats[i].count++;
+            return;
+        }
+        if (cmp > 0 || (cmp == 0 && s->errstats[i].code[n] > '\0'))
+            break;
+    }
+    if (s->nerrstats == KV_ERRSTATS_MAX)
+        return;
+    memmove(&s->errstats[i + 1], &s->errstats[i], (s->nerrstats - i) * sizeof s->errstats[0]);
+    s->nerrstats++;
+    memcpy(s->errstats[i].code, code, n);   /* n < 32: the space was in the first 32 */
+    s->errstats[i].code[n] = '\0';
+    s->errstats[i].count = 1;
+}
+
 void kv_reply_error_len(struct kv_client *c, const char *msg, size_t len)
 {
+    bool coded = len && msg[0] == '-';
+    kv_count_error(msg, len, coded);
     if (c->flags & KV_CLIENT_CLOSE_AFTER_REPLY)
         return;
-    bool coded = len && msg[0] == '-';
     size_t total = (coded ? 0 : 5) + len + 2;
     char *p = kv_reply_room(c, total);
     if (!coded) {

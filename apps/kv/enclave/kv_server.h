@@ -13,6 +13,12 @@
 #include "kv.h"
 #include "kv_abi.h"
 
+/* kv_obj.reserved bit: a string grown in place (APPEND, SETRANGE), which
+ * OBJECT ENCODING calls "raw" as Redis does, whatever its length. */
+#define KV_OBJ_GROWN 1
+
+#define KV_ERRSTATS_MAX 128   /* Redis's ERROR_STATS_NUMBER */
+
 /* ---- Platform (kv_platform_native.c / kv_platform_enclave.c). */
 struct kv_server *kv_platform_root(void);
 void kv_platform_set_root(struct kv_server *s);
@@ -128,6 +134,11 @@ struct kv_server {
     uint64_t stat_commands, stat_connections, stat_rejected, stat_expired;
     uint64_t stat_hits, stat_misses, stat_net_in, stat_net_out;
     uint64_t expire_cursor_db;            /* active expiry: where the last cycle stopped */
+    bool active_expire_off;               /* DEBUG SET-ACTIVE-EXPIRE 0: lazy expiry only */
+    /* INFO errorstats: error replies by code, sorted as Redis's rax lists them */
+    uint64_t stat_error_replies;
+    uint32_t nerrstats;
+    struct kv_errstat { char code[32]; uint64_t count; } errstats[KV_ERRSTATS_MAX];
 };
 
 /* The store of this process / slot (NULL before kv_start). */
@@ -140,6 +151,8 @@ struct kv_client *kv_client_new(uint64_t id, const char *addrs, size_t len);
 void kv_client_free(struct kv_client *c);
 struct kv_client *kv_client_find(uint64_t id);
 void kv_client_feed(struct kv_client *c, const void *p, size_t len);  /* parse + run */
+#define KV_CLIENT_OUTPUT_LIMIT_MAX ((size_t)256 << 20)   /* Redis's replica class, hard */
+size_t kv_client_output_limit(void);   /* 16 MB + maxmemory/16, at most the above */
 void kv_client_reset_argv(struct kv_client *c);
 void kv_client_mark_pending(struct kv_client *c);    /* joins the write list */
 void kv_client_schedule_close(struct kv_client *c);  /* CLIENT KILL, limits */
@@ -161,6 +174,13 @@ void kv_command_process(struct kv_client *c);     /* argv -> reply */
 void kv_command_call(struct kv_client *c, const struct kv_command *cmd);
 size_t kv_command_count(void);
 bool kv_over_maxmemory(void);
+/* With maxmemory the store lives in a slot of maxmemory + a quarter + 64 MB
+ * (kvh_slot_size); running out of it ends the store (kv_mem_oom), and big
+ * blocks freed as buffers double do not always coalesce. True when `more`
+ * bytes now would pass maxmemory + an eighth + 16 MB, leaving the rest as
+ * slack: the allocation is refused instead (the client closed, the command
+ * answered -OOM). */
+bool kv_mem_would_exhaust(uint64_t more);
 void kv_reject(struct kv_client *c, const char *msg);   /* error + flags MULTI dirty */
 extern const struct kv_command *const kv_command_tables[];
 extern const struct kv_command kv_command_commands[];   /* kv_cmd_command.c */

@@ -4,9 +4,12 @@
  * (reused when an identical one is there and free, rebuilt when it differs),
  * and a TeeMate container (its own pid, mount, UTS, IPC and cgroup
  * namespaces, the host's network) whose init attaches to it and runs the
- * loop, the store in its slot. SIGTERM/SIGINT reach the loop, which closes
- * every client; the container is then deleted (the lease goes back). */
+ * loop, the store in its slot. SIGTERM/SIGINT reach the loop (in the
+ * container: through init's signal thread, never a handler on the thread in
+ * the enclave), which closes every client; init then detaches and exits 0,
+ * and the container is deleted (the lease goes back), as Redis's shutdown. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +32,29 @@ struct kvh_serve_ctx {
     uint32_t port;
 };
 
-static struct kvh_loop *kvh_serve_loop;   /* for the signal handler */
+/* For the signal handler (or init's signal thread): the loop to stop, and
+ * the signal, which may come before the loop exists (then it stops at once). */
+static struct kvh_loop *kvh_serve_loop;
+static int kvh_serve_signal;
 
 static void kvh_serve_on_signal(int sig)
 {
-    (void)sig;
-    if (kvh_serve_loop)
-        kvh_loop_stop(kvh_serve_loop);
+    __atomic_store_n(&kvh_serve_signal, sig, __ATOMIC_SEQ_CST);
+    struct kvh_loop *l = __atomic_load_n(&kvh_serve_loop, __ATOMIC_SEQ_CST);
+    if (l)
+        kvh_loop_stop(l);   /* an eventfd write: safe in a handler and from any thread */
+}
+
+/* init_on_signal: the container's init took the signal on its own thread,
+ * which may run while the loop ends and is freed: the lock keeps it out. */
+static pthread_mutex_t kvh_serve_loop_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void kvh_serve_init_signal(void *ctx, int sig)
+{
+    (void)ctx;
+    pthread_mutex_lock(&kvh_serve_loop_lock);
+    kvh_serve_on_signal(sig);
+    pthread_mutex_unlock(&kvh_serve_loop_lock);
 }
 
 static int kvh_serve_listen(struct kvh_serve_ctx *x, tm_error *err)
@@ -87,7 +106,11 @@ static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error
     struct kvh_loop *l = NULL;
     if ((r = kvh_loop_new(&lo, &l, err)) < 0)
         return r;
-    kvh_serve_loop = l;
+    pthread_mutex_lock(&kvh_serve_loop_lock);
+    __atomic_store_n(&kvh_serve_loop, l, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&kvh_serve_signal, __ATOMIC_SEQ_CST))
+        kvh_loop_stop(l);
+    pthread_mutex_unlock(&kvh_serve_loop_lock);
     struct sigaction sa = { .sa_handler = kvh_serve_on_signal };
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -100,10 +123,16 @@ static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error
     r = kvh_loop_run(l, err);
     struct kvh_loop_stats st;
     kvh_loop_get_stats(l, &st);
-    kvh_serve_loop = NULL;
+    pthread_mutex_lock(&kvh_serve_loop_lock);
+    __atomic_store_n(&kvh_serve_loop, NULL, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&kvh_serve_loop_lock);
     kvh_loop_free(l);
     if (r < 0)
         return r;
+    int sig = __atomic_load_n(&kvh_serve_signal, __ATOMIC_SEQ_CST);
+    if (sig)
+        kvh_log(KVH_LOG_WARNING, "Received %s scheduling shutdown... every client closed.",
+                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig));
     kvh_log(KVH_LOG_NOTICE, "%llu clients served, %llu batches. Bye bye...",
             (unsigned long long)st.accepted, (unsigned long long)st.batches);
     return 0;
@@ -190,7 +219,7 @@ static int kvh_serve_container(struct kvh_serve_ctx *x, const char *enclave, tm_
         return r;
     struct tm_container_options co = {
         .id = id, .state_root = o->state_root, .daemon_socket = o->socket, .die_with_runtime = true,
-        .init_main = kvh_serve_init, .init_ctx = x,
+        .init_main = kvh_serve_init, .init_ctx = x, .init_on_signal = kvh_serve_init_signal,
     };
     pid_t pid;
     struct tm_container_timing ct;
@@ -205,11 +234,11 @@ static int kvh_serve_container(struct kvh_serve_ctx *x, const char *enclave, tm_
     tm_error derr = { 0 };
     if (tm_container_delete(o->state_root, id, true, &derr) < 0)
         kvh_log(KVH_LOG_WARNING, "cannot delete container %s: %s", id, derr.msg);
-    /* The container's init takes SIGTERM/SIGINT itself (lib/container's
-     * signal thread ends it: no handler may run on a thread inside the
-     * enclave); its sockets close with it and teemated takes the lease back. */
+    /* A first SIGTERM/SIGINT stops the loop in init (init_on_signal): exit 0.
+     * A second one while it stops ends init outright (lib/container's signal
+     * thread); its sockets close with it and teemated takes the lease back. */
     if (code == 128 + SIGTERM || code == 128 + SIGINT) {
-        kvh_log(KVH_LOG_NOTICE, "Received %s: the server's container ended. Bye bye...",
+        kvh_log(KVH_LOG_WARNING, "Received %s again: the server's container was ended",
                 code == 128 + SIGTERM ? "SIGTERM" : "SIGINT");
         return 0;
     }
