@@ -27,7 +27,7 @@
 #define KVH_MAX_EVENTS 1024
 #define KVH_DEFAULT_READ_CHUNK (64U << 10)
 #define KVH_BATCH_IN_SOFT_MAX (8U << 20)     /* stop reading more clients this iteration */
-#define KVH_OUT_MIN (64U << 10)
+#define KVH_OUT_MIN (16U << 10)
 #define KVH_OUT_MAX (16U << 20)              /* TM_ECALL_MAX_OUT */
 /* Batches whose replies use under a quarter of the room before it halves. */
 #define KVH_OUT_QUIET 64
