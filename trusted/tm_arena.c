@@ -1,7 +1,11 @@
 /* First fit over an implicit list of blocks with boundary tags: every block
  * starts with {size of the previous block, own size | used bit}, so free()
  * merges with both neighbours in O(1). A hint remembers the lowest block that
- * may be free. One lock per arena: the heap is shared by every thread and
+ * may be free. A big request first tries the last big block released, then
+ * the free block at the top, then the first fit: big blocks come and go
+ * (an ecall's buffers, an application's slabs), and a first fit reaches
+ * them only after walking every block below, a cache miss each: thousands
+ * per ecall once a slot holds a large data set. One lock per arena: the heap is shared by every thread and
  * every attached process, a slot by the threads of one container.
  *
  * A growable arena commits pages at its top when nothing fits (tm_expand.c):
@@ -20,6 +24,8 @@
 /* A slot grows by at least this much at a time: fewer, larger expands. */
 #define TM_ARENA_CHUNK (64ULL * 1024)
 #define TM_PAGE 4096ULL
+/* From this size on, the top free block is tried before the first fit. */
+#define TM_ARENA_BIG (32ULL * 1024)
 
 struct tm_block {
     uint64_t prev_size;   /* 0 for the first block */
@@ -121,6 +127,18 @@ static void tm_block_release(struct tm_arena *a, struct tm_block *b)
         }
     }
     tm_hint_lower(a, b);
+    /* b is now the only header of its range: a big block merged into it
+     * (the former a->big among them) is no longer one */
+    if (tm_size(b) >= TM_ARENA_BIG)
+        a->big = b;
+}
+
+/* b (free until now) is taken: no longer a candidate for big requests. */
+static void tm_block_take(struct tm_arena *a, struct tm_block *b)
+{
+    b->size |= TM_USED;
+    if (a->big == b)
+        a->big = NULL;
 }
 
 static uint64_t tm_block_need(size_t n)
@@ -188,11 +206,38 @@ static void *tm_arena_fit(struct tm_arena *a, uint64_t need)
     for (; tm_size(b); b = tm_next(b)) {
         if (tm_used(b) || tm_size(b) < need)
             continue;
-        b->size |= TM_USED;
+        tm_block_take(a, b);
         tm_block_split(a, b, need);
         return b + 1;
     }
     return NULL;
+}
+
+/* b if it is free and holds need bytes: taken, cut to need. */
+static void *tm_arena_fit_at(struct tm_arena *a, struct tm_block *b, uint64_t need)
+{
+    if (!b || tm_used(b) || tm_size(b) < need)
+        return NULL;
+    tm_block_take(a, b);
+    tm_block_split(a, b, need);
+    struct tm_block *rest = tm_next(b);
+    if (!tm_used(rest) && tm_size(rest) >= TM_ARENA_BIG)
+        a->big = rest;   /* what is left of it */
+    return b + 1;
+}
+
+/* A big request: the last big block released, else the block at the top. */
+static void *tm_arena_fit_big(struct tm_arena *a, uint64_t need)
+{
+    if (a->top == a->start)
+        return NULL;
+    void *p = tm_arena_fit_at(a, a->big, need);
+    if (p)
+        return p;
+    struct tm_block *marker = tm_arena_marker(a);
+    if (!marker->prev_size)
+        return NULL;
+    return tm_arena_fit_at(a, (struct tm_block *)((uintptr_t)marker - marker->prev_size), need);
 }
 
 static void *tm_arena_alloc_locked(struct tm_arena *a, size_t n)
@@ -200,9 +245,15 @@ static void *tm_arena_alloc_locked(struct tm_arena *a, size_t n)
     uint64_t need = tm_block_need(n);
     if (need == 0)
         return NULL;
-    void *p = tm_arena_fit(a, need);
-    if (p == NULL && a->top < a->limit && tm_arena_grow(a, need))
+    bool big = need >= TM_ARENA_BIG;
+    void *p = big ? tm_arena_fit_big(a, need) : NULL;
+    if (p == NULL)
         p = tm_arena_fit(a, need);
+    if (p == NULL && a->top < a->limit && tm_arena_grow(a, need)) {
+        p = big ? tm_arena_fit_big(a, need) : NULL;   /* the grown top block */
+        if (p == NULL)
+            p = tm_arena_fit(a, need);
+    }
     return p;
 }
 
@@ -232,6 +283,8 @@ void *tm_arena_realloc(struct tm_arena *a, void *p, size_t n)
         /* Grow in place into the free block that follows. */
         if (a->hint == next)
             a->hint = b;
+        if (a->big == next)
+            a->big = NULL;
         b->size += tm_size(next);
         tm_next(b)->prev_size = tm_size(b);
         have = tm_size(b);

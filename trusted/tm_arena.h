@@ -29,6 +29,8 @@ struct tm_arena {
                                * that no trim took: zeroed when grown over; a page already
                                * there above it is not ours and stops the growth */
     struct tm_block *hint;    /* no free block lies below it (NULL: nothing committed) */
+    struct tm_block *big;     /* NULL or a free block of TM_ARENA_BIG bytes or more, the last
+                               * one released: a big request tries it before the first fit */
 };
 
 /* The heap: [start, start + size) all committed. */

@@ -21,12 +21,22 @@ bool tm_host_range_is_outside(uint64_t address, uint64_t size)
     return !tm_range_overlaps_enclave(address, end);
 }
 
+/* Host memory is read and written through volatile words, 8 bytes at a
+ * time (a byte at a time cost a cycle per byte of every batch): each host
+ * byte is still fetched exactly once, whatever the host does meanwhile. */
+typedef uint64_t tm_host_word __attribute__((aligned(1), may_alias));
+
 void tm_host_copy_in(void *dst, uint64_t src, size_t size)
 {
     const volatile uint8_t *from = (const volatile uint8_t *)src;
     uint8_t *to = dst;
+    size_t i = 0;
     __builtin_ia32_lfence();
-    for (size_t i = 0; i < size; i++)
+    for (; size - i >= 8; i += 8) {
+        uint64_t w = *(const volatile tm_host_word *)(src + i);
+        __builtin_memcpy(to + i, &w, 8);
+    }
+    for (; i < size; i++)
         to[i] = from[i];
 }
 
@@ -34,7 +44,13 @@ void tm_host_copy_out(uint64_t dst, const void *src, size_t size)
 {
     volatile uint8_t *to = (volatile uint8_t *)dst;
     const uint8_t *from = src;
-    for (size_t i = 0; i < size; i++)
+    size_t i = 0;
+    for (; size - i >= 8; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, from + i, 8);
+        *(volatile tm_host_word *)(dst + i) = w;
+    }
+    for (; i < size; i++)
         to[i] = from[i];
 }
 

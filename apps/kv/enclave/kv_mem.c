@@ -6,8 +6,11 @@
  * addresses are slabs and of what class (no per-block header: a header would
  * cost 8-16 bytes on each of a key's four blocks). Anything larger than the
  * biggest class comes from the platform with a 16-byte header holding its
- * size. The platform's own allocator (the enclave's first-fit arena) is thus
- * called once per 64 KiB of small blocks, not once per key.
+ * size. Slabs come from regions of up to KV_MEM_REGION_SLABS slabs (one
+ * slab at first, doubling as the store grows), so the platform's own
+ * allocator (the enclave's first-fit arena) is called once per MiB of small
+ * blocks, not once per key nor per slab: each call there walks its blocks,
+ * and each aligned block it cuts leaves a gap of up to a slab in front.
  *
  * `used` is exact: the class size of every live small block plus header and
  * size of every big one (what INFO's used_memory and maxmemory see). Slabs are
@@ -19,6 +22,7 @@
 #include "kv_server.h"
 
 #define KV_MEM_BIG_HEADER 16u
+#define KV_MEM_REGION_SLABS 16u
 #define KV_MEM_BIG_MAGIC 0x6b76626967ULL   /* "kvbig" */
 
 struct kv_mem_big {
@@ -87,6 +91,45 @@ static void kv_mem_oom(void)
     __builtin_trap();
 }
 
+/* Remembers a region taken from the platform, to give it back. */
+static void kv_mem_keep_region(struct kv_mem *m, void *region)
+{
+    if (m->region_count == m->chunk_list_cap) {
+        size_t cap = m->chunk_list_cap ? m->chunk_list_cap * 2 : 64;
+        void **list = kv_platform_alloc(cap * sizeof *list);
+        if (!list)
+            kv_mem_oom();
+        if (m->region_count)
+            memcpy(list, m->chunk_list, m->region_count * sizeof *list);
+        kv_platform_free(m->chunk_list);
+        m->chunk_list = list;
+        m->chunk_list_cap = cap;
+    }
+    m->chunk_list[m->region_count++] = region;
+}
+
+/* The next free slab of the current region, or of a new one: as many slabs
+ * as the store has so far, at least 1 and at most KV_MEM_REGION_SLABS. */
+static char *kv_mem_slab(struct kv_mem *m)
+{
+    if (m->region_next == m->region_end) {
+        size_t slabs = 1;
+        while (slabs * 2 <= m->chunk_count && slabs < KV_MEM_REGION_SLABS)
+            slabs *= 2;
+        size_t bytes = slabs * KV_MEM_CHUNK;
+        char *region = kv_platform_alloc_aligned(KV_MEM_CHUNK, bytes);
+        if (!region)
+            kv_mem_oom();
+        kv_mem_keep_region(m, region);
+        m->region_next = region;
+        m->region_end = region + bytes;
+        m->chunks_bytes += bytes;
+    }
+    char *slab = m->region_next;
+    m->region_next += KV_MEM_CHUNK;
+    return slab;
+}
+
 static void kv_mem_register(struct kv_mem *m, void *chunk, unsigned cls)
 {
     if ((m->chunk_count + 1) * 2 > m->chunk_map_cap) {
@@ -102,20 +145,8 @@ static void kv_mem_register(struct kv_mem *m, void *chunk, unsigned cls)
         m->chunk_map = map;
         m->chunk_map_cap = cap;
     }
-    if (m->chunk_count == m->chunk_list_cap) {
-        size_t cap = m->chunk_list_cap ? m->chunk_list_cap * 2 : 256;
-        void **list = kv_platform_alloc(cap * sizeof *list);
-        if (!list)
-            kv_mem_oom();
-        if (m->chunk_count)
-            memcpy(list, m->chunk_list, m->chunk_count * sizeof *list);
-        kv_platform_free(m->chunk_list);
-        m->chunk_list = list;
-        m->chunk_list_cap = cap;
-    }
     kv_mem_map_put(m->chunk_map, m->chunk_map_cap, (uintptr_t)chunk | (cls + 1));
-    m->chunk_list[m->chunk_count++] = chunk;
-    m->chunks_bytes += KV_MEM_CHUNK;
+    m->chunk_count++;
 }
 
 static void *kv_mem_alloc_small(struct kv_mem *m, unsigned cls)
@@ -126,9 +157,7 @@ static void *kv_mem_alloc_small(struct kv_mem *m, unsigned cls)
         m->free_list[cls] = *(void **)p;
     } else {
         if (!m->bump[cls] || (size_t)(m->bump_end[cls] - m->bump[cls]) < size) {
-            char *chunk = kv_platform_alloc_aligned(KV_MEM_CHUNK, KV_MEM_CHUNK);
-            if (!chunk)
-                kv_mem_oom();
+            char *chunk = kv_mem_slab(m);
             kv_mem_register(m, chunk, cls);
             m->bump[cls] = chunk;
             m->bump_end[cls] = chunk + KV_MEM_CHUNK;
@@ -226,7 +255,7 @@ void *kv_mem_realloc(struct kv_mem *m, void *p, size_t n)
 
 void kv_mem_destroy(struct kv_mem *m)
 {
-    for (size_t i = 0; i < m->chunk_count; i++)
+    for (size_t i = 0; i < m->region_count; i++)
         kv_platform_free(m->chunk_list[i]);
     kv_platform_free(m->chunk_list);
     kv_platform_free(m->chunk_map);

@@ -42,9 +42,10 @@ struct kv_mem {
     void *free_list[KV_MEM_CLASSES];
     char *bump[KV_MEM_CLASSES], *bump_end[KV_MEM_CLASSES];
     uintptr_t *chunk_map;                 /* open addressing: base | (class + 1) */
-    size_t chunk_map_cap, chunk_count;
-    void **chunk_list;                    /* every slab, to give them back */
-    size_t chunk_list_cap;
+    size_t chunk_map_cap, chunk_count;    /* chunk_count: slabs given to classes */
+    void **chunk_list;                    /* every region of slabs, to give them back */
+    size_t chunk_list_cap, region_count;
+    char *region_next, *region_end;       /* the last region's slabs not given out yet */
 };
 void kv_mem_init(struct kv_mem *m, bool direct);
 void kv_mem_destroy(struct kv_mem *m);    /* gives every slab back */

@@ -27,8 +27,10 @@
 #define KVH_MAX_EVENTS 1024
 #define KVH_DEFAULT_READ_CHUNK (64U << 10)
 #define KVH_BATCH_IN_SOFT_MAX (8U << 20)     /* stop reading more clients this iteration */
-#define KVH_OUT_MIN (256U << 10)
+#define KVH_OUT_MIN (16U << 10)
 #define KVH_OUT_MAX (16U << 20)              /* TM_ECALL_MAX_OUT */
+/* Batches whose replies use under a quarter of the room before it halves. */
+#define KVH_OUT_QUIET 64
 #define KVH_ACCEPTS_PER_ITERATION 1000
 #define KVH_MAXCLIENTS_ERR "-ERR max number of clients reached\r\n"
 
@@ -53,6 +55,14 @@ struct kvh_loop {
     uint32_t in_count;            /* its records */
     char *out;
     size_t out_cap;
+    /* The room a batch offers for replies (<= out_cap). The enclave zeroes an
+     * ecall's whole output buffer when it makes it and again once it is
+     * copied out, so room kept at the size of the biggest burst ever seen
+     * (an LRANGE run) would cost every later batch that much memset: it
+     * doubles when replies stay inside for want of it, and halves after
+     * KVH_OUT_QUIET batches that used less than a quarter. */
+    size_t out_room;
+    unsigned out_quiet;
     uint64_t next_cron_ms;
     bool stopping, shutdown;
     struct kvh_loop_stats st;
@@ -88,7 +98,7 @@ int kvh_loop_new(const struct kvh_loop_options *o, struct kvh_loop **out, tm_err
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     l->sources = calloc(o->nlisteners + 1, sizeof *l->sources);
-    l->out_cap = KVH_OUT_MIN;
+    l->out_cap = l->out_room = KVH_OUT_MIN;
     l->out = malloc(l->out_cap);
     int r = 0;
     if (l->ep < 0 || l->stop_fd < 0)
@@ -330,6 +340,33 @@ static int kvh_loop_finish_batch(struct kvh_loop *l)
     return 0;
 }
 
+/* Replies were kept inside for want of room: more next time; or they have
+ * used little of it for a while: less. */
+static void kvh_loop_size_room(struct kvh_loop *l, size_t out_len, bool pending)
+{
+    if (pending) {
+        l->out_quiet = 0;
+        if (l->out_room >= KVH_OUT_MAX)
+            return;
+        size_t room = l->out_room * 2;
+        if (room > l->out_cap) {
+            char *n = realloc(l->out, room);
+            if (!n)
+                return;
+            l->out = n;
+            l->out_cap = room;
+        }
+        l->out_room = room;
+    } else if (l->out_room > KVH_OUT_MIN && out_len < l->out_room / 4) {
+        if (++l->out_quiet >= KVH_OUT_QUIET) {
+            l->out_room /= 2;
+            l->out_quiet = 0;
+        }
+    } else {
+        l->out_quiet = 0;
+    }
+}
+
 /* The store's answer: each record's bytes to its client, in order. */
 static int kvh_loop_replies(struct kvh_loop *l, size_t out_len, tm_error *err)
 {
@@ -364,14 +401,7 @@ static int kvh_loop_replies(struct kvh_loop *l, size_t out_len, tm_error *err)
         if (at > out_len)
             at = out_len;
     }
-    /* replies were kept inside for want of room: a bigger buffer next time */
-    if (pending && l->out_cap < KVH_OUT_MAX) {
-        char *n = realloc(l->out, l->out_cap * 2);
-        if (n) {
-            l->out = n;
-            l->out_cap *= 2;
-        }
-    }
+    kvh_loop_size_room(l, out_len, pending);
     return 0;
 }
 
@@ -388,7 +418,7 @@ static int kvh_loop_batch(struct kvh_loop *l, bool cron, tm_error *err)
     memcpy(l->in, &bh, sizeof bh);
     size_t out_len = 0;
     int rc = 0;
-    r = l->o.engine->call(l->o.engine, KV_ECALL_BATCH, l->in, l->in_len, l->out, l->out_cap,
+    r = l->o.engine->call(l->o.engine, KV_ECALL_BATCH, l->in, l->in_len, l->out, l->out_room,
                           &out_len, &rc, err);
     l->st.batches++;
     if (r < 0)
