@@ -55,6 +55,7 @@ struct kvb_memory {
     long long used_before, used_after;   /* INFO used_memory */
     long long rss_before, rss_after;     /* VmRSS of the serving process, bytes */
     long long epc_before, epc_after;     /* slot EPC pages (enclave only, else -1) */
+    long long info_rss_after;            /* INFO used_memory_rss: the server's own view */
 };
 
 struct kvb_result {

@@ -129,6 +129,7 @@ void kvb_memory_measure(struct kvb_env *env, int t, const struct kvb_server *s, 
     proc = kvb_server_process(env, t, s, &m->epc_after);
     m->used_after = kvb_info_field(s->port, "memory", "used_memory");
     m->rss_after = proc > 0 ? kvb_rss_bytes(proc) : -1;
+    m->info_rss_after = kvb_info_field(s->port, "memory", "used_memory_rss");
     m->ran = m->used_before >= 0 && m->used_after >= 0;
     if (!m->ran)
         snprintf(m->why, sizeof m->why, "no used_memory in INFO memory");

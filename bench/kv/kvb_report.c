@@ -90,6 +90,7 @@ static json_t *kvb_mem_json(const struct kvb_memory *m)
                           "rss_before", (json_int_t)m->rss_before, "rss_after", (json_int_t)m->rss_after,
                           "epc_pages_before", (json_int_t)m->epc_before, "epc_pages_after",
                           (json_int_t)m->epc_after);
+    json_object_set_new(o, "info_used_memory_rss_after", json_integer(m->info_rss_after));
     json_object_set_new(o, "used_per_key", kvb_num(f.used));
     json_object_set_new(o, "rss_per_key", kvb_num(f.rss));
     json_object_set_new(o, "epc_per_key", kvb_num(f.epc));

@@ -34,9 +34,15 @@ expect_eq "kv.json: a memory verdict each" \
     "$(jq '[.memory[] | select((.verdict | test("^(PASS|MISS)")) and .used_ratio > 0 and .held_ratio > 0)] | length' "$j" 2>/dev/null)" "2"
 expect_eq "kv.json: summary and load average" \
     "$(jq '(.summary.throughput_judged == 12) and (.summary.memory_judged == 2) and (.loadavg_start | length > 0) and (.keys == 10000)' "$j" 2>/dev/null)" "true"
+# INFO used_memory_rss is what the process holds (its RSS; the enclave: the
+# slot's committed pages), as Redis's is: within 25% of what /proc says.
+expect_eq "kv.json: --no-enclave's INFO used_memory_rss is its RSS" \
+    "$(jq '[.memory[].no_enclave | select(.info_used_memory_rss_after > 0.75 * .rss_after and .info_used_memory_rss_after < 1.25 * .rss_after)] | length' "$j" 2>/dev/null)" "2"
 if [ "$(id -u)" = 0 ] && [ -r "$(dirname "$TEEMATE")/apps/kv/kv.elf" ]; then
     expect_eq "kv.json: the enclave's slot EPC pages, before and after" \
         "$(jq '[.memory[] | .enclave | select(.ran and .keys == 10000 and .epc_pages_after > .epc_pages_before and .epc_per_key > 0)] | length' "$j" 2>/dev/null)" "2"
+    expect_eq "kv.json: the enclave's INFO used_memory_rss is its slot's committed pages" \
+        "$(jq '[.memory[].enclave | select(.info_used_memory_rss_after > 0.9 * 4096 * .epc_pages_after and .info_used_memory_rss_after <= 1.1 * 4096 * .epc_pages_after)] | length' "$j" 2>/dev/null)" "2"
     expect_eq "kv.json: the enclave ran every test" \
         "$(jq '[.results[] | select(.enclave.rps > 0 and .enclave.p99_ms > 0)] | length' "$j" 2>/dev/null)" "12"
 else
