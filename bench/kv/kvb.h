@@ -16,6 +16,7 @@
 #define KVB_PIPELINES 2
 #define KVB_CLIENTS 50
 #define KVB_KEYSPACE 1000000   /* redis-benchmark -r: the keys the data set holds */
+#define KVB_RUN_TIMEOUT 120    /* seconds one redis-benchmark run may take */
 
 extern const char *const kvb_target_names[KVB_TARGETS];
 extern const char *const kvb_target_short[KVB_TARGETS];
@@ -101,9 +102,10 @@ bool kvb_benchmark(unsigned port, const char *test, unsigned requests, unsigned 
                    unsigned bytes, struct kvb_run *run);
 const struct kvb_result *kvb_find(const struct kvb_run *run, const char *test);
 
-/* kvb_report.c: kv.json, kv.md, kv.svg, kv-memory.svg in out_dir; the
+/* kvb_report.c: kv.json, kv.md, kv.svg, kv-memory.svg in out_dir (after
+ * each size, so an interrupted run leaves what it measured); the final one's
  * Markdown also on stdout. 0 or -1. */
 int kvb_report(const struct kvb_options *o, const struct kvb_env *env, const struct kvb_size *sizes,
-               unsigned nsizes);
+               unsigned nsizes, bool final);
 
 #endif

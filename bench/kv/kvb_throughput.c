@@ -21,14 +21,15 @@ unsigned kvb_requests(const char *test, unsigned bytes, unsigned requests)
 bool kvb_benchmark(unsigned port, const char *test, unsigned requests, unsigned pipeline,
                    unsigned bytes, struct kvb_run *run)
 {
-    char p[16], n[16], pl[16], d[16], r[16], c[16];
+    char p[16], n[16], pl[16], d[16], r[16], c[16], limit[16];
+    snprintf(limit, sizeof limit, "%u", KVB_RUN_TIMEOUT);
     snprintf(p, sizeof p, "%u", port);
     snprintf(n, sizeof n, "%u", requests);
     snprintf(pl, sizeof pl, "%u", pipeline);
     snprintf(d, sizeof d, "%u", bytes);
     snprintf(r, sizeof r, "%u", KVB_KEYSPACE);
     snprintf(c, sizeof c, "%u", KVB_CLIENTS);
-    char *argv[] = { "timeout", "300", "redis-benchmark", "-p", p, "--csv", "-n", n, "-c", c,
+    char *argv[] = { "timeout", limit, "redis-benchmark", "-p", p, "--csv", "-n", n, "-c", c,
                      "-P", pl, "-r", r, "-d", d, "-t", (char *)test, NULL };
     char out[8192];
     if (tm_bench_run(argv, NULL, out, sizeof out) != 0)
