@@ -105,7 +105,9 @@ static void kvb_memory_report(const struct kvb_options *o, const struct kvb_size
             "before) / keys. used_memory is INFO's (bytes the allocator handed out: jemalloc's for "
             "redis-server, the slab classes for teemate); RSS is the VmRSS of the process holding the "
             "store; EPC is the enclave slot's committed pages (teemated). Held ratio: EPC (enclave) or "
-            "RSS (--no-enclave) per key over redis-server's RSS per key. Target: both ratios <= %.1f.\n\n"
+            "RSS (--no-enclave) per key over redis-server's RSS per key. Target: both ratios <= %.1f. "
+            "The enclave server's RSS counts most EPC pages twice (the sim backend maps the enclave's "
+            "memory at ELRANGE and again as the simulated CPU's view): a cross-check only.\n\n"
             "| value B | server | load s | used_memory B/key | ratio | RSS B/key | ratio | EPC B/key | "
             "held ratio | verdict |\n|---|---|---|---|---|---|---|---|---|---|\n",
             o->keys, KVB_MEM_TARGET);
