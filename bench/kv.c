@@ -77,8 +77,13 @@ static int kvb_parse_options(int argc, char **argv, struct kvb_options *o)
                                "comma-separated\n", KVB_MAX_SIZES), -1;
             i++;
         } else if (!strcmp(a, "--tests") && v) {
-            if (!*v || strlen(v) > 200 || strspn(v, "abcdefghijklmnopqrstuvwxyz_0123456789,") != strlen(v))
-                return fprintf(stderr, "kv: --tests takes redis-benchmark -t names, comma-separated\n"), -1;
+            unsigned commas = 0;
+            for (const char *c = v; *c; c++)
+                commas += *c == ',';
+            if (!*v || strlen(v) > 200 || commas >= KVB_MAX_TESTS ||
+                strspn(v, "abcdefghijklmnopqrstuvwxyz_0123456789,") != strlen(v))
+                return fprintf(stderr, "kv: --tests takes up to %d redis-benchmark -t names, "
+                               "comma-separated\n", KVB_MAX_TESTS), -1;
             o->tests = v, tests_set = true, i++;
         } else if (!strcmp(a, "--out") && v) {
             o->out_dir = v, i++;

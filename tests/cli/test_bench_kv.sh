@@ -13,6 +13,7 @@ export TEEMATE_STATE_DIR=$WORK/state
 
 expect_fail "bench/kv: a bad --sizes is refused" "--sizes takes" "$bin" --sizes 3,abc --out "$WORK/none"
 expect_fail "bench/kv: a bad -n is refused" "-n takes" "$bin" -n 12x --out "$WORK/none"
+expect_fail "bench/kv: a bad --tests is refused" "--tests takes" "$bin" --tests 'set;rm' --out "$WORK/none"
 expect_fail "bench/kv: an unknown flag is refused" "unknown option.*--frobnicate" "$bin" --frobnicate
 [ ! -e "$WORK/none" ] && ok "bench/kv: nothing written on a usage error" \
     || not_ok "bench/kv: nothing written on a usage error"
