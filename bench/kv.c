@@ -28,7 +28,7 @@ const unsigned kvb_pipelines[KVB_PIPELINES] = { 1, 16 };
 static const char kvb_usage[] =
     "usage: kv [--quick] [-n N] [--keys N] [--sizes B,B...] [--tests T,T...] [--out DIR]\n"
     "          [--teemate PATH]\n"
-    "  -n N          requests per test at values <= 100 bytes (default 50000; bigger values:\n"
+    "  -n N          requests per test at values <= 100 bytes (default 100000; bigger values:\n"
     "                N/2, LRANGE_100 and MSET N/10)\n"
     "  --keys N      keys of the data set loaded before the tests (default 1000000)\n"
     "  --sizes LIST  value sizes in bytes, redis-benchmark -d (default 3,1000; at most 4)\n"
@@ -54,7 +54,7 @@ static int kvb_parse_sizes(const char *s, struct kvb_options *o)
 
 static int kvb_parse_options(int argc, char **argv, struct kvb_options *o)
 {
-    *o = (struct kvb_options){ .requests = 50000, .keys = 1000000, .sizes = { 3, 1000 }, .nsizes = 2,
+    *o = (struct kvb_options){ .requests = 100000, .keys = 1000000, .sizes = { 3, 1000 }, .nsizes = 2,
                                .tests = "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,"
                                         "lrange_100,mset",
                                .out_dir = "bench/results" };

@@ -6,8 +6,8 @@
 #include "bench_proc.h"
 #include "kvb.h"
 
-/* -n per test: a run of the default set stays within ~10 minutes on two
- * shared cores. Values above 100 bytes move ~10x the bytes per request: half
+/* -n per test: a run of the default set stays within 10 minutes on two
+ * shared cores (about 3 with -n 100000). Values above 100 bytes move ~10x the bytes per request: half
  * the requests; LRANGE_100 (100 values per reply) and MSET (10 keys per
  * request) a tenth at those sizes. Never fewer than 100. */
 unsigned kvb_requests(const char *test, unsigned bytes, unsigned requests)
