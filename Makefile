@@ -63,6 +63,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libteemate.a
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
 $(BUILD)/obj/bench/%.o: HOST_CFLAGS += -Ibench/common -Iexamples
+# bench/kv's parts (bench/kv/*.c) linked into build/bench/kv.
+KV_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/kv/*.c)))
+$(KV_BENCH_OBJS) $(BUILD)/obj/bench/kv.o: HOST_CFLAGS += -Ibench/kv
+$(BUILD)/bench/kv: $(KV_BENCH_OBJS)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_COMMON_OBJS) $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@

@@ -104,7 +104,7 @@ static void kv_cmd_info(struct kv_client *c)
         o = kv_catf(o,
                     "used_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
                     "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n",
-                    s->mem.used, used, s->mem.chunks_bytes + s->mem.used, s->mem_peak, peak);
+                    s->mem.used, used, kv_platform_rss(), s->mem_peak, peak);
         o = kv_catf(o,
                     "maxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:noeviction\r\n"
                     "mem_allocator:teemate-slab\r\nmem_slabs_bytes:%zu\r\n",

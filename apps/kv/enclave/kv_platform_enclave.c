@@ -34,3 +34,6 @@ void *kv_platform_alloc_aligned(size_t align, size_t n)
     void *p;
     return posix_memalign(&p, align, n) ? NULL : p;
 }
+
+/* The slot's committed pages: what the store takes of the enclave's memory. */
+size_t kv_platform_rss(void) { return tm_slot_committed(); }

@@ -1,8 +1,10 @@
 /* The store's platform natively (unit tests, the fuzz target, the host's
  * --no-enclave engine): one store per process, the C library's allocator,
  * randomness from the kernel. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "kv_server.h"
 
@@ -27,4 +29,15 @@ void *kv_platform_alloc_aligned(size_t align, size_t n)
 {
     void *p;
     return posix_memalign(&p, align, n) ? NULL : p;
+}
+
+size_t kv_platform_rss(void)
+{
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%llu %llu", &size, &resident) != 2)
+        resident = 0;
+    if (f)
+        fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }

@@ -28,6 +28,10 @@ void *kv_platform_alloc(size_t n);
 void *kv_platform_alloc_aligned(size_t align, size_t n);
 void *kv_platform_realloc(void *p, size_t n);
 void kv_platform_free(void *p);
+/* Bytes the store's process really holds (INFO used_memory_rss, as Redis's
+ * is the process's RSS): the slot's committed pages in the enclave, the
+ * resident set natively. */
+size_t kv_platform_rss(void);
 
 /* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
  * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from
