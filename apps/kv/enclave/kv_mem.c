@@ -35,7 +35,7 @@ static unsigned kv_mem_class_of(size_t n)
     if (n <= 128)
         return n ? (unsigned)((n + 7) >> 3) - 1 : 0;
     size_t m = n - 1;
-    unsigned p = 63u - (unsigned)__builtin_clzll(m);   /* 7..11 */
+    unsigned p = 63u - (unsigned)__builtin_clzll(m);   /* 7..13 */
     return 16u + (p - 7u) * 4u + (unsigned)((m >> (p - 2)) & 3u);
 }
 

@@ -36,8 +36,8 @@ size_t kv_platform_rss(void);
 /* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
  * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from
  * the platform with a header. used = what the store's live blocks hold. */
-#define KV_MEM_CLASSES 36
-#define KV_MEM_SMALL_MAX 4096
+#define KV_MEM_CLASSES 44
+#define KV_MEM_SMALL_MAX 16384   /* a list node of 8 KiB (listpack-sized) and its growth: slabs, not the arena */
 #define KV_MEM_CHUNK (64u * 1024)
 struct kv_mem {
     bool direct;                          /* every block from the platform (ASan builds) */
