@@ -4,23 +4,7 @@
 # too as root when kv.elf is built.
 . "$(dirname "$0")/lib.sh"
 if ! command -v redis-benchmark >/dev/null; then skip "test_kv_benchmark" "no redis-benchmark (redis-tools)"; exit 0; fi
-export TEEMATE_STATE_DIR=$WORK/state TEEMATE_SOCKET=$WORK/run/teemated.sock
-dpid=
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-serve() {
-    local tag=$1; shift
-    "$TEEMATE" kv serve "$@" 2>"$WORK/$tag.log" &
-    spid=$!; pids+=($spid)
-    for _ in $(seq 300); do grep -qs "Ready to accept connections" "$WORK/$tag.log" && return 0
-        kill -0 "$spid" 2>/dev/null || return 1; sleep 0.05; done
-    return 1
-}
+. "$(dirname "$0")/kv/kv_lib.sh"
 TESTS=set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,lrange_100,mset
 NTESTS=14   # the 13, plus "LPUSH (needed to benchmark LRANGE)" that lrange_100 runs first
 bench() {   # TAG PORT: both pipelines

@@ -6,23 +6,7 @@
 # each, the server still answers. --no-enclave needs no root.
 . "$(dirname "$0")/lib.sh"
 if ! command -v redis-cli >/dev/null; then skip "test_kv_faults" "no redis-cli (redis-tools)"; exit 0; fi
-export TEEMATE_STATE_DIR=$WORK/state TEEMATE_SOCKET=$WORK/run/teemated.sock
-dpid=
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-serve() {
-    local tag=$1; shift
-    "$TEEMATE" kv serve "$@" 2>"$WORK/$tag.log" &
-    spid=$!; pids+=($spid)
-    for _ in $(seq 300); do grep -qs "Ready to accept connections" "$WORK/$tag.log" && return 0
-        kill -0 "$spid" 2>/dev/null || return 1; sleep 0.05; done
-    return 1
-}
+. "$(dirname "$0")/kv/kv_lib.sh"
 # raw PORT PYTHON-BYTES: sends the bytes, prints what comes back until the
 # server closes (or 3 s pass), as Python's repr.
 raw() {

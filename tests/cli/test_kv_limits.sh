@@ -15,22 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 for tool in redis-server redis-cli python3 jq; do
     if ! command -v $tool >/dev/null; then skip "$T" "no $tool"; exit 0; fi
 done
-export TEEMATE_STATE_DIR=$WORK/state TEEMATE_SOCKET=$WORK/run/teemated.sock
-dpid=
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ping() {
-    for _ in $(seq 300); do
-        [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-        kill -0 "$2" 2>/dev/null || return 1; sleep 0.05
-    done
-    return 1
-}
+. "$(dirname "$0")/kv/kv_lib.sh"
 info() { redis-cli -p "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
 # counts PORT PID [ENCLAVE]: "fds clients used_memory [lease pages]" of the
 # process serving (in the enclave: the container's init, the server's child)

@@ -12,22 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 for tool in redis-server redis-cli python3; do
     if ! command -v $tool >/dev/null; then skip "$T" "no $tool"; exit 0; fi
 done
-if ! "$TEEMATE" kv serve --help >/dev/null 2>&1; then
-    skip "$T" "this teemate has no 'kv serve' (the store's host side is not built)"; exit 0
-fi
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# wait_ping PORT: bounded wait until the server answers PING.
-wait_ping() {
-    for _ in $(seq 200); do
-        [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+. "$(dirname "$0")/kv/kv_lib.sh"
 
 rport=$(free_port)
 mkdir -p "$WORK/redis" "$WORK/kv"
