@@ -19,7 +19,9 @@ run() {
     local out=$log/$(echo "$name" | tr '/ ' '__').out
     echo "== $name"
     local start=$SECONDS
-    "$@" >"$out" 2>&1; local rc=$?
+    # a session of its own: a test's stray kill of its process group
+    # (kill 0) fails that test, not this runner
+    setsid -w "$@" >"$out" 2>&1; local rc=$?
     cat "$out"
     local p f s
     p=$(grep -c '^ok - ' "$out"); f=$(grep -c '^not ok - ' "$out"); s=$(grep -c '^skip - ' "$out")

@@ -59,12 +59,15 @@ for m in native teemate; do
     put "nap-$m" "$m" "$sleepjs" "${cold/MODE/$m}"
     curl -s --max-time 60 -u "$KEY" -X POST -H 'Content-Type: application/json' -d '{"sleep":20}' \
         "$U/actions/nap-$m?blocking=true" >"$WORK/k" & cj=$!
-    c=
+    # the container's init once it runs (a container still being made has
+    # pid 0 in its state: kill -9 0 would kill this whole process group)
+    c= pid=0
     for _ in $(seq 1 300); do
-        c=$(ls "$WORK/oci" | grep -E '^gw-[0-9a-f]{32}$' | head -1); [ -n "$c" ] && break; sleep 0.1; done
-    pid=$(jget .pid <("$TEEMATE" --root "$WORK/oci" state "$c"))
+        c=$(ls "$WORK/oci" | grep -E '^gw-[0-9a-f]{32}$' | head -1)
+        [ -n "$c" ] && pid=$(jget .pid <("$TEEMATE" --root "$WORK/oci" state "$c" 2>/dev/null))
+        [ "${pid:-0}" -gt 1 ] 2>/dev/null && break; pid=0; sleep 0.1; done
     sleep 0.5
-    kill -9 "$pid"
+    if [ "$pid" -gt 1 ]; then kill -9 "$pid"; else not_ok "no running cold container of nap-$m to kill"; fi
     wait "$cj"
     expect_eq "cold container killed mid-run: the activation fails cleanly ($m)" \
         "$(jget .response.statusCode "$WORK/k"),$(jget .response.result.error "$WORK/k")" \
