@@ -38,8 +38,12 @@ done
 left=0
 alive() {   # a process, not a zombie waiting for its reaper
     [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-for _ in $(seq 1 50); do   # the old helpers' PDEATHSIG take their containers' inits
-    n=0; for p in $pids; do alive "$p" && n=$((n + 1)); done; [ "$n" = 0 ] && break; sleep 0.1; done
+# the old helpers' PDEATHSIG take their containers' inits; a cold helper
+# (SIGTERM) then deletes its container itself, racing the restart's cleanup
+for _ in $(seq 1 100); do
+    n=0; for p in $pids; do alive "$p" && n=$((n + 1)); done
+    for c in $old; do [ -e "$WORK/oci/$c" ] && n=$((n + 1)); done
+    [ "$n" = 0 ] && break; sleep 0.1; done
 for c in $old; do [ -e "$WORK/oci/$c" ] && { left=$((left + 1)); echo "  state of $c left" >&2; }; done
 for p in $pids; do alive "$p" && { left=$((left + 1)); echo "  pid $p alive: $(cat /proc/$p/cmdline | tr '\0' ' ')" >&2; }; done
 expect_eq "no container (state or init) of the old run survives" "$left" 0
