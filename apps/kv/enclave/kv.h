@@ -249,6 +249,10 @@ extern const struct kv_command kv_string_commands[], kv_list_commands[], kv_set_
  * HSCAN/ZSCAN (hash value / zset score after each field). */
 void kv_scan_reply(struct kv_client *c, struct kv_dict *d, int first,
                    void (*emit_value)(struct kv_client *c, const struct kv_dict_entry *e));
+/* Redis's rank range (LRANGE, LTRIM, ZRANGE, ZREMRANGEBYRANK): start and end
+ * as the user gave them (negative from the end) clamped to [0, len - 1];
+ * false when the range is empty. Defined in kv_util.c. */
+bool kv_rank_range(int64_t len, int64_t *start, int64_t *end);
 /* Redis's glob matching (stringmatchlen), for KEYS and MATCH. */
 bool kv_glob_match(const char *pattern, size_t plen, const char *s, size_t slen, bool nocase);
 

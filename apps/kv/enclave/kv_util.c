@@ -208,3 +208,18 @@ err:
     *argc = 0;
     return NULL;
 }
+
+bool kv_rank_range(int64_t len, int64_t *start, int64_t *end)
+{
+    if (*start < 0)
+        *start = len + *start;
+    if (*end < 0)
+        *end = len + *end;
+    if (*start < 0)
+        *start = 0;
+    if (*start > *end || *start >= len)
+        return false;
+    if (*end >= len)
+        *end = len - 1;
+    return true;
+}

@@ -67,19 +67,10 @@ static void reply_entry(struct kv_client *c, const struct kv_list_iter *it)
 static void reply_range(struct kv_client *c, struct kv_list *l, int64_t start, int64_t end,
                         bool reverse)
 {
-    int64_t llen = (int64_t)l->len;
-    if (start < 0)
-        start = llen + start;
-    if (end < 0)
-        end = llen + end;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= llen) {
+    if (!kv_rank_range((int64_t)l->len, &start, &end)) {
         kv_reply_array(c, 0);
         return;
     }
-    if (end >= llen)
-        end = llen - 1;
     int64_t n = end - start + 1;
     kv_reply_array(c, n);
     struct kv_list_iter it;
@@ -459,19 +450,8 @@ static void ltrim_command(struct kv_client *c)
         return;
     }
     struct kv_list *l = o->ptr;
-    int64_t llen = (int64_t)l->len, ltrim, rtrim;
-    if (start < 0)
-        start = llen + start;
-    if (end < 0)
-        end = llen + end;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= llen) {
-        ltrim = llen;
-        rtrim = 0;
-    } else {
-        if (end >= llen)
-            end = llen - 1;
+    int64_t llen = (int64_t)l->len, ltrim = llen, rtrim = 0;   /* empty range: all goes */
+    if (kv_rank_range(llen, &start, &end)) {
         ltrim = start;
         rtrim = llen - end - 1;
     }

@@ -104,18 +104,10 @@ static void zrange_by_rank(struct kv_client *c, struct kv_zset *zs, int64_t star
                            bool rev, bool withscores)
 {
     int64_t llen = (int64_t)zs->zsl.length;
-    if (start < 0)
-        start = llen + start;
-    if (end < 0)
-        end = llen + end;
-    if (start < 0)
-        start = 0;
-    if (start > end || start >= llen) {
+    if (!kv_rank_range(llen, &start, &end)) {
         kv_reply_array(c, 0);
         return;
     }
-    if (end >= llen)
-        end = llen - 1;
     int64_t rangelen = end - start + 1;
     kv_reply_array(c, withscores ? rangelen * 2 : rangelen);
     struct kv_zsl_node *n;
@@ -352,19 +344,10 @@ static void zremrange_generic(struct kv_client *c, enum kv_zrange_by by)
     struct kv_zsl_node *n = NULL;
     int64_t todo = -1;   /* nodes to remove by rank; -1: while in range */
     if (by == KV_ZRANGE_RANK) {
-        int64_t llen = (int64_t)zs->zsl.length;
-        if (start < 0)
-            start = llen + start;
-        if (end < 0)
-            end = llen + end;
-        if (start < 0)
-            start = 0;
-        if (start > end || start >= llen) {
+        if (!kv_rank_range((int64_t)zs->zsl.length, &start, &end)) {
             kv_reply_int(c, 0);
             return;
         }
-        if (end >= llen)
-            end = llen - 1;
         n = kv_zsl_by_rank(&zs->zsl, (uint64_t)start + 1);
         todo = end - start + 1;
     } else if (by == KV_ZRANGE_SCORE) {
