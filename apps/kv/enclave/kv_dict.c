@@ -6,6 +6,7 @@
  * says a snapshot runs no step happens at all and tables do not resize. */
 #include <string.h>
 
+#include "kv_persist.h"
 #include "kv_server.h"
 
 #define KV_DICT_INITIAL 4
@@ -372,5 +373,26 @@ void kv_dict_iter_done(struct kv_dict_iter *it)
 void kv_dict_rehash_cron(struct kv_dict *d)
 {
     for (int i = 0; i < 10 && kv_dict_rehash_step(d, 100); i++) {
+    }
+}
+
+/* The snapshot's walk (kv_persist.h): reads only. */
+const struct kv_dict_entry *kv_dict_snapshot_next(const struct kv_dict *d,
+                                                  struct kv_dict_cursor *cur)
+{
+    for (;;) {
+        const struct kv_dict_entry *e = cur->next;
+        if (e) {
+            cur->next = e->next;
+            return e;
+        }
+        if (cur->table > 1 || !d->size[cur->table])
+            return NULL;
+        if (cur->index >= d->size[cur->table]) {
+            cur->table++;
+            cur->index = 0;
+            continue;
+        }
+        cur->next = d->table[cur->table][cur->index++];
     }
 }
