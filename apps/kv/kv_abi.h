@@ -31,6 +31,28 @@
 #define KV_ECALL_START 80
 #define KV_ECALL_BATCH 81
 #define KV_ECALL_INFO 82
+/* Persistence (issue 13; apps/kv/enclave/kv_persist.h):
+ * KV_ECALL_SNAPSHOT_WRITE  in a forked snapshot child: writes its parent's
+ *                 running snapshot as a sealed RDB through KV_OCALL_FILE_WRITE.
+ * KV_ECALL_SNAPSHOT_DONE   in the parent: the child's result (int32 status,
+ *                 0 ok); ends the snapshot (frees what it held).
+ * KV_ECALL_LOAD   loads a sealed (or, natively, plain) RDB read through
+ *                 KV_OCALL_FILE_READ into the empty store at start.
+ * KV_ECALL_EXPORT unseals a sealed RDB (KV_OCALL_FILE_READ) into a plain
+ *                 one (KV_OCALL_FILE_WRITE): `teemate kv export`.
+ * KV_ECALL_IMPORT seals a plain RDB (read) into a sealed one (write):
+ *                 `teemate kv import`.
+ * Ocalls (the host serves them on the files it opened for the ecall):
+ * KV_OCALL_FILE_WRITE in: bytes; result 0 or -errno (all written or none).
+ * KV_OCALL_FILE_READ  in: uint64_t n; out: up to n bytes; result: bytes
+ *                     read (0 at the end) or -errno. */
+#define KV_ECALL_SNAPSHOT_WRITE 83
+#define KV_ECALL_SNAPSHOT_DONE 84
+#define KV_ECALL_LOAD 85
+#define KV_ECALL_EXPORT 86
+#define KV_ECALL_IMPORT 87
+#define KV_OCALL_FILE_WRITE 0x120
+#define KV_OCALL_FILE_READ 0x121
 
 #define KV_MAX_PASS 512
 
