@@ -32,6 +32,20 @@ int kv_batch(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
 /* KV_ECALL_INFO: out = struct kv_info (out_cap >= its size). */
 int kv_info(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
 
+/* Persistence (kv_abi.h): KV_ECALL_SNAPSHOT_WRITE (in a snapshot child: no
+ * in), KV_ECALL_SNAPSHOT_DONE (in: struct kv_snapshot_report), KV_ECALL_LOAD
+ * (at start, before any client: the file through KV_OCALL_FILE_READ; out:
+ * a NUL-terminated error message on failure). */
+int kv_snapshot_write(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
+int kv_snapshot_done(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
+int kv_load(const void *in, size_t in_len, void *out, size_t out_cap, size_t *out_len);
+
+/* Natively only: the host's side of the store's file calls (KV_OCALL_*,
+ * which are ocalls in the enclave). */
+typedef long (*kv_host_call_fn)(uint32_t number, const void *in, size_t in_len, void *out,
+                                size_t out_cap, size_t *out_len);
+void kv_platform_native_set_host(kv_host_call_fn fn);
+
 /* Natively only: frees the whole store (every client, key and block), so a
  * process or a test can end without leaks. A no-op without a store. */
 void kv_stop(void);

@@ -29,6 +29,21 @@ TM_ECALL(kv_ecall_info, KV_ECALL_INFO)
     return kv_info(in, in_len, out, out_cap, out_len);
 }
 
+TM_ECALL(kv_ecall_snapshot_write, KV_ECALL_SNAPSHOT_WRITE)
+{
+    return kv_snapshot_write(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_snapshot_done, KV_ECALL_SNAPSHOT_DONE)
+{
+    return kv_snapshot_done(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_load, KV_ECALL_LOAD)
+{
+    return kv_load(in, in_len, out, out_cap, out_len);
+}
+
 /* `teemate exec kv.elf -- CMD...`: runs one inline command line in a
  * throwaway store inside the enclave and prints its reply (a check that the
  * store works in an enclave without the host side). */

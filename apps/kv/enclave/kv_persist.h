@@ -36,6 +36,7 @@ struct kv_snapshot_db {
     uint64_t keys_count, expires_count;  /* at the start (RESIZEDB) */
 };
 struct kv_snapshot {
+    bool live;                      /* the dicts as they are now (kv_dict_cursor.live) */
     int64_t start_ms;               /* wall clock when it began (RDB ctime aux) */
     uint64_t used_memory;           /* used-mem aux */
     int dbnum;
@@ -46,8 +47,11 @@ struct kv_snapshot {
  * added after it began are skipped; entries deleted since are still
  * there). Start with a zeroed cursor; NULL at the end. Safe while the
  * parent keeps serving, and for a dict that is not frozen at all (SAVE, a
- * native fork child, tests): then every entry. */
+ * native fork child, tests): then every entry. A live walk (SHUTDOWN's save
+ * while a BGSAVE runs, by the store itself) sees the dicts as they are now
+ * instead: entries deleted since are skipped, entries added since seen. */
 struct kv_dict_cursor {
+    bool live;                      /* set from kv_snapshot.live before the walk */
     int table;
     uint64_t index;
     const struct kv_dict_entry *next;

@@ -37,3 +37,20 @@ void *kv_platform_alloc_aligned(size_t align, size_t n)
 
 /* The slot's committed pages: what the store takes of the enclave's memory. */
 size_t kv_platform_rss(void) { return tm_slot_committed(); }
+
+/* Persistence in the enclave: a snapshot child is attached to this same
+ * enclave and reads its parent's slot in place; files are sealed; file
+ * calls are ocalls. */
+bool kv_platform_snapshot_shared(void) { return true; }
+const struct kv_server *kv_platform_snapshot_parent(void) { return tm_slot_parent_root(); }
+bool kv_platform_seals(void) { return true; }
+
+long kv_platform_host_call(uint32_t number, const void *in, size_t in_len, void *out,
+                           size_t out_cap, size_t *out_len)
+{
+    size_t got = 0;
+    long r = tm_ocall_app(number, in, in_len, out, out_cap, &got);
+    if (out_len)
+        *out_len = got;
+    return r;
+}
