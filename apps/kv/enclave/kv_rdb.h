@@ -3,6 +3,7 @@
 #ifndef KV_RDB_H
 #define KV_RDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,5 +69,49 @@
 /* LZF (liblzf's lzf_d.c format): out_len bytes exactly from in, or -EINVAL
  * for anything that would read or write out of bounds or leave bytes over. */
 int kv_lzf_decompress(const void *in, size_t in_len, void *out, size_t out_len);
+
+/* The loader's reader (kv_rdb_read.c): exact reads from the source, the
+ * offset for messages, the running CRC64 of every byte read. Each function
+ * returns 0 or -errno after writing its message to err. */
+struct kv_str;
+struct kv_obj;
+struct kv_rdb_reader {
+    struct kv_source *in;
+    uint64_t offset;
+    uint64_t crc;
+    char *err;
+    size_t err_len;
+};
+int kv_rdb_fail(struct kv_rdb_reader *r, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int kv_rdb_read(struct kv_rdb_reader *r, void *p, size_t n);
+int kv_rdb_read_byte(struct kv_rdb_reader *r, unsigned char *b);
+/* A length; *encoded (may be NULL: then refused) tells a special string
+ * encoding, its number in *len. */
+int kv_rdb_read_len(struct kv_rdb_reader *r, uint64_t *len, bool *encoded);
+/* A string in any of its encodings (raw, int8/16/32, LZF) as a new kv_str. */
+int kv_rdb_read_string(struct kv_rdb_reader *r, struct kv_str **out);
+/* A zset score as a string of type 3 (253 nan, 254 inf, 255 -inf). */
+int kv_rdb_read_string_double(struct kv_rdb_reader *r, double *out);
+/* A value of `type` (kv_rdb_load_value.c); *out NULL when it is empty
+ * (Redis skips such keys too). */
+int kv_rdb_read_object(struct kv_rdb_reader *r, int type, struct kv_obj **out);
+
+/* The packed encodings Redis keeps small values in (kv_rdb_packed.c),
+ * walked with every bound and internal length checked, as Redis's deep
+ * integrity validation does. Each element goes to fn as bytes (integers
+ * formatted in decimal); fn's nonzero return stops the walk and is returned.
+ * -EINVAL with *why set when the blob is malformed. */
+typedef int (*kv_rdb_elem_fn)(void *arg, const unsigned char *p, size_t len);
+int kv_rdb_ziplist_walk(const unsigned char *zl, size_t len, kv_rdb_elem_fn fn, void *arg,
+                        const char **why);
+int kv_rdb_listpack_walk(const unsigned char *lp, size_t len, kv_rdb_elem_fn fn, void *arg,
+                         const char **why);
+/* Sorted distinct integers (strictly ascending, as intsetValidateIntegrity). */
+int kv_rdb_intset_walk(const unsigned char *is, size_t len, kv_rdb_elem_fn fn, void *arg,
+                       const char **why);
+/* Redis < 2.6's zipmap: field, value, field, value... */
+int kv_rdb_zipmap_walk(const unsigned char *zm, size_t len, kv_rdb_elem_fn fn, void *arg,
+                       const char **why);
 
 #endif
