@@ -93,9 +93,9 @@ int kv_rdb_read_len(struct kv_rdb_reader *r, uint64_t *len, bool *encoded);
 int kv_rdb_read_string(struct kv_rdb_reader *r, struct kv_str **out);
 /* A zset score as a string of type 3 (253 nan, 254 inf, 255 -inf). */
 int kv_rdb_read_string_double(struct kv_rdb_reader *r, double *out);
-/* A value of `type` (kv_rdb_load_value.c); *out NULL when it is empty
- * (Redis skips such keys too). */
-int kv_rdb_read_object(struct kv_rdb_reader *r, int type, struct kv_obj **out);
+/* A value of `type` (kv_rdb_load_value.c), whose type byte was at type_at;
+ * *out NULL when it is empty (Redis skips such keys too). */
+int kv_rdb_read_object(struct kv_rdb_reader *r, int type, uint64_t type_at, struct kv_obj **out);
 
 /* The packed encodings Redis keeps small values in (kv_rdb_packed.c),
  * walked with every bound and internal length checked, as Redis's deep

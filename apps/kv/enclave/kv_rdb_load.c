@@ -25,7 +25,7 @@ static int load_key(struct load *L, int type, int64_t expire_ms)
     int rc = kv_rdb_read_string(r, &key);
     if (rc)
         return rc;
-    if ((rc = kv_rdb_read_object(r, type, &o))) {
+    if ((rc = kv_rdb_read_object(r, type, at, &o))) {
         kv_str_free(key);
         return rc;
     }

@@ -233,9 +233,8 @@ static int read_quicklist(struct build *b, int type)
     return rc;
 }
 
-int kv_rdb_read_object(struct kv_rdb_reader *r, int type, struct kv_obj **out)
+int kv_rdb_read_object(struct kv_rdb_reader *r, int type, uint64_t type_at, struct kv_obj **out)
 {
-    uint64_t at = r->offset;
     *out = NULL;
     if (type == KV_RDB_TYPE_STRING) {
         struct kv_str *s;
@@ -259,7 +258,7 @@ int kv_rdb_read_object(struct kv_rdb_reader *r, int type, struct kv_obj **out)
                      type == KV_RDB_TYPE_STREAM_LISTPACKS_2;
         return kv_rdb_fail(r, -EINVAL, "%s RDB type %d at offset %llu",
                            known ? "unsupported (module or stream)" : "unknown", type,
-                           (unsigned long long)(at - 1));
+                           (unsigned long long)type_at);
     }
     int rc;
     switch (type) {

@@ -17,7 +17,7 @@
 #include "t_list.h"
 #include "t_zset.h"
 
-static void kvr_esc(FILE *f, const void *p, size_t len)
+static inline void kvr_esc(FILE *f, const void *p, size_t len)
 {
     const unsigned char *b = p;
     for (size_t i = 0; i < len; i++) {
@@ -30,7 +30,7 @@ static void kvr_esc(FILE *f, const void *p, size_t len)
     }
 }
 
-static char *kvr_esc_str(const void *p, size_t len)
+static inline char *kvr_esc_str(const void *p, size_t len)
 {
     char *s = NULL;
     size_t n = 0;
@@ -45,12 +45,12 @@ struct kvr_item {
     double score;
 };
 
-static int kvr_cmp_text(const void *a, const void *b)
+static inline int kvr_cmp_text(const void *a, const void *b)
 {
     return strcmp(((const struct kvr_item *)a)->text, ((const struct kvr_item *)b)->text);
 }
 
-static int kvr_cmp_score(const void *a, const void *b)
+static inline int kvr_cmp_score(const void *a, const void *b)
 {
     const struct kvr_item *x = a, *y = b;
     if (x->score != y->score)
@@ -58,7 +58,7 @@ static int kvr_cmp_score(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-static void kvr_items_print(FILE *f, struct kvr_item *it, size_t n, int (*cmp)(const void *, const void *))
+static inline void kvr_items_print(FILE *f, struct kvr_item *it, size_t n, int (*cmp)(const void *, const void *))
 {
     if (cmp)
         qsort(it, n, sizeof *it, cmp);
@@ -69,7 +69,7 @@ static void kvr_items_print(FILE *f, struct kvr_item *it, size_t n, int (*cmp)(c
     free(it);
 }
 
-static void kvr_value(FILE *f, const struct kv_obj *o)
+static inline void kvr_value(FILE *f, const struct kv_obj *o)
 {
     struct kvr_item *it = NULL;
     size_t n = 0;
@@ -134,13 +134,13 @@ static void kvr_value(FILE *f, const struct kv_obj *o)
     }
 }
 
-static int kvr_cmp_line(const void *a, const void *b)
+static inline int kvr_cmp_line(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The whole store, malloc'ed. */
-static char *kvr_dump(void)
+static inline char *kvr_dump(void)
 {
     struct kv_server *s = kv_server();
     size_t cap = 16, count = 0;

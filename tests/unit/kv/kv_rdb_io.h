@@ -16,7 +16,7 @@ struct kvr_mem {
     size_t len, cap, pos;
 };
 
-static int kvr_mem_write(void *arg, const void *p, size_t n)
+static inline int kvr_mem_write(void *arg, const void *p, size_t n)
 {
     struct kvr_mem *m = arg;
     if (m->len + n > m->cap) {
@@ -28,7 +28,7 @@ static int kvr_mem_write(void *arg, const void *p, size_t n)
     return 0;
 }
 
-static int kvr_mem_read(void *arg, void *p, size_t n)
+static inline int kvr_mem_read(void *arg, void *p, size_t n)
 {
     struct kvr_mem *m = arg;
     if (n > m->len - m->pos)
@@ -38,12 +38,12 @@ static int kvr_mem_read(void *arg, void *p, size_t n)
     return 0;
 }
 
-static int kvr_file_write(void *arg, const void *p, size_t n)
+static inline int kvr_file_write(void *arg, const void *p, size_t n)
 {
     return fwrite(p, 1, n, arg) == n ? 0 : -EIO;
 }
 
-static int kvr_file_read(void *arg, void *p, size_t n)
+static inline int kvr_file_read(void *arg, void *p, size_t n)
 {
     size_t got = fread(p, 1, n, arg);
     if (got == n)
@@ -52,7 +52,7 @@ static int kvr_file_read(void *arg, void *p, size_t n)
 }
 
 /* The running store's databases as a snapshot (free() it). */
-static struct kv_snapshot *kvr_snapshot(int64_t now_ms)
+static inline struct kv_snapshot *kvr_snapshot(int64_t now_ms)
 {
     struct kv_server *s = kv_server();
     struct kv_snapshot *snap =
