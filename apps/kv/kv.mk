@@ -41,3 +41,10 @@ build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
 include $(KV_DIR)/kv_host.mk
+
+# kv_rdb_tool: RDB dump/write natively, for tests/cli/test_kv_rdb_vs_redis.sh.
+KV_RDB_TOOL := $(BUILD)/tests/kv_rdb_tool
+kv: $(KV_RDB_TOOL)
+$(KV_RDB_TOOL): $(BUILD)/obj/tests/unit/kv/kv_rdb_tool.o $(KV_NATIVE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) $^ -lm -o $@
