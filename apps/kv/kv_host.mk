@@ -29,4 +29,4 @@ $(KVH_TEST_BINS): $(BUILD)/tests/test_kvh_%: $(BUILD)/obj/tests/unit/kv/test_kvh
 # `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store.
 $(BUILD)/obj/cli/cmd_kv.o: HOST_CFLAGS += $(KVH_CFLAGS)
 $(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
-$(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lm
+$(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lmbedcrypto -lm

@@ -80,9 +80,20 @@ struct kv_sealed;
 int kv_sealed_writer_new(struct kv_sink *file, struct kv_sealed **out, struct kv_sink *plain);
 int kv_sealed_writer_finish(struct kv_sealed *w);   /* the final chunk */
 int kv_sealed_reader_new(struct kv_source *file, struct kv_sealed **out, struct kv_source *plain);
-/* After the plaintext was read: -EBADMSG unless the final chunk was reached
- * and nothing follows it. */
+/* After the plaintext was read: -EBADMSG unless it was all read (through
+ * the final chunk) and nothing follows the final chunk; -ENODATA when the
+ * file ends before it. */
 int kv_sealed_reader_finish(struct kv_sealed *r);
+/* Up to n bytes of plaintext from a reader (0 at the end of the final
+ * chunk), for callers that do not know the length (export). -errno as read. */
+long kv_sealed_reader_read(struct kv_sealed *r, void *p, size_t n);
+/* Wipes the key and any plaintext still buffered. */
 void kv_sealed_free(struct kv_sealed *s);
+
+/* ---- The host's files of a persistence ecall (kv_file.c, over
+ * kv_platform_file_read/write: ocalls in the enclave, the host's functions
+ * natively). */
+struct kv_sink kv_file_sink(void);
+struct kv_source kv_file_source(void);
 
 #endif

@@ -32,6 +32,31 @@ void kv_platform_free(void *p);
  * is the process's RSS): the slot's committed pages in the enclave, the
  * resident set natively. */
 size_t kv_platform_rss(void);
+/* Sealing keys (kv_sealed.c). The variable parts of an EGETKEY SEAL request,
+ * kept in a sealed file's header so that the key can be derived again. */
+struct kv_seal_keyreq {
+    uint8_t key_id[32];      /* random per file: a fresh key per file */
+    uint8_t cpu_svn[16];
+    uint16_t isv_svn;
+    uint16_t policy;         /* SGX_KEYPOLICY_MRSIGNER */
+};
+/* This enclave's CPUSVN and ISVSVN into req (for a new file). 0 or -errno. */
+int kv_platform_seal_identity(struct kv_seal_keyreq *req);
+/* The key of req (EGETKEY SEAL). -EBADMSG when it cannot be this enclave's
+ * (an SVN above ours), -ENOTSUP natively unless a test key was set. The
+ * caller wipes the key. */
+int kv_platform_seal_key(const struct kv_seal_keyreq *req, uint8_t key[16]);
+/* Natively only, for tests: keys become SHA-256(test key, req); NULL: none. */
+void kv_platform_set_test_seal_key(const uint8_t key[16]);
+/* The files of a persistence ecall (KV_OCALL_FILE_READ/WRITE in the enclave,
+ * the fds kv_platform_set_files gave natively). read: bytes (0 at the end)
+ * or -errno; write: 0 when all was written, else -errno. */
+long kv_platform_file_read(void *p, size_t n);
+int kv_platform_file_write(const void *p, size_t n);
+/* Natively only: the host's file functions (apps/kv/host/kvh_files.c);
+ * NULL: none (-EBADF). */
+void kv_platform_set_files(long (*read_fn)(void *p, size_t n),
+                           int (*write_fn)(const void *p, size_t n));
 
 /* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
  * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from
