@@ -56,10 +56,6 @@
 /* KV_OCALL_SAVE_OPEN  the host opens DIR/temp-PID.rdb for FILE_WRITE; 0/-errno.
  * KV_OCALL_SAVE_CLOSE in: int32 commit: 1 fsync, rename over DIR/dbfilename,
  *                     fsync DIR; 0 remove it. 0 or -errno. */
-/* The most one file ocall moves; the host gives the persistence ecalls a
- * scratch area of KV_FILE_SCRATCH to marshal it. */
-#define KV_FILE_IO_MAX (256u * 1024)
-#define KV_FILE_SCRATCH (KV_FILE_IO_MAX + 64u * 1024)
 #define KV_OCALL_SAVE_OPEN 0x122
 #define KV_OCALL_SAVE_CLOSE 0x123
 

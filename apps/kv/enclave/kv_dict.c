@@ -460,6 +460,26 @@ const struct kv_dict_entry *kv_dict_snapshot_next(const struct kv_dict *d,
     }
 }
 
+const struct kv_dict_entry *kv_dict_snapshot_find(const struct kv_dict *d,
+                                                  const struct kv_snapshot *snap,
+                                                  const struct kv_str *key)
+{
+    uint64_t h = kv_hash_seeded(snap->hash_seed, key->data, key->len);
+    unsigned hidden = snap->live ? KV_ENTRY_DEAD : KV_ENTRY_BORN;
+    for (int t = 0; t <= 1; t++) {
+        uint64_t size = __atomic_load_n(&d->size[t], __ATOMIC_ACQUIRE);
+        struct kv_dict_entry **table = __atomic_load_n(&d->table[t], __ATOMIC_ACQUIRE);
+        if (!size || !table)
+            break;
+        const struct kv_dict_entry *e = __atomic_load_n(&table[h & (size - 1)], __ATOMIC_ACQUIRE);
+        for (; e; e = kv_entry_next(e))
+            if (!(kv_entry_tags(e) & hidden) && e->key->len == key->len &&
+                memcmp(e->key->data, key->data, key->len) == 0)
+                return e;
+    }
+    return NULL;
+}
+
 void kv_dict_freeze(struct kv_dict *d) { d->frozen = true; }
 bool kv_dict_is_frozen(const struct kv_dict *d) { return d->frozen; }
 

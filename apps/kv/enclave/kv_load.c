@@ -25,20 +25,8 @@ static int kv_load_read(void *arg, void *p, size_t n)
         *dst++ = f->head[f->head_pos++];
         n--;
     }
-    while (n) {
-        uint64_t want = n < KV_FILE_IO_MAX ? n : KV_FILE_IO_MAX;
-        size_t got = 0;
-        long r = kv_platform_host_call(KV_OCALL_FILE_READ, &want, sizeof want, dst, want, &got);
-        if (r < 0)
-            return (int)r;
-        if (r == 0 || got == 0)
-            return -ENODATA;
-        if (got > want)
-            return -EIO;
-        dst += got;
-        n -= got;
-    }
-    return 0;
+    struct kv_source rest = kv_file_source();
+    return n ? rest.read(rest.arg, dst, n) : 0;
 }
 
 static int kv_load_fail(void *out, size_t out_cap, size_t *out_len, int r, const char *msg)

@@ -227,12 +227,12 @@ static void out_object(struct rdb_out *o, const struct kv_obj *v)
 
 /* The key's expiry in ms, -1 without. kv_dict_find never rehashes or
  * changes the table (kv_dict.c), so it is a read; its API is not const. */
-static int64_t snapshot_expire(const struct kv_snapshot_db *db, const struct kv_str *key)
+static int64_t snapshot_expire(const struct kv_snapshot *snap, const struct kv_snapshot_db *db,
+                               const struct kv_str *key)
 {
-    if (!db->expires_count)
+    if (!db->expires_count && !snap->live)
         return -1;
-    const struct kv_dict_entry *e =
-        kv_dict_find((struct kv_dict *)db->expires, key->data, key->len);
+    const struct kv_dict_entry *e = kv_dict_snapshot_find(db->expires, snap, key);
     return e ? e->v.i : -1;
 }
 
@@ -246,20 +246,21 @@ static void out_aux(struct rdb_out *o, const char *key, const char *sval, int64_
         out_int_string(o, ival);
 }
 
-static void out_db(struct rdb_out *o, int index, const struct kv_snapshot_db *db)
+static void out_db(struct rdb_out *o, const struct kv_snapshot *snap, int index,
+                   const struct kv_snapshot_db *db)
 {
     out_byte(o, KV_RDB_OP_SELECTDB);
     out_len(o, (uint64_t)index);
     out_byte(o, KV_RDB_OP_RESIZEDB);
     out_len(o, db->keys_count);
     out_len(o, db->expires_count);
-    struct kv_dict_cursor cur = { 0 };
+    struct kv_dict_cursor cur = { .live = snap->live };
     const struct kv_dict_entry *e;
     while ((e = kv_dict_snapshot_next(db->keys, &cur)) && !o->err) {
         const struct kv_obj *v = e->v.ptr;
         if (!obj_length(v))
             continue;   /* never kept by the store; Redis's checker refuses them */
-        int64_t when = snapshot_expire(db, e->key);
+        int64_t when = snapshot_expire(snap, db, e->key);
         if (when != -1) {
             out_byte(o, KV_RDB_OP_EXPIRETIME_MS);
             out_le(o, (uint64_t)when, 8);
@@ -285,7 +286,7 @@ int kv_rdb_save(const struct kv_snapshot *snap, struct kv_sink *out)
     out_aux(&o, "aof-base", NULL, 0);
     for (int i = 0; i < snap->dbnum && !o.err; i++)
         if (snap->db[i].keys_count)
-            out_db(&o, i, &snap->db[i]);
+            out_db(&o, snap, i, &snap->db[i]);
     out_byte(&o, KV_RDB_OP_EOF);
     out_flush(&o);
     if (o.err)

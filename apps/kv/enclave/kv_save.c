@@ -18,24 +18,33 @@
 
 #define KV_BGSAVE_RETRY_MS 5000   /* Redis's CONFIG_BGSAVE_RETRY_DELAY */
 
+/* "S C [S C ...]" (the host checked the syntax; checked again, without
+ * allocating: this runs before the store exists). */
 bool kv_save_parse_points(const char *spec, struct kv_persist *p)
 {
-    struct kv_persist parsed = { 0 };
-    int argc = 0;
-    struct kv_str **argv = kv_split_args(spec, strlen(spec), &argc);
-    bool ok = argv && argc % 2 == 0 && argc / 2 <= KV_SAVE_POINTS_MAX;
-    for (int i = 0; ok && i < argc; i += 2) {
-        int64_t seconds, changes;
-        ok = kv_str_to_int64(argv[i], &seconds) && kv_str_to_int64(argv[i + 1], &changes) &&
-             seconds >= 1 && changes >= 0;
-        parsed.points[parsed.npoints++] = (struct kv_save_point){ seconds, changes };
+    struct kv_save_point points[KV_SAVE_POINTS_MAX];
+    int64_t nums[2 * KV_SAVE_POINTS_MAX];
+    int n = 0;
+    for (const char *c = spec; *c;) {
+        if (*c == ' ') {
+            c++;
+            continue;
+        }
+        const char *start = c;
+        while (*c && *c != ' ')
+            c++;
+        if (n == 2 * KV_SAVE_POINTS_MAX || !kv_parse_int64(start, (size_t)(c - start), &nums[n]) ||
+            nums[n] < (n % 2 ? 0 : 1))
+            return false;
+        n++;
     }
-    kv_argv_free(argv, argc);
-    if (ok) {
-        memcpy(p->points, parsed.points, sizeof p->points);
-        p->npoints = parsed.npoints;
-    }
-    return ok;
+    if (n % 2)
+        return false;
+    for (int i = 0; i < n / 2; i++)
+        points[i] = (struct kv_save_point){ nums[2 * i], nums[2 * i + 1] };
+    memcpy(p->points, points, sizeof points);
+    p->npoints = n / 2;
+    return true;
 }
 
 void kv_save_init(struct kv_server *s)
@@ -52,24 +61,10 @@ void kv_save_init(struct kv_server *s)
 }
 
 /* ---- Writing a snapshot: the host's file calls, the sealer, the RDB. */
-static int kv_file_write(void *arg, const void *p, size_t n)
-{
-    (void)arg;
-    for (size_t off = 0; off < n;) {
-        size_t part = n - off < KV_FILE_IO_MAX ? n - off : KV_FILE_IO_MAX;
-        long r = kv_platform_host_call(KV_OCALL_FILE_WRITE, (const char *)p + off, part, NULL, 0,
-                                       NULL);
-        if (r < 0)
-            return (int)r;
-        off += part;
-    }
-    return 0;
-}
-
 /* kill_child: SHUTDOWN's save, which replaces a running BGSAVE's. */
 static int kv_save_write(const struct kv_snapshot *snap, bool kill_child)
 {
-    struct kv_sink file = { kv_file_write, NULL };
+    struct kv_sink file = kv_file_sink();
     int32_t kill = kill_child;
     long r = kv_platform_host_call(KV_OCALL_SAVE_OPEN, &kill, sizeof kill, NULL, 0, NULL);
     if (r < 0)

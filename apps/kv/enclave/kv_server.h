@@ -44,6 +44,31 @@ bool kv_platform_seals(void);    /* files at rest are sealed (the enclave) */
  * like the ocall: >= 0 or -errno. */
 long kv_platform_host_call(uint32_t number, const void *in, size_t in_len, void *out,
                            size_t out_cap, size_t *out_len);
+/* Sealing keys (kv_sealed.c). The variable parts of an EGETKEY SEAL request,
+ * kept in a sealed file's header so that the key can be derived again. */
+struct kv_seal_keyreq {
+    uint8_t key_id[32];      /* random per file: a fresh key per file */
+    uint8_t cpu_svn[16];
+    uint16_t isv_svn;
+    uint16_t policy;         /* SGX_KEYPOLICY_MRSIGNER */
+};
+/* This enclave's CPUSVN and ISVSVN into req (for a new file). 0 or -errno. */
+int kv_platform_seal_identity(struct kv_seal_keyreq *req);
+/* The key of req (EGETKEY SEAL). -EBADMSG when it cannot be this enclave's
+ * (an SVN above ours), -ENOTSUP natively unless a test key was set. The
+ * caller wipes the key. */
+int kv_platform_seal_key(const struct kv_seal_keyreq *req, uint8_t key[16]);
+/* Natively only, for tests: keys become SHA-256(test key, req); NULL: none. */
+void kv_platform_set_test_seal_key(const uint8_t key[16]);
+/* The files of a persistence ecall (KV_OCALL_FILE_READ/WRITE in the enclave,
+ * the fds kv_platform_set_files gave natively). read: bytes (0 at the end)
+ * or -errno; write: 0 when all was written, else -errno. */
+long kv_platform_file_read(void *p, size_t n);
+int kv_platform_file_write(const void *p, size_t n);
+/* Natively only: the host's file functions (apps/kv/host/kvh_files.c);
+ * NULL: none (-EBADF). */
+void kv_platform_set_files(long (*read_fn)(void *p, size_t n),
+                           int (*write_fn)(const void *p, size_t n));
 
 /* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
  * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from

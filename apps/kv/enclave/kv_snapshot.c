@@ -15,6 +15,8 @@ struct kv_snapshot *kv_snapshot_view(bool live)
     struct kv_snapshot *snap =
         kv_calloc(sizeof *snap + (size_t)s->dbnum * sizeof(struct kv_snapshot_db));
     snap->live = live;
+    snap->hash_seed[0] = s->hash_seed[0];
+    snap->hash_seed[1] = s->hash_seed[1];
     snap->start_ms = s->now_ms;
     snap->used_memory = s->mem.used;
     snap->dbnum = s->dbnum;

@@ -24,7 +24,7 @@ static int kvh_enclave_call(struct kvh_engine *e, uint32_t ecall, const void *in
     struct kvh_enclave_engine *x = (struct kvh_enclave_engine *)e;
     struct tm_ecall_call call = {
         .ecall = ecall, .in = in, .in_len = in_len, .out = out, .out_cap = out_cap,
-        .scratch_size = KV_FILE_SCRATCH, .scratch = x->scratch,
+        .scratch_size = TM_ECALL_SCRATCH_DEFAULT, .scratch = x->scratch,
     };
     int r = tm_attach_ecall(x->a, 0, &call, err);
     if (r < 0)
@@ -65,11 +65,11 @@ static void kvh_enclave_close(struct kvh_engine *e)
 int kvh_engine_enclave(struct tm_attachment *a, struct kvh_engine **out, tm_error *err)
 {
     struct kvh_enclave_engine *x = calloc(1, sizeof *x);
-    if (!x || !(x->scratch = aligned_alloc(64, KV_FILE_SCRATCH))) {
+    if (!x || !(x->scratch = aligned_alloc(64, TM_ECALL_SCRATCH_DEFAULT))) {
         free(x);
         return tm_error_set(err, ENOMEM, "out of memory");
     }
-    memset(x->scratch, 0, KV_FILE_SCRATCH);
+    memset(x->scratch, 0, TM_ECALL_SCRATCH_DEFAULT);
     x->a = a;
     snprintf(x->name, sizeof x->name, "enclave %s, slot %u", a->name, a->slot);
     x->e = (struct kvh_engine){ .call = kvh_enclave_call, .close = kvh_enclave_close,

@@ -17,6 +17,7 @@
 
 #include "enclave/ecall.h"
 #include "kv_entry.h"
+#include "kvh_files.h"
 #include "kvh_persist.h"
 
 static struct {
@@ -88,6 +89,7 @@ static long kvh_save_open(const void *in, size_t in_len)
                 "saving: %s", kvh_p.save_path, kvh_p.dir, strerror(e));
         return -e;
     }
+    kvh_files_begin(-1, kvh_p.save_fd);
     return 0;
 }
 
@@ -98,6 +100,7 @@ static long kvh_save_close(const void *in, size_t in_len)
         memcpy(&commit, in, sizeof commit);
     if (kvh_p.save_fd < 0)
         return -EBADF;
+    kvh_files_end();
     int r = 0;
     if (commit && fsync(kvh_p.save_fd) < 0)
         r = -errno;
@@ -131,28 +134,8 @@ static int64_t kvh_persist_call(void *ctx, uint32_t number, const void *in, size
     switch (number) {
     case KV_OCALL_SAVE_OPEN: return kvh_save_open(in, in_len);
     case KV_OCALL_SAVE_CLOSE: return kvh_save_close(in, in_len);
-    case KV_OCALL_FILE_WRITE:
-        if (kvh_p.save_fd < 0)
-            return -EBADF;
-        return kvh_write_all(kvh_p.save_fd, in, in_len);
-    case KV_OCALL_FILE_READ: {
-        uint64_t want = 0;
-        if (kvh_p.load_fd < 0 || in_len != sizeof want)
-            return -EBADF;
-        memcpy(&want, in, sizeof want);
-        if (want > out_cap)
-            want = out_cap;
-        ssize_t n;
-        do
-            n = read(kvh_p.load_fd, out, want);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-            return -errno;
-        *out_len = (size_t)n;
-        return n;
     }
-    }
-    return -ENOSYS;
+    return kvh_files_ocall(ctx, number, in, in_len, out, out_cap, out_len);   /* reads, writes */
 }
 
 static long kvh_persist_native_call(uint32_t number, const void *in, size_t in_len, void *out,
@@ -184,11 +167,13 @@ int kvh_persist_load(struct kvh_engine *e, uint64_t *keys, tm_error *err)
             return 0;
         return tm_error_sys(err, "cannot open %s", path);
     }
+    kvh_files_begin(kvh_p.load_fd, -1);
     char msg[512] = "";
     size_t out_len = 0;
     int rc = 0;
     uint64_t t0 = kvh_now_ns();
     int r = e->call(e, KV_ECALL_LOAD, NULL, 0, msg, sizeof msg - 1, &out_len, &rc, err);
+    kvh_files_end();
     close(kvh_p.load_fd);
     kvh_p.load_fd = -1;
     if (r < 0)
