@@ -219,7 +219,7 @@ int kvh_conf_set(struct kvh_settings *s, int argc, char **argv, bool *bind_seen,
         if ((r = kvh_conf_bool(v, &b, err)) < 0)
             return r;
         if (b)
-            kvh_conf_ignore(s, "appendonly yes (no persistence yet)");
+            kvh_conf_ignore(s, "appendonly yes (no AOF: RDB snapshots only)");
     } else if (!strcasecmp(name, "protected-mode")) {
         if ((r = kvh_conf_bool(v, &b, err)) < 0)
             return r;
