@@ -47,11 +47,11 @@ int kv_load(const void *in, size_t in_len, void *out, size_t out_cap, size_t *ou
         return -ENOENT;
     if (kv_keys_total())
         return kv_load_fail(out, out_cap, out_len, -EEXIST, "the store is not empty");
-    struct kv_load_file f = { .head_len = 8 };
+    struct kv_load_file f = { 0 };
     struct kv_source file = { kv_load_read, &f };
     char err[256] = "";
     int r = kv_load_read(&f, f.head, sizeof f.head);
-    f.head_pos = 0;
+    f.head_len = sizeof f.head;   /* handed out again first */
     if (r < 0)
         return kv_load_fail(out, out_cap, out_len, r == -ENODATA ? -EINVAL : r,
                             r == -ENODATA ? "too short to be a dump" : "cannot read it");

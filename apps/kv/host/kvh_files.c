@@ -82,20 +82,25 @@ int64_t kvh_files_ocall(void *ctx, uint32_t number, const void *in, size_t in_le
     return r;
 }
 
-void kvh_files_begin(int in_fd, int out_fd)
+void kvh_files_set(int in_fd, int out_fd)
 {
     kvh_in_fd = in_fd;
     kvh_out_fd = out_fd;
     memset(&kvh_stats, 0, sizeof kvh_stats);
+    kv_platform_set_files(in_fd >= 0 || out_fd >= 0 ? kvh_files_read : NULL,
+                          in_fd >= 0 || out_fd >= 0 ? kvh_files_write : NULL);
+}
+
+void kvh_files_begin(int in_fd, int out_fd)
+{
+    kvh_files_set(in_fd, out_fd);
     tm_ecall_register_app_ocalls(kvh_files_ocall, NULL);
-    kv_platform_set_files(kvh_files_read, kvh_files_write);
 }
 
 void kvh_files_end(void)
 {
     tm_ecall_register_app_ocalls(NULL, NULL);
-    kv_platform_set_files(NULL, NULL);
-    kvh_in_fd = kvh_out_fd = -1;
+    kvh_files_set(-1, -1);
 }
 
 void kvh_files_stats(struct kvh_files_stats *st) { *st = kvh_stats; }

@@ -13,6 +13,9 @@
 /* -1: none (the ocall gets -EBADF). */
 void kvh_files_begin(int in_fd, int out_fd);
 void kvh_files_end(void);
+/* The files alone, for a process whose ocall service is its own and
+ * forwards these two calls to kvh_files_ocall (kvh_persist.c); -1, -1: none. */
+void kvh_files_set(int in_fd, int out_fd);
 
 struct kvh_files_stats {
     uint64_t read, written;   /* bytes since kvh_files_begin */

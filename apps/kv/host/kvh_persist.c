@@ -89,7 +89,7 @@ static long kvh_save_open(const void *in, size_t in_len)
                 "saving: %s", kvh_p.save_path, kvh_p.dir, strerror(e));
         return -e;
     }
-    kvh_files_begin(-1, kvh_p.save_fd);
+    kvh_files_set(-1, kvh_p.save_fd);
     return 0;
 }
 
@@ -100,7 +100,7 @@ static long kvh_save_close(const void *in, size_t in_len)
         memcpy(&commit, in, sizeof commit);
     if (kvh_p.save_fd < 0)
         return -EBADF;
-    kvh_files_end();
+    kvh_files_set(-1, -1);
     int r = 0;
     if (commit && fsync(kvh_p.save_fd) < 0)
         r = -errno;
@@ -167,13 +167,13 @@ int kvh_persist_load(struct kvh_engine *e, uint64_t *keys, tm_error *err)
             return 0;
         return tm_error_sys(err, "cannot open %s", path);
     }
-    kvh_files_begin(kvh_p.load_fd, -1);
+    kvh_files_set(kvh_p.load_fd, -1);
     char msg[512] = "";
     size_t out_len = 0;
     int rc = 0;
     uint64_t t0 = kvh_now_ns();
     int r = e->call(e, KV_ECALL_LOAD, NULL, 0, msg, sizeof msg - 1, &out_len, &rc, err);
-    kvh_files_end();
+    kvh_files_set(-1, -1);
     close(kvh_p.load_fd);
     kvh_p.load_fd = -1;
     if (r < 0)

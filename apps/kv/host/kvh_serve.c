@@ -230,8 +230,8 @@ static int kvh_serve_enclave(const struct kvh_serve_options *o, const char *encl
             return tm_error_set(err, EBUSY, "enclave %s is in use (%u of %u slots): is another "
                                 "server running with --name %s?", enclave, info.slots_in_use,
                                 info.slots_total, o->name);
-        kvh_log(KVH_LOG_NOTICE, "Reusing enclave %s (its data is in memory only: a new server "
-                "starts empty)", enclave);
+        kvh_log(KVH_LOG_NOTICE, "Reusing enclave %s (a new server starts from the dump, if "
+                "any, not from the last one's memory)", enclave);
         return 0;
     }
     if (r == 0) {
