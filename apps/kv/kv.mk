@@ -49,3 +49,8 @@ kv: $(KV_RDB_TOOL)
 $(KV_RDB_TOOL): $(BUILD)/obj/tests/unit/kv/kv_rdb_tool.o $(KV_NATIVE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $^ -lmbedcrypto -lm -o $@
+
+# fuzz/fuzz_rdb.c: the RDB loader (and the writer on what it loads), natively.
+build-fuzz/fuzz_rdb: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
+build-fuzz/fuzz_rdb: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
+build-fuzz/fuzz_rdb: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
