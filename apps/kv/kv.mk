@@ -41,9 +41,9 @@ build-fuzz/fuzz_resp: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
 build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
-include $(KV_DIR)/kv_host.mk
-
 # fuzz/fuzz_sealed.c: the sealed-file reader and writer, natively (test key).
 build-fuzz/fuzz_sealed: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
 build-fuzz/fuzz_sealed: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
 build-fuzz/fuzz_sealed: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
+
+include $(KV_DIR)/kv_host.mk
