@@ -3,11 +3,12 @@
 # no value; tampered, truncated and other signers' dumps refused with a
 # clear error and nothing written; bad inputs and unwritable places refused.
 . "$(dirname "$0")/lib.sh"
-export TEEMATE_STATE_DIR=$WORK/state
+. "$(dirname "$0")/kv/kv_lib.sh"
 unset TEEMATE_KV_IMAGE
 mnt=
 rpid=
 cleanup() {
+    kv_cleanup
     [ -n "$rpid" ] && { kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; }
     [ -n "$mnt" ] && umount "$mnt" 2>/dev/null
 }
@@ -132,6 +133,48 @@ if [ "$("$TEEMATE" measure "$image" 2>/dev/null)" != "$("$TEEMATE" measure "$WOR
         || not_ok "the upgraded image's export is identical"
 else
     not_ok "the altered image measures differently"
+fi
+
+# The server (teemated's kv-NAME, signed by the same development key) loads
+# the imported dump, and its own SAVE exports to what redis-server reads.
+if [ "$(id -u)" -ne 0 ]; then
+    skip "kv serve loads an imported dump" "needs root (a TeeMate container)"
+elif ! "$TEEMATE" kv serve --help | grep -q -- --dbfilename; then
+    skip "kv serve loads an imported dump" "this build's kv serve does not load dumps"
+else
+    start_daemon
+    port=$(free_port)
+    if serve srv --dir "$db" --save "" --port "$port" --name "export$$" --socket "$TEEMATE_SOCKET" \
+        && wait_ping "$port" "$spid"; then
+        K=(redis-cli -h 127.0.0.1 -p "$port")
+        expect_eq "kv serve loads the imported dump: a value" "$("${K[@]}" get secret-key)" topsecret-value-4711
+        expect_eq "kv serve loads the imported dump: every key" "$("${K[@]}" dbsize)" 20007
+        expect_eq "kv serve loads the imported dump: the big value" \
+            "$("${K[@]}" strlen big)" 300010
+        "${K[@]}" set added-after-import "server-side-value" >/dev/null
+        expect_eq "the server's SAVE" "$("${K[@]}" save)" OK
+        "${K[@]}" shutdown nosave >/dev/null 2>&1
+        wait "$spid" 2>/dev/null
+        grep -qa server-side-value "$db/dump.rdb" && not_ok "the server's dump is sealed" \
+            || ok "the server's dump is sealed"
+        expect_ok "kv export of the server's dump" "$TEEMATE" kv export --dir "$db" -o "$WORK/srv.rdb"
+        if command -v redis-check-rdb >/dev/null; then
+            expect_ok "redis-check-rdb accepts the server's dump" redis-check-rdb "$WORK/srv.rdb"
+        fi
+        mkdir -p "$WORK/r2"; cp "$WORK/srv.rdb" "$WORK/r2/dump.rdb"
+        redis-server --port 0 --unixsocket "$WORK/r2.sock" --dir "$WORK/r2" --save "" \
+            --logfile "$WORK/r2.log" &
+        rpid=$!
+        for _ in $(seq 200); do [ "$(redis-cli -s "$WORK/r2.sock" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
+        expect_eq "redis-server loads the exported dump: the new key" \
+            "$(redis-cli -s "$WORK/r2.sock" get added-after-import)" server-side-value
+        expect_eq "redis-server loads the exported dump: every key" "$(redis-cli -s "$WORK/r2.sock" dbsize)" 20008
+        redis-cli -s "$WORK/r2.sock" shutdown nosave >/dev/null 2>&1
+        wait "$rpid" 2>/dev/null; rpid=
+    else
+        not_ok "kv serve starts on the imported dump"; sed 's/^/  | /' "$WORK/srv.log" >&2
+    fi
+    stop_daemon
 fi
 
 # Plain files where a dump belongs, and bad RDBs to import.
