@@ -76,6 +76,10 @@ fi
 expect_ok "kv export replaces an existing OUT" "$TEEMATE" kv export --dir "$db" -o "$WORK/back.rdb"
 cmp -s "$orig" "$WORK/back.rdb" && ok "the replaced OUT is whole" || not_ok "the replaced OUT is whole"
 
+expect_fail "kv export refuses to overwrite the dump it reads" "dump.rdb is the sealed dump itself" \
+    "$TEEMATE" kv export --dir "$db" -o "$db/dump.rdb"
+[ "$(head -c 8 "$sealed")" = TMKVSEAL ] && ok "the dump is still sealed" || not_ok "the dump is still sealed"
+
 # Import again: refused without --force; with it, a fresh key (other bytes).
 cp "$sealed" "$WORK/first.sealed"
 expect_fail "kv import refuses to overwrite a dump" "dump.rdb exists \(--force" \

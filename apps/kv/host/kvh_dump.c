@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -100,6 +101,12 @@ static int kvh_dump_commit(int fd, const char *tmp, const char *target, bool rep
         return tm_error_sys(err, "cannot write %s", target);
     int r = replace ? rename(tmp, target)
                     : renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_NOREPLACE);
+    if (r < 0 && !replace && (errno == EINVAL || errno == ENOSYS)) {
+        /* a file system without RENAME_NOREPLACE: link(2) refuses an existing name too */
+        r = link(tmp, target);
+        if (r == 0)
+            unlink(tmp);
+    }
     if (r < 0 && errno == EEXIST)
         return tm_error_set(err, EEXIST, "%s exists (--force replaces it)", target);
     if (r < 0)
@@ -163,6 +170,11 @@ int kvh_export(const char *image, const char *sealed_path, const char *out_path,
             return r;
         return res.rc < 0 ? kvh_dump_io_error(&res, sealed_path, "standard output", err) : 0;
     }
+    struct stat in_st, out_st;
+    if (fstat(in, &in_st) == 0 && stat(out_path, &out_st) == 0 && in_st.st_dev == out_st.st_dev &&
+        in_st.st_ino == out_st.st_ino)
+        return tm_error_set(err, EINVAL, "%s is the sealed dump itself: export it elsewhere",
+                            out_path);
     char tmp[PATH_MAX];
     _cleanup_close_ int out = kvh_dump_temp(out_path, tmp, sizeof tmp, err);
     if (out < 0)
