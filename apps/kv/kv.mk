@@ -41,6 +41,11 @@ build-fuzz/fuzz_resp: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
 build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
+# fuzz/fuzz_sealed.c: the sealed-file reader and writer, natively (test key).
+build-fuzz/fuzz_sealed: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
+build-fuzz/fuzz_sealed: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
+build-fuzz/fuzz_sealed: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
+
 include $(KV_DIR)/kv_host.mk
 
 # kv_rdb_tool: RDB dump/write natively, for tests/cli/test_kv_rdb_vs_redis.sh.
