@@ -1,6 +1,7 @@
 /* teemate kv serve: the Redis-compatible store (apps/kv). Argument parsing
  * only: the flags are redis.conf directives applied after the --config
  * file, so they override it. */
+#include <errno.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -133,6 +134,13 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         return tm_cli_fail(&err);
     o.image = image;
     o.config = config;
+    /* the server runs in a container whose working directory is not ours */
+    char dir[PATH_MAX];
+    if (!realpath(o.settings.dir, dir))
+        return tm_cli_usage("kv serve", "can't chdir to '%s': %s", o.settings.dir, strerror(errno));
+    if (strlen(dir) >= sizeof o.settings.dir)
+        return tm_cli_usage("kv serve", "--dir %s: the path is too long", dir);
+    memcpy(o.settings.dir, dir, strlen(dir) + 1);
     o.pid = getpid();
     kvh_log_set_pid(o.pid);
     return kvh_serve(&o, &err) < 0 ? tm_cli_fail(&err) : 0;
