@@ -84,7 +84,10 @@ for l in sys.stdin:
 
     # The confidential key-value store: redis-cli and redis-benchmark, unmodified.
     kv_port=$(free_port)
-    $tm kv serve --port "$kv_port" --maxmemory 256mb --name demo >build/demo-kv.log 2>&1 &
+    kv_dir=build/demo-kv
+    rm -rf "$kv_dir"; mkdir -p "$kv_dir"
+    $tm kv serve --port "$kv_port" --maxmemory 256mb --name demo --dir "$kv_dir" --save "" \
+        >build/demo-kv.log 2>&1 &
     kv_pid=$!
     for _ in $(seq 100); do redis-cli -p "$kv_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     step redis-cli -p "$kv_port" set greeting "hello from the enclave"
@@ -97,6 +100,16 @@ for l in sys.stdin:
     redis-benchmark -p "$kv_port" -q -n 20000 -c 20 -t set,get,lpush | tr '\r' '\n' | grep 'requests per second'
     step redis-cli -p "$kv_port" info keyspace
     step $tm enclave inspect kv-demo
+    # A snapshot: BGSAVE's child attaches to the same enclave and writes the
+    # data set of this moment, sealed, while the server keeps serving.
+    step redis-cli -p "$kv_port" bgsave
+    for _ in $(seq 100); do
+        redis-cli -p "$kv_port" info persistence | grep -q 'rdb_bgsave_in_progress:0' && break; sleep 0.1; done
+    redis-cli -p "$kv_port" info persistence | grep -E 'rdb_last_bgsave_status|rdb_last_cow_size'
+    redis-cli -p "$kv_port" info stats | grep latest_fork_usec
+    step head -c 8 "$kv_dir/dump.rdb"; echo
+    step $tm kv export --dir "$kv_dir" -o "$kv_dir/plain.rdb"
+    step redis-check-rdb "$kv_dir/plain.rdb"
     kill -TERM "$kv_pid"; wait "$kv_pid" || true
 else
     echo "(gateway and key-value store skipped: they need root)"

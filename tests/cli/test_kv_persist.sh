@@ -155,6 +155,39 @@ run() {
 }
 
 run native --no-enclave
+
+# A full disk (a small tmpfs; root): the save fails, writes and PING get
+# -MISCONF until a save succeeds, reads go on, no temp file is left.
+if [ "$(id -u)" -ne 0 ]; then skip "full disk" "needs root (mount a tmpfs)"
+else
+    F=$WORK/full; mkdir -p "$F"
+    if mount -t tmpfs -o size=256k tmpfs "$F" 2>"$WORK/mount.err"; then
+        P=$(free_port)
+        if serve full --port "$P" --dir "$F" --save "3600 1" --no-enclave; then
+            for i in $(seq 600); do printf 'SET k%d %01000d\r\n' "$i" "$i"; done | redis-cli -p "$P" --pipe >/dev/null
+            redis-cli -p "$P" bgsave >/dev/null
+            bgsave_wait "$P"
+            expect_eq "full disk: the save failed" "$(info "$P" persistence rdb_last_bgsave_status)" "err"
+            expect_eq "full disk: no temp file left" "$(ls "$F" | grep -c '^temp-')" "0"
+            out=$(redis-cli -p "$P" set x 1)
+            case $out in MISCONF*) ok "full disk: writes get -MISCONF" ;; *) not_ok "full disk: writes get -MISCONF (got '$out')" ;; esac
+            case $(redis-cli -p "$P" ping) in MISCONF*) ok "full disk: PING gets -MISCONF" ;; *) not_ok "full disk: PING gets -MISCONF" ;; esac
+            expect_eq "full disk: reads go on" "$(redis-cli -p "$P" get k7 | cut -c1-4)" "0000"
+            expect_eq "full disk: SAVE fails" "$(redis-cli -p "$P" save)" "ERR"
+            mount -o remount,size=16m "$F"
+            redis-cli -p "$P" bgsave >/dev/null
+            bgsave_wait "$P"
+            expect_eq "room again: the save succeeds" "$(info "$P" persistence rdb_last_bgsave_status)" "ok"
+            expect_eq "room again: writes accepted" "$(redis-cli -p "$P" set x 1)" "OK"
+            redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
+        else
+            not_ok "full disk: server starts"; sed 's/^/  | /' "$WORK/full.log" >&2
+        fi
+        umount "$F"
+    else
+        skip "full disk" "cannot mount a tmpfs: $(cat "$WORK/mount.err")"
+    fi
+fi
 image=$(dirname "$TEEMATE")/apps/kv/kv.elf
 if [ "$(id -u)" -ne 0 ]; then skip "enclave persistence" "needs root (a TeeMate container)"
 elif [ ! -r "$image" ]; then skip "enclave persistence" "$image is not built"
