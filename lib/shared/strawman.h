@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "enclave/ecall.h"
 #include "enclave/enclave.h"
@@ -49,6 +50,19 @@ struct tm_strawman_ecalls {
     uint32_t self_target, offer, accept, export_record, import_record;
 };
 
+/* The parent side as the fork sees it: the image and SIGSTRUCT the child
+ * builds its enclave from (the parent's own), and how to run an ecall in the
+ * parent's enclave (its own enclave, or a slot of a shared one it is
+ * attached to). ecall returns like tm_ecall; call->retval is the image's. */
+typedef int (*tm_strawman_ecall_fn)(void *ctx, struct tm_ecall_call *call, tm_error *err);
+struct tm_strawman_parent {
+    const struct tm_image *image;
+    const struct sgx_sigstruct *sigstruct;
+    const struct tm_backend_ops *ops;
+    tm_strawman_ecall_fn ecall;
+    void *ecall_ctx;
+};
+
 /* Direction of a relayed message. */
 enum { TM_STRAWMAN_TO_CHILD = 0, TM_STRAWMAN_TO_PARENT = 1 };
 
@@ -56,11 +70,34 @@ enum { TM_STRAWMAN_TO_CHILD = 0, TM_STRAWMAN_TO_PARENT = 1 };
  * offers, records), as the bytes that cross the socket. */
 typedef void (*tm_strawman_observe_fn)(void *ctx, int direction, const uint8_t *msg, size_t len);
 
+/* Runs in the child once its enclave holds the data and the parent was told
+ * (the parent no longer waits): more work in the child's enclave (a snapshot
+ * written from its copy). Its result is the child's exit status: 0 -> 0,
+ * -errno -> 1 with err's message on stderr. */
+typedef int (*tm_strawman_child_work_fn)(void *ctx, struct tm_strawman_enclave *child,
+                                         tm_error *err);
+
 struct tm_strawman_options {
     struct tm_strawman_ecalls ecalls;
     size_t record_max;                /* room for one EXPORT record */
     tm_strawman_observe_fn observe;   /* NULL: none */
     void *observe_ctx;
+    /* Streamed records. 0: EXPORT returns one record per ecall (1 = the
+     * last) and IMPORT takes one per ecall (1 = all in). Else one EXPORT
+     * ecall hands out every record through application ocall
+     * stream_out (in = the record; the host answers 0 once relayed) and
+     * returns 0 after the last; one IMPORT ecall asks for each record through
+     * ocall stream_in (out = the record, up to record_max; the answer is its
+     * length) and returns 1 once all is in and checked. The producer and the
+     * consumer then keep their own state on their stacks (an RDB writer that
+     * pushes bytes, a loader that pulls them). */
+    uint32_t stream_out, stream_in;
+    /* The child, right after fork(2), before anything else: drop what it
+     * inherited and must not hold (a server's listeners and clients). sock
+     * is the fork's own socket, to keep. NULL: nothing. */
+    void (*child_after_fork)(void *ctx, int sock);
+    tm_strawman_child_work_fn child_work;   /* NULL: the child exits at once */
+    void *child_ctx;
 };
 
 /* Where the time of a strawman fork went (milliseconds; CLOCK_MONOTONIC, which
@@ -81,5 +118,14 @@ struct tm_strawman_stats {
  * matched); else -errno with err saying which side failed and why. */
 int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
                      struct tm_strawman_stats *st, tm_error *err);
+
+/* The same for any parent, without waiting for the child's exit: returns the
+ * child's pid once its enclave holds the data (the parent, blocked until
+ * then, may serve again while the child runs opts->child_work); the caller
+ * reaps it (waitpid: its exit status is the work's). -errno on failure, the
+ * child then killed and reaped. */
+pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
+                             const struct tm_strawman_options *opts, struct tm_strawman_stats *st,
+                             tm_error *err);
 
 #endif
