@@ -14,17 +14,26 @@
 static const char usage[] =
     "Usage: teemate kv serve [--port 6379] [--bind ADDR]... [--dir DIR] [--requirepass PASS]\n"
     "                        [--maxmemory SIZE] [--databases 16] [--config FILE] [--name NAME]\n"
+    "                        [--save \"SECONDS CHANGES ...\"] [--dbfilename dump.rdb]\n"
     "                        [--no-enclave] [--socket PATH]\n\n"
     "A key-value store that speaks Redis's protocol (RESP2): redis-cli and\n"
     "redis-benchmark work against it. Every key and value lives inside a shared\n"
     "enclave, kv-NAME, that teemated makes for the database; the server runs as a\n"
     "TeeMate container attached to it (root). This process only moves bytes.\n"
     "Stays in the foreground, logs to stderr as redis-server does, and stops\n"
-    "cleanly on SIGTERM or SIGINT (or SHUTDOWN). Data is in memory only.\n\n"
+    "cleanly on SIGTERM or SIGINT (or SHUTDOWN), saving first when save points\n"
+    "are set, as Redis does. Snapshots (SAVE, BGSAVE, the save points) go to\n"
+    "DIR/dbfilename, sealed inside the enclave (plain RDB with --no-enclave); the\n"
+    "server loads that file at start. BGSAVE's child attaches to the same enclave\n"
+    "and reads the data in place while the server keeps serving.\n\n"
     "Options (each is also a redis.conf directive; flags override the file):\n"
     "  --port N            TCP port (default 6379; 0: none)\n"
     "  --bind ADDR         address to listen on, repeatable (default 127.0.0.1)\n"
-    "  --dir DIR           working directory the store reports (CONFIG GET dir)\n"
+    "  --dir DIR           where dumps are written and read (default: the current\n"
+    "                      directory)\n"
+    "  --save SPEC         save points, Redis's syntax: \"3600 1 300 100 60 10000\"\n"
+    "                      (the default), \"\" for none\n"
+    "  --dbfilename NAME   the dump's file name in DIR (default dump.rdb)\n"
     "  --requirepass PASS  every command but AUTH, HELLO and QUIT needs AUTH first\n"
     "  --maxmemory SIZE    Redis's units: 100mb, 1gb, 1000k...; noeviction: writes get\n"
     "                      -OOM past it. The enclave's slot is maxmemory * 1.25 + 64 MiB\n"
@@ -33,7 +42,8 @@ static const char usage[] =
     "  --config FILE       redis.conf syntax: port, bind, dir, requirepass, maxmemory,\n"
     "                      maxmemory-policy noeviction, databases, hz, timeout,\n"
     "                      maxclients, loglevel, logfile, unixsocket, daemonize no,\n"
-    "                      protected-mode; save and appendonly accepted, not done\n"
+    "                      protected-mode, save, dbfilename,\n"
+    "                      stop-writes-on-bgsave-error; appendonly no\n"
     "  --name NAME         the enclave is kv-NAME (default: the port)\n"
     "  --no-enclave        the same store in this process, no enclave, no container\n"
     "                      (the baseline; no root needed)\n"
@@ -69,6 +79,7 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         { "maxmemory", required_argument, NULL, 'm' },  { "databases", required_argument, NULL, 'D' },
         { "config", required_argument, NULL, 'c' },     { "name", required_argument, NULL, 'n' },
         { "no-enclave", no_argument, NULL, 'N' },       { "socket", required_argument, NULL, 's' },
+        { "save", required_argument, NULL, 'S' },       { "dbfilename", required_argument, NULL, 'F' },
         { "help", no_argument, NULL, 'h' },             { 0 },
     };
     static struct kvh_serve_options o;   /* large (settings): not on the stack */
@@ -86,6 +97,8 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         case 'a': directive = "requirepass"; break;
         case 'm': directive = "maxmemory"; break;
         case 'D': directive = "databases"; break;
+        case 'S': directive = "save"; break;
+        case 'F': directive = "dbfilename"; break;
         case 'c': config = optarg; break;
         case 'n': o.name = optarg; break;
         case 'N': o.no_enclave = true; break;

@@ -2,7 +2,8 @@
 # kv_*.c and data types t_*.c) builds twice: into the enclave image
 # kv.elf with the SDK, and natively into libkv_native.a (unit tests, the fuzz
 # target, the host's --no-enclave engine). Only the platform file differs.
-# The host side has its own rules in apps/kv/kv_host.mk.
+# The host side has its own rules in apps/kv/kv_host.mk. Sealing (kv_sealed.c)
+# uses mbedTLS both ways: libmbedcrypto.a inside, -lmbedcrypto natively.
 KV_DIR := apps/kv
 KV_TYPE_SRCS := $(sort $(wildcard $(KV_DIR)/enclave/t_*.c))
 KV_CORE_SRCS := $(filter-out %/kv_platform_native.c %/kv_platform_enclave.c %/kv_image.c,$(sort $(wildcard $(KV_DIR)/enclave/kv_*.c)))
@@ -33,11 +34,18 @@ $(KV_NATIVE_LIB): $(KV_NATIVE_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/tests/test_kv_%: $(BUILD)/obj/tests/unit/kv/test_kv_%.o $(KV_NATIVE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) $^ -lm -o $@
+	$(CC) $(HOST_LDFLAGS) $^ -lmbedcrypto -lm -o $@
 
 # fuzz/fuzz_resp.c: RESP parsing and dispatch, natively.
 build-fuzz/fuzz_resp: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
-build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lm
+build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
 include $(KV_DIR)/kv_host.mk
+
+# kv_rdb_tool: RDB dump/write natively, for tests/cli/test_kv_rdb_vs_redis.sh.
+KV_RDB_TOOL := $(BUILD)/tests/kv_rdb_tool
+kv: $(KV_RDB_TOOL)
+$(KV_RDB_TOOL): $(BUILD)/obj/tests/unit/kv/kv_rdb_tool.o $(KV_NATIVE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) $^ -lmbedcrypto -lm -o $@

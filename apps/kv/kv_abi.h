@@ -53,6 +53,18 @@
 #define KV_ECALL_IMPORT 87
 #define KV_OCALL_FILE_WRITE 0x120
 #define KV_OCALL_FILE_READ 0x121
+/* KV_OCALL_SAVE_OPEN  the host opens DIR/temp-PID.rdb for FILE_WRITE; 0/-errno.
+ * KV_OCALL_SAVE_CLOSE in: int32 commit: 1 fsync, rename over DIR/dbfilename,
+ *                     fsync DIR; 0 remove it. 0 or -errno. */
+#define KV_OCALL_SAVE_OPEN 0x122
+#define KV_OCALL_SAVE_CLOSE 0x123
+
+/* KV_ECALL_SNAPSHOT_DONE's input. */
+struct kv_snapshot_report {
+    int32_t status;              /* 0: the child wrote and renamed the file */
+    uint32_t reserved;
+    uint64_t fork_usec;          /* BGSAVE to the child's first instruction inside */
+};
 
 #define KV_MAX_PASS 512
 
@@ -69,6 +81,10 @@ struct kv_config {
     uint64_t client_query_buffer_limit; /* Redis: 1 GB */
     uint64_t pid;                /* the server's pid (INFO process_id) */
     uint64_t start_time_us;      /* host's wall clock at start (INFO uptime) */
+    char save[128];              /* Redis's `save` ("3600 1 300 100 60 10000", "" none) */
+    char dbfilename[128];        /* CONFIG GET dbfilename (the host opens the files) */
+    uint32_t stop_writes_on_bgsave_error;   /* Redis: yes */
+    uint32_t reserved;
 };
 #define KV_MAX_DATABASES 1024
 
@@ -97,6 +113,9 @@ struct kv_batch_out {
 };
 /* SHUTDOWN was executed: the host closes every client and exits 0. */
 #define KV_SERVER_SHUTDOWN 1U
+/* A BGSAVE began (its snapshot is frozen): the host forks the child that
+ * runs KV_ECALL_SNAPSHOT_WRITE, and reports its end with SNAPSHOT_DONE. */
+#define KV_SERVER_BGSAVE 2U
 
 struct kv_client_out {
     uint64_t id;

@@ -20,13 +20,14 @@ $(KVH_LIB): $(KVH_SRCS:%.c=$(BUILD)/obj/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 KVH_LINK_LIBS := -Wl,--start-group $(KVH_LIB) $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a -Wl,--end-group
-# the host side's tests drive the loop with an engine of their own: no store
+# the host side's tests drive the loop with an engine of their own (the
+# native store comes in only for the file calls' registration)
 $(KVH_TEST_BINS): $(BUILD)/tests/test_kvh_%: $(BUILD)/obj/tests/unit/kv/test_kvh_%.o $(KVH_LIB) \
-                  $(BUILD)/libteemate.a
+                  $(KV_NATIVE_LIB_PATH) $(BUILD)/libteemate.a
 	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+	$(CC) $(HOST_LDFLAGS) $< $(KVH_LINK_LIBS) $(HOST_LDLIBS) -lmbedcrypto -lm -o $@
 
 # `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store.
 $(BUILD)/obj/cli/cmd_kv.o: HOST_CFLAGS += $(KVH_CFLAGS)
 $(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
-$(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lm
+$(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lmbedcrypto -lm

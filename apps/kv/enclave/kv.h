@@ -47,6 +47,7 @@ int kv_str_cmp(const struct kv_str *a, const struct kv_str *b);  /* memcmp order
 /* Case-insensitive comparison with a C string (option names). */
 bool kv_str_is(const struct kv_str *s, const char *word);
 uint64_t kv_hash(const void *p, size_t len);   /* keyed SipHash (seed from tm_random) */
+uint64_t kv_hash_seeded(const uint64_t seed[2], const void *p, size_t len);   /* another store's */
 /* Redis's string2ll / string2ld rules: the whole string, no spaces. */
 bool kv_str_to_int64(const struct kv_str *s, int64_t *out);
 bool kv_str_to_double(const struct kv_str *s, double *out);

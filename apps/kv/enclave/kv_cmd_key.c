@@ -215,13 +215,7 @@ static void kv_rename_generic(struct kv_client *c, bool nx)
         }
         kv_db_delete(c, to);
     }
-    /* move the object itself: unlink it from its old entry */
-    struct kv_dict_entry *e = kv_dict_take(c->db->keys, from->data, from->len);
-    struct kv_obj *o = e->v.ptr;
-    e->v.ptr = NULL;
-    kv_dict_entry_release(c->db->keys, e);
-    kv_dict_delete(c->db->expires, from->data, from->len);
-    kv_key_modified(c, from);
+    struct kv_obj *o = kv_db_take(c, from);   /* the object itself moves */
     kv_db_add(c, to, o);
     if (expire != -1)
         kv_db_set_expire(c, to, expire);

@@ -112,11 +112,7 @@ static void kv_cmd_info(struct kv_client *c)
     }
     if (kv_info_wants(c, "persistence", true)) {
         o = kv_info_section(o, &sections, "Persistence");
-        o = kv_catf(o,
-                    "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:%llu\r\n"
-                    "rdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n"
-                    "rdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
-                    (unsigned long long)s->dirty, (long long)(s->start_ms / 1000));
+        kv_save_info(&o);
     }
     if (kv_info_wants(c, "stats", true)) {
         o = kv_info_section(o, &sections, "Stats");
@@ -128,9 +124,13 @@ static void kv_cmd_info(struct kv_client *c)
                     (unsigned long long)s->stat_net_in, (unsigned long long)s->stat_net_out);
         o = kv_catf(o,
                     "expired_keys:%llu\r\nevicted_keys:0\r\nkeyspace_hits:%llu\r\n"
-                    "keyspace_misses:%llu\r\nunexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n",
+                    "keyspace_misses:%llu\r\nlatest_fork_usec:%llu\r\ntotal_forks:%llu\r\n"
+                    "unexpected_error_replies:0\r\ntotal_error_replies:%llu\r\n",
                     (unsigned long long)s->stat_expired, (unsigned long long)s->stat_hits,
-                    (unsigned long long)s->stat_misses, (unsigned long long)s->stat_error_replies);
+                    (unsigned long long)s->stat_misses,
+                    (unsigned long long)s->persist.latest_fork_usec,
+                    (unsigned long long)(s->persist.bgsaves_ok + s->persist.bgsaves_err),
+                    (unsigned long long)s->stat_error_replies);
     }
     if (kv_info_wants(c, "replication", true)) {
         o = kv_info_section(o, &sections, "Replication");
@@ -185,7 +185,8 @@ static const struct kv_param kv_params[] = {
     { "hz", KV_PARAM_U32, KV_OFF(hz), NULL, false },
     { "proto-max-bulk-len", KV_PARAM_U64, KV_OFF(proto_max_bulk_len), NULL, false },
     { "client-query-buffer-limit", KV_PARAM_U64, KV_OFF(client_query_buffer_limit), NULL, false },
-    { "save", KV_PARAM_FIXED, 0, "", false },
+    { "save", KV_PARAM_STR, KV_OFF(save), NULL, false },
+    { "dbfilename", KV_PARAM_STR, KV_OFF(dbfilename), NULL, false },
     { "appendonly", KV_PARAM_FIXED, 0, "no", false },
     { "timeout", KV_PARAM_FIXED, 0, "0", false },
 };
@@ -405,6 +406,8 @@ static void kv_cmd_debug(struct kv_client *c)
 
 static void kv_cmd_shutdown(struct kv_client *c)
 {
+    struct kv_server *s = kv_server();
+    bool nosave = false, save = false, force = false;
     for (int j = 1; j < c->argc; j++) {
         const struct kv_str *a = c->argv[j];
         if (kv_str_is(a, "abort")) {
@@ -416,9 +419,21 @@ static void kv_cmd_shutdown(struct kv_client *c)
             kv_reply_syntax_error(c);
             return;
         }
+        nosave |= kv_str_is(a, "nosave");
+        save |= kv_str_is(a, "save");
+        force |= kv_str_is(a, "force");
+    }
+    if (nosave && save) {
+        kv_reply_syntax_error(c);
+        return;
+    }
+    /* Redis saves on SHUTDOWN when save points are set, or when told to */
+    if ((save || (!nosave && s->persist.npoints > 0)) && kv_save_now(true) < 0 && !force) {
+        kv_reply_error(c, "Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
     /* no reply: the host closes every connection and exits */
-    kv_server()->shutdown = true;
+    s->shutdown = true;
 }
 
 #define W KV_CMD_WRITE

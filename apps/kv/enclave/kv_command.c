@@ -11,7 +11,7 @@
 const struct kv_command *const kv_command_tables[] = {
     kv_string_commands, kv_list_commands, kv_set_commands, kv_zset_commands, kv_hash_commands,
     kv_key_commands, kv_connection_commands, kv_server_commands, kv_command_commands,
-    kv_transaction_commands, NULL,
+    kv_transaction_commands, kv_persist_commands, NULL,
 };
 
 static const struct kv_dict_type kv_commands_type = { NULL };
@@ -180,6 +180,13 @@ void kv_command_process(struct kv_client *c)
             kv_refuse(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+    }
+    /* Redis refuses writes (and PING) while the last background save failed */
+    bool writes = (cmd->flags & KV_CMD_WRITE) ||
+                  (strcmp(cmd->name, "exec") == 0 && (c->core->queued_flags & KV_CMD_WRITE));
+    if ((writes || strcmp(cmd->name, "ping") == 0) && kv_save_denies_writes()) {
+        kv_refuse(c, cmd, KV_ERR_MISCONF);
+        return;
     }
     if ((c->flags & KV_CLIENT_MULTI) && !(cmd->flags & KV_CMD_NOMULTI)) {
         kv_multi_queue(c, cmd);

@@ -91,6 +91,17 @@ struct kv_obj *kv_db_lookup_read(struct kv_client *c, const struct kv_str *key)
     return o;
 }
 
+/* e, or the entry that replaces it while a snapshot reads the keyspace
+ * (kv_dict_entry_writable); what that costs counts as copy-on-write. */
+static struct kv_dict_entry *kv_db_writable(struct kv_dict *d, struct kv_dict_entry *e)
+{
+    struct kv_server *s = kv_server();
+    size_t before = s->mem.used;
+    e = kv_dict_entry_writable(d, e);
+    s->cow_bytes += s->mem.used - before;
+    return e;
+}
+
 struct kv_obj *kv_db_lookup_write(struct kv_client *c, const struct kv_str *key)
 {
     kv_db_expire_if_needed(c->db, c, key);
@@ -101,6 +112,7 @@ struct kv_obj *kv_db_lookup_write(struct kv_client *c, const struct kv_str *key)
     if (kv_obj_needs_copy(o)) {
         /* the snapshot keeps the old object; writers get their own copy */
         struct kv_obj *copy = kv_obj_copy(o);
+        e = kv_db_writable(c->db->keys, e);
         e->v.ptr = copy;
         kv_obj_release(o);
         o = copy;
@@ -158,6 +170,7 @@ void kv_db_set(struct kv_client *c, const struct kv_str *key, struct kv_obj *o, 
     if (e) {
         e->v.ptr = o;
     } else {
+        existing = kv_db_writable(c->db->keys, existing);
         struct kv_obj *old = existing->v.ptr;
         existing->v.ptr = o;
         kv_obj_release(old);
@@ -165,6 +178,20 @@ void kv_db_set(struct kv_client *c, const struct kv_str *key, struct kv_obj *o, 
             kv_dict_delete(c->db->expires, key->data, key->len);
     }
     kv_key_modified(c, key);
+}
+
+struct kv_obj *kv_db_take(struct kv_client *c, const struct kv_str *key)
+{
+    struct kv_dict_entry *e = kv_dict_find(c->db->keys, key->data, key->len);
+    if (!e)
+        return NULL;
+    e = kv_db_writable(c->db->keys, e);
+    struct kv_obj *o = e->v.ptr;
+    e->v.ptr = NULL;   /* the entry goes without its value */
+    kv_dict_delete(c->db->keys, key->data, key->len);
+    kv_dict_delete(c->db->expires, key->data, key->len);
+    kv_key_modified(c, key);
+    return o;
 }
 
 bool kv_db_delete(struct kv_client *c, const struct kv_str *key)
@@ -197,7 +224,9 @@ void kv_db_set_expire(struct kv_client *c, const struct kv_str *key, int64_t whe
 {
     struct kv_dict_entry *existing = NULL;
     struct kv_dict_entry *e = kv_dict_add(c->db->expires, key->data, key->len, &existing);
-    (e ? e : existing)->v.i = when_ms;
+    if (!e)
+        e = kv_db_writable(c->db->expires, existing);
+    e->v.i = when_ms;
 }
 
 /* FLUSHDB / FLUSHALL: index -1 empties every db. */
@@ -213,8 +242,10 @@ uint64_t kv_db_empty(struct kv_client *c, int index)
         removed += kv_dict_size(db->keys);
         if (kv_dict_size(db->keys))
             kv_watch_touch_db(i);
-        kv_dict_free(db->keys);
-        kv_dict_free(db->expires);
+        if (!kv_snapshot_retire(db->keys))
+            kv_dict_free(db->keys);
+        if (!kv_snapshot_retire(db->expires))
+            kv_dict_free(db->expires);
         db->keys = kv_dict_new(&kv_db_keys_type);
         db->expires = kv_dict_new(&kv_db_expires_type);
     }

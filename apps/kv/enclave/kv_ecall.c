@@ -159,10 +159,15 @@ int kv_batch(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
     if (head.flags & KV_BATCH_CRON) {
         kv_expire_cycle();
         kv_db_cron();
+        kv_save_cron();
     }
     uint32_t count;
     size_t len = kv_batch_output(out, out_cap, &count);
     struct kv_batch_out bo = { .count = count, .flags = s->shutdown ? KV_SERVER_SHUTDOWN : 0 };
+    if (s->persist.bgsave_pending) {
+        bo.flags |= KV_SERVER_BGSAVE;   /* the host takes it now */
+        s->persist.bgsave_pending = false;
+    }
     memcpy(out, &bo, sizeof bo);
     *out_len = len;
     return 0;

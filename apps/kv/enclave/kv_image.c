@@ -1,4 +1,4 @@
-/* The store's enclave image: its three ecalls (kv_abi.h) forwarding to the
+/* The store's enclave image: its ecalls (kv_abi.h) forwarding to the
  * entry points (kv_entry.h), and its layout. One server per container slot:
  * the slot holds the whole data set (and the ecall copies of each batch). */
 #include <string.h>
@@ -27,6 +27,31 @@ TM_ECALL(kv_ecall_batch, KV_ECALL_BATCH)
 TM_ECALL(kv_ecall_info, KV_ECALL_INFO)
 {
     return kv_info(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_snapshot_write, KV_ECALL_SNAPSHOT_WRITE)
+{
+    return kv_snapshot_write(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_snapshot_done, KV_ECALL_SNAPSHOT_DONE)
+{
+    return kv_snapshot_done(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_load, KV_ECALL_LOAD)
+{
+    return kv_load(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_export, KV_ECALL_EXPORT)
+{
+    return kv_export(in, in_len, out, out_cap, out_len);
+}
+
+TM_ECALL(kv_ecall_import, KV_ECALL_IMPORT)
+{
+    return kv_import(in, in_len, out, out_cap, out_len);
 }
 
 /* `teemate exec kv.elf -- CMD...`: runs one inline command line in a

@@ -78,7 +78,7 @@ static bool kv_obj_held_by_snapshot(const struct kv_server *s, const struct kv_o
     return s->snapshot_running && o->epoch <= s->snapshot_epoch;
 }
 
-static void kv_obj_free_now(struct kv_obj *o)
+void kv_obj_free_now(struct kv_obj *o)
 {
     kv_type_ops(o)->free(o);
     kv_free(o);
@@ -100,32 +100,17 @@ void kv_obj_release(struct kv_obj *o)
     kv_obj_free_now(o);
 }
 
-/* A copy of o made in the current epoch (for kv_db_lookup_write). */
+/* A copy of o made in the current epoch (for kv_db_lookup_write); its
+ * bytes count as the snapshot's copy-on-write (rdb_last_cow_size). */
 struct kv_obj *kv_obj_copy(const struct kv_obj *o)
 {
+    struct kv_server *s = kv_server();
+    size_t before = s->mem.used;
     struct kv_obj *c = kv_obj_new((enum kv_type)o->type, (enum kv_encoding)o->encoding, NULL);
     kv_type_ops(o)->dup(c, o);
+    c->reserved = o->reserved;
+    s->cow_bytes += s->mem.used - before;
     return c;
 }
 
 bool kv_obj_needs_copy(const struct kv_obj *o) { return kv_obj_held_by_snapshot(kv_server(), o); }
-
-/* Issue 13's snapshot: everything made so far belongs to it; later objects
- * carry a newer epoch. No rehash and no resize until it ends (kv_dict.c). */
-void kv_snapshot_begin(void)
-{
-    struct kv_server *s = kv_server();
-    s->snapshot_epoch = s->epoch++;
-    s->snapshot_running = true;
-}
-
-void kv_snapshot_end(void)
-{
-    struct kv_server *s = kv_server();
-    s->snapshot_running = false;
-    for (size_t i = 0; i < s->deferred_count; i++)
-        kv_obj_free_now(s->deferred[i]);
-    kv_free(s->deferred);
-    s->deferred = NULL;
-    s->deferred_count = s->deferred_cap = 0;
-}

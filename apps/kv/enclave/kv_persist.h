@@ -36,6 +36,8 @@ struct kv_snapshot_db {
     uint64_t keys_count, expires_count;  /* at the start (RESIZEDB) */
 };
 struct kv_snapshot {
+    bool live;                      /* the dicts as they are now (kv_dict_cursor.live) */
+    uint64_t hash_seed[2];          /* the store's (its dicts' buckets) */
     int64_t start_ms;               /* wall clock when it began (RDB ctime aux) */
     uint64_t used_memory;           /* used-mem aux */
     int dbnum;
@@ -46,14 +48,21 @@ struct kv_snapshot {
  * added after it began are skipped; entries deleted since are still
  * there). Start with a zeroed cursor; NULL at the end. Safe while the
  * parent keeps serving, and for a dict that is not frozen at all (SAVE, a
- * native fork child, tests): then every entry. */
+ * native fork child, tests): then every entry. A live walk (SHUTDOWN's save
+ * while a BGSAVE runs, by the store itself) sees the dicts as they are now
+ * instead: entries deleted since are skipped, entries added since seen. */
 struct kv_dict_cursor {
+    bool live;                      /* set from kv_snapshot.live before the walk */
     int table;
     uint64_t index;
     const struct kv_dict_entry *next;
 };
 const struct kv_dict_entry *kv_dict_snapshot_next(const struct kv_dict *d,
                                                   struct kv_dict_cursor *cur);
+/* key's entry in d as snap sees it (a TTL in expires), read-only; NULL: none. */
+const struct kv_dict_entry *kv_dict_snapshot_find(const struct kv_dict *d,
+                                                  const struct kv_snapshot *snap,
+                                                  const struct kv_str *key);
 
 /* ---- RDB (Redis 7.0's format: REFERENCE.md). */
 /* Writes snap as an RDB file (magic through CRC64) to out. Reads only. */
@@ -80,9 +89,20 @@ struct kv_sealed;
 int kv_sealed_writer_new(struct kv_sink *file, struct kv_sealed **out, struct kv_sink *plain);
 int kv_sealed_writer_finish(struct kv_sealed *w);   /* the final chunk */
 int kv_sealed_reader_new(struct kv_source *file, struct kv_sealed **out, struct kv_source *plain);
-/* After the plaintext was read: -EBADMSG unless the final chunk was reached
- * and nothing follows it. */
+/* After the plaintext was read: -EBADMSG unless it was all read (through
+ * the final chunk) and nothing follows the final chunk; -ENODATA when the
+ * file ends before it. */
 int kv_sealed_reader_finish(struct kv_sealed *r);
+/* Up to n bytes of plaintext from a reader (0 at the end of the final
+ * chunk), for callers that do not know the length (export). -errno as read. */
+long kv_sealed_reader_read(struct kv_sealed *r, void *p, size_t n);
+/* Wipes the key and any plaintext still buffered. */
 void kv_sealed_free(struct kv_sealed *s);
+
+/* ---- The host's files of a persistence ecall (kv_file.c, over
+ * kv_platform_file_read/write: ocalls in the enclave, the host's functions
+ * natively). */
+struct kv_sink kv_file_sink(void);
+struct kv_source kv_file_source(void);
 
 #endif

@@ -42,7 +42,12 @@ static int kv_config_check(const struct kv_config *cfg)
     if (cfg->proto_max_bulk_len < 1024 || cfg->proto_max_bulk_len > ((uint64_t)1 << 31) ||
         cfg->client_query_buffer_limit < 1024 * 1024)
         return -EINVAL;
-    if (!memchr(cfg->bind, '\0', sizeof cfg->bind) || !memchr(cfg->dir, '\0', sizeof cfg->dir))
+    if (!memchr(cfg->bind, '\0', sizeof cfg->bind) || !memchr(cfg->dir, '\0', sizeof cfg->dir) ||
+        !memchr(cfg->save, '\0', sizeof cfg->save) ||
+        !memchr(cfg->dbfilename, '\0', sizeof cfg->dbfilename))
+        return -EINVAL;
+    struct kv_persist points;
+    if (!kv_save_parse_points(cfg->save, &points))
         return -EINVAL;
     return 0;
 }
@@ -65,6 +70,7 @@ int kv_start(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
         if (cfg.databases != s->config.databases)
             return -EINVAL;
         s->config = cfg;
+        kv_save_parse_points(cfg.save, &s->persist);
         return 0;
     }
     s = kv_platform_alloc(sizeof *s);
@@ -83,6 +89,7 @@ int kv_start(const void *in, size_t in_len, void *out, size_t out_cap, size_t *o
     kv_platform_set_root(s);
     kv_db_init(s);
     kv_commands_init(s);
+    kv_save_init(s);
     return 0;
 }
 
@@ -94,8 +101,7 @@ void kv_stop(void)
     while (s->clients_head)
         kv_client_free(s->clients_head);
     kv_dict_free(s->clients_by_id);
-    if (s->snapshot_running)
-        kv_snapshot_end();
+    kv_snapshot_end();
     kv_db_free_all(s);
     kv_dict_free(s->commands);
     kv_mem_destroy(&s->mem);

@@ -32,6 +32,43 @@ void kv_platform_free(void *p);
  * is the process's RSS): the slot's committed pages in the enclave, the
  * resident set natively. */
 size_t kv_platform_rss(void);
+/* Persistence. A snapshot child shares its parent's memory in the enclave
+ * (the snapshot must be frozen) but has its own copy natively (fork(2)). */
+bool kv_platform_snapshot_shared(void);
+/* The store whose snapshot a child writes: its parent's (tm_slot_parent_root)
+ * in the enclave, its own natively; NULL when there is none. */
+const struct kv_server *kv_platform_snapshot_parent(void);
+bool kv_platform_seals(void);    /* files at rest are sealed (the enclave) */
+/* A host call (KV_OCALL_*): an ocall in the enclave, natively the function
+ * the host registered (kv_platform_native_set_host, kv_entry.h). Returns
+ * like the ocall: >= 0 or -errno. */
+long kv_platform_host_call(uint32_t number, const void *in, size_t in_len, void *out,
+                           size_t out_cap, size_t *out_len);
+/* Sealing keys (kv_sealed.c). The variable parts of an EGETKEY SEAL request,
+ * kept in a sealed file's header so that the key can be derived again. */
+struct kv_seal_keyreq {
+    uint8_t key_id[32];      /* random per file: a fresh key per file */
+    uint8_t cpu_svn[16];
+    uint16_t isv_svn;
+    uint16_t policy;         /* SGX_KEYPOLICY_MRSIGNER */
+};
+/* This enclave's CPUSVN and ISVSVN into req (for a new file). 0 or -errno. */
+int kv_platform_seal_identity(struct kv_seal_keyreq *req);
+/* The key of req (EGETKEY SEAL). -EBADMSG when it cannot be this enclave's
+ * (an SVN above ours), -ENOTSUP natively unless a test key was set. The
+ * caller wipes the key. */
+int kv_platform_seal_key(const struct kv_seal_keyreq *req, uint8_t key[16]);
+/* Natively only, for tests: keys become SHA-256(test key, req); NULL: none. */
+void kv_platform_set_test_seal_key(const uint8_t key[16]);
+/* The files of a persistence ecall (KV_OCALL_FILE_READ/WRITE in the enclave,
+ * the fds kv_platform_set_files gave natively). read: bytes (0 at the end)
+ * or -errno; write: 0 when all was written, else -errno. */
+long kv_platform_file_read(void *p, size_t n);
+int kv_platform_file_write(const void *p, size_t n);
+/* Natively only: the host's file functions (apps/kv/host/kvh_files.c);
+ * NULL: none (-EBADF). */
+void kv_platform_set_files(long (*read_fn)(void *p, size_t n),
+                           int (*write_fn)(const void *p, size_t n));
 
 /* ---- Allocator (kv_mem.c): size classes up to KV_MEM_SMALL_MAX carved from
  * KV_MEM_CHUNK-aligned slabs (O(1) free lists), bigger blocks straight from
@@ -109,6 +146,24 @@ struct kv_client_core {
     int watched_count, watched_cap;
 };
 
+/* ---- Persistence state (kv_save.c): Redis's rdb_* fields. */
+#define KV_SAVE_POINTS_MAX 16
+struct kv_persist {
+    struct kv_save_point { int64_t seconds, changes; } points[KV_SAVE_POINTS_MAX];
+    int npoints;
+    int64_t lastsave;                     /* unix s of the last good save (LASTSAVE) */
+    int64_t last_try_ms;                  /* last BGSAVE attempt (retry after 5 s on error) */
+    bool last_bgsave_ok;
+    int64_t last_bgsave_time_sec;         /* -1 before the first */
+    int64_t bgsave_start_ms;
+    uint64_t dirty_at_start;
+    uint64_t latest_fork_usec;
+    uint64_t last_cow_size;
+    bool bgsave_pending;                  /* begun here; the host forks the child */
+    bool bgsave_scheduled;                /* BGSAVE inside MULTI: at the next cron */
+    uint64_t saves, bgsaves_ok, bgsaves_err;
+};
+
 /* ---- The server. */
 struct kv_server {
     struct kv_mem mem;
@@ -127,12 +182,17 @@ struct kv_server {
     struct kv_client *write_head, *write_tail;
     size_t client_count;
     bool shutdown;
-    /* copy-on-write for snapshots (issue 13) */
+    /* copy-on-write for snapshots (issue 13, kv_snapshot.c) */
     uint32_t epoch;
     uint32_t snapshot_epoch;
     bool snapshot_running;
+    struct kv_snapshot *snapshot;         /* what the running one sees (read by the child) */
     struct kv_obj **deferred;             /* frees held back while a snapshot runs */
     size_t deferred_count, deferred_cap;
+    struct kv_dict **retired;             /* dicts FLUSHALL replaced while one runs */
+    size_t retired_count, retired_cap;
+    uint64_t cow_bytes;                   /* copied for the running snapshot */
+    struct kv_persist persist;            /* SAVE/BGSAVE state (kv_save.c) */
     /* stats (INFO) */
     uint64_t dirty;
     size_t mem_peak;
@@ -193,8 +253,16 @@ extern const struct kv_command kv_command_commands[];   /* kv_cmd_command.c */
 /* kv_dict.c, beyond kv.h */
 void kv_dict_shrink_if_needed(struct kv_dict *d);
 void kv_dict_rehash_cron(struct kv_dict *d);
-struct kv_dict_entry *kv_dict_take(struct kv_dict *d, const void *key, size_t len);
-void kv_dict_entry_release(struct kv_dict *d, struct kv_dict_entry *e);
+/* Frozen dicts (kv_dict.c's comment): kv_snapshot_begin freezes the
+ * keyspace, kv_snapshot_end thaws it. */
+void kv_dict_freeze(struct kv_dict *d);
+bool kv_dict_is_frozen(const struct kv_dict *d);
+void kv_dict_thaw(struct kv_dict *d);
+size_t kv_dict_frozen_bytes(const struct kv_dict *d);
+/* e itself, or in a frozen dict (unless e was added since) a new entry for
+ * e's key with e's value that replaces it, e kept for the snapshot: call it
+ * before changing e->v. */
+struct kv_dict_entry *kv_dict_entry_writable(struct kv_dict *d, struct kv_dict_entry *e);
 
 /* kv_db.c */
 void kv_db_init(struct kv_server *s);
@@ -202,6 +270,8 @@ void kv_db_free_all(struct kv_server *s);
 uint64_t kv_db_empty(struct kv_client *c, int index);   /* -1: all; returns keys removed */
 bool kv_db_expire_if_needed(struct kv_db *db, struct kv_client *c, const struct kv_str *key);
 void kv_db_delete_expired(struct kv_db *db, struct kv_dict_entry *e);
+/* Removes key (and its TTL) and hands its object to the caller (RENAME). */
+struct kv_obj *kv_db_take(struct kv_client *c, const struct kv_str *key);
 size_t kv_keys_total(void);
 struct kv_db *kv_db_at(int index);
 
@@ -212,15 +282,38 @@ void kv_watch_touch(int db, const struct kv_str *key);
 void kv_watch_touch_db(int db);           /* -1: every db */
 void kv_unwatch_all(struct kv_client *c);
 
+/* kv_save.c */
+void kv_save_init(struct kv_server *s);
+bool kv_save_parse_points(const char *spec, struct kv_persist *p);   /* false: invalid */
+void kv_save_cron(void);
+bool kv_save_denies_writes(void);          /* -MISCONF */
+void kv_save_info(struct kv_str **o);      /* INFO persistence's fields */
+/* SAVE: 0 or -errno (-EBUSY while a BGSAVE runs, unless shutting down: then
+ * its child is killed first and the store as it is now is saved). */
+int kv_save_now(bool shutdown);
+extern const struct kv_command kv_persist_commands[];
+#define KV_ERR_MISCONF "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
 /* kv_expire.c */
 void kv_expire_cycle(void);
 void kv_db_cron(void);
 
-/* kv_snapshot hooks (issue 13 calls these) in kv_obj.c */
+/* kv_obj.c: copy-on-write of objects */
 struct kv_obj *kv_obj_copy(const struct kv_obj *o);
 bool kv_obj_needs_copy(const struct kv_obj *o);
-void kv_snapshot_begin(void);
+void kv_obj_free_now(struct kv_obj *o);
+
+/* kv_snapshot.c: a point-in-time view of the keyspace (kv_persist.h).
+ * freeze: a child process will read it while this one keeps serving (the
+ * enclave's attach fork); false when the child has its own copy of memory
+ * (a native fork) or nothing runs meanwhile (SAVE). */
+struct kv_snapshot *kv_snapshot_begin(bool freeze);
+/* The keyspace as it is, for a save by the store itself (kv_free it);
+ * live: while a frozen snapshot runs (SHUTDOWN's save). */
+struct kv_snapshot *kv_snapshot_view(bool live);
 void kv_snapshot_end(void);
+/* FLUSHALL/FLUSHDB of a frozen dict: freed when the snapshot ends. */
+bool kv_snapshot_retire(struct kv_dict *d);
 
 /* kv_util.c */
 size_t kv_ll2str(char *buf, int64_t v);            /* buf >= 21 */

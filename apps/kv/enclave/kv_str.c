@@ -94,10 +94,11 @@ bool kv_str_is(const struct kv_str *s, const char *word)
         v2 += v1; v1 = KV_ROTL(v1, 17); v1 ^= v2; v2 = KV_ROTL(v2, 32);     \
     } while (0)
 
-uint64_t kv_hash(const void *p, size_t len)
+uint64_t kv_hash(const void *p, size_t len) { return kv_hash_seeded(kv_server()->hash_seed, p, len); }
+
+uint64_t kv_hash_seeded(const uint64_t seed[2], const void *p, size_t len)
 {
-    const struct kv_server *srv = kv_server();
-    uint64_t k0 = srv->hash_seed[0], k1 = srv->hash_seed[1];
+    uint64_t k0 = seed[0], k1 = seed[1];
     uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
     uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
     const uint8_t *in = p;

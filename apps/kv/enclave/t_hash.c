@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "t_hash.h"
 
 /* Redis's MAX_LONG_DOUBLE_CHARS: room for "%.17Lf" of any long double. */
 #define HASH_LD_CHARS (5 * 1024)
@@ -19,6 +20,8 @@ static void hash_value_free(struct kv_dict_entry *e)
 }
 
 static const struct kv_dict_type hash_dict_type = {.value_free = hash_value_free};
+
+struct kv_dict *kv_hash_dict_new(void) { return kv_dict_new(&hash_dict_type); }
 
 static void hash_type_free(struct kv_obj *o)
 {

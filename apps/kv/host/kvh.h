@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kv_abi.h"
 #include "util/error.h"
@@ -39,6 +40,10 @@ struct kvh_settings {
     enum kvh_loglevel loglevel;
     char logfile[256];                 /* "": stderr */
     char unixsocket[108];              /* "": none */
+    char save[128];                    /* save points, Redis's syntax ("" none) */
+    bool save_set;                     /* a save directive replaced the default */
+    char dbfilename[128];
+    bool stop_writes_on_bgsave_error;
     /* what is accepted but not done (the log says so at start) */
     char ignored[256];
 };
@@ -72,6 +77,11 @@ struct kvh_engine {
     int (*call)(struct kvh_engine *e, uint32_t ecall, const void *in, size_t in_len, void *out,
                 size_t out_cap, size_t *out_len, int *rc, tm_error *err);
     void (*close)(struct kvh_engine *e);
+    /* fork(2) for a BGSAVE child: in the child (0 returned) *child is the
+     * engine to write the parent's snapshot with (natively this same store,
+     * copied by the kernel; in the enclave an attachment of its own to the
+     * same enclave, reading the parent's slot). -errno on failure. */
+    pid_t (*fork)(struct kvh_engine *e, struct kvh_engine **child, tm_error *err);
     const char *name;                  /* for the log: "native", "enclave kv-NAME" */
 };
 /* The store compiled into this process (kv_entry.h). */

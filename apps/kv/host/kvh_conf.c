@@ -25,6 +25,36 @@ void kvh_settings_default(struct kvh_settings *s)
     s->hz = KVH_DEFAULT_HZ;
     s->maxclients = KVH_MAX_CLIENTS;
     s->loglevel = KVH_LOG_NOTICE;
+    snprintf(s->save, sizeof s->save, "3600 1 300 100 60 10000");   /* Redis 7's default */
+    snprintf(s->dbfilename, sizeof s->dbfilename, "dump.rdb");
+    s->stop_writes_on_bgsave_error = true;
+}
+
+/* `save <seconds> <changes> [...]` or `save ""`: the first one replaces the
+ * default points, later ones add (Redis 7). */
+static int kvh_conf_save(struct kvh_settings *s, int argc, char **argv, tm_error *err)
+{
+    if (!s->save_set)
+        s->save[0] = '\0';
+    s->save_set = true;
+    if (argc == 2 && argv[1][0] == '\0') {
+        s->save[0] = '\0';
+        return 0;
+    }
+    if ((argc - 1) % 2)
+        return tm_error_set(err, EINVAL, "Invalid save parameters");
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(argv[i], &end, 10);
+        if (errno || *end || end == argv[i] || v < (i % 2 ? 1 : 0))
+            return tm_error_set(err, EINVAL, "Invalid save parameters");
+        size_t n = strlen(s->save);
+        if (n + strlen(argv[i]) + 2 > sizeof s->save)
+            return tm_error_set(err, E2BIG, "too many save points");
+        snprintf(s->save + n, sizeof s->save - n, "%s%s", n ? " " : "", argv[i]);
+    }
+    return 0;
 }
 
 bool kvh_parse_memory(const char *text, uint64_t *out)
@@ -100,7 +130,7 @@ int kvh_conf_set(struct kvh_settings *s, int argc, char **argv, bool *bind_seen,
     const char *name = argv[0];
     const char *v = argc > 1 ? argv[1] : "";
     long long n;
-    bool b;
+    bool b = false;
     int r;
     if (!strcasecmp(name, "bind") && argc >= 2) {
         if (!*bind_seen)
@@ -114,10 +144,8 @@ int kvh_conf_set(struct kvh_settings *s, int argc, char **argv, bool *bind_seen,
                 return r;
         return 0;
     }
-    if (!strcasecmp(name, "save") && argc >= 2) {
-        kvh_conf_ignore(s, "save (no persistence yet)");
-        return 0;
-    }
+    if (!strcasecmp(name, "save") && argc >= 2)
+        return kvh_conf_save(s, argc, argv, err);
     if (argc != 2)
         return tm_error_set(err, EINVAL, "Bad directive or wrong number of arguments");
     if (!strcasecmp(name, "port")) {
@@ -131,6 +159,14 @@ int kvh_conf_set(struct kvh_settings *s, int argc, char **argv, bool *bind_seen,
         if (!S_ISDIR(st.st_mode))
             return tm_error_set(err, ENOTDIR, "can't chdir to '%s': Not a directory", v);
         return kvh_conf_copy(s->dir, sizeof s->dir, v, "dir", err);
+    } else if (!strcasecmp(name, "dbfilename")) {
+        if (strchr(v, '/') || !*v || !strcmp(v, ".") || !strcmp(v, ".."))
+            return tm_error_set(err, EINVAL, "dbfilename can't be a path, just a filename");
+        return kvh_conf_copy(s->dbfilename, sizeof s->dbfilename, v, "dbfilename", err);
+    } else if (!strcasecmp(name, "stop-writes-on-bgsave-error")) {
+        if ((r = kvh_conf_bool(v, &b, err)) < 0)
+            return r;
+        s->stop_writes_on_bgsave_error = b;
     } else if (!strcasecmp(name, "requirepass")) {
         size_t len = strlen(v);
         if (len > KV_MAX_PASS)
@@ -183,7 +219,7 @@ int kvh_conf_set(struct kvh_settings *s, int argc, char **argv, bool *bind_seen,
         if ((r = kvh_conf_bool(v, &b, err)) < 0)
             return r;
         if (b)
-            kvh_conf_ignore(s, "appendonly yes (no persistence yet)");
+            kvh_conf_ignore(s, "appendonly yes (no AOF: RDB snapshots only)");
     } else if (!strcasecmp(name, "protected-mode")) {
         if ((r = kvh_conf_bool(v, &b, err)) < 0)
             return r;
@@ -308,6 +344,9 @@ void kvh_settings_to_config(const struct kvh_settings *s, struct kv_config *c)
     for (uint32_t i = 0; i < s->nbind && n < sizeof c->bind; i++)
         n += (size_t)snprintf(c->bind + n, sizeof c->bind - n, "%s%s", i ? " " : "", s->bind[i]);
     snprintf(c->dir, sizeof c->dir, "%s", s->dir);
+    snprintf(c->save, sizeof c->save, "%s", s->save);
+    snprintf(c->dbfilename, sizeof c->dbfilename, "%s", s->dbfilename);
+    c->stop_writes_on_bgsave_error = s->stop_writes_on_bgsave_error;
     c->proto_max_bulk_len = 512ULL << 20;
     c->client_query_buffer_limit = 1ULL << 30;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kvh.h"
 #include "kvh_enclave.h"
@@ -38,6 +39,22 @@ static int kvh_enclave_call(struct kvh_engine *e, uint32_t ecall, const void *in
     return 0;
 }
 
+/* The child attaches to the same enclave, a slot of its own, the parent's
+ * slot mapped read-only (tm_attach_fork). */
+static pid_t kvh_enclave_fork(struct kvh_engine *e, struct kvh_engine **child, tm_error *err)
+{
+    struct kvh_enclave_engine *x = (struct kvh_enclave_engine *)e;
+    struct tm_attachment *ca = NULL;
+    pid_t pid = tm_attach_fork(x->a, &ca, err);
+    if (pid < 0)
+        return tm_error_prefix(err, "the snapshot child");
+    if (pid == 0 && kvh_engine_enclave(ca, child, err) < 0) {
+        kvh_log(KVH_LOG_WARNING, "Background saving error: %s", err->msg);
+        _exit(1);
+    }
+    return pid;
+}
+
 static void kvh_enclave_close(struct kvh_engine *e)
 {
     struct kvh_enclave_engine *x = (struct kvh_enclave_engine *)e;
@@ -55,7 +72,8 @@ int kvh_engine_enclave(struct tm_attachment *a, struct kvh_engine **out, tm_erro
     memset(x->scratch, 0, TM_ECALL_SCRATCH_DEFAULT);
     x->a = a;
     snprintf(x->name, sizeof x->name, "enclave %s, slot %u", a->name, a->slot);
-    x->e = (struct kvh_engine){ .call = kvh_enclave_call, .close = kvh_enclave_close, .name = x->name };
+    x->e = (struct kvh_engine){ .call = kvh_enclave_call, .close = kvh_enclave_close,
+                                .fork = kvh_enclave_fork, .name = x->name };
     *out = &x->e;
     return 0;
 }

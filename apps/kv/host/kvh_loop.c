@@ -22,6 +22,7 @@
 
 #include "kvh.h"
 #include "kvh_conn.h"
+#include "kvh_persist.h"
 #include "util/cleanup.h"
 
 #define KVH_MAX_EVENTS 1024
@@ -39,7 +40,7 @@ struct kvh_source {
     int kind;   /* KVH_SRC_* */
     int fd;
 };
-enum { KVH_SRC_LISTENER = 1, KVH_SRC_STOP = 2 };
+enum { KVH_SRC_LISTENER = 1, KVH_SRC_STOP = 2, KVH_SRC_CHILD = 3 };
 
 struct kvh_loop {
     struct kvh_loop_options o;
@@ -65,6 +66,8 @@ struct kvh_loop {
     unsigned out_quiet;
     uint64_t next_cron_ms;
     bool stopping, shutdown;
+    bool bgsave;                  /* the store began one: fork its child */
+    struct kvh_source child;      /* the BGSAVE child's status pipe (fd -1: none) */
     struct kvh_loop_stats st;
 };
 
@@ -95,6 +98,7 @@ int kvh_loop_new(const struct kvh_loop_options *o, struct kvh_loop **out, tm_err
     if (!l->o.read_chunk)
         l->o.read_chunk = KVH_DEFAULT_READ_CHUNK;
     l->next_id = 1;
+    l->child = (struct kvh_source){ KVH_SRC_CHILD, -1 };
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     l->sources = calloc(o->nlisteners + 1, sizeof *l->sources);
@@ -376,6 +380,8 @@ static int kvh_loop_replies(struct kvh_loop *l, size_t out_len, tm_error *err)
     memcpy(&h, l->out, sizeof h);
     if (h.flags & KV_SERVER_SHUTDOWN)
         l->shutdown = true;
+    if (h.flags & KV_SERVER_BGSAVE)
+        l->bgsave = true;
     size_t at = sizeof h;
     bool pending = false;
     for (uint32_t i = 0; i < h.count; i++) {
@@ -486,6 +492,20 @@ static bool kvh_loop_asks(const struct kvh_loop *l)
     return false;
 }
 
+/* The child of the BGSAVE the store began; its pipe joins the loop. */
+static int kvh_loop_fork(struct kvh_loop *l, tm_error *err)
+{
+    l->bgsave = false;
+    int fd = -1;
+    if (kvh_persist_bgsave(l->o.engine, &fd, err) < 0)
+        return 0;   /* told to the store: INFO says it failed; keep serving */
+    l->child.fd = fd;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->child };
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return tm_error_sys(err, "epoll_ctl");
+    return 0;
+}
+
 /* Stop or SHUTDOWN: what is written is written, every client goes. */
 static int kvh_loop_end(struct kvh_loop *l, tm_error *err)
 {
@@ -516,6 +536,11 @@ int kvh_loop_run(struct kvh_loop *l, tm_error *err)
             return tm_error_sys(err, "epoll_wait");
         for (int i = 0; i < n; i++) {
             struct kvh_source *s = ev[i].data.ptr;
+            if (s == &l->child) {
+                if (kvh_persist_child_event(l->o.engine, err))
+                    l->child.fd = -1;   /* closed: out of epoll */
+                continue;
+            }
             if (s >= l->sources && s <= l->sources + l->o.nlisteners) {
                 if (s->kind == KVH_SRC_STOP)
                     l->stopping = true;
@@ -545,6 +570,8 @@ int kvh_loop_run(struct kvh_loop *l, tm_error *err)
         if (kvh_loop_reset_batch(l) < 0 && r == 0)
             r = tm_error_set(err, ENOMEM, "out of memory");
         if (r < 0)
+            return r;
+        if (l->bgsave && (r = kvh_loop_fork(l, err)) < 0)
             return r;
         kvh_loop_reap(l);
     }

@@ -9,6 +9,7 @@
  * the enclave), which closes every client; init then detaches and exits 0,
  * and the container is deleted (the lease goes back), as Redis's shutdown. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "daemon/client.h"
 #include "enclave/measure.h"
 #include "kvh_enclave.h"
+#include "kvh_persist.h"
 #include "kvh_serve.h"
 #include "util/cleanup.h"
 
@@ -86,6 +88,44 @@ static void kvh_serve_close_listeners(struct kvh_serve_ctx *x)
     x->nlisteners = 0;
 }
 
+/* SIGTERM/SIGINT: as Redis, SHUTDOWN's save (when save points are set),
+ * run by the store itself: a batch from an internal client. Unlike Redis,
+ * a failed save is logged and the server still exits. */
+static void kvh_serve_shutdown_save(struct kvh_engine *e)
+{
+    static const char cmd[] = "SHUTDOWN\r\n";
+    const uint64_t id = UINT64_MAX;   /* the loop's ids count up from 1 */
+    char in[128], out[4096];
+    size_t off = sizeof(struct kv_batch_in);
+    struct kv_client_in recs[2] = { { id, KV_IN_NEW, 0 }, { id, KV_IN_DATA, sizeof cmd - 1 } };
+    memcpy(in + off, &recs[0], sizeof recs[0]);
+    off += KV_RECORD_SIZE(0);
+    memcpy(in + off, &recs[1], sizeof recs[1]);
+    memcpy(in + off + sizeof recs[1], cmd, sizeof cmd - 1);
+    off += KV_RECORD_SIZE(sizeof cmd - 1);
+    struct kv_batch_in head = { .now_us = 0, .count = 2 };
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    head.now_us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+    memcpy(in, &head, sizeof head);
+    size_t out_len = 0;
+    int rc = 0;
+    tm_error err = { 0 };
+    if (e->call(e, KV_ECALL_BATCH, in, off, out, sizeof out, &out_len, &rc, &err) < 0 || rc < 0) {
+        kvh_log(KVH_LOG_WARNING, "Error trying to save the DB: %s", rc < 0 ? strerror(-rc) : err.msg);
+        return;
+    }
+    struct kv_batch_out bo;
+    struct kv_client_out ro;
+    if (out_len >= sizeof bo + sizeof ro) {
+        memcpy(&bo, out, sizeof bo);
+        memcpy(&ro, out + sizeof bo, sizeof ro);
+        if (bo.count && ro.len && ro.len <= out_len - sizeof bo - sizeof ro)
+            kvh_log(KVH_LOG_WARNING, "Error trying to save the DB: %.*s", (int)ro.len - 2,
+                    out + sizeof bo + sizeof ro);
+    }
+}
+
 /* The store started on engine e, the loop until stop or SHUTDOWN. */
 static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error *err)
 {
@@ -99,6 +139,13 @@ static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error
     int r = kvh_engine_start(e, &c, err);
     if (r < 0)
         return r;
+    char dir[PATH_MAX];
+    if (!realpath(s->dir, dir))
+        return tm_error_sys(err, "can't chdir to '%s'", s->dir);
+    kvh_persist_init(dir, s->dbfilename);
+    uint64_t keys = 0;
+    if ((r = kvh_persist_load(e, &keys, err)) < 0)
+        return tm_error_prefix(err, "Fatal error loading the DB, aborting");
     struct kvh_loop_options lo = {
         .engine = e, .listeners = x->listeners, .nlisteners = x->nlisteners, .hz = s->hz,
         .timeout = s->timeout, .maxclients = s->maxclients,
@@ -121,6 +168,9 @@ static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error
     if (s->unixsocket[0])
         kvh_log(KVH_LOG_NOTICE, "Ready to accept connections unix");
     r = kvh_loop_run(l, err);
+    if (r == 0 && __atomic_load_n(&kvh_serve_signal, __ATOMIC_SEQ_CST))
+        kvh_serve_shutdown_save(e);
+    kvh_persist_stop();
     struct kvh_loop_stats st;
     kvh_loop_get_stats(l, &st);
     pthread_mutex_lock(&kvh_serve_loop_lock);
@@ -180,8 +230,8 @@ static int kvh_serve_enclave(const struct kvh_serve_options *o, const char *encl
             return tm_error_set(err, EBUSY, "enclave %s is in use (%u of %u slots): is another "
                                 "server running with --name %s?", enclave, info.slots_in_use,
                                 info.slots_total, o->name);
-        kvh_log(KVH_LOG_NOTICE, "Reusing enclave %s (its data is in memory only: a new server "
-                "starts empty)", enclave);
+        kvh_log(KVH_LOG_NOTICE, "Reusing enclave %s (a new server starts from the dump, if "
+                "any, not from the last one's memory)", enclave);
         return 0;
     }
     if (r == 0) {
