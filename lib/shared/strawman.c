@@ -13,7 +13,11 @@
  *          <------ DONE (status, the child's timestamps)
  *
  * Messages on a SOCK_STREAM socketpair: {kind, length} then the bytes. The
- * host processes see only TARGETINFOs, offers and ciphertext. */
+ * host processes see only TARGETINFOs, offers and ciphertext. With streamed
+ * records (opts.stream_out/in) the EXPORT and IMPORT are one ecall each and
+ * the records cross in their ocalls: the parent's ocall sends, the child's
+ * receives. After DONE the child returns to its caller (like fork) for more
+ * work in its enclave; the parent does not wait for it. */
 #include "shared/strawman.h"
 
 #include <errno.h>
@@ -304,30 +308,24 @@ static int strawman_child_run(const struct tm_strawman_parent *parent,
     return ret < 0 ? ret : 0;
 }
 
-__attribute__((noreturn)) static void strawman_child(const struct tm_strawman_parent *parent,
-                                                     const struct tm_strawman_options *o, int sock)
+/* Returns only once the child's enclave holds the data and the parent was told. */
+static void strawman_child(const struct tm_strawman_parent *parent,
+                           const struct tm_strawman_options *o, int sock,
+                           struct tm_strawman_enclave *se)
 {
-    if (o->child_after_fork)
-        o->child_after_fork(o->child_ctx, sock);
     struct strawman_done done = { .start_ms = tm_now_ms() };
-    struct tm_strawman_enclave se = { 0 };
     tm_error err = { 0 };
-    done.status = strawman_child_run(parent, o, sock, &se, &done, &err);
+    memset(se, 0, sizeof *se);
+    done.status = strawman_child_run(parent, o, sock, se, &done, &err);
     if (done.status < 0)
         snprintf(done.msg, sizeof done.msg, "%s", err.msg);
     tm_error ignored = { 0 };
     strawman_send(sock, MSG_DONE, &done, sizeof done, &ignored);
     close(sock);   /* the parent has its answer and serves again */
-    int code = done.status < 0 ? 1 : 0;
-    if (code == 0 && o->child_work) {
-        memset(&err, 0, sizeof err);
-        if (o->child_work(o->child_ctx, &se, &err) < 0) {
-            fprintf(stderr, "strawman child %d: %s\n", (int)getpid(), err.msg);
-            code = 1;
-        }
+    if (done.status < 0) {
+        tm_strawman_stop(se);
+        _exit(1);
     }
-    tm_strawman_stop(&se);   /* after the word: tearing down is not part of the fork */
-    _exit(code);
 }
 
 /* ---- the parent ---- */
@@ -430,7 +428,7 @@ static int strawman_parent_run(const struct tm_strawman_parent *p,
 
 pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
                              const struct tm_strawman_options *opts, struct tm_strawman_stats *st,
-                             tm_error *err)
+                             struct tm_strawman_enclave *child, tm_error *err)
 {
     memset(st, 0, sizeof *st);
     if (!parent->image || !parent->ecall || opts->record_max < 64)
@@ -447,7 +445,9 @@ pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
     }
     if (pid == 0) {
         close(sv[0]);
-        strawman_child(parent, opts, sv[1]);
+        sock = -1;
+        strawman_child(parent, opts, sv[1], child);
+        return 0;
     }
     close(sv[1]);
 
@@ -488,13 +488,18 @@ int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawma
     struct tm_strawman_parent p = { .image = parent->image, .sigstruct = parent->sigstruct,
                                     .ops = parent->ops, .ecall = strawman_enclave_ecall,
                                     .ecall_ctx = parent };
-    pid_t pid = tm_strawman_fork_start(&p, opts, st, err);
+    struct tm_strawman_enclave child;
+    pid_t pid = tm_strawman_fork_start(&p, opts, st, &child, err);
     if (pid < 0)
         return pid;
+    if (pid == 0) {   /* the child's enclave holds the data: nothing more to do */
+        tm_strawman_stop(&child);
+        _exit(0);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return tm_error_set(err, ECHILD, "strawman child: its work failed (status 0x%x)", status);
+        return tm_error_set(err, ECHILD, "strawman child: ended with status 0x%x", status);
     return 0;
 }

@@ -70,13 +70,6 @@ enum { TM_STRAWMAN_TO_CHILD = 0, TM_STRAWMAN_TO_PARENT = 1 };
  * offers, records), as the bytes that cross the socket. */
 typedef void (*tm_strawman_observe_fn)(void *ctx, int direction, const uint8_t *msg, size_t len);
 
-/* Runs in the child once its enclave holds the data and the parent was told
- * (the parent no longer waits): more work in the child's enclave (a snapshot
- * written from its copy). Its result is the child's exit status: 0 -> 0,
- * -errno -> 1 with err's message on stderr. */
-typedef int (*tm_strawman_child_work_fn)(void *ctx, struct tm_strawman_enclave *child,
-                                         tm_error *err);
-
 struct tm_strawman_options {
     struct tm_strawman_ecalls ecalls;
     size_t record_max;                /* room for one EXPORT record */
@@ -92,12 +85,6 @@ struct tm_strawman_options {
      * consumer then keep their own state on their stacks (an RDB writer that
      * pushes bytes, a loader that pulls them). */
     uint32_t stream_out, stream_in;
-    /* The child, right after fork(2), before anything else: drop what it
-     * inherited and must not hold (a server's listeners and clients). sock
-     * is the fork's own socket, to keep. NULL: nothing. */
-    void (*child_after_fork)(void *ctx, int sock);
-    tm_strawman_child_work_fn child_work;   /* NULL: the child exits at once */
-    void *child_ctx;
 };
 
 /* Where the time of a strawman fork went (milliseconds; CLOCK_MONOTONIC, which
@@ -119,13 +106,16 @@ struct tm_strawman_stats {
 int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
                      struct tm_strawman_stats *st, tm_error *err);
 
-/* The same for any parent, without waiting for the child's exit: returns the
- * child's pid once its enclave holds the data (the parent, blocked until
- * then, may serve again while the child runs opts->child_work); the caller
- * reaps it (waitpid: its exit status is the work's). -errno on failure, the
- * child then killed and reaped. */
+/* The same for any parent, returning like fork(2) once the child's enclave
+ * holds the data (the parent is blocked until then, as Gramine's checkpoint
+ * is sent synchronously; then it may serve again). Parent: the child's pid,
+ * to reap (its exit status is the caller's child code's). Child: 0, with
+ * *child its enclave holding the data; the caller runs its work there (a
+ * snapshot written from the copy), then tm_strawman_stop and _exit. A child
+ * whose import failed says so to the parent and exits 1 itself. -errno on
+ * failure in the parent, the child then killed and reaped. */
 pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
                              const struct tm_strawman_options *opts, struct tm_strawman_stats *st,
-                             tm_error *err);
+                             struct tm_strawman_enclave *child, tm_error *err);
 
 #endif
