@@ -74,7 +74,9 @@
  *                 store's struct kv_config, then the running snapshot (or,
  *                 with none, the keyspace as it is: nothing changes during the
  *                 ecall) as an RDB in chunks of at most KV_STRAWMAN_CHUNK
- *                 bytes, then an empty record (the end). 0 once all is out.
+ *                 bytes, then an empty record (the end). 0 once all is out;
+ *                 BGSAVE's snapshot is then released (no more copy-on-write:
+ *                 the child has its copy) but runs until SNAPSHOT_DONE.
  * KV_ECALL_STRAWMAN_IMPORT  child (a fresh enclave, no store yet): asks for
  *                 each record through KV_OCALL_STRAWMAN_RECV (out: the
  *                 record; the answer is its length), starts a store with the

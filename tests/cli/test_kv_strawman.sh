@@ -1,8 +1,9 @@
 # teemate kv serve --fork strawman (issue 13 point 5), driven by redis-cli: a
 # store of every type, BGSAVE: the child builds an enclave of its own, the
 # data crosses the attested channel (the log shows where the time went), the
-# child writes the sealed dump and is reaped; the server serves on and its
-# later writes are not in the dump; a server started on the same dir (the
+# child writes the sealed dump and is reaped; the server serves on, without
+# copy-on-write once the child has its copy, and its later writes are not in
+# the dump; a server started on the same dir (the
 # default attach fork) loads the dump back to the same answers. Root only
 # (the server is a TeeMate container); state under $WORK, free ports.
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,7 @@ if serve straw --port "$P" --name straw --socket "$TEEMATE_SOCKET" --maxmemory 6
     procs=$(descendants "$spid")
     expect_eq "BGSAVE starts" "$("${R[@]}" bgsave)" "Background saving started"
     "${R[@]}" set later after-the-fork >/dev/null
+    "${R[@]}" append big y >/dev/null   # an attach fork's snapshot would copy the value
     done_=
     for _ in $(seq 600); do
         grep -qs "Background saving terminated" "$WORK/straw.log" && { done_=1; break; }; sleep 0.05
@@ -60,6 +62,8 @@ if serve straw --port "$P" --name straw --socket "$TEEMATE_SOCKET" --maxmemory 6
     expect_eq "no temp file left" "$(ls "$WORK/data" | grep -c temp-)" "0"
     expect_eq "the server serves on, its write its own" "$("${R[@]}" get later)" "after-the-fork"
     expect_eq "INFO: last bgsave ok" "$("${R[@]}" info persistence | tr -d '\r' | sed -n 's/^rdb_last_bgsave_status://p')" "ok"
+    # the parent's snapshot is released once the child has its copy: no copy-on-write after
+    expect_eq "INFO: no copy-on-write after the copy" "$("${R[@]}" info persistence | tr -d '\r' | sed -n 's/^rdb_last_cow_size://p')" "0"
     expect_eq "the child reaped: no process more under the server" "$(descendants "$spid")" "$procs"
     stop "$spid"; expect_eq "SIGTERM: exit 0" "$?" "0"
     "$TEEMATE" enclave inspect kv-straw --json >"$WORK/inspect.json" 2>&1

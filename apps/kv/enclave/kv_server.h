@@ -312,6 +312,10 @@ struct kv_snapshot *kv_snapshot_begin(bool freeze);
  * live: while a frozen snapshot runs (SHUTDOWN's save). */
 struct kv_snapshot *kv_snapshot_view(bool live);
 void kv_snapshot_end(void);
+/* The child has a copy of its own now (a strawman child, which got the data
+ * over the channel): thaw the dicts and free what was kept for the snapshot,
+ * but keep it as the running BGSAVE's until kv_snapshot_end. */
+void kv_snapshot_release(void);
 /* FLUSHALL/FLUSHDB of a frozen dict: freed when the snapshot ends. */
 bool kv_snapshot_retire(struct kv_dict *d);
 

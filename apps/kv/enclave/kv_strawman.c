@@ -148,6 +148,8 @@ TM_ECALL(kv_strawman_export, KV_ECALL_STRAWMAN_EXPORT)
     kv_platform_free(o.record);
     if (view)
         kv_free(view);
+    else if (r == 0)
+        kv_snapshot_release();   /* the copy is out: the parent writes freely again */
     kv_strawman_end(ch);
     return r;
 }
