@@ -65,8 +65,11 @@ void kv_snapshot_release(void)
     struct kv_snapshot *snap = s->snapshot;
     if (!snap)
         return;
+    /* unfrozen (a native fork, SAVE): its dicts were never frozen, and a
+     * FLUSHALL since may have freed them */
+    bool frozen = s->snapshot_running;
     s->snapshot_running = false;
-    for (int i = 0; i < snap->dbnum; i++) {
+    for (int i = 0; frozen && i < snap->dbnum; i++) {
         kv_dict_thaw((struct kv_dict *)snap->db[i].keys);
         kv_dict_thaw((struct kv_dict *)snap->db[i].expires);
     }
