@@ -235,17 +235,16 @@ static int64_t strawman_pull_record(void *ctx, uint32_t number, const void *in, 
     (void)number;
     (void)in;
     (void)in_len;
-    ssize_t n = strawman_recv(pl->sock, MSG_RECORD, out, out_cap < pl->record_max ? out_cap
-                                                                              : pl->record_max,
-                              &pl->err);
+    size_t cap = out_cap < pl->record_max ? out_cap : pl->record_max;
+    ssize_t n = strawman_recv(pl->sock, MSG_RECORD, out, cap, &pl->err);
     if (n < 0)
         return n;
     *out_len = (size_t)n;
     return n;
 }
 
-static int strawman_child_import(struct tm_strawman_enclave *se, const struct tm_strawman_options *o,
-                                 int sock, tm_error *err)
+static int strawman_child_import(struct tm_strawman_enclave *se,
+                                 const struct tm_strawman_options *o, int sock, tm_error *err)
 {
     if (o->stream_in) {
         struct strawman_pull pl = { .sock = sock, .record_max = o->record_max };

@@ -196,9 +196,13 @@ static int kvh_serve_init(void *ctx, struct tm_attachment *a)
     struct kvh_serve_ctx *x = ctx;
     tm_error err = { 0 };
     struct kvh_engine *e = NULL;
-    int r = !a ? tm_error_set(&err, EINVAL, "the container is not attached to the store's enclave")
-            : x->o->fork_strawman ? kvh_engine_strawman(a, &x->strawman, &e, &err)
-                                  : kvh_engine_enclave(a, &e, &err);
+    int r;
+    if (!a)
+        r = tm_error_set(&err, EINVAL, "the container is not attached to the store's enclave");
+    else if (x->o->fork_strawman)
+        r = kvh_engine_strawman(a, &x->strawman, &e, &err);
+    else
+        r = kvh_engine_enclave(a, &e, &err);
     if (r == 0) {
         kvh_log(KVH_LOG_NOTICE, "Attached to %s: slot %u of %llu MiB", a->name, a->slot,
                 (unsigned long long)(a->slot_size >> 20));
