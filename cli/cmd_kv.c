@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_kv.h"
 #include "kvh_serve.h"
 
 static const char usage[] =
@@ -55,7 +56,7 @@ static const char usage[] =
     "  --socket PATH       teemated's socket\n";
 
 /* --kv-image: where kv.elf is (next to this binary, or $TEEMATE_KV_IMAGE). */
-static int tm_cli_kv_image(char *buf, size_t len, tm_error *err)
+int tm_cli_kv_image(char *buf, size_t len, tm_error *err)
 {
     const char *env = getenv("TEEMATE_KV_IMAGE");
     if (env && *env) {
@@ -153,13 +154,19 @@ static int tm_cmd_kv_serve(int argc, char **argv)
 int tm_cmd_kv(int argc, char **argv)
 {
     if (argc < 2)
-        return tm_cli_usage("kv", "expects a COMMAND (serve)");
+        return tm_cli_usage("kv", "expects a COMMAND (serve, export, import)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("Usage: teemate kv COMMAND [OPTIONS]\n\nThe confidential key-value store (Redis's "
-               "protocol).\n\nCommands:\n  serve     run the server in a shared enclave\n");
+               "protocol).\n\nCommands:\n  serve     run the server in a shared enclave\n"
+               "  export    unseal a sealed dump (dump.rdb) into a plain RDB file\n"
+               "  import    seal a plain RDB file into a sealed dump\n");
         return 0;
     }
     if (!strcmp(argv[1], "serve"))
         return tm_cmd_kv_serve(argc - 1, argv + 1);
-    return tm_cli_usage("kv", "unknown command '%s' (serve)", argv[1]);
+    if (!strcmp(argv[1], "export"))
+        return tm_cmd_kv_export(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "import"))
+        return tm_cmd_kv_import(argc - 1, argv + 1);
+    return tm_cli_usage("kv", "unknown command '%s' (serve, export, import)", argv[1]);
 }

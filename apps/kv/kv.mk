@@ -43,6 +43,11 @@ build-fuzz/fuzz_resp: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
 build-fuzz/fuzz_resp: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
 build-fuzz/fuzz_resp: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
 
+# fuzz/fuzz_sealed.c: the sealed-file reader and writer, natively (test key).
+build-fuzz/fuzz_sealed: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
+build-fuzz/fuzz_sealed: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
+build-fuzz/fuzz_sealed: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)
+
 include $(KV_DIR)/kv_host.mk
 
 # kv_rdb_tool: RDB dump/write natively, for tests/cli/test_kv_rdb_vs_redis.sh.
@@ -51,3 +56,8 @@ kv: $(KV_RDB_TOOL)
 $(KV_RDB_TOOL): $(BUILD)/obj/tests/unit/kv/kv_rdb_tool.o $(KV_NATIVE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $^ -lmbedcrypto -lm -o $@
+
+# fuzz/fuzz_rdb.c: the RDB loader (and the writer on what it loads), natively.
+build-fuzz/fuzz_rdb: FUZZ_EXTRA_SRCS := $(KV_NATIVE_SRCS)
+build-fuzz/fuzz_rdb: FUZZ_CFLAGS += $(KV_CFLAGS) -lmbedcrypto -lm
+build-fuzz/fuzz_rdb: $(KV_NATIVE_SRCS) $(wildcard $(KV_DIR)/*.h $(KV_DIR)/enclave/*.h)

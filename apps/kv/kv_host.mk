@@ -27,7 +27,7 @@ $(KVH_TEST_BINS): $(BUILD)/tests/test_kvh_%: $(BUILD)/obj/tests/unit/kv/test_kvh
 	@mkdir -p $(@D)
 	$(CC) $(HOST_LDFLAGS) $< $(KVH_LINK_LIBS) $(HOST_LDLIBS) -lmbedcrypto -lm -o $@
 
-# `teemate kv serve` (cli/cmd_kv.c) links the host side and the native store.
-$(BUILD)/obj/cli/cmd_kv.o: HOST_CFLAGS += $(KVH_CFLAGS)
+# `teemate kv serve`, `export`, `import` (cli/cmd_kv*.c) link the host side and the native store.
+$(BUILD)/obj/cli/cmd_kv.o $(BUILD)/obj/cli/cmd_kv_%.o: HOST_CFLAGS += $(KVH_CFLAGS)
 $(BUILD)/teemate: $(KVH_LIB) $(KV_NATIVE_LIB_PATH)
 $(BUILD)/teemate: HOST_LDLIBS += $(KVH_LINK_LIBS) -lmbedcrypto -lm

@@ -113,9 +113,11 @@ bool kvb_server_start(struct kvb_env *env, int t, struct kvb_server *s)
     snprintf(log, sizeof log, "%s/%s-%u.log", env->work, kvb_target_short[t], s->port);
     char *rargv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", NULL };
-    char *nargv[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--no-enclave", NULL };
+    /* no persistence for any of the three (redis-server: --save "") */
+    char *nargv[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--no-enclave",
+                      "--save", "", "--dir", (char *)env->work, NULL };
     char *eargv[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--name", KVB_ENCLAVE_NAME,
-                      "--socket", env->sock, NULL };
+                      "--socket", env->sock, "--save", "", "--dir", (char *)env->work, NULL };
     s->pid = tm_bench_spawn(t == KVB_REDIS ? rargv : t == KVB_NATIVE ? nargv : eargv, log, -1, -1);
     s->up = s->pid > 0 && kvb_wait_ready(s->port, s->pid);
     if (!s->up) {

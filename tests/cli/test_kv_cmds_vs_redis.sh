@@ -80,7 +80,7 @@ types redis "$rport"
 replay redis "$rport" "$rpid"
 
 kport=$(free_port)
-"$TEEMATE" kv serve --no-enclave --port "$kport" --dir "$WORK/kv" 2>"$WORK/kv.err" &
+"$TEEMATE" kv serve --no-enclave --save "" --port "$kport" --dir "$WORK/kv" 2>"$WORK/kv.err" &
 kpid=$!; pids+=($kpid)
 if wait_ping "$kport"; then
     types no-enclave "$kport"
@@ -97,7 +97,7 @@ elif [ ! -r "$image" ]; then skip "$T: enclave mode" "$image is not built"
 else
     start_daemon
     eport=$(free_port)
-    "$TEEMATE" kv serve --port "$eport" --name cmds --socket "$TEEMATE_SOCKET" \
+    "$TEEMATE" kv serve --save "" --dir "$WORK" --port "$eport" --name cmds --socket "$TEEMATE_SOCKET" \
         2>"$WORK/encl.err" &
     epid=$!; pids+=($epid)
     if wait_ping "$eport"; then

@@ -99,7 +99,7 @@ DEL: b':1'"
 # maxclients (from a config file, as redis.conf): the extra ones refused
 P=$(free_port)
 printf 'maxclients 3\n' >"$WORK/max3.conf"
-"$TEEMATE" kv serve --no-enclave --port "$P" --config "$WORK/max3.conf" 2>"$WORK/max3.log" &
+"$TEEMATE" kv serve --no-enclave --save "" --dir "$WORK" --port "$P" --config "$WORK/max3.conf" 2>"$WORK/max3.log" &
 spid=$!; pids+=($spid)
 if wait_ping "$P" "$spid"; then
     expect_eq "$T: maxclients 3: the 4th and 5th refused and closed as by Redis" \
@@ -108,7 +108,7 @@ if wait_ping "$P" "$spid"; then
 else not_ok "$T: a server with maxclients 3 starts"; sed 's/^/  | /' "$WORK/max3.log" >&2; fi
 
 P=$(free_port)
-"$TEEMATE" kv serve --no-enclave --port "$P" 2>"$WORK/native.log" &
+"$TEEMATE" kv serve --no-enclave --save "" --dir "$WORK" --port "$P" 2>"$WORK/native.log" &
 spid=$!; pids+=($spid)
 if wait_ping "$P" "$spid"; then suite no-enclave "$P" "$spid"
 else not_ok "$T: --no-enclave server starts"; sed 's/^/  | /' "$WORK/native.log" >&2; fi
@@ -119,7 +119,7 @@ elif [ ! -r "$image" ]; then skip "$T: enclave mode" "$image is not built"
 else
     start_daemon
     P=$(free_port)
-    "$TEEMATE" kv serve --port "$P" --name limits --socket "$TEEMATE_SOCKET" --maxmemory 64mb \
+    "$TEEMATE" kv serve --save "" --dir "$WORK" --port "$P" --name limits --socket "$TEEMATE_SOCKET" --maxmemory 64mb \
         2>"$WORK/encl.log" &
     spid=$!; pids+=($spid)
     if wait_ping "$P" "$spid"; then suite enclave "$P" "$spid" kv-limits 64mb

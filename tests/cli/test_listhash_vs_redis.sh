@@ -20,7 +20,7 @@ redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$
     >"$WORK/redis.log" 2>&1 &
 pids+=($!)
 kport=$(free_port)
-"$TEEMATE" kv serve --no-enclave --port "$kport" --dir "$WORK/kv" >"$WORK/kv.out" 2>"$WORK/kv.err" &
+"$TEEMATE" kv serve --no-enclave --save "" --port "$kport" --dir "$WORK/kv" >"$WORK/kv.out" 2>"$WORK/kv.err" &
 pids+=($!)
 if ! wait_ping "$rport"; then skip "$T" "redis-server did not start"; exit 0; fi
 if wait_ping "$kport"; then ok "$T: teemate kv serve --no-enclave answers PING"; else

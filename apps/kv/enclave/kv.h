@@ -205,6 +205,9 @@ struct kv_obj *kv_db_lookup_read(struct kv_client *c, const struct kv_str *key);
  * snapshot holds it (installed in the keyspace, the old one kept for the
  * snapshot). */
 struct kv_obj *kv_db_lookup_write(struct kv_client *c, const struct kv_str *key);
+/* Redis's lookupKeyWrite as a test: the key is there (expired keys go
+ * first), nothing is copied (the caller replaces or deletes, never changes). */
+bool kv_db_exists_for_write(struct kv_client *c, const struct kv_str *key);
 /* The same, checking the type: NULL and -WRONGTYPE replied (*replied set)
  * when the key holds another type; NULL without reply when missing. */
 struct kv_obj *kv_db_lookup_read_type(struct kv_client *c, const struct kv_str *key,

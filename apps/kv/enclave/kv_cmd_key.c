@@ -78,7 +78,7 @@ static void kv_expire_generic(struct kv_client *c, int64_t basetime, bool second
     }
     when += basetime;
     const struct kv_str *key = c->argv[1];
-    if (!kv_db_lookup_write(c, key)) {
+    if (!kv_db_exists_for_write(c, key)) {
         kv_reply_int(c, 0);
         return;
     }
@@ -133,7 +133,7 @@ static void kv_cmd_pexpiretime(struct kv_client *c) { kv_ttl_generic(c, true, tr
 
 static void kv_cmd_persist(struct kv_client *c)
 {
-    if (!kv_db_lookup_write(c, c->argv[1])) {
+    if (!kv_db_exists_for_write(c, c->argv[1])) {
         kv_reply_int(c, 0);
         return;
     }
@@ -196,7 +196,7 @@ static void kv_cmd_randomkey(struct kv_client *c)
 static void kv_rename_generic(struct kv_client *c, bool nx)
 {
     const struct kv_str *from = c->argv[1], *to = c->argv[2];
-    if (!kv_db_lookup_write(c, from)) {
+    if (!kv_db_exists_for_write(c, from)) {
         kv_reply_error(c, "no such key");
         return;
     }
@@ -208,7 +208,7 @@ static void kv_rename_generic(struct kv_client *c, bool nx)
         return;
     }
     int64_t expire = kv_db_get_expire(c, from);
-    if (kv_db_lookup_write(c, to)) {
+    if (kv_db_exists_for_write(c, to)) {
         if (nx) {
             kv_reply_int(c, 0);
             return;

@@ -118,7 +118,7 @@ static void kv_set_generic(struct kv_client *c, uint32_t flags, int key_i, int v
     if ((flags & KV_SET_GET) && !kv_get_generic(c))
         return;
     const struct kv_str *key = c->argv[key_i];
-    bool found = kv_db_lookup_write(c, key) != NULL;
+    bool found = kv_db_exists_for_write(c, key);
     if (((flags & KV_SET_NX) && found) || ((flags & KV_SET_XX) && !found)) {
         if (!(flags & KV_SET_GET))
             kv_reply_raw(c, abort, strlen(abort));
@@ -238,7 +238,7 @@ static void kv_mset_generic(struct kv_client *c, bool nx)
     }
     if (nx)
         for (int j = 1; j < c->argc; j += 2)
-            if (kv_db_lookup_write(c, c->argv[j])) {
+            if (kv_db_exists_for_write(c, c->argv[j])) {
                 kv_reply_int(c, 0);
                 return;
             }

@@ -102,6 +102,12 @@ static struct kv_dict_entry *kv_db_writable(struct kv_dict *d, struct kv_dict_en
     return e;
 }
 
+bool kv_db_exists_for_write(struct kv_client *c, const struct kv_str *key)
+{
+    kv_db_expire_if_needed(c->db, c, key);
+    return kv_dict_find(c->db->keys, key->data, key->len) != NULL;
+}
+
 struct kv_obj *kv_db_lookup_write(struct kv_client *c, const struct kv_str *key)
 {
     kv_db_expire_if_needed(c->db, c, key);

@@ -46,7 +46,6 @@ size_t kv_platform_rss(void) { return tm_slot_committed(); }
 /* Persistence in the enclave: a snapshot child is attached to this same
  * enclave and reads its parent's slot in place; files are sealed; file
  * calls are ocalls. */
-bool kv_platform_snapshot_shared(void) { return true; }
 const struct kv_server *kv_platform_snapshot_parent(void) { return tm_slot_parent_root(); }
 bool kv_platform_seals(void) { return true; }
 

@@ -51,7 +51,6 @@ size_t kv_platform_rss(void)
 /* Persistence natively: a snapshot child is a fork(2) with its own copy of
  * the store; files are plain (nothing to seal them with); the host serves
  * the file calls through the function it registered. */
-bool kv_platform_snapshot_shared(void) { return false; }
 const struct kv_server *kv_platform_snapshot_parent(void) { return kv_native_root; }
 bool kv_platform_seals(void) { return false; }
 

@@ -61,8 +61,9 @@
 #define KV_RDB_QL_PACKED 2
 
 /* The longest string the loader takes: Redis's proto-max-bulk-len default,
- * and the ceiling of an LZF expansion relative to its compressed bytes (a
- * back reference of 3 bytes copies at most 264). */
+ * or the store's own when it is higher (no command makes a longer one), and
+ * the ceiling of an LZF expansion relative to its compressed bytes (a back
+ * reference of 3 bytes copies at most 264). */
 #define KV_RDB_MAX_STRING (512U << 20)
 #define KV_LZF_MAX_RATIO 100
 

@@ -82,6 +82,13 @@ int kv_rdb_read_len(struct kv_rdb_reader *r, uint64_t *len, bool *encoded)
     return 0;
 }
 
+static uint64_t max_string(void)
+{
+    uint64_t conf = kv_server()->config.proto_max_bulk_len;
+    uint64_t max = conf > KV_RDB_MAX_STRING ? conf : KV_RDB_MAX_STRING;
+    return max > UINT32_MAX - 64 ? UINT32_MAX - 64 : max;
+}
+
 /* A kv_str of len bytes (uninitialised, NUL-terminated), its capacity what
  * the allocator gave, as kv_str_new makes them. */
 static struct kv_str *str_alloc(size_t len)
@@ -97,9 +104,9 @@ static struct kv_str *str_alloc(size_t len)
 /* A kv_str of exactly len bytes read from r, grown as the bytes arrive. */
 static int read_raw(struct kv_rdb_reader *r, uint64_t len, struct kv_str **out)
 {
-    if (len > KV_RDB_MAX_STRING)
-        return kv_rdb_fail(r, -EINVAL, "string of %llu bytes (over %u) at offset %llu",
-                           (unsigned long long)len, KV_RDB_MAX_STRING,
+    if (len > max_string())
+        return kv_rdb_fail(r, -EINVAL, "string of %llu bytes (over %llu) at offset %llu",
+                           (unsigned long long)len, (unsigned long long)max_string(),
                            (unsigned long long)r->offset);
     size_t have = 0, cap = len < RDB_READ_STEP ? (size_t)len : RDB_READ_STEP;
     struct kv_str *s = kv_alloc(sizeof *s + cap + 1);
@@ -129,7 +136,7 @@ static int read_lzf(struct kv_rdb_reader *r, struct kv_str **out)
     int rc;
     if ((rc = kv_rdb_read_len(r, &clen, NULL)) || (rc = kv_rdb_read_len(r, &len, NULL)))
         return rc;
-    if (len > KV_RDB_MAX_STRING || !clen || len / KV_LZF_MAX_RATIO > clen)
+    if (len > max_string() || !clen || len / KV_LZF_MAX_RATIO > clen)
         return kv_rdb_fail(r, -EINVAL,
                            "LZF string of %llu bytes from %llu compressed at offset %llu",
                            (unsigned long long)len, (unsigned long long)clen,

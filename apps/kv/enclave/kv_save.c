@@ -132,7 +132,9 @@ static bool kv_bgsave_start(void)
     struct kv_persist *p = &s->persist;
     if (s->snapshot)
         return false;
-    kv_snapshot_begin(kv_platform_snapshot_shared());
+    /* frozen natively too: the host forks after this batch, whose later
+     * commands must not reach the child's copy either */
+    kv_snapshot_begin(true);
     p->bgsave_pending = true;
     p->bgsave_scheduled = false;
     p->bgsave_start_ms = s->now_ms;

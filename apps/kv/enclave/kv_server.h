@@ -33,8 +33,8 @@ void kv_platform_free(void *p);
  * resident set natively. */
 size_t kv_platform_rss(void);
 /* Persistence. A snapshot child shares its parent's memory in the enclave
- * (the snapshot must be frozen) but has its own copy natively (fork(2)). */
-bool kv_platform_snapshot_shared(void);
+ * and has a copy of it natively (fork(2), taken after the batch that ran
+ * BGSAVE): either way it reads the frozen snapshot. */
 /* The store whose snapshot a child writes: its parent's (tm_slot_parent_root)
  * in the enclave, its own natively; NULL when there is none. */
 const struct kv_server *kv_platform_snapshot_parent(void);

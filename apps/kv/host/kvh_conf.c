@@ -41,19 +41,29 @@ static int kvh_conf_save(struct kvh_settings *s, int argc, char **argv, tm_error
         s->save[0] = '\0';
         return 0;
     }
-    if ((argc - 1) % 2)
-        return tm_error_set(err, EINVAL, "Invalid save parameters");
+    /* the numbers, one per argument or several in one (--save "3600 1") */
+    int count = 0;
     for (int i = 1; i < argc; i++) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(argv[i], &end, 10);
-        if (errno || *end || end == argv[i] || v < (i % 2 ? 1 : 0))
-            return tm_error_set(err, EINVAL, "Invalid save parameters");
-        size_t n = strlen(s->save);
-        if (n + strlen(argv[i]) + 2 > sizeof s->save)
-            return tm_error_set(err, E2BIG, "too many save points");
-        snprintf(s->save + n, sizeof s->save - n, "%s%s", n ? " " : "", argv[i]);
+        for (const char *p = argv[i]; *p;) {
+            if (*p == ' ') {
+                p++;
+                continue;
+            }
+            char *end;
+            errno = 0;
+            long long v = strtoll(p, &end, 10);
+            if (errno || end == p || (*end && *end != ' ') || v < (count % 2 ? 0 : 1))
+                return tm_error_set(err, EINVAL, "Invalid save parameters");
+            size_t n = strlen(s->save);
+            if (n + (size_t)(end - p) + 2 > sizeof s->save)
+                return tm_error_set(err, E2BIG, "too many save points");
+            snprintf(s->save + n, sizeof s->save - n, "%s%.*s", n ? " " : "", (int)(end - p), p);
+            count++;
+            p = end;
+        }
     }
+    if (count % 2)
+        return tm_error_set(err, EINVAL, "Invalid save parameters");
     return 0;
 }
 

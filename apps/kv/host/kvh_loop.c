@@ -492,12 +492,26 @@ static bool kvh_loop_asks(const struct kvh_loop *l)
     return false;
 }
 
+/* In the snapshot child: the listeners, clients and the loop's own fds are
+ * the parent's (a child that outlives it must not hold the port). */
+static void kvh_loop_close_in_child(void *ctx)
+{
+    struct kvh_loop *l = ctx;
+    for (size_t i = 0; i < l->o.nlisteners; i++)
+        close(l->o.listeners[i]);
+    for (size_t i = 0; i < l->nconns; i++)
+        if (l->conns[i]->fd >= 0)
+            close(l->conns[i]->fd);
+    close(l->ep);
+    close(l->stop_fd);
+}
+
 /* The child of the BGSAVE the store began; its pipe joins the loop. */
 static int kvh_loop_fork(struct kvh_loop *l, tm_error *err)
 {
     l->bgsave = false;
     int fd = -1;
-    if (kvh_persist_bgsave(l->o.engine, &fd, err) < 0)
+    if (kvh_persist_bgsave(l->o.engine, &fd, kvh_loop_close_in_child, l, err) < 0)
         return 0;   /* told to the store: INFO says it failed; keep serving */
     l->child.fd = fd;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->child };

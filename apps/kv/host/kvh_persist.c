@@ -222,7 +222,8 @@ static void kvh_persist_child(struct kvh_engine *child, int fd)
     _exit(status == 0 ? 0 : 1);
 }
 
-int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err)
+int kvh_persist_bgsave(struct kvh_engine *e, int *fd, void (*in_child)(void *ctx), void *ctx,
+                       tm_error *err)
 {
     *fd = -1;
     int p[2];
@@ -236,6 +237,8 @@ int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err)
     pid_t pid = e->fork(e, &child, err);
     if (pid == 0) {
         close(p[0]);
+        if (in_child)
+            in_child(ctx);
         kvh_persist_child(child, p[1]);
     }
     close(p[1]);

@@ -18,10 +18,13 @@ void kvh_persist_init(const char *dir, const char *dbfilename);
 /* Loads DIR/dbfilename into the empty store if it exists: 0 (loaded, or no
  * file), else -errno with err saying what is wrong with the file. */
 int kvh_persist_load(struct kvh_engine *e, uint64_t *keys, tm_error *err);
-/* The BGSAVE the store just began: forks the child that writes it. The
- * child's status pipe (for epoll) in *fd; its end comes with
- * kvh_persist_child_event. On failure the store is told the save failed. */
-int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err);
+/* The BGSAVE the store just began: forks the child that writes it (which
+ * first runs in_child: the parent's sockets are not the child's to keep
+ * open, as Redis's child closes its listeners). The child's status pipe (for
+ * epoll) in *fd; its end comes with kvh_persist_child_event. On failure the
+ * store is told the save failed. */
+int kvh_persist_bgsave(struct kvh_engine *e, int *fd, void (*in_child)(void *ctx), void *ctx,
+                       tm_error *err);
 /* The status pipe is readable: once the child is gone, reaps it and reports
  * to the store (KV_ECALL_SNAPSHOT_DONE). true when it is over (fd closed). */
 bool kvh_persist_child_event(struct kvh_engine *e, tm_error *err);

@@ -20,11 +20,15 @@ wait_ping() {
     done
     return 1
 }
-# serve TAG ARGS...: `teemate kv serve ARGS` in the background, its log in
-# $WORK/TAG.log; waits (bounded) for "Ready to accept connections"; sets spid.
+# serve TAG ARGS...: `teemate kv serve ARGS` in the background, in $WORK
+# (where dumps go unless ARGS say --dir) and without save points unless ARGS
+# set some (--save, or a --config file), its log in $WORK/TAG.log; waits
+# (bounded) for "Ready to accept connections"; sets spid.
 serve() {
     local tag=$1; shift
-    "$TEEMATE" kv serve "$@" 2>"$WORK/$tag.log" &
+    local nosave=(--save "")
+    case " $* " in *" --save "*|*" --config "*) nosave=() ;; esac
+    (cd "$WORK" && exec "$TEEMATE" kv serve "${nosave[@]}" "$@") 2>"$WORK/$tag.log" &
     spid=$!; pids+=($spid)
     for _ in $(seq 300); do grep -qs "Ready to accept connections" "$WORK/$tag.log" && return 0
         kill -0 "$spid" 2>/dev/null || return 1; sleep 0.05; done

@@ -38,6 +38,7 @@ def fill():
     for i, v in enumerate(["007", "+5", "-0", " 1", "1 ", "3.14", "1e3", "0x10", ""]):
         add("SET", "noncanon:%d" % i, v)
     add("SET", b"bin\x00key\xff\r\n", b"\x00\x01\x02\xff\xfe value")
+    add("SET", "", "the empty key")
     add("SET", "lzf:a", "a" * 5000)
     add("SET", "lzf:pattern", "abcdefgh" * 700)
     add("SET", "random:long", bytes(rnd.randrange(256) for _ in range(3000)))

@@ -58,6 +58,7 @@ static inline struct kv_snapshot *kvr_snapshot(int64_t now_ms)
     struct kv_snapshot *snap =
         calloc(1, sizeof *snap + (size_t)s->dbnum * sizeof(struct kv_snapshot_db));
     snap->start_ms = now_ms;
+    memcpy(snap->hash_seed, s->hash_seed, sizeof snap->hash_seed);
     snap->used_memory = kv_used_memory();
     snap->dbnum = s->dbnum;
     for (int i = 0; i < s->dbnum; i++) {

@@ -73,7 +73,9 @@ static int write_rdb(const char *path)
     while (rc >= 0 && (kvt_last_flags & KV_OUT_PENDING))
         rc = kvt_batch(1, 0, NULL, 0, 0, &reply, &reply_len);
     free(in);
-    if (rc < 0 || (reply && (reply[0] == '-' || strstr(reply, "\r\n-")))) {
+    /* an error reply anywhere (a bulk holding "-5" is not one) */
+    if (rc < 0 || (reply && (reply[0] == '-' || strstr(reply, "\r\n-ERR") ||
+                             strstr(reply, "\r\n-WRONGTYPE")))) {
         fprintf(stderr, "kv_rdb_tool: a command failed: %.200s\n", reply ? reply : "(batch)");
         return 1;
     }

@@ -26,6 +26,8 @@ struct mem {
 static int mem_write(void *arg, const void *p, size_t n)
 {
     struct mem *m = arg;
+    if (n == 0)
+        return 0;
     if (m->len + n > m->cap) {
         size_t cap = (m->len + n) * 2 + 64;
         uint8_t *q = realloc(m->p, cap);
@@ -340,6 +342,8 @@ static long files_read(void *p, size_t n)
 {
     size_t k = files_in->len - files_in->pos < n ? files_in->len - files_in->pos : n;
     k = k > 1000 ? k - 7 : k;   /* short reads too */
+    if (k == 0)
+        return 0;
     memcpy(p, files_in->p + files_in->pos, k);
     files_in->pos += k;
     return (long)k;
