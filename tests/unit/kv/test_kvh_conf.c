@@ -74,6 +74,10 @@ static void test_good_file(void)
              "daemonize no\n"
              "save 900 1\n"
              "save \"\"\n"
+             "save 3600 1 300 100\n"
+             "save 60 10000\n"
+             "dbfilename snap.rdb\n"
+             "stop-writes-on-bgsave-error no\n"
              "appendonly no\n"
              "protected-mode yes\n"
              "maxclients 100\n"
@@ -83,7 +87,7 @@ static void test_good_file(void)
     struct kvh_settings s;
     tm_error err = { 0 };
     CHECK(parse(&s, text, &err) < 0);
-    CHECK_STR_CONTAINS(err.msg, "t.conf:20:");
+    CHECK_STR_CONTAINS(err.msg, "t.conf:24:");
     CHECK_STR_CONTAINS(err.msg, "Unbalanced quotes");
     char *last = strstr(text, "unixsocket");
     snprintf(last, 64, "unixsocket '/tmp/it\\'s'\n");
@@ -104,7 +108,9 @@ static void test_good_file(void)
     CHECK(!strcmp(s.logfile, ""));
     CHECK_EQ_INT(s.maxclients, 100);
     CHECK(!strcmp(s.unixsocket, "/tmp/it's"));
-    CHECK_STR_CONTAINS(s.ignored, "save");
+    CHECK(!strcmp(s.save, "3600 1 300 100 60 10000"));   /* "" reset, then points added */
+    CHECK(!strcmp(s.dbfilename, "snap.rdb"));
+    CHECK(!s.stop_writes_on_bgsave_error);
     struct kv_config c;
     kvh_settings_to_config(&s, &c);
     CHECK_EQ_INT(c.port, 7000);
