@@ -3,7 +3,7 @@
 # data crosses the attested channel (the log shows where the time went), the
 # child writes the sealed dump and is reaped; the server serves on, without
 # copy-on-write once the child has its copy, and its later writes are not in
-# the dump; a server started on the same dir (the
+# the dump; a server whose key is not teemated's refuses to start; a server started on the same dir (the
 # default attach fork) loads the dump back to the same answers. Root only
 # (the server is a TeeMate container); state under $WORK, free ports.
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +27,15 @@ expect_fail "--fork strawman needs the enclave" "not with --no-enclave" \
 
 start_daemon
 mkdir -p "$WORK/data"
+# a server whose development key is not teemated's: its children would be
+# refused by the channel, so it refuses to start
+P=$(free_port)
+TEEMATE_STATE_DIR=$WORK/other-state timeout 60 "$TEEMATE" kv serve --port "$P" --name straw \
+    --socket "$TEEMATE_SOCKET" --maxmemory 64mb --dir "$WORK/data" --fork strawman >"$WORK/other.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && grep -q "signed by another key" "$WORK/other.log" \
+    && ok "another signer: refused at start" \
+    || { not_ok "another signer: refused at start"; echo "  rc=$rc" >&2; tail -3 "$WORK/other.log" | sed 's/^/  | /' >&2; }
 P=$(free_port)
 # the reads compared: none depends on a dict's order
 answers() {

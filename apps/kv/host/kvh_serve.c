@@ -336,7 +336,9 @@ int kvh_serve(const struct kvh_serve_options *o, tm_error *err)
     }
     if ((r = kvh_serve_enclave(o, enclave, err)) < 0 ||
         (o->fork_strawman &&
-         (r = kvh_strawman_image_load(o->image, s->maxmemory, &x.strawman, err)) < 0)) {
+         ((r = kvh_strawman_image_load(o->image, s->maxmemory, &x.strawman, err)) < 0 ||
+          (r = kvh_strawman_check(&x.strawman, o->socket, enclave, err)) < 0))) {
+        kvh_strawman_image_free(&x.strawman);
         kvh_serve_close_listeners(&x);
         return r;
     }

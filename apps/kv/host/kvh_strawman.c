@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/client.h"
 #include "enclave/devkey.h"
+#include "enclave/measure.h"
+#include "enclave/sigstruct.h"
 #include "kvh_enclave.h"
 #include "kvh_strawman.h"
 #include "util/cleanup.h"
@@ -30,6 +33,30 @@ void kvh_strawman_image_free(struct kvh_strawman_image *img)
 {
     tm_image_free(img->image);
     img->image = NULL;
+}
+
+int kvh_strawman_check(const struct kvh_strawman_image *img, const char *socket,
+                       const char *enclave, tm_error *err)
+{
+    uint8_t mrenclave[32], mrsigner[32];
+    int r = tm_measure_layout(&img->image->layout, NULL, NULL, mrenclave, err);
+    if (r < 0)
+        return r;
+    tm_sigstruct_mrsigner(&img->sigstruct, mrsigner);
+    _cleanup_close_ int conn = tm_daemon_connect(socket, false, NULL, err);
+    if (conn < 0)
+        return conn;
+    struct tm_enclave_info info;
+    if ((r = tm_daemon_inspect(conn, enclave, &info, err)) < 0)
+        return r;
+    if (memcmp(info.mrenclave, mrenclave, sizeof mrenclave))
+        return tm_error_set(err, EPERM, "--fork strawman: enclave %s is not kv.elf as this "
+                            "server lays it out (another image?)", enclave);
+    if (memcmp(info.mrsigner, mrsigner, sizeof mrsigner))
+        return tm_error_set(err, EPERM, "--fork strawman: enclave %s is signed by another key "
+                            "than this process's development key (teemated runs with another "
+                            "TEEMATE_STATE_DIR?): its children would be refused", enclave);
+    return 0;
 }
 
 /* ---- the parent's ecalls: thread 0 of its attachment */

@@ -31,6 +31,11 @@ struct kvh_strawman_image {
 int kvh_strawman_image_load(const char *kv_elf, uint64_t maxmemory, struct kvh_strawman_image *out,
                             tm_error *err);
 void kvh_strawman_image_free(struct kvh_strawman_image *img);
+/* Whether teemated's enclave (name, on socket; NULL: the default) is what
+ * img's children will be: the same MRENCLAVE and MRSIGNER, else the channel
+ * refuses every child. -EPERM with err saying which differs. */
+int kvh_strawman_check(const struct kvh_strawman_image *img, const char *socket,
+                       const char *enclave, tm_error *err);
 
 struct kvh_strawman_result {
     pid_t pid;                       /* the child */
