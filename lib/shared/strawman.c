@@ -312,6 +312,8 @@ static void strawman_child(const struct tm_strawman_parent *parent,
                            const struct tm_strawman_options *o, int sock,
                            struct tm_strawman_enclave *se)
 {
+    if (o->child_after_fork)
+        o->child_after_fork(o->child_ctx);
     struct strawman_done done = { .start_ms = tm_now_ms() };
     tm_error err = { 0 };
     memset(se, 0, sizeof *se);

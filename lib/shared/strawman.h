@@ -85,6 +85,11 @@ struct tm_strawman_options {
      * consumer then keep their own state on their stacks (an RDB writer that
      * pushes bytes, a loader that pulls them). */
     uint32_t stream_out, stream_in;
+    /* The child, first thing after fork(2): let go of what it must not keep
+     * of the parent (an attachment's views of the parent's enclave). NULL:
+     * nothing. */
+    void (*child_after_fork)(void *ctx);
+    void *child_ctx;
 };
 
 /* Where the time of a strawman fork went (milliseconds; CLOCK_MONOTONIC, which

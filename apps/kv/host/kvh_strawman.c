@@ -65,6 +65,18 @@ static int kvh_strawman_parent_ecall(void *ctx, struct tm_ecall_call *call, tm_e
     return tm_attach_ecall(ctx, 0, call, err);
 }
 
+/* In the child: the parent's views of the shared enclave and its daemon
+ * connection are the parent's (as tm_attach_fork's child drops them, without
+ * a DETACH): a strawman child has no way into the parent's enclave. */
+static void kvh_strawman_drop_parent(void *ctx)
+{
+    struct tm_attachment *a = ctx;
+    a->ops->destroy(a->be);
+    a->be = NULL;
+    close(a->conn);
+    a->conn = -1;
+}
+
 /* ---- the child's engine: its own enclave */
 struct kvh_strawman_child {
     struct kvh_engine e;
@@ -130,6 +142,7 @@ pid_t kvh_strawman_fork(struct tm_attachment *a, const struct kvh_strawman_image
                     .import_record = KV_ECALL_STRAWMAN_IMPORT },
         .record_max = KV_STRAWMAN_RECORD_MAX,
         .stream_out = KV_OCALL_STRAWMAN_SEND, .stream_in = KV_OCALL_STRAWMAN_RECV,
+        .child_after_fork = kvh_strawman_drop_parent, .child_ctx = a,
     };
     pid_t pid = tm_strawman_fork_start(&parent, &o, &r->stats, &x->se, err);
     if (pid == 0) {

@@ -6,8 +6,9 @@
  * second database, a TTL), and writes a sealed dump that a third store, in
  * another slot, loads back to the same answers. The parent, changed after
  * the fork, keeps its own changes and the child's copy does not see them.
- * A child whose enclave another key signed is refused by the channel
- * (-EPERM) and the parent serves on. No fd or child process is left over. */
+ * The child drops the parent's views of kv-NAME first. A child whose
+ * enclave another key signed is refused by the channel (-EPERM) and the
+ * parent serves on. No fd or child process is left over. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -267,11 +268,14 @@ static bool write_all(int fd, const void *p, size_t n)
 /* In the child: its copy's answers to the pipe, the dump written; exits. */
 __attribute__((noreturn)) static void child_main(struct kvh_engine *child, int fd)
 {
+    /* the parent's views of kv-NAME and its daemon connection were dropped */
+    uint8_t dropped = server->be == NULL && server->conn == -1;
     struct client c = { .e = child };
     size_t n = 0;
     char *reply = query(&c, &n);
     uint64_t len = n;
-    bool ok = write_all(fd, &len, sizeof len) && write_all(fd, reply, n);
+    bool ok = write_all(fd, &dropped, 1) && write_all(fd, &len, sizeof len) &&
+              write_all(fd, reply, n);
     free(reply);
     size_t out_len = 0;
     int rc = 0;
@@ -340,6 +344,9 @@ static void test_strawman_bgsave_copies_and_writes_the_store(void)
     CMD("DEL", "key:0");
     free(run_cmds(&parent, buf, len, &rl));
 
+    uint8_t dropped = 0;
+    REQUIRE(read(p[0], &dropped, 1) == 1);
+    CHECK_EQ_INT(dropped, 1);   /* the child holds nothing of the parent's enclave */
     size_t child_len = 0;
     char *child_reply = read_reply(p[0], &child_len);
     close(p[0]);
