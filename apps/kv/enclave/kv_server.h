@@ -165,6 +165,7 @@ struct kv_persist {
 };
 
 /* ---- The server. */
+struct tm_channel;
 struct kv_server {
     struct kv_mem mem;
     struct kv_config config;
@@ -187,6 +188,7 @@ struct kv_server {
     uint32_t snapshot_epoch;
     bool snapshot_running;
     struct kv_snapshot *snapshot;         /* what the running one sees (read by the child) */
+    struct tm_channel *strawman_channel;  /* kv_strawman.c (enclave only): a strawman fork's */
     struct kv_obj **deferred;             /* frees held back while a snapshot runs */
     size_t deferred_count, deferred_cap;
     struct kv_dict **retired;             /* dicts FLUSHALL replaced while one runs */

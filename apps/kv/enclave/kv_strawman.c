@@ -17,16 +17,20 @@
 #include "kv_server.h"
 #include "teemate_enclave.h"
 
-/* The channel of this slot's strawman fork. In static memory, which every
- * process attached to the enclave shares, so one entry per slot; a channel
- * lives from OFFER to the end of EXPORT or IMPORT. A slot given back in
- * between leaves a stale entry: OFFER overwrites it and never frees it (it
- * belonged to the slot's previous arena). */
+/* The channel of a strawman fork lives from OFFER to the end of EXPORT or
+ * IMPORT. The parent keeps it in its store (a channel a failed fork left is
+ * freed by the next OFFER). A child's fresh enclave has no store before its
+ * IMPORT: static memory then, one entry per slot (a private enclave's static
+ * memory is its own; in a shared one, which every attached process sees, a
+ * store comes first). */
 #define KV_STRAWMAN_SLOTS 64
 static struct tm_channel *kv_strawman_channels[KV_STRAWMAN_SLOTS];
 
 static struct tm_channel **kv_strawman_channel(void)
 {
+    struct kv_server *s = kv_server();
+    if (s)
+        return &s->strawman_channel;
     int slot = tm_slot_current();
     return slot >= 0 && slot < KV_STRAWMAN_SLOTS ? &kv_strawman_channels[slot] : NULL;
 }
@@ -54,6 +58,8 @@ TM_ECALL(kv_strawman_offer, KV_ECALL_STRAWMAN_OFFER)
         return -ENOTCONN;
     if (in_len != sizeof(struct sgx_targetinfo) || out_cap < sizeof(struct tm_channel_offer))
         return -EINVAL;
+    if (kv_server())
+        kv_strawman_end(ch);   /* a failed fork's */
     *ch = NULL;
     int r = tm_channel_offer(in, ch, out);
     if (r == 0)
