@@ -17,7 +17,7 @@ static const char usage[] =
     "Usage: teemate kv serve [--port 6379] [--bind ADDR]... [--dir DIR] [--requirepass PASS]\n"
     "                        [--maxmemory SIZE] [--databases 16] [--config FILE] [--name NAME]\n"
     "                        [--save \"SECONDS CHANGES ...\"] [--dbfilename dump.rdb]\n"
-    "                        [--no-enclave] [--socket PATH]\n\n"
+    "                        [--fork attach|strawman] [--no-enclave] [--socket PATH]\n\n"
     "A key-value store that speaks Redis's protocol (RESP2): redis-cli and\n"
     "redis-benchmark work against it. Every key and value lives inside a shared\n"
     "enclave, kv-NAME, that teemated makes for the database; the server runs as a\n"
@@ -47,6 +47,11 @@ static const char usage[] =
     "                      protected-mode, save, dbfilename,\n"
     "                      stop-writes-on-bgsave-error; appendonly no\n"
     "  --name NAME         the enclave is kv-NAME (default: the port)\n"
+    "  --fork attach|strawman\n"
+    "                      BGSAVE's child: attach (the default) reads the data in\n"
+    "                      place; strawman, for comparison, builds an enclave of its\n"
+    "                      own and gets the data over the attested channel while the\n"
+    "                      server waits (the conventional confidential fork)\n"
     "  --no-enclave        the same store in this process, no enclave, no container\n"
     "                      (the baseline; no root needed)\n"
     "  --socket PATH       teemated's socket\n";
@@ -82,7 +87,8 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },     { "name", required_argument, NULL, 'n' },
         { "no-enclave", no_argument, NULL, 'N' },       { "socket", required_argument, NULL, 's' },
         { "save", required_argument, NULL, 'S' },       { "dbfilename", required_argument, NULL, 'F' },
-        { "help", no_argument, NULL, 'h' },             { 0 },
+        { "fork", required_argument, NULL, 'f' },       { "help", no_argument, NULL, 'h' },
+        { 0 },
     };
     static struct kvh_serve_options o;   /* large (settings): not on the stack */
     memset(&o, 0, sizeof o);
@@ -105,6 +111,11 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         case 'n': o.name = optarg; break;
         case 'N': o.no_enclave = true; break;
         case 's': o.socket = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "attach") && strcmp(optarg, "strawman"))
+                return tm_cli_usage("kv serve", "--fork %s: attach or strawman", optarg);
+            o.fork_strawman = !strcmp(optarg, "strawman");
+            break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
         }
@@ -117,6 +128,8 @@ static int tm_cmd_kv_serve(int argc, char **argv)
     }
     if (optind != argc)
         return tm_cli_usage("kv serve", "takes no arguments");
+    if (o.fork_strawman && o.no_enclave)
+        return tm_cli_usage("kv serve", "--fork strawman forks an enclave: not with --no-enclave");
     tm_error err = { 0 };
     kvh_settings_default(&o.settings);
     if (config && kvh_conf_load(&o.settings, config, &err) < 0)

@@ -6,10 +6,12 @@
 # uses mbedTLS both ways: libmbedcrypto.a inside, -lmbedcrypto natively.
 KV_DIR := apps/kv
 KV_TYPE_SRCS := $(sort $(wildcard $(KV_DIR)/enclave/t_*.c))
-KV_CORE_SRCS := $(filter-out %/kv_platform_native.c %/kv_platform_enclave.c %/kv_image.c,$(sort $(wildcard $(KV_DIR)/enclave/kv_*.c)))
+# kv_strawman.c is the enclave's only (the attested channel of a strawman fork).
+KV_CORE_SRCS := $(filter-out %/kv_platform_native.c %/kv_platform_enclave.c %/kv_image.c %/kv_strawman.c,$(sort $(wildcard $(KV_DIR)/enclave/kv_*.c)))
 KV_SRCS := $(KV_TYPE_SRCS) $(KV_CORE_SRCS)
 KV_NATIVE_SRCS := $(KV_SRCS) $(KV_DIR)/enclave/kv_platform_native.c
-KV_ENCLAVE_SRCS := $(KV_SRCS) $(KV_DIR)/enclave/kv_platform_enclave.c $(KV_DIR)/enclave/kv_image.c
+KV_ENCLAVE_SRCS := $(KV_SRCS) $(KV_DIR)/enclave/kv_platform_enclave.c $(KV_DIR)/enclave/kv_image.c \
+                   $(KV_DIR)/enclave/kv_strawman.c
 KV_IMAGE := $(BUILD)/apps/kv/kv.elf
 KV_NATIVE_LIB := $(BUILD)/apps/kv/libkv_native.a
 KV_TEST_SRCS := $(sort $(wildcard tests/unit/kv/test_kv_*.c))

@@ -59,6 +59,46 @@
 #define KV_OCALL_SAVE_OPEN 0x122
 #define KV_OCALL_SAVE_CLOSE 0x123
 
+/* The strawman BGSAVE (`teemate kv serve --fork strawman`, issue 13 point 5;
+ * apps/kv/enclave/kv_strawman.c, lib/shared/strawman.h): the child process
+ * builds a brand-new enclave of the same image and SIGSTRUCT, the two set up
+ * an attested channel (tm_channel) and the parent's store is streamed into
+ * the child's while the parent is blocked; the child then writes its copy.
+ * KV_ECALL_STRAWMAN_SELF_TARGET  out: this enclave's TARGETINFO (512 bytes).
+ * KV_ECALL_STRAWMAN_OFFER   in: the peer's TARGETINFO; out: struct
+ *                 tm_channel_offer (512 bytes). This slot's channel (one).
+ * KV_ECALL_STRAWMAN_ACCEPT  in: the peer's offer. 0, -EPERM another image.
+ * KV_ECALL_STRAWMAN_EXPORT  parent: streams the store through
+ *                 KV_OCALL_STRAWMAN_SEND, records of the channel (in: the
+ *                 record, at most KV_STRAWMAN_RECORD_MAX bytes): first the
+ *                 store's struct kv_config, then the running snapshot (or,
+ *                 with none, the keyspace as it is: nothing changes during the
+ *                 ecall) as an RDB in chunks of at most KV_STRAWMAN_CHUNK
+ *                 bytes, then an empty record (the end). 0 once all is out;
+ *                 BGSAVE's snapshot is then released (no more copy-on-write:
+ *                 the child has its copy) but runs until SNAPSHOT_DONE.
+ * KV_ECALL_STRAWMAN_IMPORT  child (a fresh enclave, no store yet): asks for
+ *                 each record through KV_OCALL_STRAWMAN_RECV (out: the
+ *                 record; the answer is its length), starts a store with the
+ *                 parent's settings and loads the RDB into it (its CRC64
+ *                 checked). 1 once all is in and the end record came; on
+ *                 failure the store is emptied and out (if any room) holds a
+ *                 NUL-terminated reason.
+ * KV_ECALL_STRAWMAN_WRITE   child: writes its own store (the copy) as a
+ *                 sealed dump, as SAVE does (KV_OCALL_SAVE_OPEN, FILE_WRITE,
+ *                 SAVE_CLOSE). 0 or -errno.
+ * Each channel ecall ends the channel on failure, EXPORT and IMPORT always. */
+#define KV_ECALL_STRAWMAN_SELF_TARGET 88
+#define KV_ECALL_STRAWMAN_OFFER 89
+#define KV_ECALL_STRAWMAN_ACCEPT 90
+#define KV_ECALL_STRAWMAN_EXPORT 91
+#define KV_ECALL_STRAWMAN_IMPORT 92
+#define KV_ECALL_STRAWMAN_WRITE 93
+#define KV_OCALL_STRAWMAN_SEND 0x128
+#define KV_OCALL_STRAWMAN_RECV 0x129
+#define KV_STRAWMAN_CHUNK (64U * 1024)
+#define KV_STRAWMAN_RECORD_MAX (KV_STRAWMAN_CHUNK + 32U)   /* + the channel's header and tag */
+
 /* KV_ECALL_SNAPSHOT_DONE's input. */
 struct kv_snapshot_report {
     int32_t status;              /* 0: the child wrote and renamed the file */

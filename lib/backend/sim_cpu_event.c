@@ -9,6 +9,7 @@
  * OpenSSL from here reenters nothing. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -370,15 +371,25 @@ static int tm_sim_is_enclu(const struct tm_sim_enclave *e, uint64_t rip)
     return tm_sim_in_elrange(e, rip, 3) && memcmp(tm_sim_view(e, rip), enclu, 3) == 0;
 }
 
+/* ENCLU traps as #UD (SIGILL) on a CPU without SGX. On one that has SGX (a
+ * VM whose host has it) the CPU runs the leaf itself outside enclave mode:
+ * #GP (SIGSEGV, SI_KERNEL), or #PF on an operand (EENTER's TCS). Only a fault
+ * fetching the instruction (si_addr within it) is the code's own. */
+static bool tm_sim_enclu_trap(int sig, const siginfo_t *si, uint64_t rip)
+{
+    if (sig == SIGILL)
+        return si->si_code > 0;
+    uint64_t addr = (uint64_t)(uintptr_t)si->si_addr;
+    return sig == SIGSEGV &&
+           (si->si_code == SI_KERNEL || (si->si_code > 0 && (addr < rip || addr >= rip + 3)));
+}
+
 int tm_sim_cpu_event(struct tm_sim_cpu *cpu, int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct tm_sim_enclave *e = cpu->enclave;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tm_sim_fault f;
-    /* ENCLU on a CPU without SGX: #UD (SIGILL) on most, but #GP (SIGSEGV,
-     * SI_KERNEL) on some Intel parts where SGX exists but is off */
-    bool enclu_trap = (sig == SIGILL && si->si_code > 0) || (sig == SIGSEGV && si->si_code == SI_KERNEL);
-    if (enclu_trap && tm_sim_is_enclu(e, g[REG_RIP])) {
+    if (tm_sim_enclu_trap(sig, si, g[REG_RIP]) && tm_sim_is_enclu(e, g[REG_RIP])) {
         uint64_t leaf = g[REG_RAX];
         int done = 0;
         switch (leaf) {

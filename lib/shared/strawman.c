@@ -13,7 +13,11 @@
  *          <------ DONE (status, the child's timestamps)
  *
  * Messages on a SOCK_STREAM socketpair: {kind, length} then the bytes. The
- * host processes see only TARGETINFOs, offers and ciphertext. */
+ * host processes see only TARGETINFOs, offers and ciphertext. With streamed
+ * records (opts.stream_out/in) the EXPORT and IMPORT are one ecall each and
+ * the records cross in their ocalls: the parent's ocall sends, the child's
+ * receives. After DONE the child returns to its caller (like fork) for more
+ * work in its enclave; the parent does not wait for it. */
 #include "shared/strawman.h"
 
 #include <errno.h>
@@ -107,21 +111,44 @@ void tm_strawman_stop(struct tm_strawman_enclave *se)
     se->enclave = NULL;
 }
 
-/* An ecall whose value must be >= 0 (the image's -errno otherwise). */
-static int strawman_call(struct tm_strawman_enclave *se, uint32_t ecall, const void *in,
+/* An ecall whose value must be >= 0 (the image's -errno otherwise), through
+ * run(ctx, call): the child's own enclave or the parent's, whatever it is. */
+static int strawman_call_with(tm_strawman_ecall_fn run, void *ctx, struct tm_ecall_call *c,
+                              tm_error *err)
+{
+    int ret = run(ctx, c, err);
+    if (ret < 0)
+        return ret;
+    if (c->exited)
+        return tm_error_set(err, ECONNABORTED, "ecall %u: the enclave exited (%lld)", c->ecall,
+                            (long long)c->retval);
+    if (c->retval < 0)
+        return tm_error_set(err, (int)-c->retval, "ecall %u refused: %s", c->ecall,
+                            strerror((int)-c->retval));
+    return (int)c->retval;
+}
+
+static int strawman_enclave_ecall(void *ctx, struct tm_ecall_call *call, tm_error *err)
+{
+    return tm_strawman_ecall(ctx, call, err);
+}
+
+static int strawman_call(tm_strawman_ecall_fn run, void *ctx, uint32_t ecall, const void *in,
                          size_t in_len, void *out, size_t out_cap, size_t *out_len, tm_error *err)
 {
     struct tm_ecall_call c = { .ecall = ecall, .in = in, .in_len = in_len, .out = out,
                                .out_cap = out_cap };
-    int ret = tm_strawman_ecall(se, &c, err);
-    if (ret < 0)
-        return ret;
-    if (c.retval < 0)
-        return tm_error_set(err, (int)-c.retval, "ecall %u refused: %s", ecall,
-                            strerror((int)-c.retval));
-    if (out_len)
+    int ret = strawman_call_with(run, ctx, &c, err);
+    if (ret >= 0 && out_len)
         *out_len = c.out_len;
-    return (int)c.retval;
+    return ret;
+}
+
+/* A streaming ecall's scratch: the record and the call's own room. */
+static size_t strawman_stream_scratch(const struct tm_strawman_options *o)
+{
+    size_t n = o->record_max + 64 * 1024;
+    return (n + 4095) & ~(size_t)4095;
 }
 
 /* ---- messages ---- */
@@ -193,7 +220,60 @@ static ssize_t strawman_recv(int fd, uint32_t kind, void *buf, size_t cap, tm_er
 
 /* ---- the child ---- */
 
-static int strawman_child_run(const struct tm_strawman_enclave *parent,
+/* The child's streamed IMPORT: each record asked for through the ocall is
+ * read from the parent's socket here. */
+struct strawman_pull {
+    int sock;
+    size_t record_max;
+    tm_error err;        /* why the stream broke, for the child's last word */
+};
+
+static int64_t strawman_pull_record(void *ctx, uint32_t number, const void *in, size_t in_len,
+                                    void *out, size_t out_cap, size_t *out_len)
+{
+    struct strawman_pull *pl = ctx;
+    (void)number;
+    (void)in;
+    (void)in_len;
+    size_t cap = out_cap < pl->record_max ? out_cap : pl->record_max;
+    ssize_t n = strawman_recv(pl->sock, MSG_RECORD, out, cap, &pl->err);
+    if (n < 0)
+        return n;
+    *out_len = (size_t)n;
+    return n;
+}
+
+static int strawman_child_import(struct tm_strawman_enclave *se,
+                                 const struct tm_strawman_options *o, int sock, tm_error *err)
+{
+    if (o->stream_in) {
+        struct strawman_pull pl = { .sock = sock, .record_max = o->record_max };
+        struct tm_ecall_call c = { .ecall = o->ecalls.import_record,
+                                   .scratch_size = strawman_stream_scratch(o),
+                                   .app_ocall = strawman_pull_record, .app_ctx = &pl };
+        int ret = strawman_call_with(strawman_enclave_ecall, se, &c, err);
+        if (ret < 0 && pl.err.msg[0])
+            tm_error_prefix(err, "%s", pl.err.msg);   /* the relay broke first */
+        if (ret >= 0 && ret != 1)
+            ret = tm_error_set(err, EPROTO, "the import ended without all the data (%d)", ret);
+        return ret < 0 ? ret : 0;
+    }
+    _cleanup_free_ uint8_t *record = malloc(o->record_max);
+    if (!record)
+        return tm_error_set(err, ENOMEM, "out of memory");
+    int ret = 0;
+    for (int complete = 0; ret >= 0 && !complete;) {
+        ssize_t n = strawman_recv(sock, MSG_RECORD, record, o->record_max, err);
+        if (n < 0)
+            ret = (int)n;
+        else if ((ret = strawman_call(strawman_enclave_ecall, se, o->ecalls.import_record, record,
+                                      (size_t)n, NULL, 0, NULL, err)) >= 0)
+            complete = ret == 1;
+    }
+    return ret < 0 ? ret : 0;
+}
+
+static int strawman_child_run(const struct tm_strawman_parent *parent,
                               const struct tm_strawman_options *o, int sock,
                               struct tm_strawman_enclave *child, struct strawman_done *done,
                               tm_error *err)
@@ -205,50 +285,48 @@ static int strawman_child_run(const struct tm_strawman_enclave *parent,
         return ret;
 
     uint8_t target[TARGET_SIZE], peer[TARGET_SIZE + OFFER_SIZE], offer[OFFER_SIZE];
-    _cleanup_free_ uint8_t *record = malloc(o->record_max);
-    ret = record ? 0 : tm_error_set(err, ENOMEM, "out of memory");
-    if (ret == 0)
-        ret = strawman_call(se, o->ecalls.self_target, NULL, 0, target, sizeof target, NULL, err);
+    tm_strawman_ecall_fn run = strawman_enclave_ecall;
+    ret = strawman_call(run, se, o->ecalls.self_target, NULL, 0, target, sizeof target, NULL, err);
     if (ret >= 0)
         ret = strawman_send(sock, MSG_TARGET, target, sizeof target, err);
     if (ret >= 0 && (ret = (int)strawman_recv(sock, MSG_OFFER, peer, sizeof peer, err)) >= 0 &&
         ret != sizeof peer)
         ret = tm_error_set(err, EPROTO, "strawman: the parent's offer is %d bytes", ret);
     if (ret >= 0)
-        ret = strawman_call(se, o->ecalls.offer, peer, TARGET_SIZE, offer, sizeof offer, NULL,
+        ret = strawman_call(run, se, o->ecalls.offer, peer, TARGET_SIZE, offer, sizeof offer, NULL,
                             err);
     if (ret >= 0)
-        ret = strawman_call(se, o->ecalls.accept, peer + TARGET_SIZE, OFFER_SIZE, NULL, 0, NULL,
-                            err);
+        ret = strawman_call(run, se, o->ecalls.accept, peer + TARGET_SIZE, OFFER_SIZE, NULL, 0,
+                            NULL, err);
     if (ret >= 0)
         ret = strawman_send(sock, MSG_OFFER, offer, sizeof offer, err);
     done->channel_ms = tm_now_ms();
-
-    for (int complete = 0; ret >= 0 && !complete;) {
-        ssize_t n = strawman_recv(sock, MSG_RECORD, record, o->record_max, err);
-        if (n < 0)
-            ret = (int)n;
-        else if ((ret = strawman_call(se, o->ecalls.import_record, record, (size_t)n, NULL, 0,
-                                      NULL, err)) >= 0)
-            complete = ret == 1;
-    }
+    if (ret >= 0)
+        ret = strawman_child_import(se, o, sock, err);
     done->done_ms = tm_now_ms();
     return ret < 0 ? ret : 0;
 }
 
-__attribute__((noreturn)) static void strawman_child(const struct tm_strawman_enclave *parent,
-                                                     const struct tm_strawman_options *o, int sock)
+/* Returns only once the child's enclave holds the data and the parent was told. */
+static void strawman_child(const struct tm_strawman_parent *parent,
+                           const struct tm_strawman_options *o, int sock,
+                           struct tm_strawman_enclave *se)
 {
+    if (o->child_after_fork)
+        o->child_after_fork(o->child_ctx);
     struct strawman_done done = { .start_ms = tm_now_ms() };
-    struct tm_strawman_enclave se = { 0 };
     tm_error err = { 0 };
-    done.status = strawman_child_run(parent, o, sock, &se, &done, &err);
+    memset(se, 0, sizeof *se);
+    done.status = strawman_child_run(parent, o, sock, se, &done, &err);
     if (done.status < 0)
         snprintf(done.msg, sizeof done.msg, "%s", err.msg);
     tm_error ignored = { 0 };
     strawman_send(sock, MSG_DONE, &done, sizeof done, &ignored);
-    tm_strawman_stop(&se);   /* after the word: tearing down is not part of the fork */
-    _exit(done.status < 0 ? 1 : 0);
+    close(sock);   /* the parent has its answer and serves again */
+    if (done.status < 0) {
+        tm_strawman_stop(se);
+        _exit(1);
+    }
 }
 
 /* ---- the parent ---- */
@@ -261,37 +339,53 @@ static void strawman_observe(const struct tm_strawman_options *o, struct tm_stra
         o->observe(o->observe_ctx, direction, msg, len);
 }
 
-static int strawman_parent_run(struct tm_strawman_enclave *se, const struct tm_strawman_options *o,
-                               int sock, struct tm_strawman_stats *st, tm_error *err)
+/* The parent's streamed EXPORT: each record its ocall hands out goes to the
+ * child here, while the ecall is still inside. */
+struct strawman_push {
+    const struct tm_strawman_options *o;
+    struct tm_strawman_stats *st;
+    int sock;
+    tm_error err;
+};
+
+static int64_t strawman_push_record(void *ctx, uint32_t number, const void *in, size_t in_len,
+                                    void *out, size_t out_cap, size_t *out_len)
 {
-    uint8_t target[TARGET_SIZE], mine[TARGET_SIZE + OFFER_SIZE], offer[OFFER_SIZE];
+    struct strawman_push *ps = ctx;
+    (void)number;
+    (void)out;
+    (void)out_cap;
+    *out_len = 0;
+    if (in_len > ps->o->record_max)
+        return tm_error_set(&ps->err, EMSGSIZE, "a record of %zu bytes (room: %zu)", in_len,
+                            ps->o->record_max);
+    strawman_observe(ps->o, ps->st, TM_STRAWMAN_TO_CHILD, in, in_len);
+    ps->st->records++;
+    int ret = strawman_send(ps->sock, MSG_RECORD, in, in_len, &ps->err);
+    return ret < 0 ? ret : 0;
+}
+
+static int strawman_parent_export(const struct tm_strawman_parent *p,
+                                  const struct tm_strawman_options *o, int sock,
+                                  struct tm_strawman_stats *st, tm_error *err)
+{
+    if (o->stream_out) {
+        struct strawman_push ps = { .o = o, .st = st, .sock = sock };
+        struct tm_ecall_call c = { .ecall = o->ecalls.export_record,
+                                   .scratch_size = strawman_stream_scratch(o),
+                                   .app_ocall = strawman_push_record, .app_ctx = &ps };
+        int ret = strawman_call_with(p->ecall, p->ecall_ctx, &c, err);
+        if (ret < 0 && ps.err.msg[0])
+            tm_error_prefix(err, "%s", ps.err.msg);
+        return ret < 0 ? ret : 0;
+    }
     _cleanup_free_ uint8_t *record = malloc(o->record_max);
     if (!record)
         return tm_error_set(err, ENOMEM, "out of memory");
-    ssize_t n = strawman_recv(sock, MSG_TARGET, target, sizeof target, err);
-    if (n >= 0 && n != sizeof target)
-        n = tm_error_set(err, EPROTO, "strawman: the child's TARGETINFO is %zd bytes", n);
-    if (n < 0)
-        return (int)n;
-    strawman_observe(o, st, TM_STRAWMAN_TO_PARENT, target, sizeof target);
-    int ret = strawman_call(se, o->ecalls.self_target, NULL, 0, mine, TARGET_SIZE, NULL, err);
-    if (ret >= 0)
-        ret = strawman_call(se, o->ecalls.offer, target, sizeof target, mine + TARGET_SIZE,
-                            OFFER_SIZE, NULL, err);
-    if (ret < 0)
-        return ret;
-    strawman_observe(o, st, TM_STRAWMAN_TO_CHILD, mine, sizeof mine);
-    if ((ret = strawman_send(sock, MSG_OFFER, mine, sizeof mine, err)) < 0)
-        return ret;
-    if ((n = strawman_recv(sock, MSG_OFFER, offer, sizeof offer, err)) < 0)
-        return (int)n;
-    strawman_observe(o, st, TM_STRAWMAN_TO_PARENT, offer, (size_t)n);
-    if ((ret = strawman_call(se, o->ecalls.accept, offer, (size_t)n, NULL, 0, NULL, err)) < 0)
-        return ret;
-
     for (int last = 0; !last;) {
         size_t len = 0;
-        ret = strawman_call(se, o->ecalls.export_record, NULL, 0, record, o->record_max, &len, err);
+        int ret = strawman_call(p->ecall, p->ecall_ctx, o->ecalls.export_record, NULL, 0, record,
+                                o->record_max, &len, err);
         if (ret < 0)
             return ret;
         last = ret == 1;
@@ -303,11 +397,42 @@ static int strawman_parent_run(struct tm_strawman_enclave *se, const struct tm_s
     return 0;
 }
 
-int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
-                     struct tm_strawman_stats *st, tm_error *err)
+static int strawman_parent_run(const struct tm_strawman_parent *p,
+                               const struct tm_strawman_options *o, int sock,
+                               struct tm_strawman_stats *st, tm_error *err)
+{
+    uint8_t target[TARGET_SIZE], mine[TARGET_SIZE + OFFER_SIZE], offer[OFFER_SIZE];
+    ssize_t n = strawman_recv(sock, MSG_TARGET, target, sizeof target, err);
+    if (n >= 0 && n != sizeof target)
+        n = tm_error_set(err, EPROTO, "strawman: the child's TARGETINFO is %zd bytes", n);
+    if (n < 0)
+        return (int)n;
+    strawman_observe(o, st, TM_STRAWMAN_TO_PARENT, target, sizeof target);
+    int ret = strawman_call(p->ecall, p->ecall_ctx, o->ecalls.self_target, NULL, 0, mine,
+                            TARGET_SIZE, NULL, err);
+    if (ret >= 0)
+        ret = strawman_call(p->ecall, p->ecall_ctx, o->ecalls.offer, target, sizeof target,
+                            mine + TARGET_SIZE, OFFER_SIZE, NULL, err);
+    if (ret < 0)
+        return ret;
+    strawman_observe(o, st, TM_STRAWMAN_TO_CHILD, mine, sizeof mine);
+    if ((ret = strawman_send(sock, MSG_OFFER, mine, sizeof mine, err)) < 0)
+        return ret;
+    if ((n = strawman_recv(sock, MSG_OFFER, offer, sizeof offer, err)) < 0)
+        return (int)n;
+    strawman_observe(o, st, TM_STRAWMAN_TO_PARENT, offer, (size_t)n);
+    if ((ret = strawman_call(p->ecall, p->ecall_ctx, o->ecalls.accept, offer, (size_t)n, NULL, 0,
+                             NULL, err)) < 0)
+        return ret;
+    return strawman_parent_export(p, o, sock, st, err);
+}
+
+pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
+                             const struct tm_strawman_options *opts, struct tm_strawman_stats *st,
+                             struct tm_strawman_enclave *child, tm_error *err)
 {
     memset(st, 0, sizeof *st);
-    if (!parent->enclave || opts->record_max < 64)
+    if (!parent->image || !parent->ecall || opts->record_max < 64)
         return tm_error_set(err, EINVAL, "strawman fork: no parent enclave or no room for records");
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -321,7 +446,9 @@ int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawma
     }
     if (pid == 0) {
         close(sv[0]);
-        strawman_child(parent, opts, sv[1]);
+        sock = -1;
+        strawman_child(parent, opts, sv[1], child);
+        return 0;
     }
     close(sv[1]);
 
@@ -340,16 +467,40 @@ int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawma
     if (ret < 0 || n < 0) {
         /* The child we made, perhaps waiting on us: it must not outlive the failure. */
         kill(pid, SIGKILL);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (ret < 0 || n < 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
         return ret < 0 ? ret : (int)n;
+    }
     st->fork_ms = done.start_ms - t0;
     st->build_ms = done.built_ms - done.start_ms;
     st->channel_ms = done.channel_ms - done.built_ms;
     st->copy_ms = done.done_ms - done.channel_ms;
     st->total_ms = done.done_ms - t0;
+    return pid;
+}
+
+int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
+                     struct tm_strawman_stats *st, tm_error *err)
+{
+    if (!parent->enclave) {
+        memset(st, 0, sizeof *st);
+        return tm_error_set(err, EINVAL, "strawman fork: no parent enclave or no room for records");
+    }
+    struct tm_strawman_parent p = { .image = parent->image, .sigstruct = parent->sigstruct,
+                                    .ops = parent->ops, .ecall = strawman_enclave_ecall,
+                                    .ecall_ctx = parent };
+    struct tm_strawman_enclave child;
+    pid_t pid = tm_strawman_fork_start(&p, opts, st, &child, err);
+    if (pid < 0)
+        return pid;
+    if (pid == 0) {   /* the child's enclave holds the data: nothing more to do */
+        tm_strawman_stop(&child);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return tm_error_set(err, ECHILD, "strawman child: ended with status 0x%x", status);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "enclave/ecall.h"
 #include "enclave/enclave.h"
@@ -49,6 +50,19 @@ struct tm_strawman_ecalls {
     uint32_t self_target, offer, accept, export_record, import_record;
 };
 
+/* The parent side as the fork sees it: the image and SIGSTRUCT the child
+ * builds its enclave from (the parent's own), and how to run an ecall in the
+ * parent's enclave (its own enclave, or a slot of a shared one it is
+ * attached to). ecall returns like tm_ecall; call->retval is the image's. */
+typedef int (*tm_strawman_ecall_fn)(void *ctx, struct tm_ecall_call *call, tm_error *err);
+struct tm_strawman_parent {
+    const struct tm_image *image;
+    const struct sgx_sigstruct *sigstruct;
+    const struct tm_backend_ops *ops;
+    tm_strawman_ecall_fn ecall;
+    void *ecall_ctx;
+};
+
 /* Direction of a relayed message. */
 enum { TM_STRAWMAN_TO_CHILD = 0, TM_STRAWMAN_TO_PARENT = 1 };
 
@@ -61,6 +75,21 @@ struct tm_strawman_options {
     size_t record_max;                /* room for one EXPORT record */
     tm_strawman_observe_fn observe;   /* NULL: none */
     void *observe_ctx;
+    /* Streamed records. 0: EXPORT returns one record per ecall (1 = the
+     * last) and IMPORT takes one per ecall (1 = all in). Else one EXPORT
+     * ecall hands out every record through application ocall
+     * stream_out (in = the record; the host answers 0 once relayed) and
+     * returns 0 after the last; one IMPORT ecall asks for each record through
+     * ocall stream_in (out = the record, up to record_max; the answer is its
+     * length) and returns 1 once all is in and checked. The producer and the
+     * consumer then keep their own state on their stacks (an RDB writer that
+     * pushes bytes, a loader that pulls them). */
+    uint32_t stream_out, stream_in;
+    /* The child, first thing after fork(2): let go of what it must not keep
+     * of the parent (an attachment's views of the parent's enclave). NULL:
+     * nothing. */
+    void (*child_after_fork)(void *ctx);
+    void *child_ctx;
 };
 
 /* Where the time of a strawman fork went (milliseconds; CLOCK_MONOTONIC, which
@@ -81,5 +110,17 @@ struct tm_strawman_stats {
  * matched); else -errno with err saying which side failed and why. */
 int tm_strawman_fork(struct tm_strawman_enclave *parent, const struct tm_strawman_options *opts,
                      struct tm_strawman_stats *st, tm_error *err);
+
+/* The same for any parent, returning like fork(2) once the child's enclave
+ * holds the data (the parent is blocked until then, as Gramine's checkpoint
+ * is sent synchronously; then it may serve again). Parent: the child's pid,
+ * to reap (its exit status is the caller's child code's). Child: 0, with
+ * *child its enclave holding the data; the caller runs its work there (a
+ * snapshot written from the copy), then tm_strawman_stop and _exit. A child
+ * whose import failed says so to the parent and exits 1 itself. -errno on
+ * failure in the parent, the child then killed and reaped. */
+pid_t tm_strawman_fork_start(const struct tm_strawman_parent *parent,
+                             const struct tm_strawman_options *opts, struct tm_strawman_stats *st,
+                             struct tm_strawman_enclave *child, tm_error *err);
 
 #endif

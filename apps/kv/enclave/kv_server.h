@@ -165,6 +165,7 @@ struct kv_persist {
 };
 
 /* ---- The server. */
+struct tm_channel;
 struct kv_server {
     struct kv_mem mem;
     struct kv_config config;
@@ -187,6 +188,7 @@ struct kv_server {
     uint32_t snapshot_epoch;
     bool snapshot_running;
     struct kv_snapshot *snapshot;         /* what the running one sees (read by the child) */
+    struct tm_channel *strawman_channel;  /* kv_strawman.c (enclave only): a strawman fork's */
     struct kv_obj **deferred;             /* frees held back while a snapshot runs */
     size_t deferred_count, deferred_cap;
     struct kv_dict **retired;             /* dicts FLUSHALL replaced while one runs */
@@ -312,6 +314,10 @@ struct kv_snapshot *kv_snapshot_begin(bool freeze);
  * live: while a frozen snapshot runs (SHUTDOWN's save). */
 struct kv_snapshot *kv_snapshot_view(bool live);
 void kv_snapshot_end(void);
+/* The child has a copy of its own now (a strawman child, which got the data
+ * over the channel): thaw the dicts and free what was kept for the snapshot,
+ * but keep it as the running BGSAVE's until kv_snapshot_end. */
+void kv_snapshot_release(void);
 /* FLUSHALL/FLUSHDB of a frozen dict: freed when the snapshot ends. */
 bool kv_snapshot_retire(struct kv_dict *d);
 

@@ -59,7 +59,7 @@ bool kv_snapshot_retire(struct kv_dict *d)
     return true;
 }
 
-void kv_snapshot_end(void)
+void kv_snapshot_release(void)
 {
     struct kv_server *s = kv_server();
     struct kv_snapshot *snap = s->snapshot;
@@ -73,6 +73,7 @@ void kv_snapshot_end(void)
         kv_dict_thaw((struct kv_dict *)snap->db[i].keys);
         kv_dict_thaw((struct kv_dict *)snap->db[i].expires);
     }
+    snap->dbnum = 0;   /* its dicts are live again (and may go): nothing to see */
     for (size_t i = 0; i < s->retired_count; i++)
         kv_dict_free(s->retired[i]);   /* thaws first; its objects are old: freed now */
     kv_free(s->retired);
@@ -83,6 +84,14 @@ void kv_snapshot_end(void)
     kv_free(s->deferred);
     s->deferred = NULL;
     s->deferred_count = s->deferred_cap = 0;
-    kv_free(snap);
+}
+
+void kv_snapshot_end(void)
+{
+    struct kv_server *s = kv_server();
+    if (!s->snapshot)
+        return;
+    kv_snapshot_release();
+    kv_free(s->snapshot);
     s->snapshot = NULL;
 }

@@ -25,10 +25,12 @@
 #include "kvh_enclave.h"
 #include "kvh_persist.h"
 #include "kvh_serve.h"
+#include "kvh_strawman.h"
 #include "util/cleanup.h"
 
 struct kvh_serve_ctx {
     const struct kvh_serve_options *o;
+    struct kvh_strawman_image strawman;   /* --fork strawman: what its children build */
     int listeners[KVH_MAX_BINDS + 1];
     size_t nlisteners;
     uint32_t port;
@@ -194,8 +196,13 @@ static int kvh_serve_init(void *ctx, struct tm_attachment *a)
     struct kvh_serve_ctx *x = ctx;
     tm_error err = { 0 };
     struct kvh_engine *e = NULL;
-    int r = a ? kvh_engine_enclave(a, &e, &err)
-              : tm_error_set(&err, EINVAL, "the container is not attached to the store's enclave");
+    int r;
+    if (!a)
+        r = tm_error_set(&err, EINVAL, "the container is not attached to the store's enclave");
+    else if (x->o->fork_strawman)
+        r = kvh_engine_strawman(a, &x->strawman, &e, &err);
+    else
+        r = kvh_engine_enclave(a, &e, &err);
     if (r == 0) {
         kvh_log(KVH_LOG_NOTICE, "Attached to %s: slot %u of %llu MiB", a->name, a->slot,
                 (unsigned long long)(a->slot_size >> 20));
@@ -327,9 +334,15 @@ int kvh_serve(const struct kvh_serve_options *o, tm_error *err)
         kvh_serve_close_listeners(&x);
         return r;
     }
-    if ((r = kvh_serve_enclave(o, enclave, err)) < 0) {
+    if ((r = kvh_serve_enclave(o, enclave, err)) < 0 ||
+        (o->fork_strawman &&
+         ((r = kvh_strawman_image_load(o->image, s->maxmemory, &x.strawman, err)) < 0 ||
+          (r = kvh_strawman_check(&x.strawman, o->socket, enclave, err)) < 0))) {
+        kvh_strawman_image_free(&x.strawman);
         kvh_serve_close_listeners(&x);
         return r;
     }
-    return kvh_serve_container(&x, enclave, err);
+    r = kvh_serve_container(&x, enclave, err);
+    kvh_strawman_image_free(&x.strawman);
+    return r;
 }
