@@ -6,29 +6,13 @@
 #include "../harness.h"
 #include "kv_test.h"
 #include "kv_persist.h"
+#include "kv_rdb_io.h"
 #include "kv_server.h"
 
-struct membuf {
-    char *p;
-    size_t len, cap;
-};
-
-static int membuf_write(void *arg, const void *p, size_t n)
+static struct kvr_mem rdb_of(struct kv_snapshot *snap)
 {
-    struct membuf *b = arg;
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-static struct membuf rdb_of(struct kv_snapshot *snap)
-{
-    struct membuf b = { 0 };
-    struct kv_sink sink = { membuf_write, &b };
+    struct kvr_mem b = { 0 };
+    struct kv_sink sink = { kvr_mem_write, &b };
     snap->used_memory = 0;   /* the aux field, not the data */
     CHECK_EQ_INT(kv_rdb_save(snap, &sink), 0);
     return b;
@@ -100,11 +84,11 @@ static void random_write(unsigned r)
 }
 
 /* The live keyspace through a live view (what the store shows now). */
-static struct membuf live_rdb(void)
+static struct kvr_mem live_rdb(void)
 {
     struct kv_snapshot *v = kv_snapshot_view(kv_server()->snapshot_running);
     v->start_ms = 0;
-    struct membuf b = rdb_of(v);
+    struct kvr_mem b = rdb_of(v);
     kv_free(v);
     return b;
 }
@@ -115,7 +99,7 @@ static void test_snapshot_stays_put(void)
     kvt_connect(1);
     fill();
     struct kv_snapshot *snap = kv_snapshot_begin(true);
-    struct membuf before = rdb_of(snap);
+    struct kvr_mem before = rdb_of(snap);
     unsigned seed = 12345;
     for (int i = 0; i < 20000; i++) {
         seed = seed * 1103515245u + 12345u;
@@ -127,13 +111,13 @@ static void test_snapshot_stays_put(void)
         if (i == 15000)
             KVT(1, "FLUSHALL");
     }
-    struct membuf after = rdb_of(snap);
+    struct kvr_mem after = rdb_of(snap);
     CHECK_EQ_INT(after.len, before.len);
     CHECK(before.len == after.len && memcmp(before.p, after.p, before.len) == 0);
     CHECK(kv_server()->cow_bytes > 0);
-    struct membuf live = live_rdb();
+    struct kvr_mem live = live_rdb();
     kv_snapshot_end();
-    struct membuf thawed = live_rdb();
+    struct kvr_mem thawed = live_rdb();
     CHECK_EQ_INT(thawed.len, live.len);
     CHECK(thawed.len == live.len && memcmp(thawed.p, live.p, live.len) == 0);
     CHECK(kv_server()->deferred_count == 0 && kv_server()->retired_count == 0);
