@@ -17,7 +17,7 @@ static const char usage[] =
     "Usage: teemate kv serve [--port 6379] [--bind ADDR]... [--dir DIR] [--requirepass PASS]\n"
     "                        [--maxmemory SIZE] [--databases 16] [--config FILE] [--name NAME]\n"
     "                        [--save \"SECONDS CHANGES ...\"] [--dbfilename dump.rdb]\n"
-    "                        [--fork attach|strawman] [--no-enclave] [--socket PATH]\n\n"
+    "                        [--fork attach|ahead|strawman] [--no-enclave] [--socket PATH]\n\n"
     "A key-value store that speaks Redis's protocol (RESP2): redis-cli and\n"
     "redis-benchmark work against it. Every key and value lives inside a shared\n"
     "enclave, kv-NAME, that teemated makes for the database; the server runs as a\n"
@@ -47,9 +47,11 @@ static const char usage[] =
     "                      protected-mode, save, dbfilename,\n"
     "                      stop-writes-on-bgsave-error; appendonly no\n"
     "  --name NAME         the enclave is kv-NAME (default: the port)\n"
-    "  --fork attach|strawman\n"
+    "  --fork attach|ahead|strawman\n"
     "                      BGSAVE's child: attach (the default) reads the data in\n"
-    "                      place; strawman, for comparison, builds an enclave of its\n"
+    "                      place; ahead is attach with the child forked and attached\n"
+    "                      before BGSAVE (at start and after each save), so BGSAVE\n"
+    "                      only wakes it; strawman, for comparison, builds an enclave of its\n"
     "                      own and gets the data over the attested channel while the\n"
     "                      server waits (the conventional confidential fork)\n"
     "  --no-enclave        the same store in this process, no enclave, no container\n"
@@ -112,9 +114,10 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         case 'N': o.no_enclave = true; break;
         case 's': o.socket = optarg; break;
         case 'f':
-            if (strcmp(optarg, "attach") && strcmp(optarg, "strawman"))
-                return tm_cli_usage("kv serve", "--fork %s: attach or strawman", optarg);
+            if (strcmp(optarg, "attach") && strcmp(optarg, "ahead") && strcmp(optarg, "strawman"))
+                return tm_cli_usage("kv serve", "--fork %s: attach, ahead or strawman", optarg);
             o.fork_strawman = !strcmp(optarg, "strawman");
+            o.fork_ahead = !strcmp(optarg, "ahead");
             break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
@@ -130,6 +133,8 @@ static int tm_cmd_kv_serve(int argc, char **argv)
         return tm_cli_usage("kv serve", "takes no arguments");
     if (o.fork_strawman && o.no_enclave)
         return tm_cli_usage("kv serve", "--fork strawman forks an enclave: not with --no-enclave");
+    if (o.fork_ahead && o.no_enclave)   /* a fork(2) ahead of time would hold an old copy */
+        return tm_cli_usage("kv serve", "--fork ahead shares the enclave: not with --no-enclave");
     tm_error err = { 0 };
     kvh_settings_default(&o.settings);
     if (config && kvh_conf_load(&o.settings, config, &err) < 0)

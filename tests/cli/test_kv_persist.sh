@@ -103,7 +103,10 @@ run() {
     [ "$mode" != native ] && {
     descendants "$spid" >"$WORK/before.pids"
     redis-cli -p "$P" bgsave >/dev/null
-    local child; child=$(new_child)
+    local child
+    # --fork ahead: the child is the one already waiting under the server
+    if [ "$mode" = ahead ]; then child=$(for c in $(pgrep -P "$spid"); do pgrep -P "$c"; done | head -1)
+    else child=$(new_child); fi
     if [ -n "$child" ]; then kill -KILL "$child"; fi
     bgsave_wait "$P"
     expect_eq "$mode: child killed: INFO says the save failed" "$(info "$P" persistence rdb_last_bgsave_status)" "err"
@@ -112,7 +115,9 @@ run() {
     expect_eq "$mode: child killed: the server serves" "$(redis-cli -p "$P" set after-kill 1)" "OK"
     if [ "$mode" != native ]; then
         "$TEEMATE" enclave inspect "kv-$ename" --json >"$WORK/inspect.json" 2>&1
-        expect_eq "$mode: child killed: its slot is back" "$(jq -r .slots.in_use "$WORK/inspect.json")" "1"
+        # (--fork ahead: the next child is already attached in it)
+        expect_eq "$mode: child killed: its slot is back" "$(jq -r .slots.in_use "$WORK/inspect.json")" \
+            "$([ "$mode" = ahead ] && echo 2 || echo 1)"
     fi
     expect_eq "$mode: a later BGSAVE works" "$(redis-cli -p "$P" bgsave)" "Background saving started"
     bgsave_wait "$P"
@@ -127,6 +132,13 @@ run() {
     # its container (and with it the child) goes asynchronously: wait for the port
     for _ in $(seq 100); do redis-cli -p "$P" ping >/dev/null 2>&1 || break; sleep 0.1; done
     for _ in $(seq 100); do ss -ltn "sport = :$P" | grep -q LISTEN || break; sleep 0.1; done
+    # and teemated takes the dead processes' slots back when it sees them gone
+    if [ "$mode" != native ]; then
+        for _ in $(seq 100); do
+            [ "$("$TEEMATE" enclave inspect "kv-$ename" --json 2>/dev/null | jq -r .slots.in_use)" = 0 ] && break
+            sleep 0.1
+        done
+    fi
     serve "$mode-4" --port "$P" --dir "$D" "$@" && ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)" \
         || { not_ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)"; sed 's/^/  | /' "$WORK/$mode-4.log" >&2; return; }
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
@@ -196,5 +208,7 @@ else
     ename=persist; run enclave --name "$ename" --socket "$TEEMATE_SOCKET"
     # the same with BGSAVE's child made the conventional way (kvh_strawman.h)
     ename=persist-straw; run strawman --name "$ename" --socket "$TEEMATE_SOCKET" --fork strawman
+    # and with the child forked and attached before BGSAVE
+    ename=persist-ahead; run ahead --name "$ename" --socket "$TEEMATE_SOCKET" --fork ahead
 fi
 finish

@@ -20,7 +20,7 @@ descendants() {
             if (q == root) n++ } print n }'
 }
 
-expect_fail "--fork takes attach or strawman" "--fork copy: attach or strawman" \
+expect_fail "--fork takes attach, ahead or strawman" "--fork copy: attach, ahead or strawman" \
     "$TEEMATE" kv serve --fork copy
 expect_fail "--fork strawman needs the enclave" "not with --no-enclave" \
     "$TEEMATE" kv serve --fork strawman --no-enclave

@@ -106,6 +106,7 @@ struct kvh_loop_options {
     uint32_t timeout;                  /* idle clients closed after s; 0: never */
     uint32_t maxclients;
     size_t read_chunk;                 /* bytes read per client per iteration (0: 64 KiB) */
+    bool persist;                      /* the server's: snapshot children (kvh_persist.h) */
 };
 /* What the loop did (tests, the log at exit). */
 struct kvh_loop_stats {

@@ -511,7 +511,7 @@ static int kvh_loop_fork(struct kvh_loop *l, tm_error *err)
 {
     l->bgsave = false;
     int fd = -1;
-    if (kvh_persist_bgsave(l->o.engine, &fd, kvh_loop_close_in_child, l, err) < 0)
+    if (kvh_persist_bgsave(l->o.engine, &fd, err) < 0)
         return 0;   /* told to the store: INFO says it failed; keep serving */
     l->child.fd = fd;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->child };
@@ -542,6 +542,8 @@ int kvh_loop_run(struct kvh_loop *l, tm_error *err)
     l->next_cron_ms = kvh_monotonic_ms() + tick;
     if (kvh_loop_reset_batch(l) < 0)
         return tm_error_set(err, ENOMEM, "out of memory");
+    if (l->o.persist)
+        kvh_persist_start(l->o.engine, kvh_loop_close_in_child, l);
     while (!l->stopping && !l->shutdown) {
         uint64_t now = kvh_monotonic_ms();
         int timeout = kvh_loop_asks(l) ? 0 : now >= l->next_cron_ms ? 0 : (int)(l->next_cron_ms - now);

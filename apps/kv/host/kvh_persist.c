@@ -29,6 +29,11 @@ static struct {
     uint8_t report[12];    /* fork usec, status */
     size_t report_len;
     uint64_t fork_start_ns;
+    bool ahead;            /* --fork ahead: keep a standby child */
+    pid_t standby;         /* forked and attached, waiting on standby_go */
+    int standby_go, standby_fd;
+    void (*in_child)(void *ctx);
+    void *in_child_ctx;
 } kvh_p = { .save_fd = -1, .load_fd = -1, .child_fd = -1 };
 
 static uint64_t kvh_now_ns(void)
@@ -148,8 +153,9 @@ static long kvh_persist_native_call(uint32_t number, const void *in, size_t in_l
     return (long)r;
 }
 
-void kvh_persist_init(const char *dir, const char *dbfilename)
+void kvh_persist_init(const char *dir, const char *dbfilename, bool ahead)
 {
+    kvh_p.ahead = ahead;
     snprintf(kvh_p.dir, sizeof kvh_p.dir, "%s", dir);
     snprintf(kvh_p.dbfilename, sizeof kvh_p.dbfilename, "%s", dbfilename);
     tm_ecall_register_app_ocalls(kvh_persist_call, NULL);
@@ -203,14 +209,27 @@ static void kvh_persist_report(struct kvh_engine *e, int32_t status, uint64_t fo
                 rc < 0 ? strerror(-rc) : err->msg);
 }
 
-/* In the child: never returns. */
-static void kvh_persist_child(struct kvh_engine *child, int fd)
+/* In the child: never returns. A standby (go >= 0) first waits for the
+ * BGSAVE (the parent writes its start time) and makes a first ecall, so that
+ * fork_usec runs to a return from inside the enclave as a cold child's does
+ * (its attach ends with TM_ECALL_FORK_CHILD); EOF on go: not needed, exit. */
+static void kvh_persist_child(struct kvh_engine *child, int go, int fd)
 {
-    uint64_t fork_usec = (kvh_now_ns() - kvh_p.fork_start_ns) / 1000;
-    (void)kvh_write_all(fd, &fork_usec, sizeof fork_usec);
     size_t out_len = 0;
     int rc = 0;
     tm_error err = { 0 };
+    uint64_t start_ns = kvh_p.fork_start_ns;
+    if (go >= 0) {
+        ssize_t n;
+        do
+            n = read(go, &start_ns, sizeof start_ns);
+        while (n < 0 && errno == EINTR);
+        if (n != sizeof start_ns)
+            _exit(0);
+        (void)child->call(child, KV_ECALL_INFO, NULL, 0, NULL, 0, &out_len, &rc, &err);
+    }
+    uint64_t fork_usec = (kvh_now_ns() - start_ns) / 1000;
+    (void)kvh_write_all(fd, &fork_usec, sizeof fork_usec);
     int32_t status = child->call(child, KV_ECALL_SNAPSHOT_WRITE, NULL, 0, NULL, 0, &out_len, &rc,
                                  &err) < 0 ? -EIO : rc;
     if (status < 0)
@@ -222,37 +241,101 @@ static void kvh_persist_child(struct kvh_engine *child, int fd)
     _exit(status == 0 ? 0 : 1);
 }
 
-int kvh_persist_bgsave(struct kvh_engine *e, int *fd, void (*in_child)(void *ctx), void *ctx,
-                       tm_error *err)
+/* A snapshot child: status pipe's read end in *fd; with standby, it waits on
+ * the go pipe (write end in *go). */
+static pid_t kvh_persist_fork(struct kvh_engine *e, bool standby, int *fd, int *go, tm_error *err)
 {
-    *fd = -1;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        int r = tm_error_sys(err, "pipe");
-        kvh_persist_report(e, r, 0, err);
-        return r;
+    int p[2], g[2] = { -1, -1 };
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return tm_error_sys(err, "pipe");
+    if (standby && pipe2(g, O_CLOEXEC) < 0) {
+        close(p[0]);
+        close(p[1]);
+        return tm_error_sys(err, "pipe");
     }
     kvh_p.fork_start_ns = kvh_now_ns();
     struct kvh_engine *child = NULL;
     pid_t pid = e->fork(e, &child, err);
     if (pid == 0) {
         close(p[0]);
-        if (in_child)
-            in_child(ctx);
-        kvh_persist_child(child, p[1]);
+        if (g[1] >= 0)
+            close(g[1]);
+        if (kvh_p.in_child)
+            kvh_p.in_child(kvh_p.in_child_ctx);
+        kvh_persist_child(child, g[0], p[1]);
     }
     close(p[1]);
+    if (g[0] >= 0)
+        close(g[0]);
     if (pid < 0) {
         close(p[0]);
+        if (g[1] >= 0)
+            close(g[1]);
+        return pid;
+    }
+    *fd = p[0];
+    *go = g[1];
+    return pid;
+}
+
+/* --fork ahead: the next BGSAVE's child, forked and attached now. */
+static void kvh_persist_make_standby(struct kvh_engine *e)
+{
+    if (!kvh_p.ahead || kvh_p.standby)
+        return;
+    tm_error err = { 0 };
+    pid_t pid = kvh_persist_fork(e, true, &kvh_p.standby_fd, &kvh_p.standby_go, &err);
+    if (pid < 0)
+        kvh_log(KVH_LOG_WARNING, "No snapshot child ahead of time (the next BGSAVE forks): %s",
+                err.msg);
+    else
+        kvh_p.standby = pid;
+}
+
+void kvh_persist_start(struct kvh_engine *e, void (*in_child)(void *ctx), void *ctx)
+{
+    kvh_p.in_child = in_child;
+    kvh_p.in_child_ctx = ctx;
+    kvh_persist_make_standby(e);
+}
+
+static void kvh_persist_drop_standby(void)
+{
+    if (!kvh_p.standby)
+        return;
+    close(kvh_p.standby_go);   /* EOF: it exits */
+    close(kvh_p.standby_fd);
+    waitpid(kvh_p.standby, NULL, 0);
+    kvh_p.standby = 0;
+}
+
+int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err)
+{
+    *fd = -1;
+    pid_t pid = kvh_p.standby;
+    int go = -1;
+    if (pid) {
+        uint64_t now = kvh_now_ns();
+        go = kvh_p.standby_go;
+        *fd = kvh_p.standby_fd;
+        kvh_p.standby = 0;
+        if (kvh_write_all(go, &now, sizeof now) < 0) {   /* it died meanwhile */
+            close(*fd);
+            pid = 0;
+        }
+        close(go);
+    }
+    if (!pid)
+        pid = kvh_persist_fork(e, false, fd, &go, err);
+    if (pid < 0) {
         kvh_log(KVH_LOG_WARNING, "Can't save in background: %s", err->msg);
         kvh_persist_report(e, (int32_t)pid, 0, err);
         return (int)pid;
     }
     kvh_log(KVH_LOG_NOTICE, "Background saving started by pid %d", (int)pid);
     kvh_p.child = pid;
-    kvh_p.child_fd = p[0];
+    kvh_p.child_fd = *fd;
     kvh_p.report_len = 0;
-    *fd = p[0];
     return 0;
 }
 
@@ -295,7 +378,12 @@ bool kvh_persist_child_event(struct kvh_engine *e, tm_error *err)
         kvh_log(KVH_LOG_NOTICE, "Background saving terminated with success");
     }
     kvh_persist_report(e, status, fork_usec, err);
+    kvh_persist_make_standby(e);
     return true;
 }
 
-void kvh_persist_stop(void) { kvh_kill_child(); }
+void kvh_persist_stop(void)
+{
+    kvh_kill_child();
+    kvh_persist_drop_standby();
+}

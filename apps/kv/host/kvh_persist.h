@@ -13,18 +13,25 @@
 #include "kvh.h"
 
 /* Registers the file calls for this process (both engines) and remembers
- * where files go: DIR/dbfilename, temp files DIR/temp-PID.rdb. */
-void kvh_persist_init(const char *dir, const char *dbfilename);
+ * where files go: DIR/dbfilename, temp files DIR/temp-PID.rdb. ahead
+ * (--fork ahead, the enclave only): each BGSAVE's child is forked and
+ * attached ahead of time, at start and after the previous save, and BGSAVE
+ * only wakes it (the snapshot's point in time is the store's software
+ * copy-on-write, not the fork's). */
+void kvh_persist_init(const char *dir, const char *dbfilename, bool ahead);
 /* Loads DIR/dbfilename into the empty store if it exists: 0 (loaded, or no
  * file), else -errno with err saying what is wrong with the file. */
 int kvh_persist_load(struct kvh_engine *e, uint64_t *keys, tm_error *err);
-/* The BGSAVE the store just began: forks the child that writes it (which
- * first runs in_child: the parent's sockets are not the child's to keep
- * open, as Redis's child closes its listeners). The child's status pipe (for
+/* The BGSAVE the store just began: wakes the standby child or forks the
+ * child that writes it (which first runs kvh_persist_start's in_child: the
+ * parent's sockets are not the child's to keep open, as Redis's child
+ * closes its listeners). The child's status pipe (for
  * epoll) in *fd; its end comes with kvh_persist_child_event. On failure the
  * store is told the save failed. */
-int kvh_persist_bgsave(struct kvh_engine *e, int *fd, void (*in_child)(void *ctx), void *ctx,
-                       tm_error *err);
+int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err);
+/* The loop is up: what a child closes first (the parent's sockets), and the
+ * first standby child with ahead. */
+void kvh_persist_start(struct kvh_engine *e, void (*in_child)(void *ctx), void *ctx);
 /* The status pipe is readable: once the child is gone, reaps it and reports
  * to the store (KV_ECALL_SNAPSHOT_DONE). true when it is over (fd closed). */
 bool kvh_persist_child_event(struct kvh_engine *e, tm_error *err);

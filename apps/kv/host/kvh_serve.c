@@ -144,13 +144,13 @@ static int kvh_serve_run(struct kvh_serve_ctx *x, struct kvh_engine *e, tm_error
     char dir[PATH_MAX];
     if (!realpath(s->dir, dir))
         return tm_error_sys(err, "can't chdir to '%s'", s->dir);
-    kvh_persist_init(dir, s->dbfilename);
+    kvh_persist_init(dir, s->dbfilename, x->o->fork_ahead);
     uint64_t keys = 0;
     if ((r = kvh_persist_load(e, &keys, err)) < 0)
         return tm_error_prefix(err, "Fatal error loading the DB, aborting");
     struct kvh_loop_options lo = {
         .engine = e, .listeners = x->listeners, .nlisteners = x->nlisteners, .hz = s->hz,
-        .timeout = s->timeout, .maxclients = s->maxclients,
+        .timeout = s->timeout, .maxclients = s->maxclients, .persist = true,
     };
     struct kvh_loop *l = NULL;
     if ((r = kvh_loop_new(&lo, &l, err)) < 0)

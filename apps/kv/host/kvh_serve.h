@@ -12,6 +12,7 @@ struct kvh_serve_options {
     const char *config;        /* the file read, for the log; NULL: none */
     const char *name;          /* the enclave is kv-NAME */
     bool no_enclave;           /* the store in this process */
+    bool fork_ahead;           /* --fork ahead: the child forked and attached before BGSAVE */
     bool fork_strawman;        /* --fork strawman: BGSAVE's child gets an enclave of its
                                 * own and the data over the channel (kvh_strawman.h) */
     const char *socket;        /* teemated's; NULL: the default */
