@@ -141,6 +141,17 @@ run() {
     fi
     serve "$mode-4" --port "$P" --dir "$D" "$@" && ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)" \
         || { not_ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)"; sed 's/^/  | /' "$WORK/$mode-4.log" >&2; return; }
+    # SHUTDOWN SAVE while a BGSAVE runs: its child goes, the data set as it is now is saved
+    rm -f "$D"/temp-*.rdb   # the killed server's child's, left as Redis leaves them
+    $PY send "$P" "$WORK/bulk.resp"
+    redis-cli -p "$P" bgsave >/dev/null
+    redis-cli -p "$P" set marker after-bgsave >/dev/null
+    local keys; keys=$(redis-cli -p "$P" dbsize)
+    redis-cli -p "$P" shutdown save >/dev/null 2>&1; wait "$spid" 2>/dev/null
+    expect_eq "$mode: SHUTDOWN SAVE amid a BGSAVE: no temp file left" "$(ls "$D" | grep -c '^temp-')" "0"
+    serve "$mode-4b" --port "$P" --dir "$D" "$@" || { not_ok "$mode: restart after SHUTDOWN SAVE"; return; }
+    expect_eq "$mode: SHUTDOWN SAVE amid a BGSAVE saved the data set as it was" \
+        "$(redis-cli -p "$P" get marker) $(redis-cli -p "$P" dbsize)" "after-bgsave $keys"
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
 
     # SIGTERM saves when save points are set; a tampered or cut dump is refused
