@@ -221,5 +221,20 @@ else
     ename=persist-straw; run strawman --name "$ename" --socket "$TEEMATE_SOCKET" --fork strawman
     # and with the child forked and attached before BGSAVE
     ename=persist-ahead; run ahead --name "$ename" --socket "$TEEMATE_SOCKET" --fork ahead
+    # teemated gone: BGSAVE's child cannot attach; the save fails, the server
+    # answers every command (the failed child never serves in its place)
+    P=$(free_port); mkdir -p "$WORK/nod"
+    if serve nodaemon --port "$P" --dir "$WORK/nod" --name persist-nod --socket "$TEEMATE_SOCKET"; then
+        redis-cli -p "$P" set k v >/dev/null
+        stop_daemon
+        expect_eq "teemated gone: BGSAVE starts" "$(redis-cli -p "$P" bgsave)" "Background saving started"
+        out=""; for i in $(seq 20); do out="$out$(redis-cli -p "$P" incr n) "; done
+        expect_eq "teemated gone: every command answered" "$out" "$(seq -s ' ' 20) "
+        bgsave_wait "$P"
+        expect_eq "teemated gone: the save failed" "$(info "$P" persistence rdb_last_bgsave_status)" "err"
+        redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
+    else
+        not_ok "teemated gone: server starts"; sed 's/^/  | /' "$WORK/nodaemon.log" >&2
+    fi
 fi
 finish

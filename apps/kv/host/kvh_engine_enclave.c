@@ -45,7 +45,14 @@ static pid_t kvh_enclave_fork(struct kvh_engine *e, struct kvh_engine **child, t
 {
     struct kvh_enclave_engine *x = (struct kvh_enclave_engine *)e;
     struct tm_attachment *ca = NULL;
+    pid_t self = getpid();
     pid_t pid = tm_attach_fork(x->a, &ca, err);
+    if (pid < 0 && getpid() != self) {
+        /* the child could not attach (teemated gone, no slot): it must not
+         * return into the parent's loop as a second server */
+        kvh_log(KVH_LOG_WARNING, "Background saving error: the snapshot child: %s", err->msg);
+        _exit(1);
+    }
     if (pid < 0)
         return tm_error_prefix(err, "the snapshot child");
     if (pid == 0 && kvh_engine_enclave(ca, child, err) < 0) {
