@@ -45,7 +45,7 @@ static int snb_parse_sizes(char *list, struct snb_options *o)
         return -1;
     for (unsigned i = 0; i < o->nsizes; prev = o->sizes_mb[i++])
         if (o->sizes_mb[i] <= prev)
-            return fprintf(stderr, "snapshot: --sizes must ascend\n"), -1;
+            return fprintf(stderr, "snapshot: --sizes must ascend (MB, comma-separated)\n"), -1;
     return 0;
 }
 
@@ -61,10 +61,12 @@ static int snb_parse_options(int argc, char **argv, struct snb_options *o)
         if (!strcmp(a, "--quick")) {
             o->quick = true;
         } else if (!strcmp(a, "--sizes") && v) {
-            snprintf(sizes, sizeof sizes, "%s", v);
-            if (strlen(v) >= sizeof sizes || snb_parse_sizes(sizes, o) < 0)
+            if (strlen(v) >= sizeof sizes)
                 return fprintf(stderr, "snapshot: --sizes takes 1 to %d ascending sizes of 1..16384 MB, "
                                "comma-separated\n", SNB_MAX_SIZES), -1;
+            snprintf(sizes, sizeof sizes, "%s", v);
+            if (snb_parse_sizes(sizes, o) < 0)
+                return -1;   /* said */
             sizes_set = true, i++;
         } else if (!strcmp(a, "--reps") && v) {
             if (tm_bench_parse_uint(v, 1, SNB_MAX_REPS, &o->reps) < 0)
