@@ -178,8 +178,11 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
             for (unsigned r = 0; r < p->nsaves; r++)
                 if (p->saves[r].ok)
                     p->cow_bytes = p->saves[r].cow_bytes, p->dump_bytes = p->saves[r].dump_bytes;
-            if (p->fork_ms < 0)
-                snprintf(p->why, sizeof p->why, "every BGSAVE failed: %s", p->saves[0].why);
+            if (p->fork_ms < 0) {
+                char first[sizeof p->saves[0].why];
+                memcpy(first, p->saves[0].why, sizeof first);
+                snprintf(p->why, sizeof p->why, "every BGSAVE failed: %s", first);
+            }
         }
         *done = i + 1;
         if (i + 1 < o->nsizes)

@@ -132,7 +132,7 @@ static int snb_load_range(struct snb_env *env, struct snb_server *s, unsigned lo
         sscanf(summary, "errors: %llu, replies: %llu", &errors, &replies) != 2 || errors ||
         replies != to - from) {
         text[strcspn(text, "\n")] = '\0';
-        snprintf(s->why, sizeof s->why, "redis-cli --pipe: %s", summary ? summary : *text ? text : "failed");
+        snprintf(s->why, sizeof s->why, "redis-cli --pipe: %.200s", summary ? summary : *text ? text : "failed");
         s->why[strcspn(s->why, "\n")] = '\0';
         return -1;
     }

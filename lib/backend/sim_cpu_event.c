@@ -375,7 +375,10 @@ int tm_sim_cpu_event(struct tm_sim_cpu *cpu, int sig, siginfo_t *si, ucontext_t 
     struct tm_sim_enclave *e = cpu->enclave;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tm_sim_fault f;
-    if (sig == SIGILL && si->si_code > 0 && tm_sim_is_enclu(e, g[REG_RIP])) {
+    /* ENCLU on a CPU without SGX: #UD (SIGILL) on most, but #GP (SIGSEGV,
+     * SI_KERNEL) on some Intel parts where SGX exists but is off */
+    bool enclu_trap = (sig == SIGILL && si->si_code > 0) || (sig == SIGSEGV && si->si_code == SI_KERNEL);
+    if (enclu_trap && tm_sim_is_enclu(e, g[REG_RIP])) {
         uint64_t leaf = g[REG_RAX];
         int done = 0;
         switch (leaf) {
