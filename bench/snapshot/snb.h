@@ -25,6 +25,7 @@
 #define SNB_KEYSPACE 100000      /* redis-benchmark -r */
 #define SNB_SAVE_TIMEOUT_S 300   /* one BGSAVE; past it the target is given up */
 #define SNB_RUN_TIMEOUT_S 300    /* one redis-benchmark run */
+#define SNB_REPLY_TIMEOUT_S 30   /* one reply to the bench's own client */
 
 extern const char *const snb_target_names[SNB_TARGETS];
 extern const char *const snb_target_short[SNB_TARGETS];
@@ -63,7 +64,7 @@ void snb_info_str(const char *info, const char *name, char *out, size_t len);
 struct snb_env {
     char work[64], dumps[64], sock[4200], image[4200], pipe_file[200];
     const char *teemate;
-    bool have_kv, have_fork, have_enclave;
+    bool have_kv, have_fork, have_save, have_enclave;
     pid_t daemon;
     unsigned value_bytes;
     unsigned long long pipe_keys;   /* records in pipe_file so far */

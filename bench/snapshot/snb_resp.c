@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "snb.h"
@@ -23,6 +24,10 @@ int snb_connect(struct snb_conn *c, unsigned port)
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* a wedged server is an error, not a bench that waits forever */
+    struct timeval limit = { .tv_sec = SNB_REPLY_TIMEOUT_S };
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = -errno;
         snb_close(c);

@@ -58,12 +58,13 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
     static char help[16384];
     env->have_kv = tm_bench_run(probe, NULL, help, sizeof help) == 0;
     env->have_fork = env->have_kv && strstr(help, "--fork");
+    env->have_save = env->have_kv && strstr(help, "--save");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", o->teemate);
     char *slash = strrchr(dir, '/');
     snprintf(env->image, sizeof env->image, "%.*s/apps/kv/kv.elf", slash ? (int)(slash - dir) : 1,
              slash ? dir : ".");
-    env->have_enclave = env->have_fork && geteuid() == 0 && access(env->image, R_OK) == 0;
+    env->have_enclave = env->have_kv && geteuid() == 0 && access(env->image, R_OK) == 0;
     snprintf(env->sock, sizeof env->sock, "%s/teemated.sock", env->work);
     char state[200], log[200];
     snprintf(state, sizeof state, "%s/state", env->work);
@@ -129,28 +130,44 @@ bool snb_server_start(struct snb_env *env, int t, struct snb_server *s)
     s->target = t, s->conn.fd = -1;
     if (t != SNB_REDIS && !env->have_kv)
         return snprintf(s->why, sizeof s->why, "%.200s kv serve does not run", env->teemate), false;
-    if ((t == SNB_ATTACH || t == SNB_STRAWMAN) && !env->have_fork)
-        return snprintf(s->why, sizeof s->why, SNB_NO_BGSAVE "`teemate kv serve --help` has no --fork"),
-               false;
+    /* attach is what kv serve's BGSAVE does; --fork chooses once it exists */
+    if (t == SNB_STRAWMAN && !env->have_fork)
+        return snprintf(s->why, sizeof s->why, SNB_NO_BGSAVE "`teemate kv serve --help` has no --fork "
+                        "(strawman)"), false;
     if ((t == SNB_ATTACH || t == SNB_STRAWMAN) && !env->have_enclave)
         return snprintf(s->why, sizeof s->why, "needs root, %.200s and teemated", env->image), false;
     int port = tm_bench_free_port();
     if (port <= 0)
         return snprintf(s->why, sizeof s->why, "no free port"), false;
     s->port = (unsigned)port;
-    snprintf(s->dir, sizeof s->dir, "%s/%s", env->dumps, snb_target_short[t]);
-    if (mkdir(s->dir, 0700) < 0 && errno != EEXIST)
+    /* a dir per server: kv serve loads the dump it finds at start */
+    snprintf(s->dir, sizeof s->dir, "%s/%s-%d", env->dumps, snb_target_short[t], port);
+    if (mkdir(s->dir, 0700) < 0)
         return snprintf(s->why, sizeof s->why, "mkdir %.128s: %.100s", s->dir, strerror(errno)), false;
     char p[16], name[32];
     snprintf(p, sizeof p, "%u", s->port);
     snprintf(name, sizeof name, "snap-%s", snb_target_short[t]);
     snprintf(s->log, sizeof s->log, "%s/%s-%u.log", env->work, snb_target_short[t], s->port);
-    char *rargv[] = { "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                      "no", "--dir", s->dir, "--dbfilename", "dump.rdb", NULL };
-    char *targv[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--dir", s->dir, "--fork",
-                      t == SNB_ATTACH ? "attach" : "strawman", "--name", name, "--socket", env->sock, NULL };
-    char *nargv[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--dir", s->dir, "--no-enclave", NULL };
-    s->pid = tm_bench_spawn(t == SNB_REDIS ? rargv : t == SNB_NOENCLAVE ? nargv : targv, s->log, -1, -1);
+    char *argv[24];
+    int n = 0;
+    if (t == SNB_REDIS) {
+        char *r[] = { "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                      "--dir", s->dir, "--dbfilename", "dump.rdb" };
+        memcpy(argv, r, sizeof r), n = sizeof r / sizeof r[0];
+    } else {
+        char *k[] = { (char *)env->teemate, "kv", "serve", "--port", p, "--dir", s->dir };
+        memcpy(argv, k, sizeof k), n = sizeof k / sizeof k[0];
+        if (env->have_save)   /* no save points: only the bench's BGSAVEs */
+            argv[n++] = "--save", argv[n++] = "";
+        if (t == SNB_NOENCLAVE)
+            argv[n++] = "--no-enclave";
+        else
+            argv[n++] = "--name", argv[n++] = name, argv[n++] = "--socket", argv[n++] = env->sock;
+        if (t != SNB_NOENCLAVE && env->have_fork)
+            argv[n++] = "--fork", argv[n++] = t == SNB_ATTACH ? "attach" : "strawman";
+    }
+    argv[n] = NULL;
+    s->pid = tm_bench_spawn(argv, s->log, -1, -1);
     if (s->pid <= 0 || !snb_wait_ready(s)) {
         snprintf(s->why, sizeof s->why, "did not start (its log: %.200s)", s->log);
         snb_server_stop(s);
@@ -178,6 +195,11 @@ void snb_server_stop(struct snb_server *s)
     if (s->pid > 0)
         tm_bench_stop(&s->pid, 30);
     s->up = false;
+    if (s->dir[0]) {   /* its dump: up to a GB of memory under /dev/shm */
+        char *argv[] = { "rm", "-rf", s->dir, NULL };
+        tm_bench_run(argv, NULL, NULL, 0);
+        s->dir[0] = '\0';
+    }
 }
 
 bool snb_server_unsupported(const struct snb_server *s)
