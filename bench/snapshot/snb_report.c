@@ -96,8 +96,9 @@ static void snb_fork_report(const struct snb_options *o, const struct snb_result
             "Median of %u BGSAVE(s) per size and server (interleaved). fork: the server's latest_fork_usec "
             "(redis-server: its fork(); attach: BGSAVE until the child's first instruction inside the "
             "enclave; strawman: until the child's new enclave holds the data). BGSAVE: sent until INFO "
-            "persistence says rdb_bgsave_in_progress:0 with status ok, polled every 1 ms. COW: "
-            "rdb_last_cow_size of an idle save.\n\n"
+            "persistence says rdb_bgsave_in_progress:0 with status ok, polled every 1 ms. keys and "
+            "used_memory: what the server holds at that size; load s: redis-cli --pipe time from empty to it. "
+            "COW: rdb_last_cow_size of an idle save.\n\n"
             "| size MB | server | keys | used_memory MB | load s | fork ms | BGSAVE ms | dump MB | COW KB |\n"
             "|---|---|---|---|---|---|---|---|---|\n", o->reps);
     double x[SNB_MAX_SIZES], yf[3][SNB_MAX_SIZES], yt[3][SNB_MAX_SIZES];
