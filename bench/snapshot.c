@@ -129,6 +129,7 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
 {
     static const int sweep[] = { SNB_REDIS, SNB_ATTACH, SNB_STRAWMAN };
     struct snb_server srv[SNB_TARGETS];
+    bool slow[SNB_TARGETS] = { false };
     for (unsigned k = 0; k < 3; k++) {
         int t = sweep[k];
         if (!snb_server_start(env, t, &srv[t]) && snb_server_unsupported(&srv[t])) {
@@ -161,7 +162,7 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
             for (unsigned k = 0; k < 3; k++) {
                 int t = sweep[k];
                 struct snb_point *p = &res->points[i][t];
-                if (!p->ran || !srv[t].up)
+                if (!p->ran || !srv[t].up || (rep > 0 && slow[t]))
                     continue;
                 struct snb_save *s = &p->saves[p->nsaves++];
                 snb_bgsave(&srv[t].conn, srv[t].dir, s);
@@ -169,6 +170,11 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
                         snb_target_short[t], rep + 1, s->ok ? "ok," : s->why, s->fork_ms, s->total_ms);
                 if (!s->ok && strstr(s->why, "after"))
                     snb_server_stop(&srv[t]);   /* stuck: no point in the larger sizes */
+                if (s->ok && s->total_ms > SNB_SLOW_SAVE_S * 1e3 && !slow[t]) {
+                    slow[t] = true;   /* the strawman at 1 GB, say: the run stays within minutes */
+                    fprintf(stderr, "snapshot: %s: a BGSAVE took over %d s: one BGSAVE per size from here on\n",
+                            snb_target_names[t], SNB_SLOW_SAVE_S);
+                }
             }
         for (int t = 0; t < SNB_TARGETS; t++) {
             struct snb_point *p = &res->points[i][t];

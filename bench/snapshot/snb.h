@@ -24,6 +24,7 @@
 #define SNB_PIPELINE 16
 #define SNB_KEYSPACE 100000      /* redis-benchmark -r */
 #define SNB_SAVE_TIMEOUT_S 300   /* one BGSAVE; past it the target is given up */
+#define SNB_SLOW_SAVE_S 60       /* past it, one BGSAVE per size for that server */
 #define SNB_RUN_TIMEOUT_S 300    /* one redis-benchmark run */
 #define SNB_REPLY_TIMEOUT_S 30   /* one reply to the bench's own client */
 

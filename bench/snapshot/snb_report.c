@@ -93,14 +93,15 @@ static void snb_fork_report(const struct snb_options *o, const struct snb_result
     static const int sweep[] = { SNB_REDIS, SNB_ATTACH, SNB_STRAWMAN };
     json_t *rows = json_array();
     snb_cat(md, "## 1. Fork latency and BGSAVE time against the data set\n\n"
-            "Median of %u BGSAVE(s) per size and server (interleaved). fork: the server's latest_fork_usec "
+            "Median of %u BGSAVE(s) per size and server, interleaved (n: the ok ones; a server whose BGSAVE "
+            "took over %d s gets one per size from then on). fork: the server's latest_fork_usec "
             "(redis-server: its fork(); attach: BGSAVE until the child's first instruction inside the "
             "enclave; strawman: until the child's new enclave holds the data). BGSAVE: sent until INFO "
             "persistence says rdb_bgsave_in_progress:0 with status ok, polled every 1 ms. keys and "
             "used_memory: what the server holds at that size; load s: redis-cli --pipe time from empty to it. "
             "COW: rdb_last_cow_size of an idle save.\n\n"
-            "| size MB | server | keys | used_memory MB | load s | fork ms | BGSAVE ms | dump MB | COW KB |\n"
-            "|---|---|---|---|---|---|---|---|---|\n", o->reps);
+            "| size MB | server | keys | used_memory MB | load s | fork ms | BGSAVE ms | dump MB | COW KB | n |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n", o->reps, SNB_SLOW_SAVE_S);
     double x[SNB_MAX_SIZES], yf[3][SNB_MAX_SIZES], yt[3][SNB_MAX_SIZES];
     for (unsigned i = 0; i < n; i++) {
         x[i] = o->sizes_mb[i];
@@ -113,12 +114,15 @@ static void snb_fork_report(const struct snb_options *o, const struct snb_result
             if (!p->ran || p->fork_ms < 0) {
                 char why[300];
                 snb_why_not(res, t, p->why, why, sizeof why);
-                snb_cat(md, "| %u | %s | %s | | | | | | |\n", o->sizes_mb[i], snb_target_names[t], why);
+                snb_cat(md, "| %u | %s | %s | | | | | | | |\n", o->sizes_mb[i], snb_target_names[t], why);
                 continue;
             }
-            snb_cat(md, "| %u | %s | %llu | %.1f | %.1f | %.3f | %.1f | %.1f | %.0f |\n", o->sizes_mb[i],
+            unsigned ok = 0;
+            for (unsigned r = 0; r < p->nsaves; r++)
+                ok += p->saves[r].ok;
+            snb_cat(md, "| %u | %s | %llu | %.1f | %.1f | %.3f | %.1f | %.1f | %.0f | %u |\n", o->sizes_mb[i],
                     snb_target_names[t], p->keys, (double)p->used / MIB, p->load_s, p->fork_ms, p->total_ms,
-                    (double)p->dump_bytes / MIB, p->cow_bytes < 0 ? -1.0 : (double)p->cow_bytes / 1024);
+                    (double)p->dump_bytes / MIB, p->cow_bytes < 0 ? -1.0 : (double)p->cow_bytes / 1024, ok);
         }
         json_array_append_new(rows, row);
     }
