@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,35 @@ static void snb_loadavg(char *out, size_t len)
         fclose(f);
 }
 
+/* A Ctrl-C or kill: the dumps under /dev/shm are memory (GBs at the
+ * largest sizes), so they go before the bench does; the servers get
+ * SIGTERM as it ends (tm_bench_spawn's PDEATHSIG). Only async-signal-safe
+ * calls in the handler: fork, execv, waitpid, signal, raise. */
+static char *snb_rm_argv[] = { "/bin/rm", "-rf", "--", NULL, NULL, NULL };
+
+static void snb_on_signal(int sig)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(snb_rm_argv[0], snb_rm_argv);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void snb_clean_on_signals(struct snb_env *env)
+{
+    snb_rm_argv[3] = env->work, snb_rm_argv[4] = env->dumps;
+    struct sigaction sa = { .sa_handler = snb_on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 int snb_env_start(struct snb_env *env, const struct snb_options *o)
 {
     snb_loadavg(env->load_start, sizeof env->load_start);
@@ -52,6 +82,7 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
         fprintf(stderr, "snapshot: mkdtemp in %s: %s\n", base, strerror(errno));
         return -1;
     }
+    snb_clean_on_signals(env);
     snprintf(env->pipe_file, sizeof env->pipe_file, "%s/load.resp", env->work);
     env->teemate = o->teemate;
     char *probe[] = { (char *)o->teemate, "kv", "serve", "--help", NULL };
