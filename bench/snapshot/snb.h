@@ -37,6 +37,7 @@ struct snb_options {
     unsigned value_bytes;
     unsigned load_mb;               /* the data set under the write load */
     unsigned requests;              /* redis-benchmark -n */
+    unsigned load_value;            /* redis-benchmark -d */
     const char *tests;              /* redis-benchmark -t */
     const char *out_dir, *teemate, *dump_dir;
     bool quick;
@@ -130,8 +131,8 @@ int snb_looper_start(struct snb_looper *l, unsigned port, const char *dir);
 /* Lets the BGSAVE in flight end, then joins. */
 void snb_looper_stop(struct snb_looper *l);
 
-/* ---- snb_workload.c: redis-benchmark -c 50 -P 16 -r 100000 -d VALUE on
- * the loaded data set, without and with BGSAVEs back to back. */
+/* ---- snb_workload.c: redis-benchmark -c 50 -P 16 -r 100000 -d LOAD_VALUE
+ * on the loaded data set, without and with BGSAVEs back to back. */
 struct snb_result {
     char test[32];
     double rps, p50, p99;
@@ -147,6 +148,9 @@ struct snb_run {
     double save_ms_median, fork_ms_median;
 };
 void snb_workload(const struct snb_options *o, struct snb_server *s, bool snapshots, struct snb_run *run);
+/* DEL mylist (LPUSH's one key: it grows by -n values a run, the rest of the
+ * load's keys are bounded by -r), then INFO used_memory; -1 on failure. */
+long long snb_workload_reset(struct snb_server *s);
 const struct snb_result *snb_find(const struct snb_run *run, const char *test);
 
 /* ---- snb_report.c */
@@ -166,7 +170,7 @@ struct snb_results {
     bool skipped[SNB_TARGETS];      /* no BGSAVE support yet (why in skip_why) */
     char skip_why[SNB_TARGETS][256];
     struct snb_run runs[SNB_TARGETS][2];   /* [t][0]: no snapshots, [1]: BGSAVE back to back */
-    long long load_used[SNB_TARGETS];      /* used_memory under the write load */
+    long long load_used[SNB_TARGETS];      /* used_memory at the start of the measured runs */
     unsigned long long load_keys[SNB_TARGETS];
     bool workload_done;
 };

@@ -1,4 +1,6 @@
-/* The data set: SET key:%012u VALUE, values of value_bytes printable bytes
+/* The data set: SET key:%012u VALUE from key:000000100000 up (above
+ * redis-benchmark's -r 100000 keys, which the write load then never
+ * rewrites), values of value_bytes printable bytes
  * drawn from a per-key PRNG (incompressible for the RDB's LZF, as real data
  * mostly is; 'xxx...' would make Redis's dump nearly free). Every record has
  * the same length, so key i sits at i * record_len of one --pipe input file
@@ -68,7 +70,7 @@ static int snb_pipe_extend(struct snb_env *env, unsigned long long keys, char *w
     for (unsigned long long k = env->pipe_keys; ok && k < keys; k++) {
         if (len + rec_max > SNB_BUF)
             ok = snb_write_all(fd, buf, len), len = 0;
-        size_t n = snb_record(buf + len, k, env->value_bytes);
+        size_t n = snb_record(buf + len, SNB_KEYSPACE + k, env->value_bytes);
         env->record_len = n;
         len += n;
     }

@@ -236,12 +236,15 @@ static void snb_workload_report(const struct snb_options *o, const struct snb_re
     static const int targets[] = { SNB_REDIS, SNB_ATTACH, SNB_NOENCLAVE };
     json_t *wl = json_object();
     snb_cat(md, "## 2. Write load with BGSAVEs back to back\n\n"
-            "Fresh servers, each loaded to %u MB (used_memory); then `redis-benchmark --csv -t %s -n %u -c %d "
-            "-P %d -r %d -d %u` alone, and again while a second client issues BGSAVE as soon as the previous "
-            "one ended (the saves that ended during the run counted). Ratio: requests/s with / without.\n\n"
+            "Fresh servers, each loaded to %u MB (keys above the load's -r range: the load never rewrites "
+            "them); `redis-benchmark --csv -t %s -n %u -c %d -P %d -r %d -d %u` once to warm up (it makes the "
+            "counters and hash fields), then measured alone, and again while a second client issues BGSAVE as "
+            "soon as the previous one ended (the saves that ended during the run counted). LPUSH's list is "
+            "deleted after each run (it grows by -n values a run). used_memory: at the start of the measured "
+            "runs. Ratio: requests/s with / without.\n\n"
             "| server | test | rps alone | p99 ms | rps with BGSAVEs | p99 ms | ratio |\n"
             "|---|---|---|---|---|---|---|\n",
-            o->load_mb, o->tests, o->requests, SNB_CLIENTS, SNB_PIPELINE, SNB_KEYSPACE, o->value_bytes);
+            o->load_mb, o->tests, o->requests, SNB_CLIENTS, SNB_PIPELINE, SNB_KEYSPACE, o->load_value);
     const char *groups[SNB_MAX_TESTS];
     char labels[SNB_MAX_TESTS][32];
     double bars[SNB_MAX_TESTS * 6] = { 0 };
@@ -341,7 +344,7 @@ int snb_report(const struct snb_options *o, const struct snb_env *env, const str
     for (unsigned i = 0; i < o->nsizes; i++)
         json_array_append_new(sizes, json_integer(o->sizes_mb[i]));
     snb_cat(&md, "# bench/snapshot: BGSAVE in redis-server and teemate kv serve\n\n"
-            "Values of %u incompressible bytes (`key:%%012u`, loaded with `redis-cli --pipe`). Dumps to %s. "
+            "Values of %u incompressible bytes (`key:%%012u` from 100000 up, loaded with `redis-cli --pipe`). Dumps to %s. "
             "One run on %s; load average %s at the start, %s at the end: the machine is shared, figures are "
             "noisy. redis-server notices its child's end in serverCron (hz 10): its BGSAVE time includes up to "
             "~100 ms of that.\n\n",
@@ -363,6 +366,7 @@ int snb_report(const struct snb_options *o, const struct snb_env *env, const str
     json_object_set_new(j, "value_bytes", json_integer(o->value_bytes));
     json_object_set_new(j, "load_mb", json_integer(o->load_mb));
     json_object_set_new(j, "requests", json_integer(o->requests));
+    json_object_set_new(j, "load_value_bytes", json_integer(o->load_value));
     json_object_set_new(j, "tests", json_string(o->tests));
     json_object_set_new(j, "clients", json_integer(SNB_CLIENTS));
     json_object_set_new(j, "pipeline", json_integer(SNB_PIPELINE));

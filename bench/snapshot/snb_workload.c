@@ -1,7 +1,7 @@
 /* The write load: the unmodified redis-benchmark (-t set,incr,lpush,hset by
- * default, -c 50 -P 16 -r 100000 -d VALUE, --csv) on the loaded data set,
- * once as it is and once while a second client issues BGSAVE again as soon
- * as the previous one ended. The snapshots that end during the run are
+ * default, -c 50 -P 16 -r 100000 -d LOAD_VALUE, --csv) on the loaded data
+ * set, once as it is and once while a second client issues BGSAVE again as
+ * soon as the previous one ended. The snapshots that end during the run are
  * counted with their copy-on-write bytes (rdb_last_cow_size). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ static bool snb_benchmark(const struct snb_options *o, unsigned port, struct snb
     snprintf(c, sizeof c, "%d", SNB_CLIENTS);
     snprintf(pl, sizeof pl, "%d", SNB_PIPELINE);
     snprintf(r, sizeof r, "%d", SNB_KEYSPACE);
-    snprintf(d, sizeof d, "%u", o->value_bytes);
+    snprintf(d, sizeof d, "%u", o->load_value);
     char *argv[] = { "timeout", limit, "redis-benchmark", "-p", p, "--csv", "-n", n, "-c", c, "-P", pl,
                      "-r", r, "-d", d, "-t", (char *)o->tests, NULL };
     static char out[16384];
@@ -91,6 +91,15 @@ void snb_workload(const struct snb_options *o, struct snb_server *s, bool snapsh
     snb_saves_summary(&looper, run);
     if (looper.failed && run->ran)
         snprintf(run->why, sizeof run->why, "%u BGSAVE(s) failed: %s", looper.failed, looper.why);
+}
+
+long long snb_workload_reset(struct snb_server *s)
+{
+    char out[8192];
+    if (snb_call(&s->conn, out, sizeof out, "DEL", "mylist", NULL) != ':' ||
+        snb_call(&s->conn, out, sizeof out, "INFO", "memory", NULL) != '$')
+        return -1;
+    return snb_info_ll(out, "used_memory");
 }
 
 const struct snb_result *snb_find(const struct snb_run *run, const char *test)
