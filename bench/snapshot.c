@@ -30,7 +30,7 @@ static const char snb_usage[] =
     "  --sizes LIST   data set sizes in MB (INFO used_memory; default 32,64,128,256,512,1024)\n"
     "  --reps N       BGSAVEs per size and server, the median judged (default 3)\n"
     "  --load MB      the data set under the write load (default 256)\n"
-    "  -n N           redis-benchmark -n per test of the write load (default 500000)\n"
+    "  -n N           redis-benchmark -n per test of the write load (default 1000000)\n"
     "  --tests LIST   redis-benchmark -t of the write load (default set,incr,lpush,hset)\n"
     "  --value B      the data set's value size in bytes (default 1000)\n"
     "  --load-value B redis-benchmark -d of the write load (default 100)\n"
@@ -54,7 +54,7 @@ static int snb_parse_options(int argc, char **argv, struct snb_options *o)
 {
     static char sizes[128];
     *o = (struct snb_options){ .sizes_mb = { 32, 64, 128, 256, 512, 1024 }, .nsizes = 6, .reps = 3,
-                               .value_bytes = 1000, .load_mb = 256, .requests = 500000, .load_value = 100,
+                               .value_bytes = 1000, .load_mb = 256, .requests = 1000000, .load_value = 100,
                                .tests = "set,incr,lpush,hset", .out_dir = "build/bench" };
     bool sizes_set = false, reps_set = false, load_set = false, n_set = false;
     for (int i = 1; i < argc; i++) {
