@@ -175,6 +175,8 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
                         snb_target_short[t], rep + 1, s->ok ? "ok," : s->why, s->fork_ms, s->total_ms);
                 if (!s->ok && strstr(s->why, "after"))
                     snb_server_stop(&srv[t]);   /* stuck: no point in the larger sizes */
+                if (!s->ok && t != SNB_REDIS)
+                    snb_env_daemon_gone(env);   /* said once, and in the results */
                 if (s->ok && s->total_ms > SNB_SLOW_SAVE_S * 1e3 && !slow[t]) {
                     slow[t] = true;   /* the strawman at 1 GB, say: the run stays within minutes */
                     fprintf(stderr, "snapshot: %s: a BGSAVE took over %d s: one BGSAVE per size from here on\n",
@@ -248,6 +250,7 @@ static void snb_write_load(const struct snb_options *o, struct snb_env *env, str
             fprintf(stderr, "snapshot: %s: %s\n", snb_target_names[t], s.why[0] ? s.why : runs[0].why);
         snb_server_stop(&s);
     }
+    snb_env_daemon_gone(env);
     res->workload_done = true;
 }
 

@@ -46,6 +46,7 @@ struct snb_options {
 /* ---- snb_resp.c: one connection, one command at a time. */
 struct snb_conn {
     int fd;
+    unsigned port;
     size_t off, have;
     char buf[65536];
 };
@@ -53,7 +54,9 @@ struct snb_conn {
 int snb_connect(struct snb_conn *c, unsigned port);
 void snb_close(struct snb_conn *c);
 /* Sends the NULL-terminated words as a RESP array and reads the reply: its
- * type byte ('+', '-', ':', '$', '*'), or -errno. out gets a simple
+ * type byte ('+', '-', ':', '$', '*'), or -errno (the connection is then
+ * closed, so that a late reply is never read as the next one's, and the
+ * next call connects again). out gets a simple
  * string, error or integer's text, or a bulk string (cut to len - 1 bytes);
  * an array's elements are read and dropped. */
 int snb_call(struct snb_conn *c, char *out, size_t len, ...);
@@ -68,6 +71,7 @@ struct snb_env {
     const char *teemate;
     bool have_kv, have_fork, have_save, have_enclave;
     pid_t daemon;
+    char daemon_gone[160];          /* how our teemated ended, if it did */
     unsigned value_bytes;
     unsigned long long pipe_keys;   /* records in pipe_file so far */
     size_t record_len;
@@ -89,6 +93,9 @@ struct snb_server {
 
 int snb_env_start(struct snb_env *env, const struct snb_options *o);
 void snb_env_stop(struct snb_env *env);
+/* NULL while the bench's teemated runs; else how it ended (said once on
+ * stderr): every enclave server's BGSAVE fails after that. */
+const char *snb_env_daemon_gone(struct snb_env *env);
 /* Start target t on a free port with its own dump dir, check that it
  * answers BGSAVE (an empty one, timed out as any other). false with
  * s->why set when it did not: "no BGSAVE yet: ..." when the server says

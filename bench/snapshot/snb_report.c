@@ -352,6 +352,8 @@ int snb_report(const struct snb_options *o, const struct snb_env *env, const str
     for (int t = 0; t < SNB_TARGETS; t++)
         if (res->skipped[t])
             snb_cat(&md, "Skipped: %s: %s.\n\n", snb_target_names[t], res->skip_why[t]);
+    if (env->daemon_gone[0])
+        snb_cat(&md, "**During the run, %s: the enclave servers' BGSAVEs failed after it.**\n\n", env->daemon_gone);
     char *svg_fork = NULL, *svg_total = NULL, *svg_tput = NULL;
     snb_fork_report(o, res, nsizes_done, &md, j, &svg_fork, &svg_total);
     if (res->workload_done)
@@ -374,6 +376,7 @@ int snb_report(const struct snb_options *o, const struct snb_env *env, const str
     json_object_set_new(j, "quick", json_boolean(o->quick));
     json_object_set_new(j, "cpu", json_string(cpu));
     json_object_set_new(j, "dump_dir", json_string(env->dumps));
+    json_object_set_new(j, "daemon_gone", env->daemon_gone[0] ? json_string(env->daemon_gone) : json_null());
     json_object_set_new(j, "loadavg_start", json_string(env->load_start));
     json_object_set_new(j, "loadavg_end", json_string(final ? env->load_end : ""));
     tm_error err = { 0 };

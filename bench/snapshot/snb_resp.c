@@ -17,6 +17,7 @@
 int snb_connect(struct snb_conn *c, unsigned port)
 {
     c->off = c->have = 0;
+    c->port = port;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return -errno;
@@ -163,10 +164,18 @@ int snb_call(struct snb_conn *c, char *out, size_t len, ...)
     int at = snprintf(req, sizeof req, "*%d\r\n", nw);
     for (int i = 0; i < nw && at < (int)sizeof req; i++)
         at += snprintf(req + at, sizeof req - (size_t)at, "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
-    if (c->fd < 0 || at >= (int)sizeof req)
+    if (at >= (int)sizeof req)
         return -EINVAL;
-    int r = snb_send(c->fd, req, (size_t)at);
-    return r < 0 ? r : snb_reply(c, out, len, 0);
+    int r = c->fd >= 0 ? 0 : snb_connect(c, c->port);
+    if (r == 0)
+        r = snb_send(c->fd, req, (size_t)at);
+    if (r == 0)
+        r = snb_reply(c, out, len, 0);
+    if (r < 0) {
+        snb_close(c);
+        snprintf(out, len, "%s", strerror(-r));
+    }
+    return r;
 }
 
 static const char *snb_info_find(const char *info, const char *name)

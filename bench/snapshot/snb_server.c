@@ -125,6 +125,22 @@ void snb_env_stop(struct snb_env *env)
         fprintf(stderr, "snapshot: could not remove %s and %s\n", env->work, env->dumps);
 }
 
+const char *snb_env_daemon_gone(struct snb_env *env)
+{
+    int status;
+    if (env->daemon > 0 && waitpid(env->daemon, &status, WNOHANG) == env->daemon) {
+        env->daemon = 0;
+        if (WIFSIGNALED(status))
+            snprintf(env->daemon_gone, sizeof env->daemon_gone, "the bench's teemated ended by signal %d "
+                     "(not the bench's doing: something else on the machine stopped it)", WTERMSIG(status));
+        else
+            snprintf(env->daemon_gone, sizeof env->daemon_gone, "the bench's teemated exited with %d "
+                     "(a SIGTERM from outside the bench ends it so)", WEXITSTATUS(status));
+        fprintf(stderr, "snapshot: %s; the enclave servers' BGSAVEs fail from here on\n", env->daemon_gone);
+    }
+    return env->daemon_gone[0] ? env->daemon_gone : NULL;
+}
+
 /* Until a connection answers PING (30 s at most). */
 static bool snb_wait_ready(struct snb_server *s)
 {
