@@ -1,7 +1,7 @@
 /* bench/snapshot's parts: a small RESP client (snb_resp.c), the servers
  * (snb_server.c), the data set (snb_load.c), one BGSAVE measured and
  * BGSAVEs back to back (snb_bgsave.c), redis-benchmark under snapshots
- * (snb_workload.c) and the results (snb_report.c). */
+ * (snb_workload.c) and the results (snb_report*.c). */
 #ifndef SNB_H
 #define SNB_H
 
