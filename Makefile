@@ -67,6 +67,10 @@ $(BUILD)/obj/bench/%.o: HOST_CFLAGS += -Ibench/common -Iexamples
 KV_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/kv/*.c)))
 $(KV_BENCH_OBJS) $(BUILD)/obj/bench/kv.o: HOST_CFLAGS += -Ibench/kv
 $(BUILD)/bench/kv: $(KV_BENCH_OBJS)
+# bench/snapshot's parts (bench/snapshot/*.c) linked into build/bench/snapshot.
+SNAPSHOT_BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/snapshot/*.c)))
+$(SNAPSHOT_BENCH_OBJS) $(BUILD)/obj/bench/snapshot.o: HOST_CFLAGS += -Ibench/snapshot
+$(BUILD)/bench/snapshot: $(SNAPSHOT_BENCH_OBJS)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_COMMON_OBJS) $(BUILD)/libteemate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lm -o $@
