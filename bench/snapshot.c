@@ -132,10 +132,11 @@ static double snb_median_of(const struct snb_point *p, bool fork)
 static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, struct snb_results *res,
                            unsigned *done)
 {
-    static const int sweep[] = { SNB_REDIS, SNB_ATTACH, SNB_STRAWMAN };
+    static const int sweep[] = { SNB_REDIS, SNB_ATTACH, SNB_AHEAD, SNB_STRAWMAN };
+    enum { NSWEEP = sizeof sweep / sizeof sweep[0] };
     struct snb_server srv[SNB_TARGETS];
     bool slow[SNB_TARGETS] = { false };
-    for (unsigned k = 0; k < 3; k++) {
+    for (unsigned k = 0; k < NSWEEP; k++) {
         int t = sweep[k];
         if (!snb_server_start(env, t, &srv[t]) && snb_server_unsupported(&srv[t])) {
             res->skipped[t] = true;
@@ -146,7 +147,7 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
     }
     for (unsigned i = 0; i < o->nsizes; i++) {
         unsigned long long bytes = (unsigned long long)o->sizes_mb[i] << 20;
-        for (unsigned k = 0; k < 3; k++) {
+        for (unsigned k = 0; k < NSWEEP; k++) {
             int t = sweep[k];
             struct snb_point *p = &res->points[i][t];
             p->fork_ms = p->total_ms = -1, p->cow_bytes = p->dump_bytes = -1;
@@ -164,7 +165,7 @@ static void snb_fork_sweep(const struct snb_options *o, struct snb_env *env, str
             p->ran = true, p->keys = srv[t].keys, p->used = srv[t].used, p->load_s = srv[t].load_s;
         }
         for (unsigned rep = 0; rep < o->reps; rep++)
-            for (unsigned k = 0; k < 3; k++) {
+            for (unsigned k = 0; k < NSWEEP; k++) {
                 int t = sweep[k];
                 struct snb_point *p = &res->points[i][t];
                 if (!p->ran || !srv[t].up || (rep > 0 && slow[t]))

@@ -11,11 +11,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SNB_TARGETS 4
+#define SNB_TARGETS 5
 #define SNB_REDIS 0        /* Debian's redis-server: its own fork() */
 #define SNB_ATTACH 1       /* teemate kv serve --fork attach (the enclave) */
 #define SNB_STRAWMAN 2     /* teemate kv serve --fork strawman (a new enclave per snapshot) */
 #define SNB_NOENCLAVE 3    /* teemate kv serve --no-enclave (throughput only) */
+#define SNB_AHEAD 4        /* teemate kv serve --fork ahead (attach, the child forked before BGSAVE) */
 #define SNB_MAX_SIZES 8
 #define SNB_MAX_REPS 9
 #define SNB_MAX_TESTS 8
@@ -69,7 +70,7 @@ void snb_info_str(const char *info, const char *name, char *out, size_t len);
 struct snb_env {
     char work[64], dumps[64], sock[4200], image[4200], pipe_file[200];
     const char *teemate;
-    bool have_kv, have_fork, have_save, have_enclave;
+    bool have_kv, have_fork, have_ahead, have_save, have_enclave;
     pid_t daemon;
     char daemon_gone[160];          /* how our teemated ended, if it did */
     unsigned value_bytes;

@@ -16,8 +16,9 @@
 #include "snb.h"
 
 const char *const snb_target_names[SNB_TARGETS] = { "redis-server", "teemate --fork attach",
-                                                    "teemate --fork strawman", "teemate --no-enclave" };
-const char *const snb_target_short[SNB_TARGETS] = { "redis", "attach", "strawman", "no-enclave" };
+                                                    "teemate --fork strawman", "teemate --no-enclave",
+                                                    "teemate --fork ahead" };
+const char *const snb_target_short[SNB_TARGETS] = { "redis", "attach", "strawman", "no-enclave", "ahead" };
 
 #define SNB_NO_BGSAVE "no BGSAVE yet: "
 
@@ -89,6 +90,7 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
     static char help[16384];
     env->have_kv = tm_bench_run(probe, NULL, help, sizeof help) == 0;
     env->have_fork = env->have_kv && strstr(help, "--fork");
+    env->have_ahead = env->have_fork && strstr(help, "ahead");
     env->have_save = env->have_kv && strstr(help, "--save");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", o->teemate);
@@ -181,7 +183,10 @@ bool snb_server_start(struct snb_env *env, int t, struct snb_server *s)
     if (t == SNB_STRAWMAN && !env->have_fork)
         return snprintf(s->why, sizeof s->why, SNB_NO_BGSAVE "`teemate kv serve --help` has no --fork "
                         "(strawman)"), false;
-    if ((t == SNB_ATTACH || t == SNB_STRAWMAN) && !env->have_enclave)
+    if (t == SNB_AHEAD && !env->have_ahead)
+        return snprintf(s->why, sizeof s->why, SNB_NO_BGSAVE "`teemate kv serve --help` has no --fork "
+                        "ahead"), false;
+    if ((t == SNB_ATTACH || t == SNB_STRAWMAN || t == SNB_AHEAD) && !env->have_enclave)
         return snprintf(s->why, sizeof s->why, "needs root, %.200s and teemated", env->image), false;
     int port = tm_bench_free_port();
     if (port <= 0)
@@ -211,7 +216,8 @@ bool snb_server_start(struct snb_env *env, int t, struct snb_server *s)
         else
             argv[n++] = "--name", argv[n++] = name, argv[n++] = "--socket", argv[n++] = env->sock;
         if (t != SNB_NOENCLAVE && env->have_fork)
-            argv[n++] = "--fork", argv[n++] = t == SNB_ATTACH ? "attach" : "strawman";
+            argv[n++] = "--fork",
+            argv[n++] = t == SNB_ATTACH ? "attach" : t == SNB_AHEAD ? "ahead" : "strawman";
     }
     argv[n] = NULL;
     s->pid = tm_bench_spawn(argv, s->log, -1, -1);
