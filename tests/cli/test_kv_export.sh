@@ -196,7 +196,7 @@ head -c 5 "$orig" >"$WORK/tiny.rdb"
 expect_fail "import refuses a 5-byte RDB" "tiny.rdb: truncated RDB file" \
     "$TEEMATE" kv import "$WORK/tiny.rdb" --dir "$fresh"
 cp "$orig" "$WORK/flip.rdb"
-printf '\x00' | dd of="$WORK/flip.rdb" bs=1 seek=2000 conv=notrunc status=none
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(2000); b = f.read(1); f.seek(2000); f.write(bytes([b[0] ^ 0xff]))' "$WORK/flip.rdb"   # a byte that surely changes
 expect_fail "import refuses a corrupted RDB" "flip.rdb: RDB checksum mismatch" \
     "$TEEMATE" kv import "$WORK/flip.rdb" --dir "$fresh"
 { printf 'REDIS0011'; tail -c +10 "$orig"; } >"$WORK/v11.rdb"
