@@ -22,7 +22,7 @@
  * allocating: this runs before the store exists). */
 bool kv_save_parse_points(const char *spec, struct kv_persist *p)
 {
-    struct kv_save_point points[KV_SAVE_POINTS_MAX];
+    struct kv_save_point points[KV_SAVE_POINTS_MAX] = { { 0, 0 } };
     int64_t nums[2 * KV_SAVE_POINTS_MAX];
     int n = 0;
     for (const char *c = spec; *c;) {
@@ -136,7 +136,6 @@ static bool kv_bgsave_start(void)
      * commands must not reach the child's copy either */
     kv_snapshot_begin(true);
     p->bgsave_pending = true;
-    p->bgsave_scheduled = false;
     p->bgsave_start_ms = s->now_ms;
     p->last_try_ms = s->now_ms;
     p->dirty_at_start = s->dirty;
@@ -181,10 +180,6 @@ void kv_save_cron(void)
     struct kv_persist *p = &s->persist;
     if (s->snapshot)
         return;
-    if (p->bgsave_scheduled) {
-        kv_bgsave_start();
-        return;
-    }
     int64_t now_s = s->now_ms / 1000;
     for (int i = 0; i < p->npoints; i++) {
         const struct kv_save_point *sp = &p->points[i];

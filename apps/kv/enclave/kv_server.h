@@ -160,7 +160,6 @@ struct kv_persist {
     uint64_t latest_fork_usec;
     uint64_t last_cow_size;
     bool bgsave_pending;                  /* begun here; the host forks the child */
-    bool bgsave_scheduled;                /* BGSAVE inside MULTI: at the next cron */
     uint64_t saves, bgsaves_ok, bgsaves_err;
 };
 
