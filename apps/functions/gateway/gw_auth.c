@@ -65,6 +65,27 @@ static void gw_key_make(char *key)
     *p = '\0';
 }
 
+/* A new key, written whole to a file of its own and linked in: a process
+ * that reads auth.key sees all of it or none. 0, -EEXIST when another process
+ * made it first (read that one), or -errno. */
+static int gw_key_create(const char *path, char *key, tm_error *err)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    gw_key_make(key);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return tm_error_sys(err, "%s", tmp);
+    size_t kl = strlen(key);
+    bool ok = write(fd, key, kl) == (ssize_t)kl && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    close(fd);
+    int r = ok ? (link(tmp, path) == 0 ? 0 : -errno) : tm_error_sys(err, "%s", tmp);
+    unlink(tmp);
+    if (r < 0 && r != -EEXIST && ok)
+        return tm_error_set(err, -r, "%s: %s", path, strerror(-r));
+    return r;
+}
+
 int gw_key_load_or_create(const char *dir, char *key, size_t len, tm_error *err)
 {
     char path[4200];
@@ -73,14 +94,11 @@ int gw_key_load_or_create(const char *dir, char *key, size_t len, tm_error *err)
     size_t n;
     int r = tm_file_read(path, len - 1, &data, &n, err);
     if (r == -ENOENT) {
-        gw_key_make(key);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return tm_error_sys(err, "%s", path);
-        size_t kl = strlen(key);
-        bool ok = write(fd, key, kl) == (ssize_t)kl && write(fd, "\n", 1) == 1;
-        close(fd);
-        return ok ? 0 : tm_error_sys(err, "%s", path);
+        /* the gateway and `--show-key` may both be first (the demo starts them together) */
+        if ((r = gw_key_create(path, key, err)) != -EEXIST)
+            return r;
+        memset(err, 0, sizeof *err);
+        r = tm_file_read(path, len - 1, &data, &n, err);
     }
     if (r < 0)
         return r;
