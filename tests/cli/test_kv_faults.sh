@@ -2,7 +2,7 @@
 # (half a command then close, a huge bulk length, binary garbage), 500
 # clients connecting at once, a client killed mid-pipeline, and as root the
 # server SIGKILLed and started again on its enclave (reused, the old slot
-# back; the data is in memory only, so the new server starts empty). After
+# back; no dump was saved (no save points), so the new server starts empty). After
 # each, the server still answers. --no-enclave needs no root.
 . "$(dirname "$0")/lib.sh"
 if ! command -v redis-cli >/dev/null; then skip "test_kv_faults" "no redis-cli (redis-tools)"; exit 0; fi
@@ -94,7 +94,7 @@ else
             "$("$TEEMATE" enclave inspect kv-f1 --json | jq -c '[.tcs.leased, (.attached | length)]')" "[0,0]"
         if serve e2 --port "$P" --name f1 --socket "$TEEMATE_SOCKET" --maxmemory 32mb; then
             grep -q "Reusing enclave kv-f1" "$WORK/e2.log" && ok "restart reuses the enclave" || not_ok "restart reuses the enclave"
-            expect_eq "restart: empty (memory only)" "$(redis-cli -p "$P" exists k)" "0"
+            expect_eq "restart: empty (nothing was saved)" "$(redis-cli -p "$P" exists k)" "0"
             alive "$P" && ok "restarted server serves" || not_ok "restarted server serves"
             kill -TERM "$spid"; wait "$spid"
         else
