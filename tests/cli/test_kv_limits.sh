@@ -22,7 +22,14 @@ info() { redis-cli -p "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
 counts() {
     local pid=$2 fds
     [ -n "${3:-}" ] && pid=$(cat /proc/"$2"/task/*/children | awk '{print $1}')
-    fds=$(ls /proc/"$pid"/fd | wc -l)
+    # a connection the test just closed may still be open on the server's
+    # side for a loop iteration: the count, once it holds for 100 ms (2 s at most)
+    local prev=-1
+    for _ in $(seq 20); do
+        fds=$(ls /proc/"$pid"/fd | wc -l)
+        [ "$fds" = "$prev" ] && break
+        prev=$fds; sleep 0.1
+    done
     echo -n "fds=$fds clients=$(info "$1" clients connected_clients) used=$(info "$1" memory used_memory)"
     [ -n "${3:-}" ] && "$TEEMATE" enclave inspect "$3" --json | jq -j '" slots=\(.slots.in_use) tcs=\(.tcs.leased) pages=\(.attached[0].epc_pages)"'
     echo
