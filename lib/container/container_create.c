@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container/hooks.h"
 #include "daemon/client.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
@@ -154,6 +155,20 @@ static void creation_undo(struct creation *c, const char *id)
         tm_state_remove(c->root, id, &ignored);
 }
 
+/* prestart then createRuntime, in our namespaces, with the state as it will
+ * be saved (status "creating"): init waits for them before pivot_root. */
+static int run_runtime_hooks(const struct tm_container_spec *spec, const struct tm_container_state *st,
+                             pid_t pid, tm_error *err)
+{
+    struct tm_container_state now = *st;
+    now.pid = pid;
+    _cleanup_free_ char *json = tm_state_oci_json(&now, TM_CONTAINER_CREATING);
+    if (!json)
+        return tm_error_set(err, ENOMEM, "cannot describe container \"%s\" for its hooks", st->id);
+    int ret = tm_hooks_run(&spec->hooks, TM_HOOK_PRESTART, json, err);
+    return ret < 0 ? ret : tm_hooks_run(&spec->hooks, TM_HOOK_CREATE_RUNTIME, json, err);
+}
+
 /* Everything up to the clone; then the runtime's side of the handshake. */
 static int create(const struct tm_container_spec *spec, const struct tm_container_options *o,
                   struct creation *c, struct tm_container_timing *t, tm_error *err)
@@ -188,6 +203,9 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     struct tm_container_state st = { 0 };
     describe(&st, spec, o, rootfs, cgroup_path);
     if ((ret = tm_state_save(c->root, &st, err)) < 0)
+        return ret;
+    if ((tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTART) || tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTOP)) &&
+        (ret = tm_hooks_save(c->root, o->id, &spec->hooks, err)) < 0)
         return ret;
     if ((ret = tm_cgroup_create(NULL, cgroup_path, &spec->resources, &c->cg, err)) < 0)
         return ret;
@@ -244,8 +262,14 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     double t_clone = tm_now_ms();
     struct tm_sync_msg m;
-    if (tm_sync_send(sync, TM_SYNC_GO, 0, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
+    if (tm_sync_send(sync, TM_SYNC_GO, pid, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
         return tm_error_set(err, EIO, "the container's init exited during setup");
+    if (m.type == TM_SYNC_HOOKS) {
+        if ((ret = run_runtime_hooks(spec, &st, pid, err)) < 0)
+            return ret;
+        if (tm_sync_send(sync, TM_SYNC_GO, pid, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
+            return tm_error_set(err, EIO, "the container's init exited during setup");
+    }
     if (m.type == TM_SYNC_ERROR)
         return tm_error_set(err, m.status < 0 ? -m.status : EIO, "%s", m.message);
     if (m.type != TM_SYNC_READY)

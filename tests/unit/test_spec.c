@@ -278,6 +278,32 @@ static void test_nulls_and_no_limits(void)
     tm_spec_free(&s);
 }
 
+/* Each hook kind into its own list, in order, with args, env and timeout. */
+static void test_hooks(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'hooks': {"
+                  " 'prestart': [{'path': '/p'}],"
+                  " 'createRuntime': [{'path': '/cr1', 'args': ['cr', '-x'], 'env': ['A=1'], 'timeout': 5},"
+                  "  {'path': '/cr2'}],"
+                  " 'createContainer': null, 'startContainer': [],"
+                  " 'poststart': [{'path': '/ps'}], 'poststop': [{'path': '/pst', 'timeout': 1}]}}", &s, &err) == 0);
+    const struct tm_hooks *h = &s.hooks;
+    CHECK(h->n[TM_HOOK_PRESTART] == 1 && !strcmp(h->list[TM_HOOK_PRESTART][0].path, "/p"));
+    CHECK(!h->list[TM_HOOK_PRESTART][0].args && !h->list[TM_HOOK_PRESTART][0].env &&
+          h->list[TM_HOOK_PRESTART][0].timeout == 0);
+    REQUIRE(h->n[TM_HOOK_CREATE_RUNTIME] == 2);
+    const struct tm_hook *cr = &h->list[TM_HOOK_CREATE_RUNTIME][0];
+    CHECK(!strcmp(cr->path, "/cr1") && cr->nargs == 2 && !strcmp(cr->args[1], "-x") && !cr->args[2]);
+    CHECK(cr->nenv == 1 && !strcmp(cr->env[0], "A=1") && cr->timeout == 5);
+    CHECK(!strcmp(h->list[TM_HOOK_CREATE_RUNTIME][1].path, "/cr2"));
+    CHECK(h->n[TM_HOOK_CREATE_CONTAINER] == 0 && h->n[TM_HOOK_START_CONTAINER] == 0);
+    CHECK(h->n[TM_HOOK_POSTSTART] == 1 && h->n[TM_HOOK_POSTSTOP] == 1);
+    CHECK(h->list[TM_HOOK_POSTSTOP][0].timeout == 1);
+    tm_spec_free(&s);
+}
+
 /* Every member of linux.resources that is applied, as parsed. */
 static void test_resources(void)
 {
@@ -403,10 +429,19 @@ static const struct {
       "mounts[1].destination: must be an absolute path" },
     { "{'process': {'args': ['sh']}, 'mounts': [{'destination': '/a', 'options': ['ro', null]}]}", EINVAL,
       "mounts[0].options[1]: expected a string" },
-    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [{'path': '/bin/true'}]}}", EINVAL,
-      "hooks are not supported (hooks.prestart)" },
-    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [], 'createRuntime': [{'path': '/x'}]}}", EINVAL,
-      "hooks are not supported (hooks.createRuntime)" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [{'path': 'bin/true'}]}}", EINVAL,
+      "hooks.prestart[0].path: bin/true is not an absolute path" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [], 'createRuntime': [{'args': ['x']}]}}", EINVAL,
+      "hooks.createRuntime[0].path: required" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststart': [{'path': '/x', 'timeout': 0}]}}", EINVAL,
+      "hooks.poststart[0].timeout: 0: must be a number of seconds greater than zero" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststart': [{'path': '/x', 'timeout': -3}]}}", EINVAL,
+      "hooks.poststart[0].timeout: -3: must be a number of seconds greater than zero" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'createContainer': [{'path': '/x'}, {'path': '/y', 'timeout': 'soon'}]}}",
+      EINVAL, "hooks.createContainer[1].timeout: expected an integer" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'startContainer': [{'path': '/x', 'args': [1]}]}}", EINVAL,
+      "hooks.startContainer[0].args[0]: expected a string" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststop': ['/x']}}", EINVAL, "hooks.poststop[0]: expected an object" },
     { "{'process': {'args': ['sh']}, 'hooks': {'poststop': {}}}", EINVAL, "hooks.poststop: expected an array" },
     { "{'process': {'args': ['sh']}, 'annotations': {'a': 1}}", EINVAL, "annotations.a: expected a string" },
     { "{'process': {'args': ['sh']}, 'annotations': {'org.teemate.enclave': 'bad name'}}", EINVAL,
@@ -734,6 +769,7 @@ int main(void)
     RUN(test_podman_config);
     RUN(test_nulls_and_no_limits);
     RUN(test_resources);
+    RUN(test_hooks);
     RUN(test_mount_options);
     RUN(test_bad_inputs);
     RUN(test_truncated);
