@@ -87,6 +87,16 @@ int tm_container_start(const char *root, const char *id, tm_error *err);
 int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err);
 int tm_container_delete(const char *root, const char *id, bool force, tm_error *err);
 
+/* (container_update.c) New limits for a created or running container's
+ * cgroup (tm_cgroup_update), recorded in ROOT/ID/resources.json. A stopped
+ * one: "container not running". */
+struct tm_cgroup_update;
+int tm_container_update(const char *root, const char *id, const struct tm_cgroup_update *u, tm_error *err);
+/* (spec_parse_update.c) runc's update document (linux.resources' memory,
+ * cpu, pids, blockIO.weight) into u; and u back as such a document (malloc'd). */
+int tm_cgroup_update_parse(const char *json, size_t len, struct tm_cgroup_update *u, tm_error *err);
+char *tm_cgroup_update_json(const struct tm_cgroup_update *u);
+
 /* (container_stats.c) The counters of the container's cgroup (memory
  * current/peak/OOM kills, pids, cpu): readable until delete. */
 struct tm_cgroup_stats;
