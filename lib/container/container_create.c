@@ -140,6 +140,7 @@ struct creation {
     struct tm_cgroup *cg;
     pid_t pid;
     bool state_made;
+    char *stopped_json;   /* the state poststop gets if init was made and the creation fails */
 };
 
 static void creation_undo(struct creation *c, const char *id)
@@ -247,6 +248,11 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     close(sv[1]);
     c->pid = pid;
+    if (tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTOP)) {
+        struct tm_container_state gone = st;
+        gone.pid = pid;
+        c->stopped_json = tm_state_oci_json(&gone, TM_CONTAINER_STOPPED);
+    }
     /* Not saved until ready: if we die now, init dies too (parent-death
      * signal, or the sync socket's end) or waits in its cgroup, which
      * delete --force empties. */
@@ -295,12 +301,17 @@ int tm_container_create(const struct tm_container_spec *spec, const struct tm_co
 {
     struct creation c = { .lock = -1 };
     int ret = create(spec, o, &c, timing, err);
-    if (ret < 0)
+    if (ret < 0) {
         creation_undo(&c, o->id);
-    else
+        /* The spec's lifecycle goes on to destroy (done) and poststop once
+         * the environment existed: warnings only, create's error stands. */
+        if (c.stopped_json)
+            tm_hooks_run_warn(&spec->hooks, TM_HOOK_POSTSTOP, c.stopped_json);
+    } else
         *pid = c.pid;
     if (c.lock >= 0)
         close(c.lock);
     tm_cgroup_free(c.cg);
+    free(c.stopped_json);
     return ret;
 }

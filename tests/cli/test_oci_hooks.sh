@@ -84,11 +84,15 @@ no_trace "after delete" "$id"
 
 # ---- create-time failures: create fails, nothing left ----
 for kind in prestart createRuntime createContainer; do
-    bundle "fail-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"cat >/dev/null; echo no luck; exit 3\"]}]}"
+    bundle "fail-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"cat >/dev/null; echo no luck; exit 3\"]}],
+                         poststop: [$(h poststop)]}"
     id=fail-$kind-$sfx
+    rm -f "$log"
     expect_fail "a failing $kind hook fails create" "error running $kind hook #0: exit status 3, output: no luck" \
         tm create -b "$WORK/fail-$kind" "$id"
     no_trace "failed $kind" "$id"
+    expect_eq "failed $kind: poststop still runs (the spec's lifecycle goes on at destroy)" \
+        "$(cut -d' ' -f1,3,4 "$log" 2>/dev/null)" "poststop stopped $id"
 done
 bundle missing "{createRuntime: [{path: \"$WORK/no-such-hook\"}]}"
 expect_fail "a hook that does not exist fails create" "error running createRuntime hook #0: exit status 127, output: exec $WORK/no-such-hook: No such file" \
