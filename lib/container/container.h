@@ -86,6 +86,9 @@ int tm_container_create(const struct tm_container_spec *spec, const struct tm_co
 int tm_container_start(const char *root, const char *id, tm_error *err);
 int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err);
 int tm_container_delete(const char *root, const char *id, bool force, tm_error *err);
+/* The poststart hooks (warnings only) of a container made without
+ * wait_for_start, whose process started with create (run in the foreground). */
+void tm_container_poststart(const char *root, const char *id);
 
 /* (container_update.c) New limits for a created or running container's
  * cgroup (tm_cgroup_update), recorded in ROOT/ID/resources.json. A stopped

@@ -122,6 +122,15 @@ static void run_post_hooks(const char *root, const struct tm_container_state *st
     tm_hooks_free(&h);
 }
 
+void tm_container_poststart(const char *root, const char *id)
+{
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    tm_error err = { 0 };
+    _cleanup_close_ int lock = open_container(root, id, &st, &err);
+    if (lock >= 0)
+        run_post_hooks(root, &st, TM_HOOK_POSTSTART, TM_CONTAINER_RUNNING);
+}
+
 int tm_container_start(const char *root, const char *id, tm_error *err)
 {
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };

@@ -82,6 +82,18 @@ expect_ok "delete" tm delete "$id"
 expect_eq "delete ran poststop, status stopped" "$(tail -1 "$log" | cut -d' ' -f1,3,4,6)" "poststop stopped $id env-ok"
 no_trace "after delete" "$id"
 
+# ---- run (create, start, wait, delete in one) ----
+bundle run "{prestart: [$(h prestart)], createRuntime: [$(h createRuntime)], createContainer: [$(h createContainer)],
+             startContainer: [{path: \"/hook.sh\", args: [\"hook.sh\", \"startContainer\"]}],
+             poststart: [$(h poststart)], poststop: [$(h poststop)]}"
+jq '.process.args = ["true"]' "$WORK/run/config.json" >"$WORK/run/c.json" && mv "$WORK/run/c.json" "$WORK/run/config.json"
+rm -f "$log" "$rootfs/hooks.log"
+expect_ok "run with every kind of hook" timeout 20 "$TEEMATE" --root "$root" run -b "$WORK/run" run-$sfx
+expect_eq "run: every hook once, in the spec's order" \
+    "$(cut -d' ' -f1 "$log" 2>/dev/null | tr '\n' ' ')$(cat "$rootfs/hooks.log" 2>/dev/null)" \
+    "prestart createRuntime createContainer poststart poststop startContainer"
+no_trace "after run" run-$sfx
+
 # ---- create-time failures: create fails, nothing left ----
 for kind in prestart createRuntime createContainer; do
     bundle "fail-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"cat >/dev/null; echo no luck; exit 3\"]}],
