@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "container/container.h"
 #include "container/spec.h"
 #include "harness.h"
 #include "util/cleanup.h"
@@ -302,6 +303,50 @@ static void test_hooks(void)
     CHECK(h->n[TM_HOOK_POSTSTART] == 1 && h->n[TM_HOOK_POSTSTOP] == 1);
     CHECK(h->list[TM_HOOK_POSTSTOP][0].timeout == 1);
     tm_spec_free(&s);
+}
+
+/* `teemate update --resources`: runc's document, what it leaves out stays 0
+ * (unchanged), -1 lifts; bad values name their path; and back to JSON. */
+static void test_update_document(void)
+{
+    struct tm_cgroup_update u;
+    tm_error err = { 0 };
+    _cleanup_free_ char *doc = dequote(
+        "{'memory': {'limit': 1048576, 'swap': -1, 'reservation': null}, 'pids': {'limit': 20},"
+        " 'cpu': {'shares': 512, 'quota': 50000, 'period': 100000, 'cpus': '0-1', 'mems': '0',"
+        "  'realtimeRuntime': 0}, 'blockIO': {'weight': 300}, 'hugepageLimits': []}");
+    REQUIRE(tm_cgroup_update_parse(doc, strlen(doc), &u, &err) == 0);
+    CHECK(u.memory == 1048576 && u.memory_swap == -1 && u.memory_reservation == 0 && u.pids == 20);
+    CHECK(u.cpu_shares == 512 && u.cpu_quota == 50000 && u.cpu_period == 100000);
+    CHECK(!strcmp(u.cpuset_cpus, "0-1") && !strcmp(u.cpuset_mems, "0") && u.blkio_weight == 300);
+    _cleanup_free_ char *back = tm_cgroup_update_json(&u);
+    struct tm_cgroup_update again;
+    REQUIRE(back && tm_cgroup_update_parse(back, strlen(back), &again, &err) == 0);
+    CHECK(!memcmp(&u, &again, sizeof u));
+    REQUIRE(tm_cgroup_update_parse("{}", 2, &u, &err) == 0);
+    static const struct tm_cgroup_update none;
+    CHECK(!memcmp(&u, &none, sizeof u));
+
+    static const struct { const char *json, *msg; } bad[] = {
+        { "{'memory': {'limit': 'big'}}", "memory.limit: expected an integer" },
+        { "{'memory': {'limit': -2}}", "memory.limit: -2 is out of range" },
+        { "{'pids': {'limit': 1.5}}", "pids.limit: expected an integer" },
+        { "{'cpu': {'period': -1}}", "cpu.period: -1 is out of range" },
+        { "{'cpu': {'realtimePeriod': 1000}}", "cpu.realtimePeriod: realtime cpu limits are not supported" },
+        { "{'blockIO': {'weight': 70000}}", "blockIO.weight: 70000 is out of range" },
+        { "{'memory': 5}", "memory: expected an object" },
+        { "[]", "expected a JSON object at the top level" },
+        { "{'pids': {'limit': 1}, 'pids': {'limit': 2}}", "invalid JSON" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        _cleanup_free_ char *text = dequote(bad[i].json);
+        memset(&u, 0xa5, sizeof u);
+        int r = tm_cgroup_update_parse(text, strlen(text), &u, &err);
+        if (r != -EINVAL || !strstr(err.msg, bad[i].msg) || memcmp(&u, &none, sizeof u)) {
+            fprintf(stderr, "  bad update %zu: got %d \"%s\", wanted \"%s\"\n", i, r, err.msg, bad[i].msg);
+            CHECK(0);
+        }
+    }
 }
 
 /* Every member of linux.resources that is applied, as parsed. */
@@ -770,6 +815,7 @@ int main(void)
     RUN(test_nulls_and_no_limits);
     RUN(test_resources);
     RUN(test_hooks);
+    RUN(test_update_document);
     RUN(test_mount_options);
     RUN(test_bad_inputs);
     RUN(test_truncated);
