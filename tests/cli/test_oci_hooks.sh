@@ -150,6 +150,31 @@ grep -q "warning: error running poststop hook #0: exit status 1" "$WORK/delete.e
 expect_eq "the next poststop hook still runs" "$(cut -d' ' -f1 "$log" | tr '\n' ' ')" "poststart poststop "
 no_trace "after delete --force" "$id"
 
+# ---- podman --hooks-dir: the hooks podman writes into config.json, runc beside teemate ----
+if command -v podman >/dev/null; then
+    podman_setup
+    mkdir -p "$WORK/hooks.d"
+    for stage in prestart createRuntime createContainer poststart poststop; do
+        jq -n --arg hook "$WORK/hook.sh" --arg stage "$stage" --arg log "$WORK/podman.log" '
+            {version: "1.0.0", hook: {path: $hook, args: ["hook.sh", $stage, $log], env: ["HOOK_ENV=podman"]},
+             when: {always: true}, stages: [$stage]}' >"$WORK/hooks.d/$stage.json"
+    done
+    (cd "$WORK" && tar -C "$rootfs" -cf "$WORK/rootfs.tar" . && "${P[@]}" import "$WORK/rootfs.tar" localhost/teemate-hooks:test >/dev/null 2>&1) \
+        || not_ok "podman import"
+    for runtime in /usr/sbin/runc "$TEEMATE"; do
+        [ -x "$runtime" ] || { skip "podman --hooks-dir with $runtime" "not installed"; continue; }
+        rm -f "$WORK/podman.log"
+        out=$(cd "$WORK" && "${P[@]}" --hooks-dir "$WORK/hooks.d" run --rm --runtime "$runtime" --network none \
+              localhost/teemate-hooks:test echo hi 2>&1)
+        expect_eq "podman --hooks-dir, $(basename "$runtime"): the container ran, every stage's hook in order" \
+            "$out $(cut -d' ' -f1 "$WORK/podman.log" 2>/dev/null | tr '\n' ' ')" \
+            "hi prestart createRuntime createContainer poststart poststop "
+    done
+    (cd "$WORK" && "${P[@]}" rmi -f localhost/teemate-hooks:test >/dev/null 2>&1)
+else
+    skip "podman --hooks-dir" "podman is not installed"
+fi
+
 # ---- bad hooks in config.json ----
 bundle relative '{prestart: [{path: "hook.sh"}]}'
 expect_fail "a relative hook path is refused" "hooks.prestart\[0\].path: hook.sh is not an absolute path" \
