@@ -130,6 +130,38 @@ if ! ls /sys/fs/cgroup/blkio/tmupdate-u1-$sfx/blkio.weight /sys/fs/cgroup/blkio/
 else
     skip "a limit the host lacks" "this host has a blkio weight file"
 fi
+# ---- podman update (it hands the runtime --resources FILE), runc beside teemate ----
+# pod_limit RUNTIME: podman run -d, podman update, then memory and cpu quota from the cgroup of its pid.
+pod_limits() {
+    local name=upd-$(basename "$1")-$sfx pid mem cpu
+    "${P[@]}" run -d --name "$name" --runtime "$1" --network none localhost/teemate-update:test sleep 300 >/dev/null 2>&1 ||
+        { echo "run failed"; return; }
+    "${P[@]}" update --memory 48m --cpu-quota 30000 --cpu-period 100000 "$name" >/dev/null 2>"$WORK/pod.err" ||
+        echo "update failed: $(cat "$WORK/pod.err")"
+    pid=$("${P[@]}" inspect -f '{{.State.Pid}}' "$name")
+    mem=$(awk -F: '$2 == "memory" || $2 == "" {print $3; exit}' "/proc/$pid/cgroup")
+    cpu=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ || $2 == "" {print $3; exit}' "/proc/$pid/cgroup")
+    echo "memory=$(cat /sys/fs/cgroup/memory$mem/memory.limit_in_bytes 2>/dev/null || cat "/sys/fs/cgroup$mem/memory.max")" \
+         "quota=$(cat /sys/fs/cgroup/cpu$cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu,cpuacct$cpu/cpu.cfs_quota_us 2>/dev/null || cat "/sys/fs/cgroup$cpu/cpu.max")"
+    "${P[@]}" rm -f -t 0 "$name" >/dev/null 2>&1
+}
+if command -v podman >/dev/null; then
+    podman_setup
+    (cd "$WORK" && tar -C "$rootfs" -cf "$WORK/rootfs.tar" . && "${P[@]}" import "$WORK/rootfs.tar" localhost/teemate-update:test >/dev/null 2>&1) \
+        || not_ok "podman import"
+    tm_pod=$(cd "$WORK" && pod_limits "$TEEMATE")
+    $v2_cpu && want="memory=50331648 quota=30000 100000" || want="memory=50331648 quota=30000"
+    expect_eq "podman update --runtime teemate: memory and cpu quota in the cgroup" "$tm_pod" "$want"
+    if $have_runc; then
+        expect_eq "podman update (as runc)" "$tm_pod" "$(cd "$WORK" && pod_limits /usr/sbin/runc)"
+    else
+        skip "podman update (as runc)" "runc not installed"
+    fi
+    (cd "$WORK" && "${P[@]}" rmi -f localhost/teemate-update:test >/dev/null 2>&1)
+else
+    skip "podman update" "podman is not installed"
+fi
+
 tm kill u1-tm KILL; sleep 0.3
 expect_fail "update of a stopped container" "container not running" tm update --memory 64m u1-tm
 $have_runc && { rc kill u1-runc KILL; sleep 0.3; echo "# runc update of a stopped container: $(rc update --memory 64m u1-runc 2>&1; echo "rc=$?")" >&2; }
