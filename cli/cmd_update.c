@@ -44,7 +44,7 @@ static int memory_value(const char *opt, const char *text, int64_t *out, tm_erro
         *out = -1;
         return 0;
     }
-    if (tm_parse_size(text, INT64_MAX, &v) < 0 || v == 0)
+    if (tm_parse_size(text, INT64_MAX, &v) < 0)   /* 0: unchanged, as runc */
         return tm_error_set(err, EINVAL, "invalid value for %s: invalid size: '%s'", opt, text);
     *out = (int64_t)v;
     return 0;

@@ -19,6 +19,8 @@
 #include "util/clock.h"
 #include "util/file.h"
 
+extern char **environ;
+
 #define OUTPUT_KEPT 400   /* bytes of a failed hook's output quoted in the error */
 
 const char *tm_hook_kind_name(enum tm_hook_kind k)
@@ -35,8 +37,9 @@ __attribute__((noreturn)) static void exec_hook(const struct tm_hook *h, int in,
         _exit(127);
     close_range(3, ~0U, 0);
     signal(SIGPIPE, SIG_DFL);
-    char *argv0[] = { h->path, NULL }, *noenv[] = { NULL };
-    execve(h->path, h->nargs ? h->args : argv0, h->env ? h->env : noenv);
+    char *argv0[] = { h->path, NULL };
+    /* No env: the runtime's own, as runc (Go's exec with a nil Env). */
+    execve(h->path, h->nargs ? h->args : argv0, h->env ? h->env : environ);
     dprintf(2, "exec %s: %s", h->path, strerror(errno));
     _exit(127);
 }

@@ -91,7 +91,7 @@ struct tm_hook {
     char *path;                /* absolute */
     char **args;               /* NULL-terminated (argv, args[0] included); NULL: { path } */
     size_t nargs;
-    char **env;                /* NULL-terminated; NULL: an empty environment */
+    char **env;                /* NULL-terminated; NULL: the runtime's environment (as runc) */
     size_t nenv;
     int timeout;               /* seconds, > 0; 0: none */
 };

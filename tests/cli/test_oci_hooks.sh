@@ -125,6 +125,14 @@ for kind in createRuntime createContainer; do
     no_trace "hung $kind" "$id"
 done
 
+# A hook without env gets the runtime's environment (as runc); with env, only that.
+bundle inherit "{createRuntime: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo \\\"\$TM_HOOK_PARENT\\\" >$WORK/inherit.out\"]},
+                                 {path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo \\\"[\$TM_HOOK_PARENT]\\\" >>$WORK/inherit.out\"], env: [\"X=1\"]}]}"
+TM_HOOK_PARENT=from-runtime "$TEEMATE" --root "$root" create -b "$WORK/inherit" inherit-$sfx
+expect_eq "a hook without env has the runtime's environment; one with env only its own" \
+    "$(tr '\n' ' ' <"$WORK/inherit.out" 2>/dev/null)" "from-runtime [] "
+tm delete inherit-$sfx
+
 # ---- start-time and post hooks ----
 bundle fail-start '{startContainer: [{path: "/bin/sh", args: ["sh", "-c", "exit 4"]}]}'
 id=fail-start-$sfx
