@@ -31,10 +31,11 @@ const char *tm_hook_kind_name(enum tm_hook_kind k)
     return (unsigned)k < TM_HOOK_KINDS ? names[k] : "?";
 }
 
-__attribute__((noreturn)) static void exec_hook(const struct tm_hook *h, int in, int out)
+__attribute__((noreturn)) static void exec_hook(const struct tm_hook *h, const int fd[3])
 {
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-        _exit(127);
+    for (int i = 0; i < 3; i++)
+        if (dup2(fd[i], i) < 0)
+            _exit(127);
     close_range(3, ~0U, 0);
     signal(SIGPIPE, SIG_DFL);
     char *argv0[] = { h->path, NULL };
@@ -44,20 +45,40 @@ __attribute__((noreturn)) static void exec_hook(const struct tm_hook *h, int in,
     _exit(127);
 }
 
+/* The start of what the hook wrote to stdout or stderr. */
+struct kept {
+    char text[OUTPUT_KEPT + 1];
+    size_t len;
+};
+
 struct run {
     const char *input;         /* what is left of the state to write */
     size_t input_left;
-    char output[OUTPUT_KEPT + 1];
-    size_t output_len;
+    struct kept out[2];        /* stdout, stderr */
 };
 
-/* Feed stdin, keep the start of the output, until the hook exits or the
- * deadline (ms, 0: none) passes. 0: exited; -ETIMEDOUT; -errno. */
-static int watch(struct run *r, int pidfd, int *in, int out, double deadline)
+/* Read what fd has into k; false at EOF or on an error (then done with it). */
+static bool keep(int fd, struct kept *k)
 {
-    for (;;) {   /* poll skips an fd once it is -1 (done with) */
-        struct pollfd p[3] = { { .fd = pidfd, .events = POLLIN }, { .fd = out, .events = POLLIN },
-                               { .fd = *in, .events = POLLOUT } };
+    char buf[512];
+    ssize_t got = read(fd, buf, sizeof buf);
+    if (got <= 0)
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    size_t take = (size_t)got < OUTPUT_KEPT - k->len ? (size_t)got : OUTPUT_KEPT - k->len;
+    memcpy(k->text + k->len, buf, take);
+    k->len += take;
+    return true;
+}
+
+/* Feed stdin, keep the start of stdout and stderr, until the hook exits or
+ * the deadline (ms, 0: none) passes. 0: exited; -ETIMEDOUT; -errno. fd:
+ * stdin's write end, stdout's and stderr's read ends (-1 once done with:
+ * poll skips them). */
+static int watch(struct run *r, int pidfd, int fd[3], double deadline)
+{
+    for (;;) {
+        struct pollfd p[4] = { { .fd = pidfd, .events = POLLIN }, { .fd = fd[1], .events = POLLIN },
+                               { .fd = fd[2], .events = POLLIN }, { .fd = fd[0], .events = POLLOUT } };
         int timeout = -1;
         if (deadline > 0) {
             double left = deadline - tm_now_ms();
@@ -65,33 +86,32 @@ static int watch(struct run *r, int pidfd, int *in, int out, double deadline)
                 return -ETIMEDOUT;
             timeout = (int)left + 1;
         }
-        int n = poll(p, 3, timeout);
+        int n = poll(p, 4, timeout);
         if (n < 0 && errno != EINTR)
             return -errno;
         if (n <= 0)
             continue;
-        if (p[1].revents) {
-            char buf[512];
-            ssize_t got = read(out, buf, sizeof buf);
-            if (got > 0 && r->output_len < OUTPUT_KEPT) {
-                size_t take = (size_t)got < OUTPUT_KEPT - r->output_len ? (size_t)got : OUTPUT_KEPT - r->output_len;
-                memcpy(r->output + r->output_len, buf, take);
-                r->output_len += take;
+        bool more = false;   /* drain the output before looking at the exit */
+        for (int i = 1; i <= 2; i++)
+            if (p[i].revents) {
+                if (keep(fd[i], &r->out[i - 1]))
+                    more = true;
+                else {
+                    close(fd[i]);   /* EOF: the hook closed it (it may run on) */
+                    fd[i] = -1;
+                }
             }
-            if (got > 0)
-                continue;   /* drain the output before looking at the exit */
-            if (got == 0)
-                out = -1;   /* EOF: the hook closed it (it may run on) */
-        }
-        if (*in >= 0 && p[2].revents) {
-            ssize_t put = write(*in, r->input, r->input_left);
+        if (more)
+            continue;
+        if (fd[0] >= 0 && p[3].revents) {
+            ssize_t put = write(fd[0], r->input, r->input_left);
             if (put > 0) {
                 r->input += put;
                 r->input_left -= (size_t)put;
             }
             if ((put < 0 && errno != EAGAIN) || r->input_left == 0) {
-                close(*in);   /* EOF on the hook's stdin; EPIPE: it does not read it */
-                *in = -1;
+                close(fd[0]);   /* EOF on the hook's stdin; EPIPE: it does not read it */
+                fd[0] = -1;
             }
         }
         if (p[0].revents)
@@ -99,62 +119,70 @@ static int watch(struct run *r, int pidfd, int *in, int out, double deadline)
     }
 }
 
+static void close_all(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+/* Errors in runc's words (runc 1.2's, which name the kind). */
 static int run_one(const struct tm_hook *h, enum tm_hook_kind k, size_t index, const char *state_json,
                    tm_error *err)
 {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) < 0)
-        return tm_error_sys(err, "error running %s hook #%zu: pipe", tm_hook_kind_name(k), index);
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        close(in[0]);
-        close(in[1]);
-        return tm_error_sys(err, "error running %s hook #%zu: pipe", tm_hook_kind_name(k), index);
-    }
+    const char *name = tm_hook_kind_name(k);
+    int pipes[6] = { -1, -1, -1, -1, -1, -1 };   /* stdin, stdout, stderr: read end, write end */
+    for (int i = 0; i < 3; i++)
+        if (pipe2(pipes + 2 * i, O_CLOEXEC) < 0) {
+            close_all(pipes, 6);
+            return tm_error_sys(err, "error running %s hook #%zu: pipe", name, index);
+        }
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        exec_hook(h, in[0], out[1]);
-    close(in[0]);
-    close(out[1]);
-    _cleanup_close_ int out_fd = out[0];
-    int in_fd = in[1];
+        exec_hook(h, (const int[3]){ pipes[0], pipes[3], pipes[5] });
+    int child_ends[3] = { pipes[0], pipes[3], pipes[5] };
+    close_all(child_ends, 3);
+    int fd[3] = { pipes[1], pipes[2], pipes[4] };   /* ours */
     if (pid < 0) {
-        close(in_fd);
-        return tm_error_sys(err, "error running %s hook #%zu: fork", tm_hook_kind_name(k), index);
+        close_all(fd, 3);
+        return tm_error_sys(err, "error running %s hook #%zu: fork", name, index);
     }
-    fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    for (int i = 0; i < 3; i++)
+        fcntl(fd[i], F_SETFL, O_NONBLOCK);
     /* A hook that does not read its stdin must not kill us with SIGPIPE. */
     struct sigaction ign = { .sa_handler = SIG_IGN }, old;
     sigaction(SIGPIPE, &ign, &old);
     struct run r = { .input = state_json, .input_left = strlen(state_json) };
     _cleanup_close_ int pidfd = pidfd_open(pid, 0);
-    int ret = pidfd < 0 ? -errno
-                        : watch(&r, pidfd, &in_fd, out_fd, h->timeout ? tm_now_ms() + h->timeout * 1000.0 : 0);
+    int ret = pidfd < 0 ? -errno : watch(&r, pidfd, fd, h->timeout ? tm_now_ms() + h->timeout * 1000.0 : 0);
     sigaction(SIGPIPE, &old, NULL);
-    if (in_fd >= 0)
-        close(in_fd);
+    close_all(fd, 3);
     if (ret < 0)
         kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    const char *name = tm_hook_kind_name(k);
     if (ret == -ETIMEDOUT)
-        return tm_error_set(err, ETIMEDOUT, "error running %s hook #%zu: timeout after %ds (%s killed)",
-                            name, index, h->timeout, h->path);
+        return tm_error_set(err, ETIMEDOUT, "error running %s hook #%zu: hook ran past specified timeout of %d.0s",
+                            name, index, h->timeout);
     if (ret < 0)
         return tm_error_set(err, -ret, "error running %s hook #%zu: %s", name, index, strerror(-ret));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    while (r.output_len && (r.output[r.output_len - 1] == '\n'))
-        r.output_len--;
-    r.output[r.output_len] = '\0';
+    for (int i = 0; i < 2; i++) {   /* one line: the trailing newline off */
+        struct kept *o = &r.out[i];
+        while (o->len && o->text[o->len - 1] == '\n')
+            o->len--;
+        o->text[o->len] = '\0';
+    }
     char what[64];
     if (WIFEXITED(status))
         snprintf(what, sizeof what, "exit status %d", WEXITSTATUS(status));
     else
         snprintf(what, sizeof what, "signal: %s", strsignal(WTERMSIG(status)));
-    return tm_error_set(err, EIO, "error running %s hook #%zu: %s, output: %s", name, index, what, r.output);
+    return tm_error_set(err, EIO, "error running %s hook #%zu: error running hook: %s, stdout: %s, stderr: %s", name,
+                        index, what, r.out[0].text, r.out[1].text);
 }
 
 int tm_hooks_run(const struct tm_hooks *h, enum tm_hook_kind k, const char *state_json, tm_error *err)

@@ -39,7 +39,8 @@ bundle() {
     jq --arg rootfs "$rootfs" --arg cg "/tmhooks-$1-$sfx" --arg hook "$WORK/hook.sh" --arg log "$log" '
         .root = {path: $rootfs, readonly: false} | .process.terminal = false |
         .process.args = ["sh", "-c", "echo ran >/ran; exec sleep 30"] | .linux.cgroupsPath = $cg |
-        .hooks = ('"$2"')' "$dir/config.json" >"$dir/c.json" && mv "$dir/c.json" "$dir/config.json"
+        .hooks = ('"$2"')' "$dir/config.json" >"$dir/c.json" && mv "$dir/c.json" "$dir/config.json" ||
+        { not_ok "bundle $1"; return 1; }
 }
 # h KIND: a host hook entry recording into $log.
 H='{path: $hook, args: ["hook.sh", KIND, $log], env: ["HOOK_ENV=env-ok"]}'
@@ -96,18 +97,18 @@ no_trace "after run" run-$sfx
 
 # ---- create-time failures: create fails, nothing left ----
 for kind in prestart createRuntime createContainer; do
-    bundle "fail-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"cat >/dev/null; echo no luck; exit 3\"]}],
+    bundle "fail-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"cat >/dev/null; echo no luck; echo bad >&2; exit 3\"]}],
                          poststop: [$(h poststop)]}"
     id=fail-$kind-$sfx
     rm -f "$log"
-    expect_fail "a failing $kind hook fails create" "error running $kind hook #0: exit status 3, output: no luck" \
+    expect_fail "a failing $kind hook fails create" "error running $kind hook #0: error running hook: exit status 3, stdout: no luck, stderr: bad$" \
         tm create -b "$WORK/fail-$kind" "$id"
     no_trace "failed $kind" "$id"
     expect_eq "failed $kind: poststop still runs (the spec's lifecycle goes on at destroy)" \
         "$(cut -d' ' -f1,3,4 "$log" 2>/dev/null)" "poststop stopped $id"
 done
 bundle missing "{createRuntime: [{path: \"$WORK/no-such-hook\"}]}"
-expect_fail "a hook that does not exist fails create" "error running createRuntime hook #0: exit status 127, output: exec $WORK/no-such-hook: No such file" \
+expect_fail "a hook that does not exist fails create" "error running createRuntime hook #0: error running hook: exit status 127, stdout: , stderr: exec $WORK/no-such-hook: No such file" \
     tm create -b "$WORK/missing" missing-$sfx
 no_trace "missing hook" missing-$sfx
 
@@ -116,7 +117,7 @@ for kind in createRuntime createContainer; do
     bundle "hang-$kind" "{$kind: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"exec sleep 9$$\"], timeout: 1}]}"
     id=hang-$kind-$sfx
     t0=$(date +%s%N)
-    expect_fail "a hanging $kind hook: create fails at its timeout" "error running $kind hook #0: timeout after 1s" \
+    expect_fail "a hanging $kind hook: create fails at its timeout" "error running $kind hook #0: hook ran past specified timeout of 1.0s$" \
         tm create -b "$WORK/hang-$kind" "$id"
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     [ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] && ok "$kind timeout: create failed after ${ms} ms" \
@@ -138,7 +139,7 @@ bundle fail-start '{startContainer: [{path: "/bin/sh", args: ["sh", "-c", "exit 
 id=fail-start-$sfx
 rm -f "$rootfs/ran"
 expect_ok "create with a failing startContainer hook" tm create -b "$WORK/fail-start" "$id"
-expect_fail "a failing startContainer hook fails start" "error running startContainer hook #0: exit status 4" tm start "$id"
+expect_fail "a failing startContainer hook fails start" "error running startContainer hook #0: error running hook: exit status 4" tm start "$id"
 [ -e "$rootfs/ran" ] && not_ok "the process did not run" || ok "the process did not run"
 expect_eq "the container is stopped" "$(tm state "$id" | jq -r .status)" "stopped"
 expect_ok "delete it" tm delete "$id"
@@ -148,12 +149,12 @@ id=warn-$sfx
 rm -f "$log"
 tm create -b "$WORK/warn" "$id" && tm start "$id" 2>"$WORK/start.err"
 expect_eq "a failing poststart hook: start succeeds" "$?" 0
-grep -q "warning: error running poststart hook #0: exit status 1" "$WORK/start.err" \
+grep -q "warning: error running poststart hook #0: error running hook: exit status 1" "$WORK/start.err" \
     && ok "a failing poststart hook: a warning" || { not_ok "a failing poststart hook: a warning"; cat "$WORK/start.err" >&2; }
 expect_eq "the next poststart hook still runs" "$(cut -d' ' -f1 "$log")" "poststart"
 tm delete --force "$id" 2>"$WORK/delete.err"
 expect_eq "a failing poststop hook: delete succeeds" "$?" 0
-grep -q "warning: error running poststop hook #0: exit status 1" "$WORK/delete.err" \
+grep -q "warning: error running poststop hook #0: error running hook: exit status 1" "$WORK/delete.err" \
     && ok "a failing poststop hook: a warning" || { not_ok "a failing poststop hook: a warning"; cat "$WORK/delete.err" >&2; }
 expect_eq "the next poststop hook still runs" "$(cut -d' ' -f1 "$log" | tr '\n' ' ')" "poststart poststop "
 no_trace "after delete --force" "$id"
