@@ -3,6 +3,12 @@
 # runc on the same bundle beside it (its files printed and compared). Root
 # and busybox needed; everything lives in $WORK.
 . "$(dirname "$0")/lib.sh"
+expect_ok "update --help" "$TEEMATE" update --help
+grep -q -- "--pids-limit" "$WORK/out" && ok "update --help lists --pids-limit" || not_ok "update --help lists --pids-limit"
+for args in "" "--memory" "--bogus 1 x" "a b"; do
+    "$TEEMATE" update $args >/dev/null 2>&1
+    expect_eq "update $args: a usage error" "$?" 2
+done
 [ "$(id -u)" = 0 ] || { skip "OCI update" "needs root"; finish; }
 command -v jq >/dev/null || { skip "OCI update" "needs jq"; finish; }
 rootfs=$WORK/rootfs
