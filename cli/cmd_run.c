@@ -151,6 +151,7 @@ static int run_container(const struct tm_container_spec *spec, struct run_args *
         tm_container_delete(a->o.state_root, a->o.id, true, &err);
         return TM_EXIT_ERROR;
     }
+    tm_container_poststart(a->o.state_root, a->o.id);
     int code = tm_container_wait(pid);
     if (tm_state_init_error(a->o.state_root, a->o.id, err.msg, sizeof(err.msg)))
         tm_cli_fail(&err);

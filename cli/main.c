@@ -31,6 +31,7 @@ static const struct tm_command commands[] = {
     { "list",      "list the containers under the state root",       tm_cmd_list },
     { "spec",      "write a default config.json into a bundle",      tm_cmd_spec },
     { "events",    "print a container's resource usage (--stats)",   tm_cmd_events },
+    { "update",    "change a container's cgroup limits",             tm_cmd_update },
 };
 
 static void usage(FILE *out)

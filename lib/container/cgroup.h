@@ -151,6 +151,23 @@ int tm_cgroup_create(const struct tm_cgroup_host *host, const char *path,
 int tm_cgroup_open(const struct tm_cgroup_host *host, const char *path, struct tm_cgroup **out,
                    tm_error *err);
 
+/* A change of a running container's limits (`teemate update`, runc's
+ * semantics): 0 (or "") leaves a limit as it is; -1 lifts memory, swap,
+ * reservation, pids and cpu quota ("max"). */
+struct tm_cgroup_update {
+    int64_t memory, memory_swap, memory_reservation;   /* bytes; swap is memory+swap, as OCI */
+    int64_t pids;
+    int64_t cpu_quota;                                 /* microseconds per period */
+    uint64_t cpu_period, cpu_shares;
+    char cpuset_cpus[256], cpuset_mems[256];
+    uint16_t blkio_weight;
+};
+
+/* Write u's limits into cg (each to the hierarchy that has its controller).
+ * A limit whose controller or file this host lacks is -ENOTSUP naming it;
+ * out-of-range values -EINVAL before anything is written. (cgroup_update.c) */
+int tm_cgroup_update(struct tm_cgroup *cg, const struct tm_cgroup_update *u, tm_error *err);
+
 /* Move pid into it in every hierarchy. */
 int tm_cgroup_add_pid(struct tm_cgroup *cg, pid_t pid, tm_error *err);
 

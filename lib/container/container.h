@@ -86,6 +86,19 @@ int tm_container_create(const struct tm_container_spec *spec, const struct tm_co
 int tm_container_start(const char *root, const char *id, tm_error *err);
 int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err);
 int tm_container_delete(const char *root, const char *id, bool force, tm_error *err);
+/* The poststart hooks (warnings only) of a container made without
+ * wait_for_start, whose process started with create (run in the foreground). */
+void tm_container_poststart(const char *root, const char *id);
+
+/* (container_update.c) New limits for a created or running container's
+ * cgroup (tm_cgroup_update), recorded in ROOT/ID/resources.json. A stopped
+ * one: "container not running". */
+struct tm_cgroup_update;
+int tm_container_update(const char *root, const char *id, const struct tm_cgroup_update *u, tm_error *err);
+/* (spec_parse_update.c) runc's update document (linux.resources' memory,
+ * cpu, pids, blockIO.weight) into u; and u back as such a document (malloc'd). */
+int tm_cgroup_update_parse(const char *json, size_t len, struct tm_cgroup_update *u, tm_error *err);
+char *tm_cgroup_update_json(const struct tm_cgroup_update *u);
 
 /* (container_stats.c) The counters of the container's cgroup (memory
  * current/peak/OOM kills, pids, cpu): readable until delete. */

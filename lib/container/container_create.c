@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container/hooks.h"
 #include "daemon/client.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
@@ -139,6 +140,7 @@ struct creation {
     struct tm_cgroup *cg;
     pid_t pid;
     bool state_made;
+    char *stopped_json;   /* the state poststop gets if init was made and the creation fails */
 };
 
 static void creation_undo(struct creation *c, const char *id)
@@ -152,6 +154,20 @@ static void creation_undo(struct creation *c, const char *id)
         tm_cgroup_destroy(c->cg, &ignored);
     if (c->state_made)
         tm_state_remove(c->root, id, &ignored);
+}
+
+/* prestart then createRuntime, in our namespaces, with the state as it will
+ * be saved (status "creating"): init waits for them before pivot_root. */
+static int run_runtime_hooks(const struct tm_container_spec *spec, const struct tm_container_state *st,
+                             pid_t pid, tm_error *err)
+{
+    struct tm_container_state now = *st;
+    now.pid = pid;
+    _cleanup_free_ char *json = tm_state_oci_json(&now, TM_CONTAINER_CREATING);
+    if (!json)
+        return tm_error_set(err, ENOMEM, "cannot describe container \"%s\" for its hooks", st->id);
+    int ret = tm_hooks_run(&spec->hooks, TM_HOOK_PRESTART, json, err);
+    return ret < 0 ? ret : tm_hooks_run(&spec->hooks, TM_HOOK_CREATE_RUNTIME, json, err);
 }
 
 /* Everything up to the clone; then the runtime's side of the handshake. */
@@ -188,6 +204,9 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     struct tm_container_state st = { 0 };
     describe(&st, spec, o, rootfs, cgroup_path);
     if ((ret = tm_state_save(c->root, &st, err)) < 0)
+        return ret;
+    if ((tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTART) || tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTOP)) &&
+        (ret = tm_hooks_save(c->root, o->id, &spec->hooks, err)) < 0)
         return ret;
     if ((ret = tm_cgroup_create(NULL, cgroup_path, &spec->resources, &c->cg, err)) < 0)
         return ret;
@@ -229,6 +248,11 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     close(sv[1]);
     c->pid = pid;
+    if (tm_hooks_any(&spec->hooks, TM_HOOK_POSTSTOP)) {
+        struct tm_container_state gone = st;
+        gone.pid = pid;
+        c->stopped_json = tm_state_oci_json(&gone, TM_CONTAINER_STOPPED);
+    }
     /* Not saved until ready: if we die now, init dies too (parent-death
      * signal, or the sync socket's end) or waits in its cgroup, which
      * delete --force empties. */
@@ -244,8 +268,14 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     }
     double t_clone = tm_now_ms();
     struct tm_sync_msg m;
-    if (tm_sync_send(sync, TM_SYNC_GO, 0, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
+    if (tm_sync_send(sync, TM_SYNC_GO, pid, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
         return tm_error_set(err, EIO, "the container's init exited during setup");
+    if (m.type == TM_SYNC_HOOKS) {
+        if ((ret = run_runtime_hooks(spec, &st, pid, err)) < 0)
+            return ret;
+        if (tm_sync_send(sync, TM_SYNC_GO, pid, 0, NULL) < 0 || tm_sync_recv(sync, &m) < 0)
+            return tm_error_set(err, EIO, "the container's init exited during setup");
+    }
     if (m.type == TM_SYNC_ERROR)
         return tm_error_set(err, m.status < 0 ? -m.status : EIO, "%s", m.message);
     if (m.type != TM_SYNC_READY)
@@ -271,12 +301,17 @@ int tm_container_create(const struct tm_container_spec *spec, const struct tm_co
 {
     struct creation c = { .lock = -1 };
     int ret = create(spec, o, &c, timing, err);
-    if (ret < 0)
+    if (ret < 0) {
         creation_undo(&c, o->id);
-    else
+        /* The spec's lifecycle goes on to destroy (done) and poststop once
+         * the environment existed: warnings only, create's error stands. */
+        if (c.stopped_json)
+            tm_hooks_run_warn(&spec->hooks, TM_HOOK_POSTSTOP, c.stopped_json);
+    } else
         *pid = c.pid;
     if (c.lock >= 0)
         close(c.lock);
     tm_cgroup_free(c.cg);
+    free(c.stopped_json);
     return ret;
 }

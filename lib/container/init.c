@@ -129,6 +129,17 @@ static int wait_for_start(const struct tm_init_args *a)
     return fd;
 }
 
+struct hook_ctx {
+    const struct tm_init_args *a;
+    pid_t pid;
+};
+
+static int hooks_before_pivot(void *ctx, tm_error *err)
+{
+    struct hook_ctx *hc = ctx;
+    return tm_init_hooks_before_pivot(hc->a, hc->pid, err);
+}
+
 void tm_init_run(const struct tm_init_args *a)
 {
     const struct tm_container_spec *spec = a->spec;
@@ -140,6 +151,7 @@ void tm_init_run(const struct tm_init_args *a)
     if (tm_sync_recv(a->sync_fd, &go) < 0 || go.type != TM_SYNC_GO)
         _exit(1);
     double t0 = tm_now_ms();
+    struct hook_ctx hc = { a, go.status };
     if (join_namespaces(spec, &err) < 0)
         fail(a, &err);
     const struct tm_ns_spec *cgns = &spec->namespaces[TM_NS_CGROUP];
@@ -149,7 +161,7 @@ void tm_init_run(const struct tm_init_args *a)
     }
     if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
         fail(a, &err);
-    if (tm_rootfs_setup(spec, a->rootfs, &err) < 0 || tm_sysctl_write(spec, &err) < 0 ||
+    if (tm_rootfs_setup(spec, a->rootfs, hooks_before_pivot, &hc, &err) < 0 || tm_sysctl_write(spec, &err) < 0 ||
         tm_rootfs_mask_paths(spec, &err) < 0 || set_names(spec, &err) < 0)
         fail(a, &err);
     if (a->console_fd >= 0) {
@@ -183,6 +195,8 @@ void tm_init_run(const struct tm_init_args *a)
         _exit(1);   /* the runtime is gone: it can neither save nor start us */
     close(a->sync_fd);
     int started = a->fifo_fd >= 0 ? wait_for_start(a) : -1;
+    if (tm_init_hooks_start(a, hc.pid, &err) < 0)
+        fail_late(a, 1, "%s", err.msg);
     if (seccomp_late && tm_seccomp_apply(&spec->seccomp, &err) < 0)
         fail_late(a, 1, "%s", err.msg);
     if (!execs && started >= 0)

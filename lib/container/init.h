@@ -12,8 +12,11 @@ enum tm_sync_type {
     TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup, go on */
     TM_SYNC_READY = 2,         /* init -> runtime: set up, about to wait for start / exec */
     TM_SYNC_ERROR = 3,         /* init -> runtime: setup failed (status, message) */
+    TM_SYNC_HOOKS = 4,         /* init -> runtime: mounts made, run prestart and createRuntime
+                                  hooks, then GO again (only when there are some) */
 };
 
+/* GO's status is init's pid in the runtime's pid namespace (for the hooks' state). */
 struct tm_sync_msg {
     uint32_t type;
     int32_t status;            /* ERROR: -errno */
@@ -41,7 +44,8 @@ struct tm_init_args {
 __attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
 
 /* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only root. */
-int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm_error *err);
+int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs,
+                    int (*before_pivot)(void *ctx, tm_error *err), void *ctx, tm_error *err);
 /* Masked and read-only paths: after the sysctls, which write /proc/sys. */
 int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err);
 
@@ -58,6 +62,12 @@ int tm_capabilities_bound(const struct tm_container_spec *spec, tm_error *err);
 /* (console.c) Make a pty in the container, send its master over the console
  * socket, and make the slave the controlling terminal and stdio. */
 int tm_console_setup(int console_fd, tm_error *err);
+
+/* (init_hooks.c) The hooks init takes part in, pid its pid as the runtime
+ * sees it: before pivot_root, the runtime's prestart and createRuntime (over
+ * the sync socket) then createContainer here; startContainer before exec. */
+int tm_init_hooks_before_pivot(const struct tm_init_args *a, pid_t pid, tm_error *err);
+int tm_init_hooks_start(const struct tm_init_args *a, pid_t pid, tm_error *err);
 
 /* (init_enclave.c) Attach to the spec's enclave (before the mount changes:
  * the daemon's socket is on the host's filesystem). */

@@ -6,12 +6,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "container/cgroup.h"
 #include "container/container.h"
+#include "container/hooks.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 
@@ -102,6 +104,33 @@ static int release_init(const char *root, const struct tm_container_state *st, t
     return released ? 0 : stopped_error(root, st->id, err);
 }
 
+/* poststart/poststop: the hooks create kept; failures are warnings. */
+static void run_post_hooks(const char *root, const struct tm_container_state *st, enum tm_hook_kind k,
+                           enum tm_container_status s)
+{
+    struct tm_hooks h;
+    tm_error err = { 0 };
+    if (tm_hooks_load(root, st->id, &h, &err) < 0) {
+        fprintf(stderr, "teemate: warning: %s hooks not run: %s\n", tm_hook_kind_name(k), err.msg);
+        return;
+    }
+    if (tm_hooks_any(&h, k)) {
+        _cleanup_free_ char *json = tm_state_oci_json(st, s);
+        if (json)
+            tm_hooks_run_warn(&h, k, json);
+    }
+    tm_hooks_free(&h);
+}
+
+void tm_container_poststart(const char *root, const char *id)
+{
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    tm_error err = { 0 };
+    _cleanup_close_ int lock = open_container(root, id, &st, &err);
+    if (lock >= 0)
+        run_post_hooks(root, &st, TM_HOOK_POSTSTART, TM_CONTAINER_RUNNING);
+}
+
 int tm_container_start(const char *root, const char *id, tm_error *err)
 {
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
@@ -109,8 +138,12 @@ int tm_container_start(const char *root, const char *id, tm_error *err)
     if (lock < 0)
         return lock;
     switch (tm_state_status(root, &st)) {
-    case TM_CONTAINER_CREATED:
-        return release_init(root, &st, err);
+    case TM_CONTAINER_CREATED: {
+        int ret = release_init(root, &st, err);
+        if (ret == 0)
+            run_post_hooks(root, &st, TM_HOOK_POSTSTART, TM_CONTAINER_RUNNING);
+        return ret;
+    }
     case TM_CONTAINER_STOPPED:
         return stopped_error(root, id, err);
     case TM_CONTAINER_RUNNING:
@@ -217,5 +250,14 @@ int tm_container_delete(const char *root, const char *id, bool force, tm_error *
         if (ret < 0 && ret != -ENOENT)   /* ENOENT: no cgroup left */
             return ret;
     }
-    return tm_state_remove(root, id, err);
+    /* poststop runs once the container is gone, but create left its hooks in ROOT/ID. */
+    struct tm_hooks h;
+    tm_error hooks_err = { 0 };
+    if (tm_hooks_load(root, id, &h, &hooks_err) < 0)
+        fprintf(stderr, "teemate: warning: poststop hooks not run: %s\n", hooks_err.msg);
+    _cleanup_free_ char *json = tm_hooks_any(&h, TM_HOOK_POSTSTOP) ? tm_state_oci_json(&st, TM_CONTAINER_STOPPED) : NULL;
+    if ((ret = tm_state_remove(root, id, err)) == 0 && json)
+        tm_hooks_run_warn(&h, TM_HOOK_POSTSTOP, json);
+    tm_hooks_free(&h);
+    return ret;
 }

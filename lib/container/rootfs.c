@@ -272,7 +272,8 @@ int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err)
     return 0;
 }
 
-int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm_error *err)
+int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs,
+                    int (*before_pivot)(void *ctx, tm_error *err), void *ctx, tm_error *err)
 {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -287,6 +288,8 @@ int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs, tm
         ret = mount_one(rootfd, spec, &spec->mounts[i], err);
     if (ret == 0)
         ret = make_devices(rootfd, spec, err);
+    if (ret == 0 && before_pivot)
+        ret = before_pivot(ctx, err);
     if (ret == 0 && rootfs)
         ret = pivot(rootfs, err);
     if (ret < 0)

@@ -80,6 +80,27 @@ struct tm_seccomp_spec {
     unsigned int flags;        /* SECCOMP_FILTER_FLAG_* the spec asks for that we honour */
 };
 
+/* config.json's hooks, by kind, in the runtime-spec's order of events. */
+enum tm_hook_kind {
+    TM_HOOK_PRESTART, TM_HOOK_CREATE_RUNTIME, TM_HOOK_CREATE_CONTAINER, TM_HOOK_START_CONTAINER,
+    TM_HOOK_POSTSTART, TM_HOOK_POSTSTOP,
+    TM_HOOK_KINDS
+};
+
+struct tm_hook {
+    char *path;                /* absolute */
+    char **args;               /* NULL-terminated (argv, args[0] included); NULL: { path } */
+    size_t nargs;
+    char **env;                /* NULL-terminated; NULL: the runtime's environment (as runc) */
+    size_t nenv;
+    int timeout;               /* seconds, > 0; 0: none */
+};
+
+struct tm_hooks {
+    struct tm_hook *list[TM_HOOK_KINDS];
+    size_t n[TM_HOOK_KINDS];
+};
+
 struct tm_container_spec {
     char *oci_version;
 
@@ -138,11 +159,13 @@ struct tm_container_spec {
      * container) and its slot's memory cap in bytes (0: the whole slot). */
     char *enclave;
     uint64_t enclave_memory;
+
+    struct tm_hooks hooks;
 };
 
 /* Parse config.json's text (len bytes, need not be NUL-terminated). Unknown
  * fields are ignored as the spec says; wrong types, bad values and features we
- * cannot honour (user namespaces, hooks) are -EINVAL with the JSON path in the
+ * cannot honour (user namespaces) are -EINVAL with the JSON path in the
  * message ("process.args[2]: expected a string"). */
 int tm_spec_parse(const char *json, size_t len, struct tm_container_spec *spec, tm_error *err);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container/hooks.h"
 #include "container/spec_internal.h"
 
 static void free_seccomp(struct tm_seccomp_spec *s)
@@ -58,5 +59,6 @@ void tm_spec_free(struct tm_container_spec *spec)
     }
     free(spec->annotations);
     free(spec->enclave);
+    tm_hooks_free(&spec->hooks);
     memset(spec, 0, sizeof *spec);
 }

@@ -88,6 +88,8 @@ int tm_spec_parse_linux(json_t *linux_, struct tm_container_spec *spec, tm_error
 int tm_spec_parse_resources(json_t *resources, struct tm_cgroup_limits *lim, tm_error *err);
 int tm_spec_parse_devices(json_t *devices, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_seccomp(json_t *seccomp, struct tm_seccomp_spec *s, tm_error *err);
+/* (spec_parse_hooks.c) The hooks object (config.json's, or ROOT/ID/hooks.json). */
+int tm_spec_parse_hooks(json_t *hooks, struct tm_hooks *h, tm_error *err);
 
 /* (spec_mount_options.c) runc's parseMountOptions: options -> MS_* flags,
  * propagation and the comma-joined rest. *data is NULL when nothing is left. */

@@ -36,24 +36,6 @@ static int get_name(json_t *doc, const char *key, char **out, tm_error *err)
     return r < 0 ? r : 0;
 }
 
-/* Hooks run programs of the host at container events; we run none, so a
- * config that needs one is refused rather than run without it. */
-static int check_hooks(json_t *hooks, tm_error *err)
-{
-    static const char *const kinds[] = { "prestart", "createRuntime", "createContainer",
-                                         "startContainer", "poststart", "poststop" };
-    tm_jpath at = { "hooks" };
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        json_t *list;
-        int r = tm_json_get_array(hooks, &at, kinds[i], SIZE_MAX, &list, err);
-        if (r < 0)
-            return r;
-        if (r > 0 && json_array_size(list) > 0)
-            return tm_error_set(err, EINVAL, "hooks are not supported (hooks.%s)", kinds[i]);
-    }
-    return 0;
-}
-
 static int parse_document(json_t *doc, struct tm_container_spec *spec, tm_error *err)
 {
     if (!json_is_object(doc))
@@ -77,7 +59,7 @@ static int parse_document(json_t *doc, struct tm_container_spec *spec, tm_error 
     if (r >= 0 && (r = tm_json_get_array(doc, &top, "mounts", TM_SPEC_MAX_ENTRIES, &v, err)) > 0)
         r = tm_spec_parse_mounts(v, spec, err);
     if (r >= 0 && (r = tm_json_get_object(doc, &top, "hooks", &v, err)) > 0)
-        r = check_hooks(v, err);
+        r = tm_spec_parse_hooks(v, &spec->hooks, err);
     if (r >= 0 && (r = tm_json_get_object(doc, &top, "annotations", &v, err)) > 0)
         r = tm_spec_parse_annotations(v, spec, err);
     if (r >= 0 && (r = tm_json_get_object(doc, &top, "linux", &v, err)) > 0)

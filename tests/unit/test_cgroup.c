@@ -509,6 +509,137 @@ static void test_create_v2(void)
     }
 }
 
+/* tm_cgroup_update: only what is named changes, -1 lifts, the half of
+ * cpu.max not named stays, v2's swap is what is above memory. */
+static struct tm_cgroup_update no_update(void)
+{
+    struct tm_cgroup_update u;
+    memset(&u, 0, sizeof u);
+    return u;
+}
+
+static void test_update_v2(void)
+{
+    struct tm_cgroup_host host = probe(PURE_V2);
+    fake_cgroup("v2/teemate", "cgroup.subtree_control");
+    fake_cgroup("v2/teemate/u1", V2_FILES);
+    struct tm_cgroup_limits l = typical_limits();
+    struct tm_cgroup *cg = create_ok(&host, "/teemate/u1", &l);
+    tm_error err;
+    struct tm_cgroup_update u = no_update();
+    u.memory = 64 * MiB;
+    u.memory_swap = 128 * MiB;
+    u.pids = -1;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("v2/teemate/u1/memory.max", "67108864");
+    CHECK_FILE("v2/teemate/u1/memory.swap.max", "67108864");
+    CHECK_FILE("v2/teemate/u1/pids.max", "max");
+    CHECK_FILE("v2/teemate/u1/cpu.max", "50000 100000");   /* not named: as created */
+    u = no_update();
+    u.memory_swap = 96 * MiB;   /* swap alone: above the memory limit in memory.max */
+    u.cpu_quota = 20000;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("v2/teemate/u1/memory.swap.max", "33554432");
+    CHECK_FILE("v2/teemate/u1/cpu.max", "20000 100000");
+    u = no_update();
+    u.cpu_period = 50000;
+    u.cpu_shares = 2;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("v2/teemate/u1/cpu.max", "20000 50000");
+    CHECK_FILE("v2/teemate/u1/cpu.weight", "1");
+    u = no_update();
+    u.cpu_quota = -1;
+    u.memory = -1;
+    u.memory_swap = -1;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("v2/teemate/u1/cpu.max", "max 50000");
+    CHECK_FILE("v2/teemate/u1/memory.max", "max");
+    CHECK_FILE("v2/teemate/u1/memory.swap.max", "max");
+    /* No io.weight in the fake: an error naming it, and the pids limit given with it not written. */
+    u = no_update();
+    u.blkio_weight = 500;
+    u.pids = 9;
+    CHECK_EQ_INT(tm_cgroup_update(cg, &u, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "a blkio weight: this host has no io.weight");
+    CHECK_FILE("v2/teemate/u1/pids.max", "max");
+    u = no_update();
+    u.cpu_quota = 10;
+    CHECK_EQ_INT(tm_cgroup_update(cg, &u, &err), -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "cpu quota 10 us is below 1000");
+    tm_cgroup_free(cg);
+}
+
+static void test_update_v1(void)
+{
+    struct tm_cgroup_host host = probe(HYBRID);
+    fake_cgroup("memory/teemate/u1", V1_MEMORY " memory.soft_limit_in_bytes");
+    fake_cgroup("pids/teemate/u1", "pids.max");
+    fake_cgroup("cpu/teemate/u1", V1_CPU);
+    fake_cgroup("devices/teemate/u1", V1_DEVICES);
+    fake_cpuset("teemate/u1");
+    struct tm_cgroup_limits l = typical_limits();
+    struct tm_cgroup *cg = create_ok(&host, "/teemate/u1", &l);
+    tm_error err;
+    struct tm_cgroup_update u = no_update();
+    u.memory = 64 * MiB;
+    u.memory_swap = 128 * MiB;
+    u.memory_reservation = 8 * MiB;
+    u.pids = 20;
+    u.cpu_shares = 512;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("memory/teemate/u1/memory.limit_in_bytes", "67108864");
+    CHECK_FILE("memory/teemate/u1/memory.memsw.limit_in_bytes", "134217728");
+    CHECK_FILE("memory/teemate/u1/memory.soft_limit_in_bytes", "8388608");
+    CHECK_FILE("pids/teemate/u1/pids.max", "20");
+    CHECK_FILE("cpu/teemate/u1/cpu.shares", "512");
+    CHECK_FILE("cpu/teemate/u1/cpu.cfs_quota_us", "50000");   /* not named: as created */
+    u = no_update();
+    u.pids = -1;
+    u.cpu_quota = -1;
+    u.memory = -1;
+    REQUIRE(tm_cgroup_update(cg, &u, &err) == 0);
+    CHECK_FILE("pids/teemate/u1/pids.max", "max");
+    CHECK_FILE("cpu/teemate/u1/cpu.cfs_quota_us", "-1");
+    CHECK_FILE("memory/teemate/u1/memory.limit_in_bytes", "-1");
+    u = no_update();
+    u.memory = 64 * MiB;
+    u.memory_swap = 32 * MiB;
+    CHECK_EQ_INT(tm_cgroup_update(cg, &u, &err), -EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "memory+swap limit 33554432 is below memory limit 67108864");
+    tm_cgroup_free(cg);
+
+    /* Swap accounting off: a swap limit is an error naming the file; nothing written. */
+    fake_cgroup("memory/teemate/u2", "memory.limit_in_bytes");
+    fake_cgroup("devices/teemate/u2", V1_DEVICES);
+    fake_cpuset("teemate/u2");
+    l = TM_CGROUP_LIMITS_NONE;
+    cg = create_ok(&host, "/teemate/u2", &l);
+    u = no_update();
+    u.memory = 64 * MiB;
+    u.memory_swap = 128 * MiB;
+    CHECK_EQ_INT(tm_cgroup_update(cg, &u, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "a memory+swap limit: this host has no memory.memsw.limit_in_bytes");
+    CHECK_FILE("memory/teemate/u2/memory.limit_in_bytes", "");
+    tm_cgroup_free(cg);
+}
+
+static void test_update_controller_missing(void)
+{
+    struct tm_cgroup_host host = probe(PURE_V1);   /* no pids controller */
+    fake_cgroup("memory/teemate/u1", V1_MEMORY);
+    fake_cgroup("devices/teemate/u1", V1_DEVICES);
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    struct tm_cgroup *cg = create_ok(&host, "/teemate/u1", &l);
+    tm_error err;
+    struct tm_cgroup_update u = no_update();
+    u.pids = 5;
+    u.memory = 8 * MiB;
+    CHECK_EQ_INT(tm_cgroup_update(cg, &u, &err), -ENOTSUP);
+    CHECK_STR_CONTAINS(err.msg, "a pids limit needs the pids controller, which this host lacks");
+    CHECK_FILE("memory/teemate/u1/memory.limit_in_bytes", "");
+    tm_cgroup_free(cg);
+}
+
 static void test_create_unsupported(void)
 {
     struct tm_cgroup_host host = probe(PURE_V1);
@@ -1406,6 +1537,9 @@ int main(void)
     RUN_CLEAN(test_create_hybrid);
     RUN_CLEAN(test_create_v2);
     RUN_CLEAN(test_create_unsupported);
+    RUN_CLEAN(test_update_v2);
+    RUN_CLEAN(test_update_v1);
+    RUN_CLEAN(test_update_controller_missing);
     RUN_CLEAN(test_create_bad_input);
     RUN_CLEAN(test_create_refusals_undo);
     RUN_CLEAN(test_create_v1_more);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "container/container.h"
 #include "container/spec.h"
 #include "harness.h"
 #include "util/cleanup.h"
@@ -278,6 +279,76 @@ static void test_nulls_and_no_limits(void)
     tm_spec_free(&s);
 }
 
+/* Each hook kind into its own list, in order, with args, env and timeout. */
+static void test_hooks(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'hooks': {"
+                  " 'prestart': [{'path': '/p'}],"
+                  " 'createRuntime': [{'path': '/cr1', 'args': ['cr', '-x'], 'env': ['A=1'], 'timeout': 5},"
+                  "  {'path': '/cr2'}],"
+                  " 'createContainer': null, 'startContainer': [],"
+                  " 'poststart': [{'path': '/ps'}], 'poststop': [{'path': '/pst', 'timeout': 1}]}}", &s, &err) == 0);
+    const struct tm_hooks *h = &s.hooks;
+    CHECK(h->n[TM_HOOK_PRESTART] == 1 && !strcmp(h->list[TM_HOOK_PRESTART][0].path, "/p"));
+    CHECK(!h->list[TM_HOOK_PRESTART][0].args && !h->list[TM_HOOK_PRESTART][0].env &&
+          h->list[TM_HOOK_PRESTART][0].timeout == 0);
+    REQUIRE(h->n[TM_HOOK_CREATE_RUNTIME] == 2);
+    const struct tm_hook *cr = &h->list[TM_HOOK_CREATE_RUNTIME][0];
+    CHECK(!strcmp(cr->path, "/cr1") && cr->nargs == 2 && !strcmp(cr->args[1], "-x") && !cr->args[2]);
+    CHECK(cr->nenv == 1 && !strcmp(cr->env[0], "A=1") && cr->timeout == 5);
+    CHECK(!strcmp(h->list[TM_HOOK_CREATE_RUNTIME][1].path, "/cr2"));
+    CHECK(h->n[TM_HOOK_CREATE_CONTAINER] == 0 && h->n[TM_HOOK_START_CONTAINER] == 0);
+    CHECK(h->n[TM_HOOK_POSTSTART] == 1 && h->n[TM_HOOK_POSTSTOP] == 1);
+    CHECK(h->list[TM_HOOK_POSTSTOP][0].timeout == 1);
+    tm_spec_free(&s);
+}
+
+/* `teemate update --resources`: runc's document, what it leaves out stays 0
+ * (unchanged), -1 lifts; bad values name their path; and back to JSON. */
+static void test_update_document(void)
+{
+    struct tm_cgroup_update u;
+    tm_error err = { 0 };
+    _cleanup_free_ char *doc = dequote(
+        "{'memory': {'limit': 1048576, 'swap': -1, 'reservation': null}, 'pids': {'limit': 20},"
+        " 'cpu': {'shares': 512, 'quota': 50000, 'period': 100000, 'cpus': '0-1', 'mems': '0',"
+        "  'realtimeRuntime': 0}, 'blockIO': {'weight': 300}, 'hugepageLimits': []}");
+    REQUIRE(tm_cgroup_update_parse(doc, strlen(doc), &u, &err) == 0);
+    CHECK(u.memory == 1048576 && u.memory_swap == -1 && u.memory_reservation == 0 && u.pids == 20);
+    CHECK(u.cpu_shares == 512 && u.cpu_quota == 50000 && u.cpu_period == 100000);
+    CHECK(!strcmp(u.cpuset_cpus, "0-1") && !strcmp(u.cpuset_mems, "0") && u.blkio_weight == 300);
+    _cleanup_free_ char *back = tm_cgroup_update_json(&u);
+    struct tm_cgroup_update again;
+    REQUIRE(back && tm_cgroup_update_parse(back, strlen(back), &again, &err) == 0);
+    CHECK(!memcmp(&u, &again, sizeof u));
+    REQUIRE(tm_cgroup_update_parse("{}", 2, &u, &err) == 0);
+    static const struct tm_cgroup_update none;
+    CHECK(!memcmp(&u, &none, sizeof u));
+
+    static const struct { const char *json, *msg; } bad[] = {
+        { "{'memory': {'limit': 'big'}}", "memory.limit: expected an integer" },
+        { "{'memory': {'limit': -2}}", "memory.limit: -2 is out of range" },
+        { "{'pids': {'limit': 1.5}}", "pids.limit: expected an integer" },
+        { "{'cpu': {'period': -1}}", "cpu.period: -1 is out of range" },
+        { "{'cpu': {'realtimePeriod': 1000}}", "cpu.realtimePeriod: realtime cpu limits are not supported" },
+        { "{'blockIO': {'weight': 70000}}", "blockIO.weight: 70000 is out of range" },
+        { "{'memory': 5}", "memory: expected an object" },
+        { "[]", "expected a JSON object at the top level" },
+        { "{'pids': {'limit': 1}, 'pids': {'limit': 2}}", "invalid JSON" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        _cleanup_free_ char *text = dequote(bad[i].json);
+        memset(&u, 0xa5, sizeof u);
+        int r = tm_cgroup_update_parse(text, strlen(text), &u, &err);
+        if (r != -EINVAL || !strstr(err.msg, bad[i].msg) || memcmp(&u, &none, sizeof u)) {
+            fprintf(stderr, "  bad update %zu: got %d \"%s\", wanted \"%s\"\n", i, r, err.msg, bad[i].msg);
+            CHECK(0);
+        }
+    }
+}
+
 /* Every member of linux.resources that is applied, as parsed. */
 static void test_resources(void)
 {
@@ -403,10 +474,19 @@ static const struct {
       "mounts[1].destination: must be an absolute path" },
     { "{'process': {'args': ['sh']}, 'mounts': [{'destination': '/a', 'options': ['ro', null]}]}", EINVAL,
       "mounts[0].options[1]: expected a string" },
-    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [{'path': '/bin/true'}]}}", EINVAL,
-      "hooks are not supported (hooks.prestart)" },
-    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [], 'createRuntime': [{'path': '/x'}]}}", EINVAL,
-      "hooks are not supported (hooks.createRuntime)" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [{'path': 'bin/true'}]}}", EINVAL,
+      "hooks.prestart[0].path: bin/true is not an absolute path" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'prestart': [], 'createRuntime': [{'args': ['x']}]}}", EINVAL,
+      "hooks.createRuntime[0].path: required" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststart': [{'path': '/x', 'timeout': 0}]}}", EINVAL,
+      "hooks.poststart[0].timeout: 0: must be a number of seconds greater than zero" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststart': [{'path': '/x', 'timeout': -3}]}}", EINVAL,
+      "hooks.poststart[0].timeout: -3: must be a number of seconds greater than zero" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'createContainer': [{'path': '/x'}, {'path': '/y', 'timeout': 'soon'}]}}",
+      EINVAL, "hooks.createContainer[1].timeout: expected an integer" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'startContainer': [{'path': '/x', 'args': [1]}]}}", EINVAL,
+      "hooks.startContainer[0].args[0]: expected a string" },
+    { "{'process': {'args': ['sh']}, 'hooks': {'poststop': ['/x']}}", EINVAL, "hooks.poststop[0]: expected an object" },
     { "{'process': {'args': ['sh']}, 'hooks': {'poststop': {}}}", EINVAL, "hooks.poststop: expected an array" },
     { "{'process': {'args': ['sh']}, 'annotations': {'a': 1}}", EINVAL, "annotations.a: expected a string" },
     { "{'process': {'args': ['sh']}, 'annotations': {'org.teemate.enclave': 'bad name'}}", EINVAL,
@@ -734,6 +814,8 @@ int main(void)
     RUN(test_podman_config);
     RUN(test_nulls_and_no_limits);
     RUN(test_resources);
+    RUN(test_hooks);
+    RUN(test_update_document);
     RUN(test_mount_options);
     RUN(test_bad_inputs);
     RUN(test_truncated);
