@@ -31,6 +31,10 @@ static const struct tm_command commands[] = {
     { "list",      "list the containers under the state root",       tm_cmd_list },
     { "spec",      "write a default config.json into a bundle",      tm_cmd_spec },
     { "events",    "print a container's resource usage (--stats)",   tm_cmd_events },
+    { "pause",     "freeze every process of a container",            tm_cmd_pause },
+    { "resume",    "thaw a paused container",                        tm_cmd_resume },
+    { "ps",        "list a container's processes (ps -ef, or --format json)", tm_cmd_ps },
+    { "features",  "print the OCI features this runtime supports (JSON)", tm_cmd_features },
 };
 
 static void usage(FILE *out)
