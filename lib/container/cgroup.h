@@ -182,7 +182,7 @@ int tm_cgroup_freeze(struct tm_cgroup *cg, bool freeze, tm_error *err);
 /* Whether it is frozen now (v1 FROZEN, v2 "frozen 1"; a v1 FREEZING is not). */
 int tm_cgroup_frozen(struct tm_cgroup *cg, bool *frozen, tm_error *err);
 
-/* SIGKILL what is left, wait (bounded: up to 5 s, polling cgroup.procs) for
+/* SIGKILL what is left (a frozen cgroup is thawed after), wait (bounded: up to 5 s, polling cgroup.procs) for
  * it to empty, and rmdir it in every hierarchy. -EBUSY if it will not empty. */
 int tm_cgroup_destroy(struct tm_cgroup *cg, tm_error *err);
 
