@@ -149,6 +149,13 @@ scenario() {
     step "resume it" resume "$c2"
     echo "status: $(status "$c2")"
     step "delete it" delete "$c2"
+    # kill --all KILL of a paused container: every process dies (thawed after).
+    "${rt[@]}" create -b "$b" "$c2" </dev/null >/dev/null 2>&1 && "${rt[@]}" start "$c2"
+    wait_status "$c2" running
+    step "pause, then kill --all KILL" pause "$c2"
+    step "kill --all KILL of a paused container" kill --all "$c2" KILL
+    wait_status "$c2" stopped; echo "status: $(status "$c2"), its pids: $("${rt[@]}" ps -f json "$c2")"
+    step "delete it" delete "$c2"
     # delete --force of a paused container: thawed, killed, gone.
     "${rt[@]}" create -b "$b" "$c3" </dev/null >/dev/null 2>&1 && "${rt[@]}" start "$c3"
     wait_status "$c3" running
@@ -190,6 +197,10 @@ pause a created container: 0
 status: paused
 resume it: 0 
 status: created
+delete it: 0 
+pause, then kill --all KILL: 0 
+kill --all KILL of a paused container: 0 
+status: stopped, its pids: null
 delete it: 0 
 pause, then delete --force: 0 
 delete --force of a paused container: 0 
