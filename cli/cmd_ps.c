@@ -44,7 +44,8 @@ static void print_json(const pid_t *pids, size_t n)
 /* Run ps with args; its stdout and stderr together in *out (malloc'd). */
 static int run_ps(char **args, size_t nargs, char **out, tm_error *err)
 {
-    _cleanup_free_ char **argv = calloc(nargs + 2, sizeof *argv);
+    /* ps, the options (or -ef), NULL */
+    _cleanup_free_ char **argv = calloc((nargs ? nargs : 1) + 2, sizeof *argv);
     if (!argv)
         return tm_error_set(err, ENOMEM, "out of memory");
     argv[0] = "ps";
