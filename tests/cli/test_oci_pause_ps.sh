@@ -2,7 +2,8 @@
 # on the same busybox bundle: each runtime goes through the same steps and
 # its transcript (exit codes, error texts, statuses) must equal the expected
 # one, and teemate's must equal runc's. Then 100 pause/resume cycles (no
-# leftovers), and podman pause/unpause/top with --runtime teemate.
+# leftovers); ctr task pause/resume/ps/kill through containerd's runc shim, and
+# podman pause/unpause/top, both with teemate as the runtime.
 # Needs root and busybox; runc and podman where installed.
 . "$(dirname "$0")/lib.sh"
 json_field() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
@@ -53,6 +54,7 @@ cleanup() {
             "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
     done
     [ -n "${P:-}" ] && "${P[@]}" rm --force "pause-$$" >/dev/null 2>&1
+    ctrd_stop localhost/teemate-busybox:pause
 }
 trap cleanup EXIT
 
@@ -239,6 +241,46 @@ expect_ok "delete --force" "${rt[@]}" delete --force "$id"
 gone $pids; expect_eq "no process of the container left" "$(alive $pids)" 0
 expect_eq "no cgroup left" "$(ls -d /sys/fs/cgroup/*/teemate/"$id" /sys/fs/cgroup/teemate/"$id" 2>/dev/null)" ""
 expect_eq "no state left" "$(ls -A "$WORK/root-teemate")" ""
+
+# ---- containerd's runc shim: ctr task pause / resume / ps / kill ----
+ctr_section() {
+    for tool in containerd ctr containerd-shim-runc-v2; do
+        command -v $tool >/dev/null || { skip "ctr task pause/resume/ps" "$tool is not installed"; return; }
+    done
+    ctrd_start "pause-$$" || { skip "ctr task pause/resume/ps" "containerd did not start: $ctrd_error"; return; }
+    tar -C "$b/rootfs" -cf "$D/layer.tar" --exclude ./tmp/count .
+    python3 - "$D/layer.tar" "$D/image.tar" <<'PYEOF'
+import hashlib, io, json, sys, tarfile
+layer = open(sys.argv[1], "rb").read()
+config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin"], "Cmd": ["sleep", "1000"]},
+                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+name = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": name, "RepoTags": ["localhost/teemate-busybox:pause"], "Layers": ["layer/layer.tar"]}]).encode()
+with tarfile.open(sys.argv[2], "w") as t:
+    for n, data in ((name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(n); info.size = len(data); t.addfile(info, io.BytesIO(data))
+PYEOF
+    "${C[@]}" images import "$D/image.tar" >/dev/null
+    local t=ctr-pause-$$
+    task() { "${C[@]}" task ls | awk -v t="$t" '$1 == t { print $3 }'; }
+    expect_ok "ctr run -d --runc-binary teemate" "${C[@]}" run -d --runc-binary "$TEEMATE" \
+        --runc-root "$D/runtime-root" localhost/teemate-busybox:pause "$t"
+    expect_ok "ctr task pause" "${C[@]}" task pause "$t"
+    expect_eq "ctr task ls: PAUSED" "$(task)" PAUSED
+    expect_ok "ctr task ps" "${C[@]}" task ps "$t"
+    expect_eq "ctr task ps: the task's pid" "$(sed -n '2p' "$WORK/out" | awk '{ print $1 }')" \
+        "$("${C[@]}" task ls | awk -v t="$t" '$1 == t { print $2 }')"
+    expect_ok "ctr task resume" "${C[@]}" task resume "$t"
+    expect_eq "ctr task ls: RUNNING" "$(task)" RUNNING
+    "${C[@]}" task pause "$t"
+    expect_ok "ctr task kill -s KILL of a paused task" "${C[@]}" task kill -s KILL "$t"
+    for _ in $(seq 50); do [ "$(task)" = STOPPED ] && break; sleep 0.1; done
+    expect_eq "ctr task ls: STOPPED" "$(task)" STOPPED
+    expect_ok "ctr task delete" "${C[@]}" task delete "$t"
+    "${C[@]}" containers rm "$t" >/dev/null 2>&1
+    ctrd_stop localhost/teemate-busybox:pause
+}
+ctr_section
 
 # ---- podman pause / unpause / top with --runtime teemate ----
 if ! command -v podman >/dev/null; then skip "podman pause/unpause/top" "podman is not installed"; finish; fi
