@@ -45,6 +45,10 @@ int tm_cmd_spec(int argc, char **argv);
 int tm_cmd_list(int argc, char **argv);
 int tm_cmd_events(int argc, char **argv);
 int tm_cmd_update(int argc, char **argv);
+int tm_cmd_pause(int argc, char **argv);
+int tm_cmd_resume(int argc, char **argv);
+int tm_cmd_ps(int argc, char **argv);
+int tm_cmd_features(int argc, char **argv);
 
 /* Print "teemate: MESSAGE" on one line (and to the --log file); returns TM_EXIT_ERROR. */
 int tm_cli_fail(const tm_error *err);

@@ -32,6 +32,10 @@ static const struct tm_command commands[] = {
     { "spec",      "write a default config.json into a bundle",      tm_cmd_spec },
     { "events",    "print a container's resource usage (--stats)",   tm_cmd_events },
     { "update",    "change a container's cgroup limits",             tm_cmd_update },
+    { "pause",     "freeze every process of a container",            tm_cmd_pause },
+    { "resume",    "thaw a paused container",                        tm_cmd_resume },
+    { "ps",        "list a container's processes (ps -ef, or --format json)", tm_cmd_ps },
+    { "features",  "print the OCI features this runtime supports (JSON)", tm_cmd_features },
 };
 
 static void usage(FILE *out)

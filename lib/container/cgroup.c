@@ -377,6 +377,14 @@ int tm_cgroup_destroy(struct tm_cgroup *cg, tm_error *err)
     if (ret < 0)
         return ret;
     tm_error ignored;
+    /* A frozen (v1) process dies of SIGKILL only once thawed: kill, then
+     * thaw, so nothing of it runs again. */
+    bool frozen = false;
+    if (tm_cgroup_frozen(cg, &frozen, &ignored) == 0 && frozen) {
+        tm_cgroup_signal(cg, SIGKILL, &ignored);
+        if ((ret = tm_cgroup_freeze(cg, false, err)) < 0)
+            return ret;
+    }
     for (size_t i = 0; i < cg->n; i++)   /* v2 kills all at once, forks included */
         if (cg->p[i].h.v2 && !cg->p[i].removed && tm_cgroup_has_file(cg->p[i].dir, "cgroup.kill"))
             tm_cgroup_write(cg->p[i].dir, "cgroup.kill", "1", &ignored);

@@ -191,7 +191,15 @@ int tm_cgroup_pids(struct tm_cgroup *cg, pid_t **pids, size_t *n, tm_error *err)
 /* Send sig to every process in it. Returns how many were signalled. */
 int tm_cgroup_signal(struct tm_cgroup *cg, int sig, tm_error *err);
 
-/* SIGKILL what is left, wait (bounded: up to 5 s, polling cgroup.procs) for
+/* (cgroup_freeze.c) Freeze (pause) or thaw (resume) every process in it
+ * and wait, up to 5 s, until the kernel says it is done: the v1 freezer
+ * hierarchy when mounted, else v2's cgroup.freeze. -ENOTSUP when the host
+ * has neither; a freeze that times out is undone and is -ETIMEDOUT. */
+int tm_cgroup_freeze(struct tm_cgroup *cg, bool freeze, tm_error *err);
+/* Whether it is frozen now (v1 FROZEN, v2 "frozen 1"; a v1 FREEZING is not). */
+int tm_cgroup_frozen(struct tm_cgroup *cg, bool *frozen, tm_error *err);
+
+/* SIGKILL what is left (a frozen cgroup is thawed after), wait (bounded: up to 5 s, polling cgroup.procs) for
  * it to empty, and rmdir it in every hierarchy. -EBUSY if it will not empty. */
 int tm_cgroup_destroy(struct tm_cgroup *cg, tm_error *err);
 

@@ -100,10 +100,23 @@ int tm_container_update(const char *root, const char *id, const struct tm_cgroup
 int tm_cgroup_update_parse(const char *json, size_t len, struct tm_cgroup_update *u, tm_error *err);
 char *tm_cgroup_update_json(const struct tm_cgroup_update *u);
 
+/* (pause.c) Freeze a created or running container's processes ("container
+ * not running" otherwise), thaw a paused one ("container not paused"). */
+int tm_container_pause(const char *root, const char *id, tm_error *err);
+int tm_container_resume(const char *root, const char *id, tm_error *err);
+
+/* (features.c) The runtime-spec features document runc prints for
+ * `features` (JSON, malloc'd; NULL: out of memory), naming what config.json
+ * may use here; runtime_version goes into its annotations. */
+char *tm_container_features_json(const char *runtime_version);
+
 /* (container_stats.c) The counters of the container's cgroup (memory
  * current/peak/OOM kills, pids, cpu): readable until delete. */
 struct tm_cgroup_stats;
 int tm_container_stats(const char *root, const char *id, struct tm_cgroup_stats *s, tm_error *err);
+/* The pids (runtime's pid namespace) in the container's cgroup: none (n 0)
+ * when it has no cgroup. Malloc'd. */
+int tm_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, tm_error *err);
 
 /* Wait for init (a child of this process) to exit; its exit code, or
  * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to this process meanwhile are

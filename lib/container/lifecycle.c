@@ -148,6 +148,8 @@ int tm_container_start(const char *root, const char *id, tm_error *err)
         return stopped_error(root, id, err);
     case TM_CONTAINER_RUNNING:
         return tm_error_set(err, EINVAL, "cannot start an already running container");
+    case TM_CONTAINER_PAUSED:
+        return tm_error_set(err, EINVAL, "cannot start a container in the paused state");
     case TM_CONTAINER_CREATING:
         break;
     }
@@ -165,6 +167,18 @@ static int signal_init(const struct tm_container_state *st, int sig, tm_error *e
     return 0;
 }
 
+/* A SIGKILL to a frozen process takes effect only once it is thawed (v1):
+ * as runc, a paused container that is killed is thawed after the signal, so
+ * it dies without running another instruction of its own. */
+static int thaw_killed(const struct tm_container_state *st, tm_error *err)
+{
+    _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+    int ret = tm_cgroup_open(NULL, st->cgroup_path, &cg, err);
+    if (ret == 0)
+        ret = tm_cgroup_freeze(cg, false, err);
+    return ret;
+}
+
 int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_error *err)
 {
     if (sig < 0 || sig >= NSIG)
@@ -175,20 +189,26 @@ int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_er
         return lock;
     enum tm_container_status s = tm_state_status(root, &st);
     bool stopped = s == TM_CONTAINER_STOPPED || s == TM_CONTAINER_CREATING;
+    bool thaw = s == TM_CONTAINER_PAUSED && sig == SIGKILL;
+    int ret;
     if (all && st.cgroup_path[0]) {
         /* Every process in the container's cgroup, init included. As runc,
          * also once init is gone: what it left behind is killed too. */
         _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
-        int ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err);
+        ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err);
         if (ret == -ENOENT && stopped)
             return 0;   /* nothing left to signal */
         if (ret == 0)
             ret = tm_cgroup_signal(cg, sig, err);
+        if (ret >= 0 && thaw)
+            ret = tm_cgroup_freeze(cg, false, err);
         return ret < 0 ? ret : 0;
     }
     if (stopped)
         return tm_error_set(err, EINVAL, "container not running");
-    return signal_init(&st, sig, err);
+    if ((ret = signal_init(&st, sig, err)) < 0)
+        return ret;
+    return thaw ? thaw_killed(&st, err) : 0;
 }
 
 /* SIGKILL init and wait (bounded) for it to exit. It need not be our child:
@@ -213,6 +233,16 @@ static int kill_init(const struct tm_container_state *st, tm_error *err)
         if (n < 0 && errno != EINTR)
             return tm_error_sys(err, "waiting for container \"%s\" to exit", st->id);
     }
+}
+
+/* delete --force of a paused container: SIGKILL all of it, then thaw. */
+static int kill_frozen(const struct tm_container_state *st, tm_error *err)
+{
+    _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+    int ret = tm_cgroup_open(NULL, st->cgroup_path, &cg, err);
+    if (ret == 0 && (ret = tm_cgroup_signal(cg, SIGKILL, err)) >= 0)
+        ret = tm_cgroup_freeze(cg, false, err);
+    return ret < 0 ? ret : 0;
 }
 
 int tm_container_delete(const char *root, const char *id, bool force, tm_error *err)
@@ -240,6 +270,9 @@ int tm_container_delete(const char *root, const char *id, bool force, tm_error *
     if (!force && s != TM_CONTAINER_STOPPED && s != TM_CONTAINER_CREATED)
         return tm_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                             tm_container_status_name(s));
+    /* Paused: kill everything first, then thaw, so nothing runs again. */
+    if (s == TM_CONTAINER_PAUSED && ((ret = kill_frozen(&st, err)) < 0))
+        return ret;
     if ((ret = kill_init(&st, err)) < 0)
         return ret;
     if (st.cgroup_path[0]) {

@@ -14,6 +14,7 @@ const char *tm_container_status_name(enum tm_container_status s)
     case TM_CONTAINER_CREATED: return "created";
     case TM_CONTAINER_RUNNING: return "running";
     case TM_CONTAINER_STOPPED: return "stopped";
+    case TM_CONTAINER_PAUSED: return "paused";
     }
     return "unknown";
 }

@@ -102,4 +102,12 @@ bool tm_mount_propagation_from_name(const char *name, unsigned long *flags);
 /* (seccomp.c) "SCMP_ARCH_X86_64" -> libseccomp's SCMP_ARCH_X86_64 token; 0 if unknown. */
 uint32_t tm_seccomp_arch_from_name(const char *name);
 
+/* The names each table of the parser accepts, one per i from 0 until NULL
+ * (for `teemate features`): mount options (flags, propagations, "defaults"),
+ * namespace types, seccomp actions and operators. */
+const char *tm_mount_option_name(size_t i);
+const char *tm_spec_namespace_name(size_t i);
+const char *tm_seccomp_action_name(size_t i);
+const char *tm_seccomp_operator_name(size_t i);
+
 #endif

@@ -84,6 +84,17 @@ static bool runtime_only_option(const char *o)
     return false;
 }
 
+const char *tm_mount_option_name(size_t i)
+{
+    size_t nflags = sizeof mount_flags / sizeof mount_flags[0];
+    size_t nprop = sizeof propagations / sizeof propagations[0];
+    if (i < nflags)
+        return mount_flags[i].name;
+    if (i < nflags + nprop)
+        return propagations[i - nflags].name;
+    return i == nflags + nprop ? "defaults" : NULL;   /* the one runtime-only option that means something */
+}
+
 int tm_mount_options_parse(char **options, size_t n, unsigned long *flags,
                            unsigned long *propagation, char **data, const tm_jpath *at,
                            tm_error *err)

@@ -19,6 +19,14 @@ static const struct {
     { "user", -1 },         { "time", -1 },
 };
 
+const char *tm_spec_namespace_name(size_t i)
+{
+    for (size_t j = 0; j < sizeof ns_names / sizeof ns_names[0]; j++)
+        if (ns_names[j].type >= 0 && i-- == 0)
+            return ns_names[j].name;
+    return NULL;
+}
+
 static int parse_namespace(json_t *o, const tm_jpath *at, struct tm_container_spec *spec,
                            tm_error *err)
 {

@@ -52,6 +52,16 @@ static const struct {
     })
 #define COUNT(table) (sizeof table / sizeof table[0])
 
+const char *tm_seccomp_action_name(size_t i)
+{
+    return i < COUNT(actions) ? actions[i].name : NULL;
+}
+
+const char *tm_seccomp_operator_name(size_t i)
+{
+    return i < COUNT(ops) ? ops[i].name : NULL;
+}
+
 /* o.key (an action name) and o.errno_key into *out. */
 static int parse_action(json_t *o, const tm_jpath *at, const char *key, const char *errno_key,
                         uint32_t *out, tm_error *err)

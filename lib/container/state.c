@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container/cgroup.h"
 #include "util/cleanup.h"
 #include "util/file.h"
 
@@ -417,6 +418,18 @@ uint64_t tm_proc_start_time(pid_t pid)
     return proc_stat(pid, &state, &start) ? start : 0;
 }
 
+/* As runc, paused is what the cgroup's freezer says, not a recorded state:
+ * it stays true to a thaw made by hand. */
+static bool frozen(const struct tm_container_state *st)
+{
+    _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+    tm_error ignored;
+    bool is = false;
+    if (st->cgroup_path[0] && tm_cgroup_open(NULL, st->cgroup_path, &cg, &ignored) == 0)
+        tm_cgroup_frozen(cg, &is, &ignored);
+    return is;
+}
+
 enum tm_container_status tm_state_status(const char *root, const struct tm_container_state *st)
 {
     char state, fifo[PATH_MAX];
@@ -433,6 +446,8 @@ enum tm_container_status tm_state_status(const char *root, const struct tm_conta
     /* A zombie has exited: only its parent has not reaped it yet. */
     if (!proc_stat(st->pid, &state, &start) || start != st->pid_start || state == 'Z' || state == 'X')
         return TM_CONTAINER_STOPPED;
+    if (frozen(st))
+        return TM_CONTAINER_PAUSED;
     if (tm_state_path(root, st->id, "exec.fifo", fifo, sizeof(fifo), &ignored) == 0 &&
         lstat(fifo, &sb) == 0)
         return TM_CONTAINER_CREATED;

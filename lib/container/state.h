@@ -24,6 +24,7 @@ enum tm_container_status {
     TM_CONTAINER_CREATED,      /* init waits on exec.fifo */
     TM_CONTAINER_RUNNING,      /* the user process (or enclave main) runs */
     TM_CONTAINER_STOPPED,      /* init is gone (or a zombie) */
+    TM_CONTAINER_PAUSED,       /* created or running, its cgroup frozen (pause) */
 };
 
 struct tm_container_state {
@@ -74,7 +75,7 @@ bool tm_state_init_error(const char *root, const char *id, char *buf, size_t len
 /* Ids (every container directory) under root, sorted; *ids malloc'd (free each, then the array). */
 int tm_state_list(const char *root, char ***ids, size_t *n, tm_error *err);
 
-/* What the container is doing now (pid alive and ours? fifo present?). */
+/* What the container is doing now (pid alive and ours? fifo present? cgroup frozen?). */
 enum tm_container_status tm_state_status(const char *root, const struct tm_container_state *st);
 const char *tm_container_status_name(enum tm_container_status s);
 

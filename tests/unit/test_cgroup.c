@@ -1528,6 +1528,80 @@ static void test_host_fork_bomb(void)
     check_gone(dirs, ndirs);
 }
 
+/* A spinning child is frozen and thawed: through the v1 freezer when the
+ * host mounts one, and through cgroup v2 alone (the host's hierarchies cut
+ * down to its v2 one), each checked against the kernel's own files. */
+static void spin(void *arg)
+{
+    (void)arg;
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}
+
+static char proc_state(pid_t pid)
+{
+    char file[64], buf[512];
+    snprintf(file, sizeof file, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(file, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+static void freeze_on(const struct tm_cgroup_host *host, const char *what)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/teemate-test/freeze-%s-%d", what, (int)getpid());
+    struct tm_cgroup_limits l = TM_CGROUP_LIMITS_NONE;
+    struct tm_cgroup *cg = create_or_skip(host, path, &l);
+    struct child c = spawn(spin, NULL);
+    tm_error err;
+    REQUIRE(tm_cgroup_add_pid(cg, c.pid, &err) == 0);
+    go(&c);
+    bool frozen = true;
+    CHECK(tm_cgroup_frozen(cg, &frozen, &err) == 0 && !frozen);
+    int ret = tm_cgroup_freeze(cg, true, &err);
+    if (ret)
+        fprintf(stderr, "  %s: %s\n", what, err.msg);
+    CHECK(ret == 0);
+    CHECK(tm_cgroup_frozen(cg, &frozen, &err) == 0 && frozen);
+    CHECK(proc_state(c.pid) != 'R');   /* a spinner that is not running is frozen */
+    CHECK(tm_cgroup_freeze(cg, true, &err) == 0);   /* again: no change, no error */
+    CHECK(tm_cgroup_freeze(cg, false, &err) == 0);
+    CHECK(tm_cgroup_frozen(cg, &frozen, &err) == 0 && !frozen);
+    CHECK(tm_cgroup_freeze(cg, true, &err) == 0);   /* destroy of a frozen cgroup */
+    char dirs[TM_CGROUP_MAX_HIERARCHIES][512];
+    size_t ndirs = copy_dirs(cg, dirs);
+    ret = tm_cgroup_destroy(cg, &err);
+    if (ret)
+        fprintf(stderr, "  %s\n", err.msg);
+    REQUIRE(ret == 0);
+    CHECK_EQ_INT(wait_signal(c.pid), SIGKILL);
+    check_gone(dirs, ndirs);
+}
+
+static void test_host_freeze(void)
+{
+    struct tm_cgroup_host host;
+    need_host(&host, 0);
+    bool v1 = false;
+    struct tm_cgroup_host v2only = { 0 };
+    for (size_t i = 0; i < host.n; i++) {
+        v1 |= !host.h[i].v2 && (host.h[i].controllers & TM_CGROUP_FREEZER);
+        if (host.h[i].v2)
+            v2only.h[v2only.n++] = host.h[i];
+    }
+    if (v1)
+        freeze_on(&host, "v1");
+    if (v2only.n)
+        freeze_on(&v2only, "v2");
+    if (!v1 && !v2only.n)
+        SKIP("no freezer: neither a v1 freezer hierarchy nor cgroup v2");
+}
+
 int main(void)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1);   /* fork-bomb grandchildren are reaped here */
@@ -1556,5 +1630,6 @@ int main(void)
     RUN_CLEAN(test_host_v2_devices_by_create);
     RUN_CLEAN(test_host_oom_kill);
     RUN_CLEAN(test_host_fork_bomb);
+    RUN_CLEAN(test_host_freeze);
     TEST_EXIT();
 }
