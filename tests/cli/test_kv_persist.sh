@@ -30,6 +30,17 @@ new_child() {
     done
 }
 
+# slots_free MODE: teemated takes a stopped or killed server's slots back
+# when it sees its processes gone (asynchronously): wait for that (10 s at
+# most) before the next server on the same enclave
+slots_free() {
+    [ "$1" = native ] && return 0
+    for _ in $(seq 100); do
+        [ "$("$TEEMATE" enclave inspect "kv-$ename" --json 2>/dev/null | jq -r .slots.in_use)" = 0 ] && return 0
+        sleep 0.1
+    done
+}
+
 $PY commands "$WORK/fill.resp"
 $PP bulk "$WORK/bulk.resp" 1000 40000      # 40 MB in db 9
 $PP writes "$WORK/before.resp" 1
@@ -69,6 +80,7 @@ run() {
     fi
     expect_eq "$mode: LASTSAVE is now" "$(( $(date +%s) - $(redis-cli -p "$P" lastsave) < 5 ))" "1"
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
+    slots_free "$mode"
     serve "$mode-2" --port "$P" --dir "$D" "$@" || { not_ok "$mode: restart"; sed 's/^/  | /' "$WORK/$mode-2.log" >&2; return; }
     grep -q "DB loaded from disk" "$WORK/$mode-2.log" && ok "$mode: the dump is loaded at start" || not_ok "$mode: the dump is loaded at start"
     $PY dump "$P" >"$WORK/$mode-fill.dump"
@@ -92,6 +104,7 @@ run() {
     [ "${fork:-0}" -gt 0 ] && ok "$mode: latest_fork_usec $fork" || not_ok "$mode: latest_fork_usec $fork"
     echo "# $mode: rdb_last_cow_size $cow bytes"
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
+    slots_free "$mode"
     serve "$mode-3" --port "$P" --dir "$D" "$@" || { not_ok "$mode: restart on the BGSAVE"; sed 's/^/  | /' "$WORK/$mode-3.log" >&2; return; }
     $PY dump "$P" >"$WORK/$mode-snap.dump"
     cmp -s "$WORK/ref.dump" "$WORK/$mode-snap.dump" && ok "$mode: the snapshot is the data set of the moment BGSAVE ran" \
@@ -132,13 +145,7 @@ run() {
     # its container (and with it the child) goes asynchronously: wait for the port
     for _ in $(seq 100); do redis-cli -p "$P" ping >/dev/null 2>&1 || break; sleep 0.1; done
     for _ in $(seq 100); do ss -ltn "sport = :$P" | grep -q LISTEN || break; sleep 0.1; done
-    # and teemated takes the dead processes' slots back when it sees them gone
-    if [ "$mode" != native ]; then
-        for _ in $(seq 100); do
-            [ "$("$TEEMATE" enclave inspect "kv-$ename" --json 2>/dev/null | jq -r .slots.in_use)" = 0 ] && break
-            sleep 0.1
-        done
-    fi
+    slots_free "$mode"
     serve "$mode-4" --port "$P" --dir "$D" "$@" && ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)" \
         || { not_ok "$mode: server killed mid-snapshot: a whole dump remains (it loads)"; sed 's/^/  | /' "$WORK/$mode-4.log" >&2; return; }
     # SHUTDOWN SAVE while a BGSAVE runs: its child goes, the data set as it is now is saved
@@ -149,17 +156,20 @@ run() {
     local keys; keys=$(redis-cli -p "$P" dbsize)
     redis-cli -p "$P" shutdown save >/dev/null 2>&1; wait "$spid" 2>/dev/null
     expect_eq "$mode: SHUTDOWN SAVE amid a BGSAVE: no temp file left" "$(ls "$D" | grep -c '^temp-')" "0"
+    slots_free "$mode"
     serve "$mode-4b" --port "$P" --dir "$D" "$@" || { not_ok "$mode: restart after SHUTDOWN SAVE"; return; }
     expect_eq "$mode: SHUTDOWN SAVE amid a BGSAVE saved the data set as it was" \
         "$(redis-cli -p "$P" get marker) $(redis-cli -p "$P" dbsize)" "after-bgsave $keys"
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
 
     # SIGTERM saves when save points are set; a tampered or cut dump is refused
+    slots_free "$mode"
     serve "$mode-5" --port "$P" --dir "$D" --save "3600 1" "$@" || { not_ok "$mode: restart with save points"; return; }
     redis-cli -p "$P" flushall >/dev/null
     redis-cli -p "$P" set only-key 1 >/dev/null
     kill -TERM "$spid"; wait "$spid"
     expect_eq "$mode: SIGTERM exits 0" "$?" "0"
+    slots_free "$mode"
     serve "$mode-6" --port "$P" --dir "$D" "$@" || { not_ok "$mode: restart after SIGTERM"; return; }
     expect_eq "$mode: SIGTERM saved first" "$(redis-cli -p "$P" keys '*')" "only-key"
     redis-cli -p "$P" shutdown nosave >/dev/null 2>&1; wait "$spid" 2>/dev/null
@@ -167,12 +177,14 @@ run() {
     cp "$D/dump.rdb" "$WORK/good.rdb"
     python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1)
 f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))' "$D/dump.rdb" $((size - 20))   # surely changed
+    slots_free "$mode"
     if serve "$mode-7" --port "$P" --dir "$D" "$@"; then not_ok "$mode: a tampered dump is refused"
     else
         wait "$spid"; ok "$mode: a tampered dump is refused (exit $?)"
         grep -E "Fatal error loading the DB" "$WORK/$mode-7.log" | sed 's/^.*# /# /'
     fi
     head -c $((size / 2)) "$WORK/good.rdb" >"$D/dump.rdb"
+    slots_free "$mode"
     if serve "$mode-8" --port "$P" --dir "$D" "$@"; then not_ok "$mode: a cut dump is refused"
     else wait "$spid"; ok "$mode: a cut dump is refused"; fi
     rm -f "$D/dump.rdb"
