@@ -121,3 +121,20 @@ int tm_bench_free_port(void)
         return -1;
     return ntohs(a.sin_port);
 }
+
+void tm_bench_pause_ms(long ms)
+{
+    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000 }, NULL);
+}
+
+void tm_bench_loadavg(char *out, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double a = 0, b = 0, c = 0;
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(out, len, "%.2f, %.2f, %.2f", a, b, c);
+    else
+        snprintf(out, len, "unknown");
+    if (f)
+        fclose(f);
+}

@@ -23,4 +23,9 @@ int tm_bench_stop(pid_t *pid, double grace_s);
 /* A port on 127.0.0.1 that was free a moment ago, or -1. */
 int tm_bench_free_port(void);
 
+/* Sleep ms milliseconds (polling for a server to come up). */
+void tm_bench_pause_ms(long ms);
+/* The first three fields of /proc/loadavg, as `uptime` shows them ("unknown"). */
+void tm_bench_loadavg(char *out, size_t len);
+
 #endif

@@ -15,21 +15,9 @@
 
 #include "bench.h"
 #include "kvb.h"
+#include "util/file.h"
 
 #define KVB_LOAD_BUF (1u << 20)
-
-static bool kvb_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w, n -= (size_t)w;
-    }
-    return true;
-}
 
 /* SET key:%012u <bytes x 'x'> for every key, in RESP, into fd. */
 static bool kvb_generate(int fd, unsigned keys, unsigned bytes)
@@ -44,7 +32,7 @@ static bool kvb_generate(int fd, unsigned keys, unsigned bytes)
     bool ok = true;
     for (unsigned i = 0; i < keys && ok; i++) {
         if (len + bytes + 128 > KVB_LOAD_BUF) {
-            ok = kvb_write_all(fd, buf, len);
+            ok = tm_write_full(fd, buf, len) == 0;
             len = 0;
         }
         len += (size_t)snprintf(buf + len, KVB_LOAD_BUF - len,
@@ -55,7 +43,7 @@ static bool kvb_generate(int fd, unsigned keys, unsigned bytes)
         len += 2;
     }
     if (ok && len)
-        ok = kvb_write_all(fd, buf, len);
+        ok = tm_write_full(fd, buf, len) == 0;
     free(buf), free(value);
     return ok;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_text.h"
 #include "bench_svg.h"
 #include "kvb.h"
 
@@ -18,30 +19,6 @@
 #define KVB_TPUT_TARGET 0.80
 #define KVB_P99_TARGET 1.5
 #define KVB_MEM_TARGET 1.5
-
-struct kvb_text {
-    char *s;
-    size_t len, cap;
-};
-
-static void kvb_cat(struct kvb_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = t->s ? vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 65536;
-        char *s = realloc(t->s, cap);
-        if (!s)
-            abort();   /* a report bigger than memory: nothing sensible to do */
-        t->s = s, t->cap = cap;
-    }
-}
 
 static double kvb_per_key(long long before, long long after, unsigned long long keys, double unit)
 {
@@ -66,12 +43,12 @@ static double kvb_ratio(double v, double base)
     return v >= 0 && base > 0 ? v / base : -1;
 }
 
-static void kvb_cat_fig(struct kvb_text *t, double v, const char *fmt)
+static void kvb_cat_fig(struct tm_bench_text *t, double v, const char *fmt)
 {
     if (v < 0)
-        kvb_cat(t, " - |");
+        tm_bench_cat(t, " - |");
     else
-        kvb_cat(t, fmt, v);
+        tm_bench_cat(t, fmt, v);
 }
 
 static json_t *kvb_num(double v)
@@ -99,9 +76,9 @@ static json_t *kvb_mem_json(const struct kvb_memory *m)
 
 /* Memory: a row per target and size, the judged one with its verdict. */
 static void kvb_memory_report(const struct kvb_options *o, const struct kvb_size *sizes, unsigned nsizes,
-                              struct kvb_text *md, json_t *rows, unsigned *pass, unsigned *judged)
+                              struct tm_bench_text *md, json_t *rows, unsigned *pass, unsigned *judged)
 {
-    kvb_cat(md, "## Memory per key\n\n%u keys per value size, one fresh server each. Per key = (after - "
+    tm_bench_cat(md, "## Memory per key\n\n%u keys per value size, one fresh server each. Per key = (after - "
             "before) / keys. used_memory is INFO's (bytes the allocator handed out: jemalloc's for "
             "redis-server, the slab classes for teemate); RSS is the VmRSS of the process holding the "
             "store; EPC is the enclave slot's committed pages (teemated). Held ratio: EPC (enclave) or "
@@ -121,7 +98,7 @@ static void kvb_memory_report(const struct kvb_options *o, const struct kvb_size
         for (int t = 0; t < KVB_TARGETS; t++) {
             const struct kvb_memory *m = &sz->mem[t];
             if (!m->ran) {
-                kvb_cat(md, "| %u | %s | not run: %s | | | | | | | %s |\n", sz->bytes, kvb_target_names[t],
+                tm_bench_cat(md, "| %u | %s | not run: %s | | | | | | | %s |\n", sz->bytes, kvb_target_names[t],
                         m->why, t == jt ? verdict : "");
                 continue;
             }
@@ -136,14 +113,14 @@ static void kvb_memory_report(const struct kvb_options *o, const struct kvb_size
                     : "PASS";
             if (t == jt)
                 verdict = v, used_ratio = ur, held_ratio = hr;
-            kvb_cat(md, "| %u | %s | %.1f |", sz->bytes, kvb_target_names[t], m->load_s);
+            tm_bench_cat(md, "| %u | %s | %.1f |", sz->bytes, kvb_target_names[t], m->load_s);
             kvb_cat_fig(md, f.used, " %.1f |");
             kvb_cat_fig(md, t == KVB_REDIS ? -1 : ur, " %.2f |");
             kvb_cat_fig(md, f.rss, " %.1f |");
             kvb_cat_fig(md, t == KVB_REDIS ? -1 : rr, " %.2f |");
             kvb_cat_fig(md, f.epc, " %.1f |");
             kvb_cat_fig(md, t == KVB_REDIS ? -1 : hr, " %.2f |");
-            kvb_cat(md, " %s%s |\n", v, t == jt ? " (judged)" : "");
+            tm_bench_cat(md, " %s%s |\n", v, t == jt ? " (judged)" : "");
         }
         if (jt >= 0) {
             (*judged)++;
@@ -164,19 +141,19 @@ static json_t *kvb_result_json(const struct kvb_result *r)
     return r ? json_pack("{s:f, s:f, s:f}", "rps", r->rps, "p50_ms", r->p50, "p99_ms", r->p99) : json_null();
 }
 
-static void kvb_cat_result(struct kvb_text *md, const struct kvb_result *r, double base_rps)
+static void kvb_cat_result(struct tm_bench_text *md, const struct kvb_result *r, double base_rps)
 {
     if (r)
-        kvb_cat(md, " %.0f | %.2f | %.3f |", r->rps, r->rps / base_rps, r->p99);
+        tm_bench_cat(md, " %.0f | %.2f | %.3f |", r->rps, r->rps / base_rps, r->p99);
     else
-        kvb_cat(md, " - | - | - |");
+        tm_bench_cat(md, " - | - | - |");
 }
 
 /* Throughput and p99: a row per size, pipeline and test; bars for the plot. */
-static void kvb_throughput_report(const struct kvb_size *sizes, unsigned nsizes, struct kvb_text *md,
+static void kvb_throughput_report(const struct kvb_size *sizes, unsigned nsizes, struct tm_bench_text *md,
                                   json_t *rows, unsigned *pass, unsigned *judged, char **svg)
 {
-    kvb_cat(md, "## Throughput and latency\n\n| -d | -P | test | -n | redis-server rps | p99 ms | "
+    tm_bench_cat(md, "## Throughput and latency\n\n| -d | -P | test | -n | redis-server rps | p99 ms | "
             "--no-enclave rps | ratio | p99 ms | enclave rps | ratio | p99 ms | p99 ratio | verdict |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     size_t cap = (size_t)nsizes * KVB_PIPELINES * KVB_MAX_TESTS, ngroups = 0;
@@ -203,11 +180,11 @@ static void kvb_throughput_report(const struct kvb_size *sizes, unsigned nsizes,
                     (*judged)++;
                     *pass += !strcmp(verdict, "PASS");
                 }
-                kvb_cat(md, "| %u | %u | %s | %u | %.0f | %.3f |", sz->bytes, kvb_pipelines[pi], base->test,
+                tm_bench_cat(md, "| %u | %u | %s | %u | %.0f | %.3f |", sz->bytes, kvb_pipelines[pi], base->test,
                         base->requests, base->rps, base->p99);
                 kvb_cat_result(md, nat, base->rps);
                 kvb_cat_result(md, enc, base->rps);
-                kvb_cat(md, " %.2f | %s%s |\n", p99r, verdict, jt == KVB_NATIVE ? " (no enclave run)" : "");
+                tm_bench_cat(md, " %.2f | %s%s |\n", p99r, verdict, jt == KVB_NATIVE ? " (no enclave run)" : "");
                 json_t *r = json_pack("{s:i, s:i, s:s, s:i, s:o, s:o, s:o, s:f, s:f, s:s}", "value_bytes",
                                       (int)sz->bytes, "pipeline", (int)kvb_pipelines[pi], "test", base->test,
                                       "requests", (int)base->requests, "redis", kvb_result_json(base),
@@ -258,7 +235,7 @@ static char *kvb_memory_svg(const struct kvb_size *sizes, unsigned nsizes)
 int kvb_report(const struct kvb_options *o, const struct kvb_env *env, const struct kvb_size *sizes,
                unsigned nsizes, bool final)
 {
-    struct kvb_text md = { 0 };
+    struct tm_bench_text md = { 0 };
     char cpu[128], sizes_text[64] = "";
     tm_bench_cpu_model(cpu, sizeof cpu);
     json_t *j = json_object(), *mem_rows = json_array(), *rows = json_array(), *jsizes = json_array();
@@ -267,7 +244,7 @@ int kvb_report(const struct kvb_options *o, const struct kvb_env *env, const str
         snprintf(sizes_text + l, sizeof sizes_text - l, "%s%u", i ? "," : "", sizes[i].bytes);
         json_array_append_new(jsizes, json_integer(sizes[i].bytes));
     }
-    kvb_cat(&md, "# bench/kv: redis-benchmark against redis-server and teemate kv serve\n\n"
+    tm_bench_cat(&md, "# bench/kv: redis-benchmark against redis-server and teemate kv serve\n\n"
             "For each value size (%s bytes): fresh servers, the data set (%u keys `key:%%012u`, "
             "loaded with `redis-cli --pipe`, DBSIZE checked), then `redis-benchmark --csv -c %u -r %u "
             "-d SIZE -n N -t TEST -P {1,16}`, the targets interleaved test by test. -n: %u at values "
@@ -279,16 +256,16 @@ int kvb_report(const struct kvb_options *o, const struct kvb_env *env, const str
             final ? env->load_end : "(still running)", KVB_RUN_TIMEOUT, KVB_TPUT_TARGET, KVB_P99_TARGET, KVB_MEM_TARGET);
     unsigned mpass = 0, mjudged = 0, tpass = 0, tjudged = 0;
     kvb_memory_report(o, sizes, nsizes, &md, mem_rows, &mpass, &mjudged);
-    kvb_cat(&md, "\n");
+    tm_bench_cat(&md, "\n");
     char *svg = NULL;
     kvb_throughput_report(sizes, nsizes, &md, rows, &tpass, &tjudged, &svg);
     bool native_up = false, enclave_up = false;
     for (unsigned i = 0; i < nsizes; i++)
         native_up |= sizes[i].up[KVB_NATIVE], enclave_up |= sizes[i].up[KVB_ENCLAVE];
-    kvb_cat(&md, "\nPASS: throughput and p99 %u of %u, memory %u of %u (the %s judged).\n", tpass, tjudged,
+    tm_bench_cat(&md, "\nPASS: throughput and p99 %u of %u, memory %u of %u (the %s judged).\n", tpass, tjudged,
             mpass, mjudged, enclave_up ? "enclave" : "--no-enclave store");
     if (!native_up || !enclave_up)
-        kvb_cat(&md, "\nNot run: %s%s\n",
+        tm_bench_cat(&md, "\nNot run: %s%s\n",
                 native_up ? "" : "teemate kv serve --no-enclave (not built or did not start) ",
                 enclave_up ? "" : "teemate kv serve in its enclave (needs root, kv.elf and the kv verb)");
     json_object_set_new(j, "requests", json_integer(o->requests));

@@ -21,27 +21,9 @@ const char *const kvb_target_names[KVB_TARGETS] = { "redis-server", "teemate --n
                                                     "teemate (enclave)" };
 const char *const kvb_target_short[KVB_TARGETS] = { "redis", "native", "enclave" };
 
-static void kvb_pause_ms(long ms)
-{
-    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000 }, NULL);
-}
-
-/* The first three fields of /proc/loadavg: what `uptime` says. */
-static void kvb_loadavg(char *out, size_t len)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double a = 0, b = 0, c = 0;
-    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-        snprintf(out, len, "%.2f, %.2f, %.2f", a, b, c);
-    else
-        snprintf(out, len, "unknown");
-    if (f)
-        fclose(f);
-}
-
 int kvb_env_start(struct kvb_env *env, const char *teemate)
 {
-    kvb_loadavg(env->load_start, sizeof env->load_start);
+    tm_bench_loadavg(env->load_start, sizeof env->load_start);
     snprintf(env->work, sizeof env->work, "/tmp/bench-kv-XXXXXX");
     if (!mkdtemp(env->work))
         return perror("kv: mkdtemp"), -1;
@@ -65,7 +47,7 @@ int kvb_env_start(struct kvb_env *env, const char *teemate)
     char *argv[] = { (char *)teemate, "daemon", "--foreground", "--socket", env->sock, NULL };
     env->daemon = tm_bench_spawn(argv, log, -1, -1);
     for (int i = 0; i < 200 && access(env->sock, F_OK) != 0; i++)
-        kvb_pause_ms(50);   /* polling for the daemon's socket */
+        tm_bench_pause_ms(50);   /* polling for the daemon's socket */
     if (env->daemon <= 0 || access(env->sock, F_OK) != 0) {
         fprintf(stderr, "kv: teemated did not start (its log: %s); no enclave runs\n", log);
         env->have_enclave = false;
@@ -75,7 +57,7 @@ int kvb_env_start(struct kvb_env *env, const char *teemate)
 
 void kvb_env_stop(struct kvb_env *env)
 {
-    kvb_loadavg(env->load_end, sizeof env->load_end);
+    tm_bench_loadavg(env->load_end, sizeof env->load_end);
     if (env->daemon > 0)
         tm_bench_stop(&env->daemon, 10);
     char *argv[] = { "rm", "-rf", env->work, NULL };
@@ -94,7 +76,7 @@ static bool kvb_wait_ready(unsigned port, pid_t pid)
             return true;
         if (kill(pid, 0) != 0)
             return false;
-        kvb_pause_ms(50);   /* polling for the server to listen */
+        tm_bench_pause_ms(50);   /* polling for the server to listen */
     }
     return false;
 }

@@ -18,22 +18,10 @@
 #include <unistd.h>
 
 #include "snb.h"
+#include "util/file.h"
 
 #define SNB_BUF (1u << 20)
 #define SNB_FILL_ROUNDS 6
-
-static bool snb_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w, n -= (size_t)w;
-    }
-    return true;
-}
 
 static uint64_t snb_splitmix(uint64_t *x)
 {
@@ -69,12 +57,12 @@ static int snb_pipe_extend(struct snb_env *env, unsigned long long keys, char *w
     bool ok = fd >= 0 && buf;
     for (unsigned long long k = env->pipe_keys; ok && k < keys; k++) {
         if (len + rec_max > SNB_BUF)
-            ok = snb_write_all(fd, buf, len), len = 0;
+            ok = tm_write_full(fd, buf, len) == 0, len = 0;
         size_t n = snb_record(buf + len, SNB_KEYSPACE + k, env->value_bytes);
         env->record_len = n;
         len += n;
     }
-    ok = ok && snb_write_all(fd, buf, len);
+    ok = ok && tm_write_full(fd, buf, len) == 0;
     free(buf);
     if (fd >= 0 && close(fd) < 0)
         ok = false;
@@ -113,7 +101,7 @@ static int snb_load_range(struct snb_env *env, struct snb_server *s, unsigned lo
     while (wrote && at < end) {
         size_t want = end - at < (off_t)SNB_BUF ? (size_t)(end - at) : SNB_BUF;
         ssize_t n = pread(in, buf, want, at);
-        wrote = n > 0 && snb_write_all(fds[1], buf, (size_t)n);
+        wrote = n > 0 && tm_write_full(fds[1], buf, (size_t)n) == 0;
         at += n > 0 ? n : 0;
     }
     free(buf);

@@ -11,25 +11,6 @@
 #include "bench.h"
 #include "snb_report.h"
 
-void snb_cat(struct snb_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = t->s ? vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 65536;
-        char *s = realloc(t->s, cap);
-        if (!s)
-            abort();   /* a report bigger than memory: nothing sensible to do */
-        t->s = s, t->cap = cap;
-    }
-}
-
 json_t *snb_num(double v)
 {
     return v < 0 ? json_null() : json_real(v);
@@ -48,13 +29,13 @@ void snb_why_not(const struct snb_results *res, int t, const char *why, char *ou
 int snb_report(const struct snb_options *o, const struct snb_env *env, const struct snb_results *res,
                unsigned nsizes_done, bool final)
 {
-    struct snb_text md = { 0 };
+    struct tm_bench_text md = { 0 };
     char cpu[128];
     tm_bench_cpu_model(cpu, sizeof cpu);
     json_t *j = json_object(), *sizes = json_array();
     for (unsigned i = 0; i < o->nsizes; i++)
         json_array_append_new(sizes, json_integer(o->sizes_mb[i]));
-    snb_cat(&md, "# bench/snapshot: BGSAVE in redis-server and teemate kv serve\n\n"
+    tm_bench_cat(&md, "# bench/snapshot: BGSAVE in redis-server and teemate kv serve\n\n"
             "Values of %u incompressible bytes (`key:%%012u` from 100000 up, loaded with `redis-cli --pipe`). Dumps to %s. "
             "One run on %s; load average %s at the start, %s at the end: the machine is shared, figures are "
             "noisy. redis-server notices its child's end in serverCron (hz 10): its BGSAVE time includes up to "
@@ -62,9 +43,9 @@ int snb_report(const struct snb_options *o, const struct snb_env *env, const str
             o->value_bytes, env->dumps, cpu, env->load_start, final ? env->load_end : "(still running)");
     for (int t = 0; t < SNB_TARGETS; t++)
         if (res->skipped[t])
-            snb_cat(&md, "Skipped: %s: %s.\n\n", snb_target_names[t], res->skip_why[t]);
+            tm_bench_cat(&md, "Skipped: %s: %s.\n\n", snb_target_names[t], res->skip_why[t]);
     if (env->daemon_gone[0])
-        snb_cat(&md, "**During the run, %s: the enclave servers' BGSAVEs failed after it.**\n\n", env->daemon_gone);
+        tm_bench_cat(&md, "**During the run, %s: the enclave servers' BGSAVEs failed after it.**\n\n", env->daemon_gone);
     char *svg_fork = NULL, *svg_total = NULL, *svg_tput = NULL;
     snb_fork_report(o, res, nsizes_done, &md, j, &svg_fork, &svg_total);
     if (res->workload_done)

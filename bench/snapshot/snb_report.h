@@ -5,18 +5,14 @@
 
 #include <jansson.h>
 
+#include "bench_text.h"
+
 #include "snb.h"
 
 #define SNB_FORK_TARGET 1.0        /* attach fork / redis-server fork, at every size */
 #define SNB_STRAWMAN_TARGET 1000.0 /* strawman fork / attach fork, at 1 GB */
 #define SNB_TPUT_TARGET 0.70       /* with / without BGSAVEs */
 
-struct snb_text {
-    char *s;
-    size_t len, cap;
-};
-
-void snb_cat(struct snb_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* v, or JSON null when v < 0 (no figure) */
 json_t *snb_num(double v);
 /* a / b, -1 when either is no figure */
@@ -25,10 +21,10 @@ double snb_ratio(double a, double b);
 void snb_why_not(const struct snb_results *res, int t, const char *why, char *out, size_t len);
 
 /* Stage 1's tables into md, "fork" and "fork_summary" into j, two plots. */
-void snb_fork_report(const struct snb_options *o, const struct snb_results *res, unsigned n, struct snb_text *md,
+void snb_fork_report(const struct snb_options *o, const struct snb_results *res, unsigned n, struct tm_bench_text *md,
                      json_t *j, char **svg_fork, char **svg_total);
 /* Stage 2's tables into md, "workload" into j, the bars plot. */
-void snb_workload_report(const struct snb_options *o, const struct snb_results *res, struct snb_text *md, json_t *j,
+void snb_workload_report(const struct snb_options *o, const struct snb_results *res, struct tm_bench_text *md, json_t *j,
                          char **svg);
 
 #endif

@@ -38,12 +38,12 @@ static json_t *snb_point_json(const struct snb_point *p)
 }
 
 void snb_fork_report(const struct snb_options *o, const struct snb_results *res, unsigned n,
-                            struct snb_text *md, json_t *j, char **svg_fork, char **svg_total)
+                            struct tm_bench_text *md, json_t *j, char **svg_fork, char **svg_total)
 {
     static const int sweep[] = { SNB_REDIS, SNB_ATTACH, SNB_AHEAD, SNB_STRAWMAN };
     enum { NSWEEP = sizeof sweep / sizeof sweep[0] };
     json_t *rows = json_array();
-    snb_cat(md, "## 1. Fork latency and BGSAVE time against the data set\n\n"
+    tm_bench_cat(md, "## 1. Fork latency and BGSAVE time against the data set\n\n"
             "Median of %u BGSAVE(s) per size and server, interleaved (n: the ok ones; a server whose BGSAVE "
             "took over %d s gets one per size from then on). fork: the server's latest_fork_usec "
             "(redis-server: its fork(); attach: BGSAVE until the child's first instruction inside the "
@@ -65,20 +65,20 @@ void snb_fork_report(const struct snb_options *o, const struct snb_results *res,
             if (!p->ran || p->fork_ms < 0) {
                 char why[300];
                 snb_why_not(res, t, p->why, why, sizeof why);
-                snb_cat(md, "| %u | %s | %s | | | | | | | |\n", o->sizes_mb[i], snb_target_names[t], why);
+                tm_bench_cat(md, "| %u | %s | %s | | | | | | | |\n", o->sizes_mb[i], snb_target_names[t], why);
                 continue;
             }
             unsigned ok = 0;
             for (unsigned r = 0; r < p->nsaves; r++)
                 ok += p->saves[r].ok;
-            snb_cat(md, "| %u | %s | %llu | %.1f | %.1f | %.3f | %.1f | %.1f | %.0f | %u |\n", o->sizes_mb[i],
+            tm_bench_cat(md, "| %u | %s | %llu | %.1f | %.1f | %.3f | %.1f | %.1f | %.0f | %u |\n", o->sizes_mb[i],
                     snb_target_names[t], p->keys, (double)p->used / MIB, p->load_s, p->fork_ms, p->total_ms,
                     (double)p->dump_bytes / MIB, p->cow_bytes < 0 ? -1.0 : (double)p->cow_bytes / 1024, ok);
         }
         json_array_append_new(rows, row);
     }
     /* ratios and verdicts */
-    snb_cat(md, "\n| size MB | attach / redis-server fork | verdict (<= %.0f) | ahead / redis-server fork "
+    tm_bench_cat(md, "\n| size MB | attach / redis-server fork | verdict (<= %.0f) | ahead / redis-server fork "
             "| verdict | strawman / attach fork |\n"
             "|---|---|---|---|---|---|\n", SNB_FORK_TARGET);
     unsigned pass = 0, judged = 0, apass = 0, ajudged = 0;
@@ -111,7 +111,7 @@ void snb_fork_report(const struct snb_options *o, const struct snb_results *res,
             snprintf(ars, sizeof ars, "%.3f", ar);
         if (sr >= 0)
             snprintf(srs, sizeof srs, "%.0f", sr);
-        snb_cat(md, "| %u | %s | %s | %s | %s | %s |\n", o->sizes_mb[i], ars, verdict, hrs, hverdict, srs);
+        tm_bench_cat(md, "| %u | %s | %s | %s | %s | %s |\n", o->sizes_mb[i], ars, verdict, hrs, hverdict, srs);
         json_t *row = json_array_get(rows, i);
         json_object_set_new(row, "attach_over_redis", snb_num(ar));
         json_object_set_new(row, "strawman_over_attach", snb_num(sr));
@@ -134,7 +134,7 @@ void snb_fork_report(const struct snb_options *o, const struct snb_results *res,
     char straws[32] = "";
     if (straw >= 0)
         snprintf(straws, sizeof straws, "%.0f, ", straw);
-    snb_cat(md, "\nattach fork <= redis-server's: %s (%u of %u sizes). ahead fork <= redis-server's: %s (%u of "
+    tm_bench_cat(md, "\nattach fork <= redis-server's: %s (%u of %u sizes). ahead fork <= redis-server's: %s (%u of "
             "%u sizes). strawman / attach at %u MB (target >= %.0f at 1024 MB): %s%s.\n\n", fverdict, pass,
             judged, ajudged ? (apass == ajudged ? "PASS" : "MISS") : "not run", apass, ajudged, largest,
             SNB_STRAWMAN_TARGET, straws, sverdict);

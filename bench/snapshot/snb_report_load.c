@@ -48,12 +48,12 @@ static double snb_tput_ratio(const struct snb_run *runs)
     return n ? exp(log_sum / n) : -1;
 }
 
-void snb_workload_report(const struct snb_options *o, const struct snb_results *res, struct snb_text *md,
+void snb_workload_report(const struct snb_options *o, const struct snb_results *res, struct tm_bench_text *md,
                                 json_t *j, char **svg)
 {
     static const int targets[] = { SNB_REDIS, SNB_ATTACH, SNB_NOENCLAVE };
     json_t *wl = json_object();
-    snb_cat(md, "## 2. Write load with BGSAVEs back to back\n\n"
+    tm_bench_cat(md, "## 2. Write load with BGSAVEs back to back\n\n"
             "Fresh servers, each loaded to %u MB (keys above the load's -r range: the load never rewrites "
             "them); `redis-benchmark --csv -t %s -n %u -c %d -P %d -r %d -d %u` once to warm up (it makes the "
             "counters and hash fields), then measured alone, and again while a second client issues BGSAVE as "
@@ -75,15 +75,15 @@ void snb_workload_report(const struct snb_options *o, const struct snb_results *
         if (!runs[0].ran) {
             char why[300];
             snb_why_not(res, t, runs[0].why, why, sizeof why);
-            snb_cat(md, "| %s | %s | | | | | |\n", snb_target_names[t], why);
+            tm_bench_cat(md, "| %s | %s | | | | | |\n", snb_target_names[t], why);
         }
         for (unsigned i = 0; runs[0].ran && i < runs[0].n; i++) {
             const struct snb_result *a = &runs[0].r[i], *w = runs[1].ran ? snb_find(&runs[1], a->test) : NULL;
-            snb_cat(md, "| %s | %s | %.0f | %.3f |", snb_target_names[t], a->test, a->rps, a->p99);
+            tm_bench_cat(md, "| %s | %s | %.0f | %.3f |", snb_target_names[t], a->test, a->rps, a->p99);
             if (w)
-                snb_cat(md, " %.0f | %.3f | %.2f |\n", w->rps, w->p99, w->rps / a->rps);
+                tm_bench_cat(md, " %.0f | %.3f | %.2f |\n", w->rps, w->p99, w->rps / a->rps);
             else
-                snb_cat(md, " - | - | - |\n");
+                tm_bench_cat(md, " - | - | - |\n");
             size_t g = 0;
             while (g < ngroups && strcmp(labels[g], a->test))
                 g++;
@@ -105,7 +105,7 @@ void snb_workload_report(const struct snb_options *o, const struct snb_results *
             json_object_set_new(tj, "why", json_string(res->skip_why[t]));
         json_object_set_new(wl, snb_target_short[t], tj);
     }
-    snb_cat(md, "\n| server | used_memory MB | BGSAVEs during the load | failed | BGSAVE ms (median) | fork ms "
+    tm_bench_cat(md, "\n| server | used_memory MB | BGSAVEs during the load | failed | BGSAVE ms (median) | fork ms "
             "(median) | COW KB mean | COW KB max | ratio (geomean of tests) |\n|---|---|---|---|---|---|---|---|---|\n");
     for (unsigned k = 0; k < 3; k++) {
         int t = targets[k];
@@ -113,10 +113,10 @@ void snb_workload_report(const struct snb_options *o, const struct snb_results *
         if (!w->ran) {
             char why[300];
             snb_why_not(res, t, w->why, why, sizeof why);
-            snb_cat(md, "| %s | %s | | | | | | | |\n", snb_target_names[t], why);
+            tm_bench_cat(md, "| %s | %s | | | | | | | |\n", snb_target_names[t], why);
             continue;
         }
-        snb_cat(md, "| %s | %.1f | %u | %u | %.1f | %.3f | %.0f | %.0f | %.3f |\n", snb_target_names[t],
+        tm_bench_cat(md, "| %s | %.1f | %u | %u | %.1f | %.3f | %.0f | %.0f | %.3f |\n", snb_target_names[t],
                 (double)res->load_used[t] / MIB, w->saves, w->saves_failed, w->save_ms_median, w->fork_ms_median,
                 w->cow_mean / 1024, w->cow_max / 1024, ratio[t]);
     }
@@ -138,7 +138,7 @@ void snb_workload_report(const struct snb_options *o, const struct snb_results *
                     !ra[1].ran || ra[1].cow_mean < 0 ? (ra[1].why[0] ? ra[1].why : "no rdb_last_cow_size")
                                                      : rr[1].why[0] ? rr[1].why : "no rdb_last_cow_size",
                     cv, sizeof cv);
-    snb_cat(md, "\nThroughput with / without BGSAVEs (attach >= %.2f and >= redis-server's): %s. Bytes copied per "
+    tm_bench_cat(md, "\nThroughput with / without BGSAVEs (attach >= %.2f and >= redis-server's): %s. Bytes copied per "
             "snapshot under the load (rdb_last_cow_size mean, attach <= redis-server): %s.\n\n",
             SNB_TPUT_TARGET, tv, cv);
     json_object_set_new(wl, "throughput_verdict", json_string(tv));

@@ -22,23 +22,6 @@ const char *const snb_target_short[SNB_TARGETS] = { "redis", "attach", "strawman
 
 #define SNB_NO_BGSAVE "no BGSAVE yet: "
 
-static void snb_pause_ms(long ms)
-{
-    nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000 }, NULL);
-}
-
-static void snb_loadavg(char *out, size_t len)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double a = 0, b = 0, c = 0;
-    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-        snprintf(out, len, "%.2f, %.2f, %.2f", a, b, c);
-    else
-        snprintf(out, len, "unknown");
-    if (f)
-        fclose(f);
-}
-
 /* A Ctrl-C or kill: the dumps under /dev/shm are memory (GBs at the
  * largest sizes), so they go before the bench does; the servers get
  * SIGTERM as it ends (tm_bench_spawn's PDEATHSIG). Only async-signal-safe
@@ -70,7 +53,7 @@ static void snb_clean_on_signals(struct snb_env *env)
 
 int snb_env_start(struct snb_env *env, const struct snb_options *o)
 {
-    snb_loadavg(env->load_start, sizeof env->load_start);
+    tm_bench_loadavg(env->load_start, sizeof env->load_start);
     env->value_bytes = o->value_bytes;
     snprintf(env->work, sizeof env->work, "/tmp/bench-snapshot-XXXXXX");
     if (!mkdtemp(env->work))
@@ -109,7 +92,7 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
     char *argv[] = { (char *)o->teemate, "daemon", "--foreground", "--socket", env->sock, NULL };
     env->daemon = tm_bench_spawn(argv, log, -1, -1);
     for (int i = 0; i < 200 && access(env->sock, F_OK) != 0; i++)
-        snb_pause_ms(50);   /* polling for the daemon's socket */
+        tm_bench_pause_ms(50);   /* polling for the daemon's socket */
     if (env->daemon <= 0 || access(env->sock, F_OK) != 0) {
         fprintf(stderr, "snapshot: teemated did not start (its log: %s); no enclave runs\n", log);
         env->have_enclave = false;
@@ -119,7 +102,7 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
 
 void snb_env_stop(struct snb_env *env)
 {
-    snb_loadavg(env->load_end, sizeof env->load_end);
+    tm_bench_loadavg(env->load_end, sizeof env->load_end);
     if (env->daemon > 0)
         tm_bench_stop(&env->daemon, 10);
     char *argv[] = { "rm", "-rf", env->work, env->dumps, NULL };
@@ -155,7 +138,7 @@ static bool snb_wait_ready(struct snb_server *s)
         }
         if (kill(s->pid, 0) != 0)
             return false;
-        snb_pause_ms(50);   /* polling for the server to listen */
+        tm_bench_pause_ms(50);   /* polling for the server to listen */
     }
     return false;
 }

@@ -14,9 +14,9 @@ int tm_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len,
  * names it in errors ("sim root key"). Returns the fd, or a negative errno
  * with err filled (-ENOENT when there is none). */
 int tm_file_open_private(const char *path, const char *what, tm_error *err);
-/* Write a file atomically (temporary file + rename) with the given mode. */
 /* Write all of buf (retrying short writes and EINTR): 0 or -errno. */
 int tm_write_full(int fd, const void *buf, size_t len);
+/* Write a file atomically (temporary file + rename) with the given mode. */
 int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, tm_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "kv_abi.h"
 #include "kv_server.h"
 #include "kvh_files.h"
+#include "util/file.h"
 
 static int kvh_in_fd = -1, kvh_out_fd = -1;
 static struct kvh_files_stats kvh_stats;
@@ -38,24 +39,9 @@ long kvh_files_read(void *p, size_t n)
 
 int kvh_files_write(const void *p, size_t n)
 {
-    int e = 0;
-    if (kvh_out_fd < 0)
-        e = -EBADF;
-    const char *b = p;
-    while (!e && n) {
-        ssize_t r = write(kvh_out_fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            e = -errno;
-        else if (r == 0)
-            e = -EIO;
-        else {
-            b += r;
-            n -= (size_t)r;
-            kvh_stats.written += (size_t)r;
-        }
-    }
+    int e = kvh_out_fd < 0 ? -EBADF : tm_write_full(kvh_out_fd, p, n);
+    if (!e)
+        kvh_stats.written += n;
     if (e && !kvh_stats.write_error)
         kvh_stats.write_error = e;
     return e;

@@ -19,6 +19,7 @@
 #include "kv_entry.h"
 #include "kvh_files.h"
 #include "kvh_persist.h"
+#include "util/file.h"
 
 static struct {
     char dir[256], dbfilename[128];
@@ -62,19 +63,6 @@ static void kvh_kill_child(void)
     kvh_temp_path(tmp, sizeof tmp, kvh_p.child);
     unlink(tmp);
     kvh_p.child = 0;
-}
-
-static int kvh_write_all(int fd, const void *p, size_t n)
-{
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(fd, (const char *)p + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        off += (size_t)w;
-    }
-    return 0;
 }
 
 static long kvh_save_open(const void *in, size_t in_len)
@@ -229,7 +217,7 @@ static void kvh_persist_child(struct kvh_engine *child, int go, int fd)
         (void)child->call(child, KV_ECALL_INFO, NULL, 0, NULL, 0, &out_len, &rc, &err);
     }
     uint64_t fork_usec = (kvh_now_ns() - start_ns) / 1000;
-    (void)kvh_write_all(fd, &fork_usec, sizeof fork_usec);
+    (void)tm_write_full(fd, &fork_usec, sizeof fork_usec);
     int32_t status = child->call(child, KV_ECALL_SNAPSHOT_WRITE, NULL, 0, NULL, 0, &out_len, &rc,
                                  &err) < 0 ? -EIO : rc;
     if (status < 0)
@@ -237,7 +225,7 @@ static void kvh_persist_child(struct kvh_engine *child, int go, int fd)
                 err.msg[0] ? err.msg : strerror(-status));
     else
         kvh_log(KVH_LOG_NOTICE, "DB saved on disk");
-    (void)kvh_write_all(fd, &status, sizeof status);
+    (void)tm_write_full(fd, &status, sizeof status);
     _exit(status == 0 ? 0 : 1);
 }
 
@@ -319,7 +307,7 @@ int kvh_persist_bgsave(struct kvh_engine *e, int *fd, tm_error *err)
         go = kvh_p.standby_go;
         *fd = kvh_p.standby_fd;
         kvh_p.standby = 0;
-        if (kvh_write_all(go, &now, sizeof now) < 0) {   /* it died meanwhile */
+        if (tm_write_full(go, &now, sizeof now) < 0) {   /* it died meanwhile */
             close(*fd);
             pid = 0;
         }
