@@ -37,6 +37,7 @@ int tm_cmd_kv(int argc, char **argv);        /* cli/cmd_kv.c: apps/kv/host */
 /* Containers, in runc's convention (global options: cli_oci.h). */
 int tm_cmd_create(int argc, char **argv);
 int tm_cmd_start(int argc, char **argv);
+int tm_cmd_exec(int argc, char **argv);
 int tm_cmd_state(int argc, char **argv);
 int tm_cmd_kill(int argc, char **argv);
 int tm_cmd_delete(int argc, char **argv);

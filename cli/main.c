@@ -24,6 +24,7 @@ static const struct tm_command commands[] = {
     { "run",       "create and start a container, wait for it, remove it", tm_cmd_run },
     { "create",    "create a container from an OCI bundle (parked until start)", tm_cmd_create },
     { "start",     "start a created container's process",            tm_cmd_start },
+    { "exec",      "run a new process in a created or running container", tm_cmd_exec },
     { "state",     "print a container's OCI state (JSON)",           tm_cmd_state },
     { "kill",      "send a signal to a container's init (or all its processes)", tm_cmd_kill },
     { "delete",    "remove a stopped container (--force: any)",      tm_cmd_delete },

@@ -119,7 +119,7 @@ int tm_container_stats(const char *root, const char *id, struct tm_cgroup_stats 
 int tm_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, tm_error *err);
 
 /* Wait for init (a child of this process) to exit; its exit code, or
- * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to this process meanwhile are
+ * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 sent to this process meanwhile are
  * passed on to init. */
 int tm_container_wait(pid_t pid);
 

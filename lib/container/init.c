@@ -87,11 +87,13 @@ static int set_names(const struct tm_container_spec *spec, tm_error *err)
     return 0;
 }
 
-/* The program as execvp would find it, but with the container's PATH. */
-static int find_program(const struct tm_container_spec *spec, char *out, size_t len, tm_error *err)
+/* The program as execvp would find it, but with the container's PATH (exec.c too). */
+int tm_init_find_program(const struct tm_container_spec *spec, char *out, size_t len, tm_error *err)
 {
     const char *prog = spec->args[0];
     if (strchr(prog, '/')) {
+        if (access(prog, X_OK) < 0 && errno == ENOENT)   /* runc's words, which engines match */
+            return tm_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", prog, prog);
         if (access(prog, X_OK) < 0)
             return tm_error_sys(err, "exec: \"%s\"", prog);
         snprintf(out, len, "%s", prog);
@@ -184,7 +186,7 @@ void tm_init_run(const struct tm_init_args *a)
     /* Only an exec runs a program (and loses the close-on-exec fds). */
     bool execs = !spec->enclave && !a->o->init_main;
     char program[PATH_MAX];
-    if (execs && find_program(spec, program, sizeof(program), &err) < 0)
+    if (execs && tm_init_find_program(spec, program, sizeof(program), &err) < 0)
         fail(a, &err);
     if (execs)
         close_range(3 + (unsigned)a->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);

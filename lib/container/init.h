@@ -43,6 +43,10 @@ struct tm_init_args {
  * code, or reports an error to the runtime and exits 1. */
 __attribute__((noreturn)) void tm_init_run(const struct tm_init_args *a);
 
+/* The program spec->args[0] names, found as execvp would with the spec's
+ * PATH, into out: 'exec: "X": executable file not found in $PATH' if none. */
+int tm_init_find_program(const struct tm_container_spec *spec, char *out, size_t len, tm_error *err);
+
 /* (rootfs.c) Propagation, the spec's mounts, devices, pivot_root, read-only root. */
 int tm_rootfs_setup(const struct tm_container_spec *spec, const char *rootfs,
                     int (*before_pivot)(void *ctx, tm_error *err), void *ctx, tm_error *err);

@@ -8,7 +8,7 @@
 
 int tm_container_wait(pid_t pid)
 {
-    static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
