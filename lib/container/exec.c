@@ -337,9 +337,12 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
      * may go on (a resume, for an exec into a paused container). */
     close(TM_STEAL_FD(lock));
     pid_t pid = start_process(&c, err);
+    /* A foreground exec waits holding nothing of the container's. */
     close_ns(&c);
     if (c.console_fd >= 0)
         close(c.console_fd);
+    close(TM_STEAL_FD(pidfd));
+    tm_cgroup_free(TM_STEAL(cg));
     if (pid > 0 && o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

@@ -250,4 +250,178 @@ expect_exec_fail "--apparmor: refused, as runc does where it cannot apply it" "n
 expect_exec_fail "--process-label: refused" "selinux is disabled or not supported" "${rt[@]}" exec --process-label x "$id" true
 expect_eq "--ignore-paused: runs once resumed" "$("${rt[@]}" pause "$id" && { "${rt[@]}" exec --ignore-paused "$id" echo thawed & sleep 0.5; "${rt[@]}" resume "$id"; wait; })" "thawed"
 "${rt[@]}" delete --force "$id"
+
+# ---- 100 exec cycles, with pause/resume and failures mixed in: nothing left behind ----
+id=ey-X-$$
+"${rt[@]}" run -d -b "$b" "$id" </dev/null >/dev/null 2>&1
+wait_status "$id" running
+pids() { "${rt[@]}" ps -f json "$id" | json_field '" ".join(map(str, d or []))'; }
+before=$(pids)
+failed=0
+for i in $(seq 100); do
+    case $((i % 10)) in
+    0) "${rt[@]}" pause "$id" && ! "${rt[@]}" exec "$id" true 2>/dev/null && "${rt[@]}" resume "$id" || failed=$i ;;
+    3) [ "$("${rt[@]}" exec "$id" no-such-program 2>/dev/null; echo $?)" = 255 ] || failed=$i ;;
+    5) "${rt[@]}" exec -d --pid-file "$WORK/cycle.pid" "$id" true || failed=$i ;;
+    *) [ "$("${rt[@]}" exec "$id" echo $i)" = "$i" ] || failed=$i ;;
+    esac
+    [ $failed = 0 ] || break
+done
+expect_eq "100 exec cycles (pause/resume, missing programs, detached ones among them)" "$failed" 0
+for _ in $(seq 50); do [ "$(pids)" = "$before" ] && break; sleep 0.1; done
+expect_eq "after them only init is in the container" "$(pids)" "$before"
+# (a detached process that ended is a zombie until its new parent, the host's init, reaps it)
+expect_eq "no exec left, no zombie child of one" \
+    "$(ps -eo pid=,ppid=,stat=,args= | awk -v me="teemate --root $WORK/root-teemate exec" '
+        index($0, me) { exec[$1] = 1; print } $3 ~ /^Z/ { z[$2] = z[$2] " " $1 }
+        END { for (p in exec) if (p in z) print "zombies of " p ":" z[p] }' | grep -v awk)" ""
+sleep 2 </dev/null >/dev/null 2>&1 &
+inherited=$(ls "/proc/$!/fd" | sort -n | tr '\n' ' ')   # what this shell passes on
+"${rt[@]}" exec "$id" sleep 2 </dev/null >/dev/null 2>&1 &
+xpid=$!
+for _ in $(seq 50); do [ "$(ps -o args= --ppid "$xpid")" = "sleep 2" ] && break; sleep 0.05; done
+expect_eq "a waiting exec holds no fd of its own" "$(ls "/proc/$xpid/fd" | sort -n | tr '\n' ' ')" "$inherited"
+wait "$xpid"
+expect_ok "delete --force" "${rt[@]}" delete --force "$id"
+expect_eq "no cgroup left" "$(ls -d /sys/fs/cgroup/*/teemate/"$id" /sys/fs/cgroup/teemate/"$id" 2>/dev/null)" ""
+expect_eq "no state left" "$(ls -A "$WORK/root-teemate")" ""
+
+# ---- exec into a container of a shared enclave ----
+# Its init attaches at create and waits for start; an exec of the image's
+# entry (config.json's process.args[0], "hello") attaches too, with its own
+# slot, and runs hello's main as a second instance; any other command is an
+# ordinary program in the container.
+enclave_section() {
+    local image=$BUILD/examples/hello.elf
+    [ -r "$image" ] || { skip "exec into a shared enclave's container" "$image is not built"; return; }
+    export TEEMATE_SOCKET=$WORK/run/teemated.sock TEEMATE_STATE_DIR=$WORK/state
+    mkdir -p "$WORK/run"
+    start_daemon
+    local e=exec-X-hello
+    "$TEEMATE" enclave create "$e" --image "$image" >/dev/null 2>"$WORK/err" ||
+        { not_ok "enclave create"; sed 's/^/  | /' "$WORK/err" >&2; return; }
+    inuse() { "$TEEMATE" enclave inspect "$e" --json | json_field 'd["slots"]["in_use"]'; }
+    local eb=$WORK/ebox
+    mkdir -p "$eb" && cp "$b/config.json" "$eb/" && ln -s "$b/rootfs" "$eb/rootfs"
+    python3 - "$eb/config.json" "$e" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["hello", "--state"]
+c["annotations"] = {"org.teemate.enclave": sys.argv[2]}
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PYEOF
+    id=ee-X-$$
+    "${rt[@]}" create -b "$eb" "$id" </dev/null >"$WORK/init.out" 2>&1 || { not_ok "create the enclave container"; return; }
+    expect_eq "its init holds a slot" "$(inuse)" 1
+    # hello's main writes its line into a full pipe and blocks there: the
+    # exec's slot is seen in use while it runs.
+    mkfifo "$WORK/full"
+    exec 7<>"$WORK/full"
+    head -c 65536 /dev/zero >&7
+    "${rt[@]}" exec "$id" hello --state >"$WORK/full" 2>"$WORK/exec.err" &
+    local xpid=$!
+    for _ in $(seq 100); do [ "$(inuse)" = 2 ] && break; sleep 0.05; done
+    expect_eq "an exec of the image's entry: a second slot in use while it runs" "$(inuse)" 2
+    cat <&7 >"$WORK/drained" &
+    local cat=$!
+    wait "$xpid"; local rc=$?
+    kill "$cat"; wait "$cat" 2>/dev/null; exec 7>&-
+    expect_eq "it ran main (exit 0) and printed hello's state from a slot of its own" \
+        "$rc $(tr -d '\0' <"$WORK/drained" | sed -E 's/slot [0-9]+$/slot S/')" "0 shared runs 1, slot runs 1, slot S"
+    for _ in $(seq 50); do [ "$(inuse)" = 1 ] && break; sleep 0.1; done
+    expect_eq "teemated took the exec's slot back when it exited" "$(inuse)" 1
+    expect_eq "a second exec sees the enclave-global counter" \
+        "$("${rt[@]}" exec "$id" hello --state | cut -d, -f1)" "shared runs 2"
+    expect_eq "main's arguments are the exec's" "$("${rt[@]}" exec "$id" hello exec)" "hello, exec"
+    expect_eq "another command is an ordinary program in the container" \
+        "$("${rt[@]}" exec "$id" sh -c 'hostname; ls /bin/busybox' | tr '\n' ' ')" "teemate /bin/busybox "
+    "${rt[@]}" start "$id"
+    wait_status "$id" stopped
+    expect_eq "init's main ran after them, in its own slot" \
+        "$(sed -E 's/slot [0-9]+$/slot S/' "$WORK/init.out")" "shared runs 4, slot runs 1, slot S"
+    "${rt[@]}" delete "$id"
+    for _ in $(seq 50); do [ "$(inuse)" = 0 ] && break; sleep 0.1; done
+    expect_eq "every slot back" "$(inuse)" 0
+    "$TEEMATE" enclave rm "$e" >/dev/null 2>&1
+    stop_daemon
+}
+enclave_section
+
+# ---- engines: podman exec, and ctr task exec through containerd's runc shim ----
+# The same steps with runc and with teemate as the runtime; the outputs must agree.
+podman_section() {
+    command -v podman >/dev/null || { skip "podman exec" "podman is not installed"; return; }
+    podman_setup
+    local repo=$PWD
+    ( cd "$WORK" && "$repo/scripts/make-rootfs.sh" "$WORK/prootfs" "$WORK/prootfs.tar" >/dev/null &&
+      "${P[@]}" import "$WORK/prootfs.tar" localhost/teemate-busybox:exec-x >/dev/null 2>&1 ) ||
+        { not_ok "podman import"; return; }
+    local r name
+    for r in "${runtimes[@]}"; do
+        name=exec-X-$$
+        ( cd "$WORK" && "${P[@]}" run -d --name "$name" --runtime "$r" --network none localhost/teemate-busybox:exec-x sleep 1000 ) \
+            >/dev/null 2>"$WORK/err" || { not_ok "podman run -d --runtime $(basename "$r")"; sed 's/^/  | /' "$WORK/err" >&2; continue; }
+        {
+            echo "exec: $("${P[@]}" exec "$name" sh -c 'tr "\0" " " </proc/1/cmdline')"
+            "${P[@]}" exec "$name" sh -c 'exit 3'; echo "exit status: $?"
+            "${P[@]}" exec "$name" no-such-program >/dev/null 2>&1; echo "a missing program: $?"
+            echo "--user --workdir --env: $("${P[@]}" exec --user 1000 --workdir /tmp --env A=b "$name" sh -c 'echo $(id -u) $(pwd) $A')"
+            echo "exec -t: $(script -qec "${P[*]} exec -t $name sh -c 'tty; [ -t 0 ] && echo tty'" /dev/null | tr -d '\r' | grep -aE '^(/dev/pts/|tty$)' | sed 's/[0-9][0-9]*$/N/' | tr '\n' ' ')"
+            echo "exec -d: $("${P[@]}" exec -d "$name" sleep 5 >/dev/null; "${P[@]}" top "$name" args | sed 1d | sort | tr '\n' ,)"
+        } >"$WORK/podman-$(basename "$r")" 2>&1
+        "${P[@]}" rm --force "$name" >/dev/null 2>&1
+    done
+    expect_eq "podman exec --runtime teemate" "$(cat "$WORK/podman-teemate")" "exec: sleep 1000 
+exit status: 3
+a missing program: 127
+--user --workdir --env: 1000 /tmp b
+exec -t: /dev/pts/N tty 
+exec -d: sleep 1000 ,sleep 5 ,"
+    [ ${#runtimes[@]} -eq 2 ] && expect_eq "podman exec: teemate as runc" "$(cat "$WORK/podman-teemate")" "$(cat "$WORK/podman-runc")"
+    "${P[@]}" rmi localhost/teemate-busybox:exec-x >/dev/null 2>&1
+}
+podman_section
+
+ctr_section() {
+    for tool in containerd ctr containerd-shim-runc-v2; do
+        command -v $tool >/dev/null || { skip "ctr task exec" "$tool is not installed"; return; }
+    done
+    ctrd_start "exec-x-$$" || { skip "ctr task exec" "containerd did not start: $ctrd_error"; return; }
+    tar -C "$b/rootfs" -cf "$D/layer.tar" .
+    python3 - "$D/layer.tar" "$D/image.tar" <<'PYEOF'
+import hashlib, io, json, sys, tarfile
+layer = open(sys.argv[1], "rb").read()
+config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin"], "Cmd": ["sleep", "1000"]},
+                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+name = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": name, "RepoTags": ["localhost/teemate-busybox:exec-x"], "Layers": ["layer/layer.tar"]}]).encode()
+with tarfile.open(sys.argv[2], "w") as t:
+    for n, data in ((name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(n); info.size = len(data); t.addfile(info, io.BytesIO(data))
+PYEOF
+    "${C[@]}" images import "$D/image.tar" >/dev/null
+    local r t
+    for r in "${runtimes[@]}"; do
+        t=ctr-exec-$(basename "$r")-$$
+        "${C[@]}" run -d --runc-binary "$r" --runc-root "$D/runtime-root-$(basename "$r")" localhost/teemate-busybox:exec-x "$t" \
+            >/dev/null 2>"$WORK/err" || { not_ok "ctr run -d --runc-binary $(basename "$r")"; sed 's/^/  | /' "$WORK/err" >&2; continue; }
+        {
+            echo "task exec: $("${C[@]}" task exec --exec-id e1 "$t" sh -c 'tr "\0" " " </proc/1/cmdline')"
+            "${C[@]}" task exec --exec-id e2 "$t" sh -c 'exit 4'; echo "exit status: $?"
+            "${C[@]}" task exec --exec-id e3 "$t" no-such-program >/dev/null 2>"$WORK/ctr.err"; echo "a missing program: $? $(grep -c 'executable file not found' "$WORK/ctr.err")"
+            echo "task exec --tty: $(script -qec "${C[*]} task exec --tty --exec-id e4 $t sh -c 'tty; [ -t 0 ] && echo tty'" /dev/null | tr -d '\r' | grep -aE '^(/dev/pts/|tty$)' | sed 's/[0-9][0-9]*$/N/' | tr '\n' ' ')"
+        } >"$WORK/ctr-$(basename "$r")" 2>&1
+        "${C[@]}" task kill -s KILL "$t" >/dev/null 2>&1
+        for _ in $(seq 50); do "${C[@]}" task ls | grep -q "^$t .*STOPPED" && break; sleep 0.1; done
+        "${C[@]}" task delete "$t" >/dev/null 2>&1
+        "${C[@]}" containers rm "$t" >/dev/null 2>&1
+    done
+    expect_eq "ctr task exec through the runc shim, teemate as the runtime" "$(cat "$WORK/ctr-teemate")" "task exec: sleep 1000 
+exit status: 4
+a missing program: 1 1
+task exec --tty: /dev/pts/N tty "
+    [ ${#runtimes[@]} -eq 2 ] && expect_eq "ctr task exec: teemate as runc" "$(cat "$WORK/ctr-teemate")" "$(cat "$WORK/ctr-runc")"
+    ctrd_stop localhost/teemate-busybox:exec-x
+}
+ctr_section
 finish
