@@ -34,6 +34,7 @@
 
 #include "container/cgroup.h"
 #include "container/container.h"
+#include "container/exec_tty.h"
 #include "container/init.h"
 #include "util/cleanup.h"
 #include "util/file.h"
@@ -270,7 +271,7 @@ static int write_pid_file(const char *path, pid_t pid, tm_error *err)
 }
 
 /* runc's rules: a console socket only for a detached terminal; a terminal
- * in the foreground would be teemate's own, which it does not share. */
+ * in the foreground is teemate's own. */
 static int check_terminal(const struct tm_container_spec *spec, const struct tm_exec_options *o, tm_error *err)
 {
     if (o->console_socket && !(spec->terminal && o->detach))
@@ -279,10 +280,11 @@ static int check_terminal(const struct tm_container_spec *spec, const struct tm_
         return 0;
     if (o->detach)
         return tm_error_set(err, EINVAL, "cannot allocate tty if teemate will detach without setting console socket");
+    /* teemate's own terminal, relayed (exec_tty.c) */
     _cleanup_close_ int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (tty < 0)
         return tm_error_set(err, errno, "open /dev/tty: %s", errno == ENXIO ? "no such device or address" : strerror(errno));
-    return tm_error_set(err, ENOTSUP, "a terminal in the foreground is not supported: use --detach --console-socket");
+    return 0;
 }
 
 /* The signals a foreground exec passes on (tm_container_wait's). */
@@ -322,12 +324,18 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
     if (pidfd < 0 || tm_proc_start_time(st.pid) != st.pid_start)
         return tm_error_set(err, ESRCH, "cannot exec in a stopped container");
     _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+    int relay[2] = { -1, -1 };   /* a foreground terminal: the master comes back here */
     if ((ret = open_namespaces(&c, st.pid, pidfd, err)) < 0 ||
         (ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err)) < 0 ||
-        (spec.terminal && (ret = c.console_fd = connect_console(o->console_socket, err)) < 0)) {
+        (spec.terminal && o->console_socket && (ret = c.console_fd = connect_console(o->console_socket, err)) < 0) ||
+        (spec.terminal && !o->console_socket &&
+         (ret = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay)) < 0 &&
+         (ret = tm_error_sys(err, "socketpair")) < 0)) {
         close_ns(&c);
         return ret;
     }
+    if (relay[1] >= 0)
+        c.console_fd = relay[1];
     c.cg = cg;
     sigset_t forward;
     forwarded_signals(&forward);
@@ -348,8 +356,12 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
         waitpid(pid, NULL, 0);
         pid = ret;
     }
-    if (pid > 0 && !o->detach)
+    if (pid > 0 && relay[0] >= 0)
+        pid = tm_exec_tty_relay(relay[0], pid, &forward, status, err);
+    else if (pid > 0 && !o->detach)
         *status = tm_container_wait(pid);
+    if (relay[0] >= 0)
+        close(relay[0]);
     sigprocmask(SIG_SETMASK, &c.mask, NULL);
     return pid < 0 ? pid : 0;
 }
