@@ -39,6 +39,8 @@
 #include "util/cleanup.h"
 #include "util/file.h"
 
+extern char **environ;
+
 /* The order of joining: the user namespace first (it owns the others), the
  * mount namespace last (the others' paths are on the host). */
 static const struct {
@@ -113,7 +115,6 @@ __attribute__((noreturn)) static void run_process(struct exec_ctx *c)
         tm_init_enclave_main(&a);
     }
     close_range(3 + (unsigned)c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-    extern char **environ;
     execve(program, spec->args, spec->env ? spec->env : environ);
     tm_error_sys(&err, "exec: \"%s\"", program);
     child_fail(c, &err);
