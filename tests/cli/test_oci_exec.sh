@@ -155,6 +155,10 @@ JSON
     local xpid=$!
     for _ in $(seq 100); do grep -q ready "$WORK/sig.out" && break; sleep 0.05; done
     kill -TERM "$xpid"; wait "$xpid"; echo "SIGTERM to the runtime: $? $(tr '\n' ' ' <"$WORK/sig.out")"
+    "${rt[@]}" exec "$id" sh -c 'trap "echo got USR1; exit 4" USR1; echo ready; while :; do usleep 20000; done' >"$WORK/sig.out" 2>&1 </dev/null &
+    xpid=$!
+    for _ in $(seq 100); do grep -q ready "$WORK/sig.out" && break; sleep 0.05; done
+    kill -USR1 "$xpid"; wait "$xpid"; echo "SIGUSR1 to the runtime: $? $(tr '\n' ' ' <"$WORK/sig.out")"
     # Faults.
     step "no command" exec "$id"
     step "a missing program" exec "$id" no-such-program
@@ -208,6 +212,7 @@ the console socket got: /dev/pts/N stdin-is-a-tty
 --tty in the foreground without a terminal: 255 | exec failed: open /dev/tty: no such device or address
 --tty in the foreground with a terminal: 5 /dev/pts/N tty 
 SIGTERM to the runtime: 3 ready got TERM 
+SIGUSR1 to the runtime: 4 ready got USR1 
 no command: 255 | exec failed: process args cannot be empty
 a missing program: 255 | exec failed: unable to start container process: exec: \"no-such-program\": executable file not found in \$PATH
 --process naming a missing program: 255 | exec failed: unable to start container process: exec: \"/bin/nope\": stat /bin/nope: no such file or directory
