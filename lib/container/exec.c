@@ -127,6 +127,17 @@ __attribute__((noreturn)) static void intermediate(struct exec_ctx *c)
         tm_error_prefix(&err, "error adding pid %d to cgroups", (int)getpid());
         child_fail(c, &err);
     }
+    /* process.oomScoreAdj, while we are still root on the host (inherited by the process) */
+    if (c->spec->has_oom_score_adj) {
+        char text[16];
+        int n = snprintf(text, sizeof text, "%d", c->spec->oom_score_adj);
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || tm_write_full(fd, text, (size_t)n) < 0) {
+            tm_error_sys(&err, "cannot set oomScoreAdj %d", c->spec->oom_score_adj);
+            child_fail(c, &err);
+        }
+        close(fd);
+    }
     for (size_t i = 0; i < NNS; i++)
         if (i != NS_MNT && c->ns[i] >= 0 && setns(c->ns[i], namespaces[i].type) < 0) {
             tm_error_sys(&err, "cannot join the container's %s namespace", namespaces[i].name);

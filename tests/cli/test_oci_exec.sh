@@ -29,6 +29,7 @@ c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
 c["root"]["readonly"] = False
 c["process"]["args"] = ["sh", "-c", "echo only-here >/dev/shm/marker; exec sleep 1000"]
+c["process"]["oomScoreAdj"] = 123
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PYEOF
 
@@ -123,6 +124,7 @@ scenario() {
     step "a non-root user's capabilities" exec -u 1000 "$id" sh -c 'grep -E "^CapEff" /proc/self/status | tr "\t" " "'
     step "no_new_privs from config.json" exec "$id" grep NoNewPrivs /proc/self/status
     step "--no-new-privs" exec --no-new-privs "$id" grep NoNewPrivs /proc/self/status
+    step "oomScoreAdj from config.json" exec "$id" cat /proc/self/oom_score_adj
     cat >"$WORK/proc.json" <<'JSON'
 {"args": ["sh", "-c", "echo $0 $FOO; id; pwd; grep -E '^(NoNewPrivs|CapEff)' /proc/self/status | tr '\\t' ' '"],
  "env": ["FOO=from-json", "PATH=/bin"], "cwd": "/tmp", "user": {"uid": 1000, "gid": 1000},
@@ -199,6 +201,7 @@ default capabilities: 0 CapEff: 0000000020000420 CapBnd: 0000000020000420|
 a non-root user's capabilities: 0 CapEff: 0000000000000000| 
 no_new_privs from config.json: 0 NoNewPrivs:	1| 
 --no-new-privs: 0 NoNewPrivs:	1| 
+oomScoreAdj from config.json: 0 123| 
 --process FILE: 0 sh from-json uid=1000 gid=1000 /tmp CapEff: 0000000000000000 NoNewPrivs: 0| 
 preserve-fds 0: fd 3 closed: 0 none| sh: 3: Bad file descriptor
 --preserve-fds 1: fd 3 passed: 0 got from-fd-3| 
