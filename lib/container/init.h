@@ -54,6 +54,11 @@ int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err);
 int tm_sysctl_check(const struct tm_container_spec *spec, tm_error *err);
 int tm_sysctl_write(const struct tm_container_spec *spec, tm_error *err);
 
+/* (idmap.c) Write /proc/PID/NAME ("uid_map" or "gid_map") from mappings,
+ * in the one write the kernel takes; its refusal (overlaps, ids the writer
+ * may not map) is runc's "failed to update /proc/PID/uid_map: ...". */
+int tm_idmap_write(pid_t pid, const char *name, const struct tm_id_mapping *m, size_t n, tm_error *err);
+
 /* (credentials.c) rlimits, groups/gid/uid, capabilities, no_new_privs, umask. */
 int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err);
 /* Put the capability bounding set down to spec's (needs CAP_SETPCAP: before setuid). */
