@@ -21,6 +21,14 @@
  * its end: init holds it open (close-on-exec) until its exec succeeds, or
  * writes why it failed to ROOT/ID/init.error first, and start fails with it.
  *
+ * User namespaces: with a new one (CLONE_NEWUSER in the same clone) the
+ * runtime writes /proc/PID/uid_map and gid_map before "go"; init then
+ * becomes the namespace's root. A process that joins a container later (OCI
+ * exec) must setns the user namespace FIRST, from a single-threaded process,
+ * then the others (they belong to it: joined from the host's user namespace
+ * they are refused), then become its root as init does (init.c,
+ * join_user_namespace and become_namespace_root) before its own credentials.
+ *
  * The state record is written (status "creating", with the cgroup's path)
  * before the cgroup and init exist, so a creation killed at any instant
  * leaves a container that `list` shows and `delete` removes, cgroup (and
