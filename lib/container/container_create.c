@@ -261,21 +261,35 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
         return tm_error_sys(err, "socketpair");
     _cleanup_close_ int sync = sv[0];
     const struct tm_ns_spec *pidns = &spec->namespaces[TM_NS_PID];
+    _cleanup_close_ int own_pidns = -1;
     if (pidns->enabled && pidns->path) {
-        /* setns of a pid namespace applies to children: join before the clone. */
+        /* setns of a pid namespace applies to children: join before the
+         * clone, and come back after it (below). */
         _cleanup_close_ int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || own_pidns < 0 || setns(fd, CLONE_NEWPID) < 0) {
             close(sv[1]);
             return tm_error_sys(err, "cannot join the pid namespace %s", pidns->path);
         }
     }
     fflush(NULL);
     pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+    /* Our later children (hooks; LSan's tracer, which hangs in another pid
+     * namespace) belong in ours. */
+    if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+        ret = tm_error_sys(err, "cannot return to the runtime's pid namespace");
+        if (pid > 0)
+            c->pid = pid;   /* killed and reaped by creation_undo */
+        close(sv[1]);
+        return ret;
+    }
     if (pid < 0) {
         close(sv[1]);
         return tm_error_sys(err, "cannot clone the container's init");
     }
     if (pid == 0) {
+        if (own_pidns >= 0)
+            close(own_pidns);
         close(sync);
         close(c->lock);   /* the state's lock has no business inside the container */
         struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
