@@ -10,11 +10,12 @@
 
 static int parse_mapping(json_t *o, const tm_jpath *at, struct tm_id_mapping *m, tm_error *err)
 {
-    int64_t cid, hid, size;
+    /* A missing member is 0, as Go decodes it for runc. */
+    int64_t cid = 0, hid = 0, size = 0;
     int r = tm_json_object_value(o, at, err);
-    if (r < 0 || (r = tm_json_required_int(o, at, "containerID", 0, UINT32_MAX, &cid, err)) < 0 ||
-        (r = tm_json_required_int(o, at, "hostID", 0, UINT32_MAX, &hid, err)) < 0 ||
-        (r = tm_json_required_int(o, at, "size", 0, UINT32_MAX, &size, err)) < 0)
+    if (r < 0 || (r = tm_json_get_int(o, at, "containerID", 0, UINT32_MAX, &cid, err)) < 0 ||
+        (r = tm_json_get_int(o, at, "hostID", 0, UINT32_MAX, &hid, err)) < 0 ||
+        (r = tm_json_get_int(o, at, "size", 0, UINT32_MAX, &size, err)) < 0)
         return r;
     *m = (struct tm_id_mapping){ (uint32_t)cid, (uint32_t)hid, (uint32_t)size };
     return 0;

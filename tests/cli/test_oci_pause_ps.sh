@@ -17,7 +17,7 @@ expect_eq "features: runc's document, the fields TeeMate supports" "$(json_field
     "SCMP_ACT_ERRNO" in d["linux"]["seccomp"]["actions"], "SCMP_ACT_NOTIFY" in d["linux"]["seccomp"]["actions"],
     "SCMP_CMP_MASKED_EQ" in d["linux"]["seccomp"]["operators"], "SCMP_ARCH_X86_64" in d["linux"]["seccomp"]["archs"],
     d["linux"]["apparmor"], d["linux"]["selinux"], sorted(d["annotations"])' <"$WORK/out" 2>&1)" \
-    "1.0.0 1.0.2 ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] True True False ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'] True {'v1': True, 'v2': True, 'systemd': False, 'systemdUser': False} True False True True {'enabled': False} {'enabled': False} ['io.github.seccomp.libseccomp.version', 'org.teemate.version']"
+    "1.0.0 1.0.2 ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] True True False ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'] True {'v1': True, 'v2': True, 'systemd': False, 'systemdUser': False} True False True True {'enabled': False} {'enabled': False} ['io.github.seccomp.libseccomp.version', 'org.teemate.version']"
 if command -v runc >/dev/null; then
     runc features >"$WORK/runc-features.json"
     expect_eq "features: the same keys as runc's" \

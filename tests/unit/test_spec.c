@@ -295,6 +295,14 @@ static void test_user_namespace(void)
     CHECK_EQ_INT(tm_spec_host_root_uid(&s), 100000);
     CHECK_EQ_INT(tm_spec_host_root_gid(&s), 200000);
     tm_spec_free(&s);
+    /* A member left out is 0, as runc's Go decoder reads it. */
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user', 'path': '/proc/1/ns/user'}],"
+                  " 'uidMappings': [{'hostID': 7, 'size': 1}], 'gidMappings': [{'hostID': 8, 'size': 1}]}}",
+                  &s, &err) == 0);
+    CHECK(!strcmp(s.namespaces[TM_NS_USER].path, "/proc/1/ns/user"));
+    CHECK_EQ_INT(tm_spec_host_root_uid(&s), 7);
+    CHECK_EQ_INT(tm_spec_host_root_gid(&s), 8);
+    tm_spec_free(&s);
     /* Without one, the container's root is the host's; empty lists are none. */
     REQUIRE(parse("{'process': {'args': ['sh']}, 'linux': {'uidMappings': [], 'gidMappings': null}}", &s, &err) == 0);
     CHECK_EQ_INT(tm_spec_host_root_uid(&s), 0);
@@ -540,7 +548,8 @@ static const struct {
     { "{'process': {'args': ['sh']}, 'linux': {'gidMappings': [{'containerID': 0, 'hostID': 1, 'size': 1}]}}", EINVAL,
       "User namespace mappings specified, but USER namespace isn't enabled in the config" },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
-      "'uidMappings': [{'containerID': 0, 'hostID': 1}]}}", EINVAL, "linux.uidMappings[0].size: required" },
+      "'uidMappings': [{'containerID': 0, 'hostID': 1}]}}", EINVAL,
+      "User namespaces enabled, but no user mapping found." },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
       "'uidMappings': [{'containerID': 0, 'hostID': 4294967296, 'size': 1}]}}", EINVAL,
       "linux.uidMappings[0].hostID: 4294967296 is out of range" },
