@@ -154,7 +154,8 @@ static int mount_one(int rootfd, const struct tm_container_spec *spec, const str
         return fd < 0 ? fd : mount_cgroupfs(rootfd, spec, m, err);
     }
     /* A user namespace may mount sysfs only with a network namespace of its
-     * own: without a new one, runc binds the host's /sys. */
+     * own: without a new one, bind the host's /sys (podman writes that bind
+     * itself for runc, which fails on the sysfs mount). */
     const struct tm_ns_spec *net = &spec->namespaces[TM_NS_NET];
     if (!bind && type && !strcmp(type, "sysfs") && spec->namespaces[TM_NS_USER].enabled &&
         (!net->enabled || net->path)) {

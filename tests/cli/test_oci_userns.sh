@@ -35,6 +35,7 @@ chmod 0600 "$WORK/secret/file"
 #   map       user namespace, 0 -> 100000 (65536) for uids and gids
 #   join:P    join the user and pid namespaces of pid P, mappings as map
 #   join-newpid:P   join P's user namespace with a new pid namespace
+#   hostnet   map, in the host's network namespace (sysfs then bound)
 #   nouser    mappings without a user namespace
 #   nomap     a user namespace without mappings
 #   nogid     no gidMappings      noroot   uid 0 not mapped (size 0)
@@ -55,6 +56,8 @@ m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 kind, _, pid = mode.partition(":")
 if kind not in ("nouser",):
     ns.append({"type": "user"})
+if kind == "hostnet":
+    ns[:] = [n for n in ns if n["type"] != "network"]
 if kind.startswith("join"):
     ns[-1]["path"] = "/proc/%s/ns/user" % pid
     if kind == "join":
@@ -121,6 +124,24 @@ for r in teemate runc; do
     rt $r delete "$id" >/dev/null 2>&1
     cgroup_gone "$cgparent/$r-$id" && ok "$r: the cgroup is gone after delete" \
         || not_ok "$r: the cgroup is gone after delete"
+
+    # No network namespace of its own: sysfs cannot be mounted there. teemate
+    # binds the host's /sys; Debian's runc fails (podman writes that bind
+    # into config.json itself, as the podman case below shows).
+    mkb "$WORK/b-$r" hostnet "$cgparent/$r-$id" \
+        "id -u; awk '\$5 == \"/sys\" {print \$(NF - 2)}' /proc/self/mountinfo; test -d /sys/class/net/lo && echo lo"
+    out=$(rt $r run -b "$WORK/b-$r" "$id" </dev/null 2>"$WORK/err"); rc=$?
+    if [ $r = teemate ]; then
+        expect_eq "teemate: in the host's network namespace, /sys is the host's sysfs, bound" \
+            "$rc $(echo "$out" | tr '\n' ' ')" "0 0 sysfs lo "
+        [ $rc -eq 0 ] || sed 's/^/  | /' "$WORK/err" >&2
+    else
+        grep -q 'mount sysfs.*operation not permitted' "$WORK/err" \
+            && ok "runc: in the host's network namespace, a sysfs mount is refused (EPERM)" \
+            || { not_ok "runc: in the host's network namespace, a sysfs mount is refused (EPERM)"; sed 's/^/  | /' "$WORK/err" >&2; }
+    fi
+    rt $r delete --force "$id" >/dev/null 2>&1
+    cgroup_gone "$cgparent/$r-$id" || not_ok "$r: the host-network container's cgroup is left"
 
     # create, then the host's view of init (waiting for start), then start.
     id=life-$tag
@@ -219,6 +240,10 @@ for runtime in /usr/sbin/runc "$TEEMATE"; do
         localhost/teemate-userns:$tag sh -c 'id; cat /proc/self/uid_map; stat -c %u:%g /bin/busybox' 2>&1)
     expect_eq "podman run --uidmap 0:100000:65536 --runtime $r: root inside, 100000 outside, image files root's" \
         "$(echo "$out" | tr -s ' \n' ' ')" "uid=0(root) gid=0(root) 0 100000 65536 0:0 "
+    out=$("${P[@]}" run --rm -t --runtime "$runtime" --network host --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+        localhost/teemate-userns:$tag sh -c 'tty; id -u; test -d /sys/class && echo sys' </dev/null 2>&1)
+    expect_eq "podman run -t --network host --uidmap --runtime $r: a terminal, and the host's /sys bound" \
+        "$(echo "$out" | tr -d '\r' | tr '\n' ' ')" "/dev/pts/0 0 sys "
     name=userns-$r-$tag
     "${P[@]}" run -d --name "$name" --runtime "$runtime" --network none --uidmap 0:100000:65536 \
         --gidmap 0:100000:65536 localhost/teemate-userns:$tag sleep 30 >/dev/null 2>"$WORK/err"
