@@ -8,8 +8,10 @@
  *   teemated reachable (enclave only)
  *   clone ------------------------------->  waits for "go"
  *   pid into the cgroup, oom_score_adj
+ *   uid_map, gid_map, rlimits (user ns)
  *   "go" -------------------------------->  setns to joined namespaces
  *                                           attach to the enclave (enclave only)
+ *                                           become the user namespace's root
  *                                           mounts, devices, pivot_root, masked paths,
  *                                           sysctls, hostname, rlimits, console,
  *                                           credentials, capabilities, no_new_privs

@@ -75,8 +75,9 @@ static int join_user_namespace(const struct tm_container_spec *spec, tm_error *e
 }
 
 /* In a user namespace (the runtime wrote its maps before "go") we are still
- * the host's root, seen as nobody: become the namespace's root, as runc does,
- * so files we make and the process's credentials are the mapped root's. */
+ * the host's root, seen as nobody, with every capability there: become the
+ * namespace's root, as runc does, before the mounts, so files we make and
+ * the process's credentials are the mapped root's. */
 static int become_namespace_root(const struct tm_container_spec *spec, tm_error *err)
 {
     if (!spec->namespaces[TM_NS_USER].enabled)
@@ -198,15 +199,17 @@ void tm_init_run(const struct tm_init_args *a)
         _exit(1);
     double t0 = tm_now_ms();
     struct hook_ctx hc = { a, go.status };
-    if (join_user_namespace(spec, &err) < 0 || become_namespace_root(spec, &err) < 0 ||
-        join_namespaces(spec, &err) < 0 || unshare_in_joined_user(spec, &err) < 0)
+    if (join_user_namespace(spec, &err) < 0 || join_namespaces(spec, &err) < 0 ||
+        unshare_in_joined_user(spec, &err) < 0)
         fail(a, &err);
     const struct tm_ns_spec *cgns = &spec->namespaces[TM_NS_CGROUP];
     if (cgns->enabled && !cgns->path && unshare(CLONE_NEWCGROUP) < 0) {
         tm_error_sys(&err, "cannot make the cgroup namespace");
         fail(a, &err);
     }
-    if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
+    /* Still the host's root here (teemated's socket is its alone); then
+     * the user namespace's root, which makes the container's files. */
+    if ((spec->enclave && tm_init_enclave_attach(a, &err) < 0) || become_namespace_root(spec, &err) < 0)
         fail(a, &err);
     if (tm_rootfs_setup(spec, a->rootfs, hooks_before_pivot, &hc, &err) < 0 || tm_sysctl_write(spec, &err) < 0 ||
         tm_rootfs_mask_paths(spec, &err) < 0 || set_names(spec, &err) < 0)

@@ -9,7 +9,8 @@
 
 /* Messages on the runtime <-> init socketpair (SOCK_SEQPACKET). */
 enum tm_sync_type {
-    TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup, go on */
+    TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup (and your user
+                                  namespace has its maps), go on */
     TM_SYNC_READY = 2,         /* init -> runtime: set up, about to wait for start / exec */
     TM_SYNC_ERROR = 3,         /* init -> runtime: setup failed (status, message) */
     TM_SYNC_HOOKS = 4,         /* init -> runtime: mounts made, run prestart and createRuntime

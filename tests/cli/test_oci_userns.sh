@@ -226,6 +226,38 @@ expect_fail "teemate: a new pid namespace in a joined user namespace is refused"
 [ -z "$(rt teemate list -q)" ] && cgroup_gone "$cgparent/teemate-newpid" \
     && ok "teemate: that refusal leaves nothing behind" || not_ok "teemate: that refusal leaves nothing behind"
 
+# ---- a container of a shared enclave in a user namespace (teemate only) ----
+# init attaches while still the host's root (teemated's socket is root's),
+# then becomes the namespace's root; main runs there.
+image=$(dirname "$TEEMATE")/examples/hello.elf
+if [ -r "$image" ]; then
+    export TEEMATE_STATE_DIR=$WORK/state TEEMATE_SOCKET=$WORK/run/teemated.sock
+    mkdir -p "$WORK/run"
+    start_daemon
+    if "$TEEMATE" enclave create "hello-$tag" --image "$image" >/dev/null 2>"$WORK/err"; then
+        mkb "$WORK/b-enclave" map "$cgparent/teemate-enclave" "unused"
+        python3 - "$WORK/b-enclave/config.json" "hello-$tag" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["hello", "userns"]
+c["annotations"] = {"org.teemate.enclave": sys.argv[2]}
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+EOF
+        out=$(rt teemate run -b "$WORK/b-enclave" enclave-$tag </dev/null 2>"$WORK/err"); rc=$?
+        expect_eq "teemate: an enclave container in a user namespace runs main in the shared enclave" "$rc $out" \
+            "0 hello, userns"
+        [ $rc -eq 0 ] || sed 's/^/  | /' "$WORK/err" >&2
+        rt teemate delete --force enclave-$tag >/dev/null 2>&1
+        "$TEEMATE" enclave rm --force "hello-$tag" >/dev/null 2>&1
+    else
+        not_ok "enclave create for the user namespace case"; sed 's/^/  | /' "$WORK/err" >&2
+    fi
+    stop_daemon
+    unset TEEMATE_STATE_DIR TEEMATE_SOCKET
+else
+    skip "an enclave container in a user namespace" "$image is not built"
+fi
+
 # ---- features ----
 "$TEEMATE" features | json_field '"user" in d["linux"]["namespaces"]' | grep -qx True \
     && ok "features lists the user namespace" || not_ok "features lists the user namespace"
