@@ -91,8 +91,13 @@ else
 fi
 
 # ---- kv (its files need no server) ----
-want_fail="cannot open" same "kv export" kv export --dir "$WORK/kvdir" -o OUT :: kv export -o OUT --dir "$WORK/kvdir"
-want_fail="cannot open" same "kv import" kv import "$WORK/none.rdb" --dir "$WORK/kvdir" --force :: kv import --dir "$WORK/kvdir" --force "$WORK/none.rdb"
+if [ -r "$(dirname "$TEEMATE")/apps/kv/kv.elf" ]; then
+    want_fail="cannot open" same "kv export" kv export --dir "$WORK/kvdir" -o OUT :: kv export -o OUT --dir "$WORK/kvdir"
+    want_fail="cannot open" same "kv import" kv import "$WORK/none.rdb" --dir "$WORK/kvdir" --force \
+        :: kv import --dir "$WORK/kvdir" --force "$WORK/none.rdb"
+else
+    skip "kv export/import in both orders" "kv.elf is not built"
+fi
 
 # ---- teemated: enclave create/inspect/rm, attach ----
 start_daemon
