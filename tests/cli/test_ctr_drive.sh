@@ -119,7 +119,7 @@ drive() {
     # task ps: the init and its sleep
     "${C[@]}" task ps "$t" >"$WORK/ps" 2>&1
     local pids; pids=$(sed 1d "$WORK/ps" | awk '{ print $1 }' | tr '\n' ' ')
-    local cmds; cmds=$(for p in $pids; do tr '\0' ' ' <"/proc/$p/cmdline" | cut -d' ' -f1-2; echo; done | sort | tr '\n' ,)
+    local cmds; cmds=$(for p in $pids; do tr '\0' ' ' <"/proc/$p/cmdline" | cut -d' ' -f1-2; done | sort | tr '\n' ,)
     expect_eq "ctr task ps: the task's pid first ($n)" "${pids%% *}" "$pid"
     expect_eq "ctr task ps: its processes are sh and sleep 1000 ($n)" "$cmds" "sh -c,sleep 1000,"
 
@@ -181,8 +181,9 @@ expect_eq "ctr task ls: none" "$("${C[@]}" task ls -q)" ""
 expect_ok "ctr images rm" "${C[@]}" images rm "$img"
 expect_eq "ctr images ls: none" "$("${C[@]}" images ls -q)" ""
 # The image's layer snapshot goes with containerd's next garbage collection.
-wait_for 10 sh -c '[ -z "$("$@" snapshots ls -q 2>/dev/null)" ]' sh "${C[@]}"
-expect_eq "ctr snapshots ls: none" "$("${C[@]}" snapshots ls -q)" ""
+snapshots() { "${C[@]}" snapshots ls | sed 1d; }
+for _ in $(seq 100); do [ -z "$(snapshots)" ] && break; sleep 0.1; done
+expect_eq "ctr snapshots ls: none" "$(snapshots)" ""
 expect_eq "no runtime state left" "$(ls -A "$D/runtime-root/$ns" 2>/dev/null)" ""
 expect_eq "no container cgroup left under /$ns" \
     "$(find /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns" -mindepth 1 -type d 2>/dev/null)" ""
