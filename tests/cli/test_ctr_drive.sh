@@ -11,6 +11,50 @@
 # Needs root, containerd, ctr, the runc shim, podman and busybox.
 . "$(dirname "$0")/lib.sh"
 
+# ---- deploy/: the manifests parse and agree with the containerd config ----
+if python3 -c 'import yaml' 2>/dev/null; then
+    out=$(python3 - deploy <<'EOF' 2>&1
+import fnmatch, glob, sys, tomllib, yaml
+d = sys.argv[1]
+docs = {}
+for path in sorted(glob.glob(d + "/*.yaml")):
+    for doc in yaml.safe_load_all(open(path)):
+        docs[doc["kind"]] = doc
+toml = tomllib.load(open(d + "/containerd-teemate.toml", "rb"))
+runtimes = toml["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
+rc, pod = docs["RuntimeClass"], docs["Pod"]
+handler = runtimes[rc["handler"]]
+annotations = pod["metadata"]["annotations"]
+print(rc["apiVersion"], rc["handler"], handler["runtime_type"], handler["options"]["BinaryName"],
+      pod["apiVersion"], pod["spec"]["runtimeClassName"] == rc["metadata"]["name"],
+      "org.teemate.enclave" in annotations,
+      all(any(fnmatch.fnmatch(k, p) for p in handler["pod_annotations"]) for k in annotations),
+      len(pod["spec"]["containers"]))
+EOF
+)
+    expect_eq "deploy/*.yaml parse; the class names the toml's handler, the pod the class; its annotations pass pod_annotations" \
+        "$out" "node.k8s.io/v1 teemate io.containerd.runc.v2 /usr/local/bin/teemate v1 True True True 2"
+else
+    skip "deploy/*.yaml parse" "python3-yaml is not installed"
+fi
+if command -v containerd >/dev/null; then
+    # containerd 1.6 reads the toml: typed fields it did not know would be
+    # missing from the dump (BinaryName is the runc shim's option).
+    mkdir -p "$WORK/dump"
+    printf 'version = 2\nroot = "%s"\nstate = "%s"\nimports = ["%s"]\n' "$WORK/dump/root" "$WORK/dump/state" \
+        "$PWD/deploy/containerd-teemate.toml" >"$WORK/dump/config.toml"
+    containerd --config "$WORK/dump/config.toml" config dump 2>&1 |
+        sed -n '/runtimes\.teemate\]/,/^$/p; /runtimes\.teemate\.options\]/,/^$/p' |
+        grep -E '^ *(runtime_type|pod_annotations|container_annotations|BinaryName|SystemdCgroup) =' |
+        tr -s ' ' >"$WORK/dump/dump"
+    expect_eq "containerd config dump, deploy/containerd-teemate.toml imported: the teemate runtime" \
+        "$(cat "$WORK/dump/dump")" ' container_annotations = ["org.teemate.*"]
+ pod_annotations = ["org.teemate.*"]
+ runtime_type = "io.containerd.runc.v2"
+ BinaryName = "/usr/local/bin/teemate"
+ SystemdCgroup = false'
+fi
+
 name="ctr drive"
 if [ "$(id -u)" -ne 0 ]; then skip "$name" "needs root"; finish; fi
 for tool in containerd ctr containerd-shim-runc-v2 podman busybox script; do
@@ -18,14 +62,14 @@ for tool in containerd ctr containerd-shim-runc-v2 podman busybox script; do
 done
 repo=$PWD
 hello=$repo/$BUILD/examples/hello.elf
-ns=teemate-k-$$ img=localhost/teemate-k-busybox:drive-$$ enclave=k-hello-$$
+ns=teemate-k-$$ img=localhost/teemate-k-busybox:drive-$$ enclave=
 # teemate, started by the shim that containerd starts, inherits these: the
 # enclave container's init finds the test's teemated through them.
 export TEEMATE_STATE_DIR=$WORK/teemate-state TEEMATE_SOCKET=$WORK/teemated/teemated.sock
 dpid= evpid=
 cleanup() {
     [ -n "$evpid" ] && kill "$evpid" 2>/dev/null && wait "$evpid" 2>/dev/null
-    "$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1
+    [ -n "$enclave" ] && "$TEEMATE" enclave rm --force "$enclave" >/dev/null 2>&1
     ctrd_stop "$img"
     [ -n "$dpid" ] && stop_daemon
     [ -n "${P:-}" ] && "${P[@]}" rmi -f "$img" >/dev/null 2>&1
@@ -153,25 +197,53 @@ for rt in /usr/sbin/runc "$TEEMATE"; do
     drive "$(basename "$rt")"
 done
 
-# ---- teemate: a container of a shared enclave, by annotation ----
+# ---- teemate: deploy/pod-shared-enclave.yaml's pod as containerd's CRI would
+# run it: the pod's annotations on its sandbox and on each container, which the
+# CRI marks with io.kubernetes.cri.container-type ----
 rt=$TEEMATE
-if [ ! -r "$hello" ]; then skip "ctr run of an enclave container" "$hello is not built"
-elif ! "$TEEMATE" enclave create "$enclave" --image "$hello" >"$WORK/out" 2>"$WORK/err"; then
-    not_ok "teemate enclave create for the ctr drive"; sed 's/^/  | /' "$WORK/err" >&2
+if [ ! -r "$hello" ]; then skip "the pod's shared enclave under ctr" "$hello is not built"
+elif ! python3 -c 'import yaml' 2>/dev/null; then skip "the pod's shared enclave under ctr" "python3-yaml is not installed"
 else
-    out=$(ctr_run --rm --annotation org.teemate.enclave="$enclave" "$img" k-enc1-$$ hello ctr 2>&1)
-    expect_eq "ctr run --annotation org.teemate.enclave: main runs in the shared enclave (teemate)" "$out" "hello, ctr"
-    out=$(ctr_run --rm --annotation org.teemate.enclave="$enclave" "$img" k-enc2-$$ x --state 2>&1)
-    expect_eq "a second ctr container shares the enclave's global heap (teemate)" "${out%%,*}" "shared runs 2"
-    out=$(ctr_run --rm --annotation org.teemate.enclave=nope-$$ "$img" k-enc3-$$ x 2>&1); rc=$?
-    if [ $rc -ne 0 ] && echo "$out" | grep -q "no enclave named 'nope-$$'"; then
-        ok "ctr shows teemate's error for an unknown enclave (teemate)"
-    else not_ok "ctr shows teemate's error for an unknown enclave (teemate)"; echo "  rc=$rc: $out" >&2; fi
-    # The CRI marks a pod's pause container so; it gets the pod's annotations too.
-    out=$(ctr_run --rm --annotation org.teemate.enclave="$enclave" \
-        --annotation io.kubernetes.cri.container-type=sandbox "$img" k-enc4-$$ echo a plain sandbox 2>&1)
-    expect_eq "a pod's sandbox container with the enclave annotation stays plain (teemate)" "$out" "a plain sandbox"
-    expect_ok "teemate enclave rm" "$TEEMATE" enclave rm "$enclave"
+    python3 - "$repo/deploy/pod-shared-enclave.yaml" >"$WORK/pod.sh" <<'EOF'
+import shlex, sys, yaml
+pod = yaml.safe_load(open(sys.argv[1]))
+a = pod["metadata"]["annotations"]
+q = lambda xs: " ".join(shlex.quote(x) for x in xs)
+print("pod_enclave=" + shlex.quote(a["org.teemate.enclave"]))
+print("pod_annotations=(" + q(x for k, v in a.items() for x in ("--annotation", f"{k}={v}")) + ")")
+print("pod_containers=" + str(len(pod["spec"]["containers"])))
+for i, c in enumerate(pod["spec"]["containers"]):
+    print(f"pod_args_{i}=(" + q(c.get("command", []) + c.get("args", [])) + ")")
+EOF
+    . "$WORK/pod.sh"
+    enclave=$pod_enclave       # in the test's own teemated only
+    if ! "$TEEMATE" enclave create "$enclave" --image "$hello" >"$WORK/out" 2>"$WORK/err"; then
+        not_ok "teemate enclave create $enclave (the pod's)"; sed 's/^/  | /' "$WORK/err" >&2
+    else
+        # The sandbox, a sleep in the pause process's place: a plain container.
+        sb=k-sandbox-$$
+        expect_ok "the pod's sandbox: ctr run -d with the pod's annotations (teemate)" ctr_run -d \
+            "${pod_annotations[@]}" --annotation io.kubernetes.cri.container-type=sandbox "$img" "$sb" sleep 1000
+        wait_for 5 status_is "$sb" RUNNING
+        expect_eq "the sandbox runs its own process, not the enclave's main (teemate)" \
+            "$(tr '\0' ' ' 2>/dev/null <"/proc/$(task_pid "$sb")/cmdline")" "sleep 1000 "
+        for i in $(seq 0 $((pod_containers - 1))); do
+            declare -n args=pod_args_$i
+            out[i]=$(ctr_run --rm "${pod_annotations[@]}" --annotation io.kubernetes.cri.container-type=container \
+                "$img" "k-pod$i-$$" "${args[@]}" 2>&1)
+        done
+        expect_eq "the pod's first container: main runs in the shared enclave (teemate)" "${out[0]}" "hello, first"
+        expect_eq "the second shares the enclave's global heap, its slot its own (teemate)" \
+            "${out[1]%, slot *}" "shared runs 2, slot runs 1"
+        "${C[@]}" task kill -s SIGKILL "$sb" >/dev/null 2>&1; wait_for 10 status_is "$sb" STOPPED
+        "${C[@]}" task delete "$sb" >/dev/null 2>&1
+        expect_ok "ctr containers rm of the sandbox (teemate)" "${C[@]}" containers rm "$sb"
+        out=$(ctr_run --rm --annotation org.teemate.enclave=nope-$$ "$img" k-enc-$$ x 2>&1); rc=$?
+        if [ $rc -ne 0 ] && echo "$out" | grep -q "no enclave named 'nope-$$'"; then
+            ok "ctr shows teemate's error for an unknown enclave (teemate)"
+        else not_ok "ctr shows teemate's error for an unknown enclave (teemate)"; echo "  rc=$rc: $out" >&2; fi
+        expect_ok "teemate enclave rm" "$TEEMATE" enclave rm "$enclave"
+    fi
 fi
 
 # ---- nothing left behind ----
