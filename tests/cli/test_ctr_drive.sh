@@ -141,22 +141,34 @@ drive() {
     ctr_run --rm "$img" "$id-exit" sh -c 'exit 3' >/dev/null 2>&1
     expect_eq "ctr run: sh -c 'exit 3' exits 3 ($n)" "$?" 3
 
-    # --memory-limit: an allocation past it is OOM-killed, the shim reports it;
-    # one below it runs.
+    # --memory-limit: an allocation past it is OOM-killed; one below it runs.
     ctr_run --rm --memory-limit $((16 << 20)) "$img" "$id-oom" \
         dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
     expect_eq "ctr run --memory-limit 16 MiB: a 64 MiB allocation is killed, 137 ($n)" "$?" 137
-    if wait_for 5 grep -q "/tasks/oom {\"container_id\":\"$id-oom\"}" "$WORK/events"; then
-        ok "ctr events: /tasks/oom for it ($n)"
-    else not_ok "ctr events: /tasks/oom for it ($n)"; grep "$id-oom" "$WORK/events" | sed 's/^/  | /' >&2; fi
     ctr_run --rm --memory-limit $((16 << 20)) "$img" "$id-fits" \
         dd if=/dev/zero of=/dev/null bs=4M count=1 >/dev/null 2>&1
     expect_eq "ctr run --memory-limit 16 MiB: a 4 MiB allocation runs ($n)" "$?" 0
+    # The shim reports the OOM: it watches the cgroup from the task's start
+    # on (before `ctr run -d` returns), so the allocation waits for /shared/go.
+    local shared=$WORK/shared-$n o=$id-oomd
+    mkdir -p "$shared"
+    ctr_run -d --memory-limit $((16 << 20)) --mount "type=bind,src=$shared,dst=/shared,options=rbind:rw" \
+        "$img" "$o" sh -c 'until [ -e /shared/go ]; do usleep 10000; done
+                           exec dd if=/dev/zero of=/dev/null bs=64M count=1' >/dev/null 2>&1
+    touch "$shared/go"
+    wait_for 10 status_is "$o" STOPPED
+    out=$("${C[@]}" task delete "$o" 2>&1)
+    if echo "$out" | grep -q "task $o exit with non-zero exit code 137"; then
+        ok "ctr run -d --memory-limit: the allocation is killed, 137 ($n)"
+    else not_ok "ctr run -d --memory-limit: the allocation is killed, 137 ($n)"; echo "  $out" >&2; fi
+    "${C[@]}" containers rm "$o"
+    if wait_for 5 grep -q "/tasks/oom {\"container_id\":\"$o\"}" "$WORK/events"; then
+        ok "ctr events: the shim's /tasks/oom for it ($n)"
+    else not_ok "ctr events: the shim's /tasks/oom for it ($n)"; grep "$o" "$WORK/events" | cut -c1-200 | sed 's/^/  | /' >&2; fi
 
     # A detached task: sh (which notes each SIGUSR1 in the bind-mounted
     # /shared) waiting for a sleep.
-    local t=$id-task shared=$WORK/shared-$n
-    mkdir -p "$shared"
+    local t=$id-task
     if ! ctr_run -d --mount "type=bind,src=$shared,dst=/shared,options=rbind:rw" "$img" "$t" \
             sh -c 'trap "echo USR1 >>/shared/signals" USR1; sleep 1000 & while :; do wait; done' \
             >"$WORK/out" 2>"$WORK/err"; then
