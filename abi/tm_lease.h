@@ -15,7 +15,7 @@
  *     runs only LEASE_BIND, SLOT_TRIM and PING (LEASE_UNBIND and FORK_CHILD
  *     there: TM_STATUS_NOT_LEASED, nothing to act on): a process cannot use
  *     a TCS it was not leased. Before the first bind (a private enclave,
- *     `teemate exec`) every ecall runs on every TCS, with no token.
+ *     `teemate enclave run`) every ecall runs on every TCS, with no token.
  *   - malloc on a TCS that serves a slot allocates in that slot (pages are
  *     EACCEPTed as the allocator grows: expand); the ecall's in/out copies
  *     live there too, so a container killed mid-ecall never holds a lock

@@ -23,13 +23,13 @@ int tm_cmd_measure(int argc, char **argv);
 int tm_cmd_sgxs(int argc, char **argv);
 int tm_cmd_sigstruct(int argc, char **argv);
 int tm_cmd_layout(int argc, char **argv);
-int tm_cmd_exec(int argc, char **argv);
 int tm_cmd_daemon(int argc, char **argv);
 int tm_cmd_enclave(int argc, char **argv);
 int tm_cmd_enclave_create(int argc, char **argv);
 int tm_cmd_enclave_ls(int argc, char **argv);
 int tm_cmd_enclave_inspect(int argc, char **argv);
 int tm_cmd_enclave_rm(int argc, char **argv);
+int tm_cmd_enclave_run(int argc, char **argv);
 int tm_cmd_attach(int argc, char **argv);
 int tm_cmd_fn(int argc, char **argv);   /* cli/cmd_fn*.c: apps/functions */
 int tm_cmd_gateway(int argc, char **argv);   /* cli/cmd_gateway.c: apps/functions/gateway */

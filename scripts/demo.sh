@@ -20,7 +20,7 @@ step $tm layout "$image"
 step $tm measure "$image"
 step $tm sign "$image" --key "$key" -o build/examples/hello.sig --debug
 step $tm sigstruct build/examples/hello.sig --image "$image" >/dev/null && echo "signature: valid"
-step $tm exec --sig build/examples/hello.sig --stats "$image" -- world
+step $tm enclave run "$image" --sig build/examples/hello.sig --stats -- world
 
 # Shared enclave: the first verb starts teemated (state in build/demo-state).
 export TEEMATE_STATE_DIR=${TEEMATE_STATE_DIR:-$PWD/build/demo-state}

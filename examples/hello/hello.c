@@ -10,7 +10,7 @@
  *     (malloc there lands in the slot) and anchored with tm_slot_set_root.
  * Every main run counts in both; `hello --state` prints
  * "shared runs N, slot runs M, slot S\n" instead of the greeting (without a
- * slot, as under `teemate exec`: slot runs 0, slot -1).
+ * slot, as under `teemate enclave run`: slot runs 0, slot -1).
  *
  * Ecalls (8-byte values are little-endian uint64; return 0 or -errno):
  *   16 set    in: value; stores it in this container's slot state

@@ -2,7 +2,7 @@
  *   ecall 16: read through a NULL pointer     -> "enclave fault: #PF at 0x0 ..."
  *   ecall 17: divide by zero                  -> "enclave fault: #DE ..."
  *   ecall 18: return 0 (the thread still works after a fault)
- * main(): same as ecall 16 (for `teemate exec`). */
+ * main(): same as ecall 16 (for `teemate enclave run`). */
 #include "layout.h"
 
 TM_TEST_LAYOUT();

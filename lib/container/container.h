@@ -39,6 +39,7 @@
 #define TM_CONTAINER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "container/spec.h"
@@ -127,6 +128,19 @@ int tm_container_stats(const char *root, const char *id, struct tm_cgroup_stats 
 /* The pids (runtime's pid namespace) in the container's cgroup: none (n 0)
  * when it has no cgroup. Malloc'd. */
 int tm_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, tm_error *err);
+
+/* (container_events.c) 0 unless the container is missing ("container
+ * \"ID\" does not exist") or stopped ("container with id ID is not
+ * running"), runc's checks before `events`. */
+int tm_container_check_live(const char *root, const char *id, tm_error *err);
+/* runc's `events` stream: emit(ctx, stats) every interval_ns and emit(ctx,
+ * NULL) for each OOM kill as the kernel reports it, until the container goes
+ * away (deleted; on cgroup v2 also its cgroup emptied): then 0. A stats read
+ * that fails is reported on stderr and the stream goes on; an error of emit
+ * (< 0) ends it with that error. */
+typedef int (*tm_container_event_fn)(void *ctx, const struct tm_cgroup_stats *stats, tm_error *err);
+int tm_container_events(const char *root, const char *id, int64_t interval_ns, tm_container_event_fn emit,
+                        void *ctx, tm_error *err);
 
 /* Wait for init (a child of this process) to exit; its exit code, or
  * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to this process meanwhile are

@@ -15,6 +15,10 @@
 
 #define TM_ANNOTATION_ENCLAVE "org.teemate.enclave"
 #define TM_ANNOTATION_ENCLAVE_MEMORY "org.teemate.enclave.memory"
+/* How containerd's and CRI-O's CRI mark a pod's sandbox container ("sandbox"):
+ * it never attaches to an enclave, even with the pod's enclave annotation. */
+#define TM_ANNOTATION_CRI_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+#define TM_ANNOTATION_CRIO_CONTAINER_TYPE "io.kubernetes.cri-o.ContainerType"
 /* PATH of the default spec, and where init looks when the spec sets none. */
 #define TM_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -156,7 +156,7 @@ void tm_shared_free(void *p);
 
 /* ---- Container slots (abi/tm_lease.h). When the enclave is shared, each
  * container's threads serve its slot: malloc lands there, and only that
- * container's process maps it. A private enclave (teemate exec) has no slot. */
+ * container's process maps it. A private enclave (teemate enclave run) has no slot. */
 /* The slot this thread serves, or -1. */
 int tm_slot_current(void);
 /* Bytes of the slot committed so far (from its start), 0 without a slot. */

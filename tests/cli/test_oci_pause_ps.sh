@@ -154,6 +154,10 @@ scenario() {
     # kill --all KILL of a paused container: every process dies (thawed after).
     "${rt[@]}" create -b "$b" "$c2" </dev/null >/dev/null 2>&1 && "${rt[@]}" start "$c2"
     wait_status "$c2" running
+    # kill --all of a paused container thaws it after the signal, whatever the signal.
+    step "pause, then kill --all WINCH" pause "$c2"
+    step "kill --all WINCH of a paused container" kill --all "$c2" WINCH
+    echo "status: $(status "$c2")"
     step "pause, then kill --all KILL" pause "$c2"
     step "kill --all KILL of a paused container" kill --all "$c2" KILL
     wait_status "$c2" stopped; echo "status: $(status "$c2"), its pids: $("${rt[@]}" ps -f json "$c2")"
@@ -200,6 +204,9 @@ status: paused
 resume it: 0 
 status: created
 delete it: 0 
+pause, then kill --all WINCH: 0 
+kill --all WINCH of a paused container: 0 
+status: running
 pause, then kill --all KILL: 0 
 kill --all KILL of a paused container: 0 
 status: stopped, its pids: null

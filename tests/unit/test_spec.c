@@ -310,6 +310,28 @@ static void test_user_namespace(void)
     tm_spec_free(&s);
 }
 
+/* A pod's sandbox container (as containerd's and CRI-O's CRI mark it) stays
+ * plain though the pod's enclave annotations reach it; the pod's containers
+ * attach. */
+static void test_pod_sandbox(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    REQUIRE(parse("{'process': {'args': ['/pause']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'org.teemate.enclave.memory': '64m', 'io.kubernetes.cri.container-type': 'sandbox'}}",
+                  &s, &err) == 0);
+    CHECK(!s.enclave && s.enclave_memory == 0 && s.nannotations == 3);
+    tm_spec_free(&s);
+    REQUIRE(parse("{'process': {'args': ['/pause']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'io.kubernetes.cri-o.ContainerType': 'sandbox'}}", &s, &err) == 0);
+    CHECK(!s.enclave);
+    tm_spec_free(&s);
+    REQUIRE(parse("{'process': {'args': ['main']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'io.kubernetes.cri.container-type': 'container'}}", &s, &err) == 0);
+    CHECK(s.enclave && !strcmp(s.enclave, "kv"));
+    tm_spec_free(&s);
+}
+
 /* Each hook kind into its own list, in order, with args, env and timeout. */
 static void test_hooks(void)
 {
@@ -869,6 +891,7 @@ int main(void)
     RUN(test_resources);
     RUN(test_hooks);
     RUN(test_user_namespace);
+    RUN(test_pod_sandbox);
     RUN(test_update_document);
     RUN(test_mount_options);
     RUN(test_bad_inputs);

@@ -13,7 +13,7 @@
 #include "fn_platform.h"
 #include "teemate_enclave.h"
 
-static void *fn_instance_no_slot;   /* a private enclave (teemate exec) has no slot */
+static void *fn_instance_no_slot;   /* a private enclave (teemate enclave run) has no slot */
 
 void *fn_platform_shared_alloc(size_t n) { return tm_shared_malloc(n); }
 void fn_platform_shared_free(void *p) { tm_shared_free(p); }

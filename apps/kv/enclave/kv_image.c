@@ -54,7 +54,7 @@ TM_ECALL(kv_ecall_import, KV_ECALL_IMPORT)
     return kv_import(in, in_len, out, out_cap, out_len);
 }
 
-/* `teemate exec kv.elf -- CMD...`: runs one inline command line in a
+/* `teemate enclave run kv.elf -- CMD...`: runs one inline command line in a
  * throwaway store inside the enclave and prints its reply (a check that the
  * store works in an enclave without the host side). */
 int main(int argc, char **argv)

@@ -12,7 +12,7 @@
 #include "sgx_arch.h"
 #include "teemate_enclave.h"
 
-/* A private enclave (teemate exec) has no slot: one store for the enclave. */
+/* A private enclave (teemate enclave run) has no slot: one store for the enclave. */
 static struct kv_server *kv_no_slot_root;
 
 struct kv_server *kv_platform_root(void)

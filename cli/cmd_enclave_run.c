@@ -1,5 +1,6 @@
-/* teemate exec IMAGE -- ARGS: build a fresh enclave from IMAGE and run its
- * main(argc, argv) inside, streaming its output; exit with its return code. */
+/* teemate enclave run IMAGE -- ARGS: build a fresh enclave from IMAGE and run
+ * its main(argc, argv) inside, streaming its output; exit with its return code.
+ * (It was `teemate exec` until OCI exec took that name.) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +18,14 @@
 #include "util/file.h"
 
 static const char usage[] =
-    "Usage: teemate exec IMAGE [--sig FILE] [--backend sim|sgx|auto] [--stats] [-- ARGS...]\n\n"
+    "Usage: teemate enclave run IMAGE [--sig FILE] [--backend sim|sgx|auto] [--stats]\n"
+    "                           [-- ARGS...]\n\n"
     "Build a fresh enclave from IMAGE, run its main(argc, argv) inside with\n"
     "argv = IMAGE ARGS..., stream its output and exit with its return code.\n\n"
     "Options:\n"
     "  --sig FILE      the image's SIGSTRUCT (teemate sign); without it the image is\n"
     "                  signed as a debug enclave with the development key in the\n"
-    "                  state directory, and exec says so\n"
+    "                  state directory, and run says so\n"
     "  --backend B     sim (software TEE), sgx (/dev/sgx_enclave) or auto (default:\n"
     "                  sgx when /dev/sgx_enclave exists, else sim)\n"
     "  --stats         print each phase's time and the EPC pages used, on stderr\n";
@@ -55,7 +57,16 @@ static void print_stats(const struct tm_enclave *e, double first_entry_ms, doubl
             (unsigned long long)e->ops->epc_pages(e->be));
 }
 
-int tm_cmd_exec(int argc, char **argv)
+/* The index of the first "--" (argc if none): what follows is the program's argv. */
+static int args_start(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && strcmp(argv[i], "--"))
+        i++;
+    return i;
+}
+
+int tm_cmd_enclave_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "sig", required_argument, NULL, 's' },
@@ -67,27 +78,29 @@ int tm_cmd_exec(int argc, char **argv)
     const char *sig_path = NULL;
     enum tm_backend_kind kind = TM_BACKEND_AUTO;
     bool stats = false;
+    /* Options go anywhere before '--' (getopt permutes them to the front);
+     * everything after it is the program's, options included. */
+    int dashdash = args_start(argc, argv);
     int c;
-    /* '+': options end at the first non-option (the image); ARGS follow '--'. */
-    while ((c = tm_cli_getopt("exec", argc, argv, "+h", opts)) != -1) {
+    while ((c = tm_cli_getopt("enclave run", dashdash, argv, "h", opts)) != -1) {
         switch (c) {
         case 's': sig_path = optarg; break;
         case 'b':
             if (tm_backend_parse(optarg, &kind) < 0)
-                return tm_cli_usage("exec", "unknown backend '%s' (sim, sgx or auto)", optarg);
+                return tm_cli_usage("enclave run", "unknown backend '%s' (sim, sgx or auto)", optarg);
             break;
         case 'S': stats = true; break;
         case 'h': return fputs(usage, stdout), 0;
         default: return TM_EXIT_USAGE;
         }
     }
-    if (optind >= argc)
-        return tm_cli_usage("exec", "expects an IMAGE");
-    const char *image_path = argv[optind++];
-    if (optind < argc && !strcmp(argv[optind], "--"))
-        optind++;
-    else if (optind < argc)
-        return tm_cli_usage("exec", "put the program's arguments after '--'");
+    if (optind >= dashdash)
+        return tm_cli_usage("enclave run", "expects an IMAGE");
+    if (optind + 1 < dashdash)
+        return tm_cli_usage("enclave run", "put the program's arguments after '--' (got '%s')",
+                            argv[optind + 1]);
+    const char *image_path = argv[optind];
+    optind = dashdash < argc ? dashdash + 1 : argc;
 
     tm_error err = { 0 };
     _cleanup_image_ struct tm_image *image = NULL;
