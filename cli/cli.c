@@ -37,7 +37,17 @@ int tm_cli_getopt(const char *verb, int argc, char **argv, const char *shortopts
     bool stop = shortopts[0] == '+';
     snprintf(opts, sizeof(opts), "%s:%s", stop ? "+" : "", shortopts + stop);
     opterr = 0;
+    /* Options after operands, as every synopsis shows them, whatever the
+     * environment: GNU getopt stops at the first operand when it sees
+     * POSIXLY_CORRECT (at its first call); runc's parser never does. */
+    const char *posix = getenv("POSIXLY_CORRECT");
+    char *saved = posix ? strdup(posix) : NULL;
+    if (posix)
+        unsetenv("POSIXLY_CORRECT");
     int c = getopt_long(argc, argv, opts, longopts, NULL);
+    if (saved)
+        setenv("POSIXLY_CORRECT", saved, 1);
+    free(saved);
     if (c == '?') {
         if (optopt)
             tm_cli_usage(verb, "unknown option -%c", optopt);

@@ -30,7 +30,7 @@ static const struct tm_command commands[] = {
     { "delete",    "remove a stopped container (--force: any)",      tm_cmd_delete },
     { "list",      "list the containers under the state root",       tm_cmd_list },
     { "spec",      "write a default config.json into a bundle",      tm_cmd_spec },
-    { "events",    "print a container's resource usage (--stats)",   tm_cmd_events },
+    { "events",    "stream a container's stats and OOM kills (--stats: one sample)",   tm_cmd_events },
     { "update",    "change a container's cgroup limits",             tm_cmd_update },
     { "pause",     "freeze every process of a container",            tm_cmd_pause },
     { "resume",    "thaw a paused container",                        tm_cmd_resume },

@@ -184,6 +184,22 @@ struct tm_cgroup_stats {
 
 int tm_cgroup_stats(struct tm_cgroup *cg, struct tm_cgroup_stats *st, tm_error *err);
 
+/* (cgroup_oom.c) OOM kills as they happen: poll fd for reading, then
+ * tm_cgroup_oom_read. v2: inotify on memory.events and cgroup.events; v1: an
+ * eventfd on memory.oom_control. -ENOTSUP without a memory controller. */
+struct tm_cgroup_oom_watch {
+    int fd;
+    bool v2;
+    int wd_memory, wd_cgroup;  /* v2 watches */
+    uint64_t kills;            /* v2: memory.events oom_kill seen so far */
+    char dir[512];             /* the memory controller's directory */
+};
+int tm_cgroup_oom_watch(struct tm_cgroup *cg, struct tm_cgroup_oom_watch *w, tm_error *err);
+/* *ooms: new OOM kills (v1: notifications) since the last read; *gone: the
+ * cgroup was removed (v1, v2) or has emptied (v2: runc stops there too). */
+int tm_cgroup_oom_read(struct tm_cgroup_oom_watch *w, uint64_t *ooms, bool *gone, tm_error *err);
+void tm_cgroup_oom_unwatch(struct tm_cgroup_oom_watch *w);
+
 /* Pids in the cgroup (its cgroup.procs in the first hierarchy); *n entries
  * malloc'd into *pids. */
 int tm_cgroup_pids(struct tm_cgroup *cg, pid_t **pids, size_t *n, tm_error *err);

@@ -8,8 +8,10 @@
  *   teemated reachable (enclave only)
  *   clone ------------------------------->  waits for "go"
  *   pid into the cgroup, oom_score_adj
+ *   uid_map, gid_map, rlimits (user ns)
  *   "go" -------------------------------->  setns to joined namespaces
  *                                           attach to the enclave (enclave only)
+ *                                           become the user namespace's root
  *                                           mounts, devices, pivot_root, masked paths,
  *                                           sysctls, hostname, rlimits, console,
  *                                           credentials, capabilities, no_new_privs
@@ -21,6 +23,14 @@
  * its end: init holds it open (close-on-exec) until its exec succeeds, or
  * writes why it failed to ROOT/ID/init.error first, and start fails with it.
  *
+ * User namespaces: with a new one (CLONE_NEWUSER in the same clone) the
+ * runtime writes /proc/PID/uid_map and gid_map before "go"; init then
+ * becomes the namespace's root. A process that joins a container later (OCI
+ * exec) must setns the user namespace FIRST, from a single-threaded process,
+ * then the others (they belong to it: joined from the host's user namespace
+ * they are refused), then become its root as init does (init.c,
+ * join_user_namespace and become_namespace_root) before its own credentials.
+ *
  * The state record is written (status "creating", with the cgroup's path)
  * before the cgroup and init exist, so a creation killed at any instant
  * leaves a container that `list` shows and `delete` removes, cgroup (and
@@ -29,6 +39,7 @@
 #define TM_CONTAINER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "container/spec.h"
@@ -117,6 +128,19 @@ int tm_container_stats(const char *root, const char *id, struct tm_cgroup_stats 
 /* The pids (runtime's pid namespace) in the container's cgroup: none (n 0)
  * when it has no cgroup. Malloc'd. */
 int tm_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, tm_error *err);
+
+/* (container_events.c) 0 unless the container is missing ("container
+ * \"ID\" does not exist") or stopped ("container with id ID is not
+ * running"), runc's checks before `events`. */
+int tm_container_check_live(const char *root, const char *id, tm_error *err);
+/* runc's `events` stream: emit(ctx, stats) every interval_ns and emit(ctx,
+ * NULL) for each OOM kill as the kernel reports it, until the container goes
+ * away (deleted; on cgroup v2 also its cgroup emptied): then 0. A stats read
+ * that fails is reported on stderr and the stream goes on; an error of emit
+ * (< 0) ends it with that error. */
+typedef int (*tm_container_event_fn)(void *ctx, const struct tm_cgroup_stats *stats, tm_error *err);
+int tm_container_events(const char *root, const char *id, int64_t interval_ns, tm_container_event_fn emit,
+                        void *ctx, tm_error *err);
 
 /* Wait for init (a child of this process) to exit; its exit code, or
  * 128 + signal. Signals SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 sent to this process meanwhile are

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,15 +53,40 @@ static int clone_flags(const struct tm_container_spec *spec)
 {
     static const int flag[TM_NS_COUNT] = {
         [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
-        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET,
+        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_USER] = CLONE_NEWUSER,
     };
     /* Not the cgroup namespace: its root is the cgroup at unshare time, so
-     * init unshares it once it is in its own cgroup. */
+     * init unshares it once it is in its own cgroup. Made with a new user
+     * namespace, the others are its own; with a joined one init makes them
+     * once inside it (init.c). */
+    if (spec->namespaces[TM_NS_USER].path)
+        return 0;
     int flags = 0;
     for (int t = 0; t < TM_NS_COUNT; t++)
         if (spec->namespaces[t].enabled && !spec->namespaces[t].path)
             flags |= flag[t];
     return flags;
+}
+
+/* Before init goes on, as runc: its id maps (as root, so setgroups stays
+ * allowed), and its rlimits, which it could no longer raise in there. */
+static int set_up_user_namespace(const struct tm_container_spec *spec, pid_t pid, tm_error *err)
+{
+    const struct tm_ns_spec *user = &spec->namespaces[TM_NS_USER];
+    if (!user->enabled)
+        return 0;
+    int ret;
+    if (!user->path &&
+        ((ret = tm_idmap_write(pid, "uid_map", spec->uid_mappings, spec->nuid_mappings, err)) < 0 ||
+         (ret = tm_idmap_write(pid, "gid_map", spec->gid_mappings, spec->ngid_mappings, err)) < 0))
+        return ret;
+    for (size_t i = 0; i < spec->nrlimits; i++) {
+        struct rlimit rl = { .rlim_cur = spec->rlimits[i].soft, .rlim_max = spec->rlimits[i].hard };
+        if (prlimit(pid, spec->rlimits[i].resource, &rl, NULL) < 0)
+            return tm_error_sys(err, "cannot set rlimit %d to %llu/%llu", spec->rlimits[i].resource,
+                                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    }
+    return 0;
 }
 
 static int connect_console(const char *path, tm_error *err)
@@ -121,7 +147,8 @@ static int cgroup_path_of(const struct tm_container_spec *spec, const char *id, 
 /* A file of ROOT/ID that init uses once it is the container's user:
  * exec.fifo, which it opens to write (mkfifo's mode is cut by our umask, so
  * 0622 is set after), or init.error, opened here for it, as root. */
-static int make_init_file(const char *root, const char *id, const char *name, int *fd, tm_error *err)
+static int make_init_file(const char *root, const char *id, const char *name, uid_t owner_uid,
+                          gid_t owner_gid, int *fd, tm_error *err)
 {
     char path[PATH_MAX];
     int ret = tm_state_path(root, id, name, path, sizeof(path), err);
@@ -131,6 +158,9 @@ static int make_init_file(const char *root, const char *id, const char *name, in
     if (fifo ? mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0 || (*fd = open(path, O_PATH | O_CLOEXEC)) < 0
              : (*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
         return tm_error_sys(err, "cannot make %s", path);
+    /* runc gives exec.fifo to the user namespace's root (0 and 0 without one). */
+    if (fifo && (owner_uid || owner_gid) && chown(path, owner_uid, owner_gid) < 0)
+        return tm_error_sys(err, "cannot give %s to the container's root", path);
     return 0;
 }
 
@@ -182,6 +212,10 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
         return tm_error_set(err, EINVAL, "process.args must not be empty");
     if (spec->terminal && !o->console_socket)
         return tm_error_set(err, EINVAL, "process.terminal is true: give --console-socket (or set it false)");
+    const struct tm_ns_spec *user = &spec->namespaces[TM_NS_USER], *newpid = &spec->namespaces[TM_NS_PID];
+    if (user->path && newpid->enabled && !newpid->path)
+        return tm_error_set(err, ENOTSUP, "a new pid namespace inside a joined user namespace (%s) is not "
+                            "supported: join its pid namespace too", user->path);
     char rootfs[PATH_MAX], cgroup_path[PATH_MAX];
     if ((ret = tm_sysctl_check(spec, err)) < 0 ||
         (ret = cgroup_path_of(spec, o->id, cgroup_path, sizeof(cgroup_path), err)) < 0 ||
@@ -214,8 +248,11 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
 
     _cleanup_close_ int fifo = -1, console = -1, error = -1;
     _cleanup_close_ int self = o->die_with_runtime ? pidfd_open(getpid(), 0) : -1;
-    if ((o->wait_for_start && (ret = make_init_file(c->root, o->id, "exec.fifo", &fifo, err)) < 0) ||
-        (ret = make_init_file(c->root, o->id, "init.error", &error, err)) < 0)
+    uid_t root_uid = tm_spec_host_root_uid(spec);
+    gid_t root_gid = tm_spec_host_root_gid(spec);
+    if ((o->wait_for_start &&
+         (ret = make_init_file(c->root, o->id, "exec.fifo", root_uid, root_gid, &fifo, err)) < 0) ||
+        (ret = make_init_file(c->root, o->id, "init.error", root_uid, root_gid, &error, err)) < 0)
         return ret;
     if (o->console_socket && (console = connect_console(o->console_socket, err)) < 0)
         return console;
@@ -224,21 +261,35 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
         return tm_error_sys(err, "socketpair");
     _cleanup_close_ int sync = sv[0];
     const struct tm_ns_spec *pidns = &spec->namespaces[TM_NS_PID];
+    _cleanup_close_ int own_pidns = -1;
     if (pidns->enabled && pidns->path) {
-        /* setns of a pid namespace applies to children: join before the clone. */
+        /* setns of a pid namespace applies to children: join before the
+         * clone, and come back after it (below). */
         _cleanup_close_ int fd = open(pidns->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || own_pidns < 0 || setns(fd, CLONE_NEWPID) < 0) {
             close(sv[1]);
             return tm_error_sys(err, "cannot join the pid namespace %s", pidns->path);
         }
     }
     fflush(NULL);
     pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+    /* Our later children (hooks; LSan's tracer, which hangs in another pid
+     * namespace) belong in ours. */
+    if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+        ret = tm_error_sys(err, "cannot return to the runtime's pid namespace");
+        if (pid > 0)
+            c->pid = pid;   /* killed and reaped by creation_undo */
+        close(sv[1]);
+        return ret;
+    }
     if (pid < 0) {
         close(sv[1]);
         return tm_error_sys(err, "cannot clone the container's init");
     }
     if (pid == 0) {
+        if (own_pidns >= 0)
+            close(own_pidns);
         close(sync);
         close(c->lock);   /* the state's lock has no business inside the container */
         struct tm_init_args a = { .spec = spec, .o = o, .rootfs = *rootfs ? rootfs : NULL,
@@ -256,7 +307,7 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     /* Not saved until ready: if we die now, init dies too (parent-death
      * signal, or the sync socket's end) or waits in its cgroup, which
      * delete --force empties. */
-    if ((ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0)
+    if ((ret = tm_cgroup_add_pid(c->cg, pid, err)) < 0 || (ret = set_up_user_namespace(spec, pid, err)) < 0)
         return ret;
     if (spec->has_oom_score_adj) {
         char path[64], text[16];

@@ -53,9 +53,14 @@ static int set_capabilities(const struct tm_container_spec *spec, tm_error *err)
     cap_free(caps);
     if (r < 0)
         return tm_error_sys(err, "cannot set the process's capabilities");
+    /* The kernel raises an ambient capability only if it is permitted and
+     * inheritable (EPERM otherwise; EINVAL before 4.3). runc 1.1 then runs the
+     * process without it: `runc spec`'s own config lists ambient capabilities
+     * that are not inheritable, and runs. */
     for (unsigned c = 0; c <= last; c++)
         if ((spec->cap_ambient & (1ULL << c)) &&
-            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 &&
+            errno != EPERM && errno != EINVAL)
             return tm_error_sys(err, "cannot raise ambient capability %u", c);
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -54,13 +55,41 @@ static void rearm_parent_death(const struct tm_init_args *a)
         _exit(1);
 }
 
+static const int nstype[TM_NS_COUNT] = {
+    [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
+    [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_CGROUP] = CLONE_NEWCGROUP,
+    [TM_NS_USER] = CLONE_NEWUSER,
+};
+
+/* A joined user namespace goes first: the others we join or make must be
+ * its own, and we have its privileges only once in it. */
+static int join_user_namespace(const struct tm_container_spec *spec, tm_error *err)
+{
+    const struct tm_ns_spec *ns = &spec->namespaces[TM_NS_USER];
+    if (!ns->enabled || !ns->path)
+        return 0;
+    _cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0)
+        return tm_error_sys(err, "cannot join the namespace %s", ns->path);
+    return 0;
+}
+
+/* In a user namespace (the runtime wrote its maps before "go") we are still
+ * the host's root, seen as nobody, with every capability there: become the
+ * namespace's root, as runc does, before the mounts, so files we make and
+ * the process's credentials are the mapped root's. */
+static int become_namespace_root(const struct tm_container_spec *spec, tm_error *err)
+{
+    if (!spec->namespaces[TM_NS_USER].enabled)
+        return 0;
+    if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+        return tm_error_sys(err, "cannot become root of the user namespace");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the uid change cleared it */
+    return 0;
+}
+
 static int join_namespaces(const struct tm_container_spec *spec, tm_error *err)
 {
-    static const int nstype[TM_NS_COUNT] = {
-        [TM_NS_PID] = CLONE_NEWPID, [TM_NS_MOUNT] = CLONE_NEWNS, [TM_NS_UTS] = CLONE_NEWUTS,
-        [TM_NS_IPC] = CLONE_NEWIPC, [TM_NS_NET] = CLONE_NEWNET, [TM_NS_CGROUP] = CLONE_NEWCGROUP,
-        [TM_NS_USER] = CLONE_NEWUSER,
-    };
     /* The pid namespace was joined before the clone; the mount namespace
      * goes last, while the other paths still resolve on the host. */
     static const int order[] = { TM_NS_IPC, TM_NS_UTS, TM_NS_NET, TM_NS_CGROUP, TM_NS_MOUNT };
@@ -72,6 +101,24 @@ static int join_namespaces(const struct tm_container_spec *spec, tm_error *err)
         if (fd < 0 || setns(fd, nstype[order[i]]) < 0)
             return tm_error_sys(err, "cannot join the namespace %s", ns->path);
     }
+    return 0;
+}
+
+/* With a joined user namespace the clone made none (they would have been
+ * the host's): make the new ones now, inside it. The pid namespace cannot
+ * be made so (create refuses that pairing). */
+static int unshare_in_joined_user(const struct tm_container_spec *spec, tm_error *err)
+{
+    if (!spec->namespaces[TM_NS_USER].path)
+        return 0;
+    static const int kinds[] = { TM_NS_IPC, TM_NS_UTS, TM_NS_NET, TM_NS_MOUNT };
+    int flags = 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (spec->namespaces[kinds[i]].enabled && !spec->namespaces[kinds[i]].path)
+            flags |= nstype[kinds[i]];
+    if (flags && unshare(flags) < 0)
+        return tm_error_sys(err, "cannot make the namespaces inside the user namespace %s",
+                            spec->namespaces[TM_NS_USER].path);
     return 0;
 }
 
@@ -154,14 +201,17 @@ void tm_init_run(const struct tm_init_args *a)
         _exit(1);
     double t0 = tm_now_ms();
     struct hook_ctx hc = { a, go.status };
-    if (join_namespaces(spec, &err) < 0)
+    if (join_user_namespace(spec, &err) < 0 || join_namespaces(spec, &err) < 0 ||
+        unshare_in_joined_user(spec, &err) < 0)
         fail(a, &err);
     const struct tm_ns_spec *cgns = &spec->namespaces[TM_NS_CGROUP];
     if (cgns->enabled && !cgns->path && unshare(CLONE_NEWCGROUP) < 0) {
         tm_error_sys(&err, "cannot make the cgroup namespace");
         fail(a, &err);
     }
-    if (spec->enclave && tm_init_enclave_attach(a, &err) < 0)
+    /* Still the host's root here (teemated's socket is its alone); then
+     * the user namespace's root, which makes the container's files. */
+    if ((spec->enclave && tm_init_enclave_attach(a, &err) < 0) || become_namespace_root(spec, &err) < 0)
         fail(a, &err);
     if (tm_rootfs_setup(spec, a->rootfs, hooks_before_pivot, &hc, &err) < 0 || tm_sysctl_write(spec, &err) < 0 ||
         tm_rootfs_mask_paths(spec, &err) < 0 || set_names(spec, &err) < 0)

@@ -9,7 +9,8 @@
 
 /* Messages on the runtime <-> init socketpair (SOCK_SEQPACKET). */
 enum tm_sync_type {
-    TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup, go on */
+    TM_SYNC_GO = 1,            /* runtime -> init: you are in your cgroup (and your user
+                                  namespace has its maps), go on */
     TM_SYNC_READY = 2,         /* init -> runtime: set up, about to wait for start / exec */
     TM_SYNC_ERROR = 3,         /* init -> runtime: setup failed (status, message) */
     TM_SYNC_HOOKS = 4,         /* init -> runtime: mounts made, run prestart and createRuntime
@@ -57,6 +58,11 @@ int tm_rootfs_mask_paths(const struct tm_container_spec *spec, tm_error *err);
  * rules and messages); write them to /proc/sys (in init). */
 int tm_sysctl_check(const struct tm_container_spec *spec, tm_error *err);
 int tm_sysctl_write(const struct tm_container_spec *spec, tm_error *err);
+
+/* (idmap.c) Write /proc/PID/NAME ("uid_map" or "gid_map") from mappings,
+ * in the one write the kernel takes; its refusal (overlaps, ids the writer
+ * may not map) is runc's "failed to update /proc/PID/uid_map: ...". */
+int tm_idmap_write(pid_t pid, const char *name, const struct tm_id_mapping *m, size_t n, tm_error *err);
 
 /* (credentials.c) rlimits, groups/gid/uid, capabilities, no_new_privs, umask. */
 int tm_credentials_apply(const struct tm_container_spec *spec, tm_error *err);

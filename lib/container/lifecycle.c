@@ -169,7 +169,8 @@ static int signal_init(const struct tm_container_state *st, int sig, tm_error *e
 
 /* A SIGKILL to a frozen process takes effect only once it is thawed (v1):
  * as runc, a paused container that is killed is thawed after the signal, so
- * it dies without running another instruction of its own. */
+ * it dies without running another instruction of its own. (kill --all thaws
+ * a paused container after any signal, as runc 1.1's signalAllProcesses.) */
 static int thaw_killed(const struct tm_container_state *st, tm_error *err)
 {
     _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
@@ -200,7 +201,7 @@ int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_er
             return 0;   /* nothing left to signal */
         if (ret == 0)
             ret = tm_cgroup_signal(cg, sig, err);
-        if (ret >= 0 && thaw)
+        if (ret >= 0 && s == TM_CONTAINER_PAUSED)
             ret = tm_cgroup_freeze(cg, false, err);
         return ret < 0 ? ret : 0;
     }

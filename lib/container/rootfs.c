@@ -153,6 +153,18 @@ static int mount_one(int rootfd, const struct tm_container_spec *spec, const str
         _cleanup_close_ int fd = make_target(rootfd, m->destination, false, err);
         return fd < 0 ? fd : mount_cgroupfs(rootfd, spec, m, err);
     }
+    /* A user namespace may mount sysfs only with a network namespace of its
+     * own: without a new one, bind the host's /sys (podman writes that bind
+     * itself for runc, which fails on the sysfs mount). */
+    const struct tm_ns_spec *net = &spec->namespaces[TM_NS_NET];
+    if (!bind && type && !strcmp(type, "sysfs") && spec->namespaces[TM_NS_USER].enabled &&
+        (!net->enabled || net->path)) {
+        struct tm_mount_spec sys = *m;
+        sys.type = "bind";
+        sys.source = "/sys";
+        sys.flags = (m->flags | MS_BIND | MS_REC) & ~MS_REMOUNT;
+        return mount_one(rootfd, spec, &sys, err);
+    }
     struct stat st;
     bool file = false;
     if (bind) {
@@ -186,6 +198,14 @@ static bool mounts_dev_tmpfs(const struct tm_container_spec *spec)
     return false;
 }
 
+/* In a user namespace mknod is refused: as runc, the host's device is bound
+ * onto an empty file at path (the same path on the host). */
+static int bind_device(int rootfd, const char *path, tm_error *err)
+{
+    _cleanup_close_ int fd = make_target(rootfd, path, true, err);
+    return fd < 0 ? fd : mount_at(rootfd, path, path, NULL, MS_BIND, NULL, err);
+}
+
 /* The devices every container has (runc's list), then the spec's own. */
 static int make_devices(int rootfd, const struct tm_container_spec *spec, tm_error *err)
 {
@@ -197,17 +217,24 @@ static int make_devices(int rootfd, const struct tm_container_spec *spec, tm_err
         { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
         { "/proc/self/fd/2", "stderr" }, { "pts/ptmx", "ptmx" }, { "/proc/kcore", "core" },
     };
+    bool userns = spec->namespaces[TM_NS_USER].enabled;
     if (mounts_dev_tmpfs(spec)) {
         _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
         if (dev < 0)
             return tm_error_sys(err, "cannot open /dev in the container");
         mode_t old = umask(0);
-        for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
-            if (mknodat(dev, std[i].name, S_IFCHR | 0666, makedev(std[i].major, std[i].minor)) < 0 &&
-                errno != EEXIST) {
+        for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
+            char path[32];
+            snprintf(path, sizeof(path), "/dev/%s", std[i].name);
+            int ret = userns ? bind_device(rootfd, path, err) : 0;
+            if (!userns && mknodat(dev, std[i].name, S_IFCHR | 0666, makedev(std[i].major, std[i].minor)) < 0 &&
+                errno != EEXIST)
+                ret = tm_error_sys(err, "cannot make %s", path);
+            if (ret < 0) {
                 umask(old);
-                return tm_error_sys(err, "cannot make /dev/%s", std[i].name);
+                return ret;
             }
+        }
         umask(old);
         for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
             if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
@@ -215,6 +242,12 @@ static int make_devices(int rootfd, const struct tm_container_spec *spec, tm_err
     }
     for (size_t i = 0; i < spec->ndevices; i++) {
         const struct tm_device_spec *d = &spec->devices[i];
+        if (userns) {
+            int ret = bind_device(rootfd, d->path, err);
+            if (ret < 0)
+                return ret;
+            continue;
+        }
         mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
         mode_t mode = d->file_mode ? d->file_mode & 07777 : 0666;
         char parent[PATH_MAX];

@@ -15,6 +15,10 @@
 
 #define TM_ANNOTATION_ENCLAVE "org.teemate.enclave"
 #define TM_ANNOTATION_ENCLAVE_MEMORY "org.teemate.enclave.memory"
+/* How containerd's and CRI-O's CRI mark a pod's sandbox container ("sandbox"):
+ * it never attaches to an enclave, even with the pod's enclave annotation. */
+#define TM_ANNOTATION_CRI_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+#define TM_ANNOTATION_CRIO_CONTAINER_TYPE "io.kubernetes.cri-o.ContainerType"
 /* PATH of the default spec, and where init looks when the spec sets none. */
 #define TM_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -27,6 +31,12 @@ enum tm_ns_type {
 struct tm_ns_spec {
     bool enabled;              /* listed in config.json */
     char *path;                /* join this one (setns) instead of creating; NULL: create */
+};
+
+/* linux.uidMappings / gidMappings: ids [container_id, +size) inside are
+ * [host_id, +size) on the host. */
+struct tm_id_mapping {
+    uint32_t container_id, host_id, size;
 };
 
 struct tm_mount_spec {
@@ -139,6 +149,10 @@ struct tm_container_spec {
 
     /* linux */
     struct tm_ns_spec namespaces[TM_NS_COUNT];
+    /* With a user namespace (both required then, as runc): written to the
+     * new namespace's uid_map/gid_map, or describing the one joined. */
+    struct tm_id_mapping *uid_mappings, *gid_mappings;
+    size_t nuid_mappings, ngid_mappings;
     char *cgroups_path;        /* NULL: chosen from the id */
     struct tm_cgroup_limits resources;
     struct tm_device_spec *devices;
@@ -165,7 +179,7 @@ struct tm_container_spec {
 
 /* Parse config.json's text (len bytes, need not be NUL-terminated). Unknown
  * fields are ignored as the spec says; wrong types, bad values and features we
- * cannot honour (user namespaces) are -EINVAL with the JSON path in the
+ * cannot honour (time namespaces) are -EINVAL with the JSON path in the
  * message ("process.args[2]: expected a string"). */
 int tm_spec_parse(const char *json, size_t len, struct tm_container_spec *spec, tm_error *err);
 
@@ -177,6 +191,11 @@ int tm_spec_load_bundle(const char *bundle, struct tm_container_spec *spec, tm_e
  * As JSON text (malloc'd) for `teemate spec`, and as a spec for `teemate run`. */
 char *tm_spec_default_json(void);
 int tm_spec_default(struct tm_container_spec *spec, tm_error *err);
+
+/* (spec_parse_idmap.c) Who the user namespace's root (uid and gid 0) is on
+ * the host: the mappings' image of 0, or 0 and 0 without a user namespace. */
+uid_t tm_spec_host_root_uid(const struct tm_container_spec *spec);
+gid_t tm_spec_host_root_gid(const struct tm_container_spec *spec);
 
 /* Value of an annotation, or NULL. */
 const char *tm_spec_annotation(const struct tm_container_spec *spec, const char *key);

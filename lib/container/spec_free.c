@@ -40,6 +40,8 @@ void tm_spec_free(struct tm_container_spec *spec)
     free(spec->mounts);
     for (size_t i = 0; i < TM_NS_COUNT; i++)
         free(spec->namespaces[i].path);
+    free(spec->uid_mappings);
+    free(spec->gid_mappings);
     free(spec->cgroups_path);
     tm_cgroup_limits_free(&spec->resources);
     for (size_t i = 0; i < spec->ndevices; i++)

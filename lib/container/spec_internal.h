@@ -86,6 +86,9 @@ int tm_spec_parse_mounts(json_t *mounts, struct tm_container_spec *spec, tm_erro
 int tm_spec_parse_annotations(json_t *annotations, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_linux(json_t *linux_, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_resources(json_t *resources, struct tm_cgroup_limits *lim, tm_error *err);
+/* (spec_parse_idmap.c) linux.uidMappings and gidMappings, then runc's
+ * checks of them against the user namespace. */
+int tm_spec_parse_id_mappings(json_t *linux_, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_devices(json_t *devices, struct tm_container_spec *spec, tm_error *err);
 int tm_spec_parse_seccomp(json_t *seccomp, struct tm_seccomp_spec *s, tm_error *err);
 /* (spec_parse_hooks.c) The hooks object (config.json's, or ROOT/ID/hooks.json). */

@@ -1,6 +1,7 @@
 /* config.json's annotations, and the two of ours in them: which shared
  * enclave the container attaches to, and its memory cap. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,21 @@
 #include "daemon/client.h"
 #include "util/size.h"
 
+/* Whether this is a pod's sandbox (pause) container, as the CRI runtimes
+ * mark it: containerd's pod_annotations pass a pod's annotations to the
+ * sandbox as well as to the pod's containers, and only those attach. */
+static bool is_pod_sandbox(const struct tm_container_spec *spec)
+{
+    const char *containerd = tm_spec_annotation(spec, TM_ANNOTATION_CRI_CONTAINER_TYPE);
+    const char *crio = tm_spec_annotation(spec, TM_ANNOTATION_CRIO_CONTAINER_TYPE);
+    return (containerd && !strcmp(containerd, "sandbox")) || (crio && !strcmp(crio, "sandbox"));
+}
+
 static int parse_enclave(struct tm_container_spec *spec, tm_error *err)
 {
     tm_jpath at = { "annotations" };
+    if (is_pod_sandbox(spec))
+        return 0;
     const char *name = tm_spec_annotation(spec, TM_ANNOTATION_ENCLAVE);
     const char *memory = tm_spec_annotation(spec, TM_ANNOTATION_ENCLAVE_MEMORY);
     if (name) {

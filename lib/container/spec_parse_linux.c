@@ -1,6 +1,7 @@
 /* config.json's linux: namespaces, cgroup, sysctls, masked paths, rootfs
- * propagation; resources and devices (spec_parse_resources.c) and seccomp
- * (spec_parse_seccomp.c) have their own files. */
+ * propagation; resources and devices (spec_parse_resources.c), seccomp
+ * (spec_parse_seccomp.c) and id mappings (spec_parse_idmap.c) have their
+ * own files. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ static const struct {
 } ns_names[] = {
     { "pid", TM_NS_PID },   { "network", TM_NS_NET }, { "mount", TM_NS_MOUNT },
     { "ipc", TM_NS_IPC },   { "uts", TM_NS_UTS },     { "cgroup", TM_NS_CGROUP },
-    { "user", -1 },         { "time", -1 },
+    { "user", TM_NS_USER }, { "time", -1 },
 };
 
 const char *tm_spec_namespace_name(size_t i)
@@ -40,7 +41,7 @@ static int parse_namespace(json_t *o, const tm_jpath *at, struct tm_container_sp
         i++;
     if (i == sizeof ns_names / sizeof ns_names[0])
         return tm_json_fail(err, &tp, "unknown namespace type \"%.100s\"", type);
-    /* We have no id mappings to set up and no kernel-clock offsets. */
+    /* We set no kernel-clock offsets. */
     if (ns_names[i].type < 0)
         return tm_json_fail(err, &tp, "%s namespaces are not supported", type);
     struct tm_ns_spec *ns = &spec->namespaces[ns_names[i].type];
@@ -113,5 +114,7 @@ int tm_spec_parse_linux(json_t *l, struct tm_container_spec *spec, tm_error *err
         spec->has_seccomp = true;
         r = tm_spec_parse_seccomp(v, &spec->seccomp, err);
     }
+    if (r >= 0)
+        r = tm_spec_parse_id_mappings(l, spec, err);
     return r < 0 ? r : 0;
 }

@@ -143,6 +143,21 @@ expect_eq "it runs as uid 1000 and can reopen its stdout" "$(cat "$WORK/u.out")"
 "${T[@]}" delete u-$$
 [ -n "$runc" ] && echo "# runc, same bundle: $(runc_run ur-$$ | tr '\n' '|')"
 
+# `runc spec`'s own config lists ambient capabilities that are not
+# inheritable: the kernel will not raise them, and runc runs without them.
+if [ -n "$runc" ]; then
+    cp "$ub/config.json" "$WORK/config.teemate"
+    (cd "$WORK" && mkdir -p rspec && cd rspec && "$runc" spec && python3 -c '
+import json; c = json.load(open("config.json")); c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "grep -E \"^Cap(Prm|Amb)\" /proc/self/status"]
+json.dump(c, open("'"$ub"'/config.json", "w"))')
+    expect_eq "runc spec's config (ambient, not inheritable) runs as with runc" \
+        "$("${T[@]}" run --bundle "$ub" amb-$$ </dev/null 2>&1)" "$(runc_run ambr-$$)"
+    cp "$WORK/config.teemate" "$ub/config.json"
+else
+    skip "runc spec's config" "runc is not installed"
+fi
+
 # init fails after READY (an executable file that is no program): create
 # succeeds, start fails with init's reason, on stderr and in --log.
 printf 'not a program\n' >"$ub/rootfs/bin/junk" && chmod 755 "$ub/rootfs/bin/junk"

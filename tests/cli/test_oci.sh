@@ -29,7 +29,7 @@ expect_usage "state with two IDs" state a b
 expect_usage "kill with a bogus signal" kill x BOGUS
 expect_usage "kill signal 0" kill x 0
 expect_usage "list --format xml" list --format xml
-expect_usage "events without --stats" events x
+expect_usage "events --interval 5 (no unit)" events --interval 5 x
 expect_usage "run: a quick-form option in the OCI form" run --memory 64m x
 expect_usage "run: an OCI option in the quick form" run --detach -- true
 expect_usage "run: nothing after --" run --
@@ -214,7 +214,7 @@ if real "run (quick form)"; then
     tm run --name lim-$$ --memory 64m --pids 20 --cpus 0.5 -- sleep 3 </dev/null >/dev/null 2>&1 & runner=$!
     for _ in $(seq 50); do tm state lim-$$ >/dev/null 2>&1 && break; sleep 0.1; done
     expect_eq "run --name --memory --pids: the limits" \
-        "$(tm events --stats lim-$$ | json_field 'd["data"]["memory"]["limit"], d["data"]["pids"]["limit"]')" "67108864 20"
+        "$(tm events --stats lim-$$ | json_field 'd["data"]["memory"]["usage"]["limit"], d["data"]["pids"]["limit"]')" "67108864 20"
     cat /sys/fs/cgroup/cpu/teemate/lim-$$/cpu.cfs_quota_us /sys/fs/cgroup/unified/teemate/lim-$$/cpu.max 2>/dev/null \
         | grep -qE '^(50000|50000 100000)$' && ok "run --cpus 0.5: quota 50000 of 100000" || not_ok "run --cpus 0.5: quota 50000 of 100000"
     wait "$runner"

@@ -17,7 +17,7 @@ expect_eq "features: runc's document, the fields TeeMate supports" "$(json_field
     "SCMP_ACT_ERRNO" in d["linux"]["seccomp"]["actions"], "SCMP_ACT_NOTIFY" in d["linux"]["seccomp"]["actions"],
     "SCMP_CMP_MASKED_EQ" in d["linux"]["seccomp"]["operators"], "SCMP_ARCH_X86_64" in d["linux"]["seccomp"]["archs"],
     d["linux"]["apparmor"], d["linux"]["selinux"], sorted(d["annotations"])' <"$WORK/out" 2>&1)" \
-    "1.0.0 1.0.2 ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] True True False ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'] True {'v1': True, 'v2': True, 'systemd': False, 'systemdUser': False} True False True True {'enabled': False} {'enabled': False} ['io.github.seccomp.libseccomp.version', 'org.teemate.version']"
+    "1.0.0 1.0.2 ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] True True False ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'] True {'v1': True, 'v2': True, 'systemd': False, 'systemdUser': False} True False True True {'enabled': False} {'enabled': False} ['io.github.seccomp.libseccomp.version', 'org.teemate.version']"
 if command -v runc >/dev/null; then
     runc features >"$WORK/runc-features.json"
     expect_eq "features: the same keys as runc's" \
@@ -154,6 +154,10 @@ scenario() {
     # kill --all KILL of a paused container: every process dies (thawed after).
     "${rt[@]}" create -b "$b" "$c2" </dev/null >/dev/null 2>&1 && "${rt[@]}" start "$c2"
     wait_status "$c2" running
+    # kill --all of a paused container thaws it after the signal, whatever the signal.
+    step "pause, then kill --all WINCH" pause "$c2"
+    step "kill --all WINCH of a paused container" kill --all "$c2" WINCH
+    echo "status: $(status "$c2")"
     step "pause, then kill --all KILL" pause "$c2"
     step "kill --all KILL of a paused container" kill --all "$c2" KILL
     wait_status "$c2" stopped; echo "status: $(status "$c2"), its pids: $("${rt[@]}" ps -f json "$c2")"
@@ -200,6 +204,9 @@ status: paused
 resume it: 0 
 status: created
 delete it: 0 
+pause, then kill --all WINCH: 0 
+kill --all WINCH of a paused container: 0 
+status: running
 pause, then kill --all KILL: 0 
 kill --all KILL of a paused container: 0 
 status: stopped, its pids: null

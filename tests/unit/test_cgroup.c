@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -993,6 +994,63 @@ static void test_stats_v1(void)
     CHECK_STR_CONTAINS(err.msg, "pids/c/pids.current");
 }
 
+/* The v2 OOM watch on a fake tree: inotify sees plain files change as it
+ * sees the kernel's; an OOM kill is oom_kill going up, the end is
+ * "populated 0" or the file's removal. (v1's eventfd needs a kernel cgroup:
+ * test_oci_events runs it.) */
+static bool oom_ready(const struct tm_cgroup_oom_watch *w)
+{
+    struct pollfd p = { .fd = w->fd, .events = POLLIN };
+    return poll(&p, 1, 2000) == 1;
+}
+
+static void test_oom_watch_v2(void)
+{
+    struct tm_cgroup_host host = probe(PURE_V2);
+    fake_cgroup("v2/o", "");
+    put("v2/o/memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n");
+    put("v2/o/cgroup.events", "populated 1\nfrozen 0\n");
+    struct tm_cgroup *cg = NULL;
+    tm_error err;
+    REQUIRE(tm_cgroup_open(&host, "/o", &cg, &err) == 0);
+    keep_cg(cg, false);
+    struct tm_cgroup_oom_watch w;
+    REQUIRE(tm_cgroup_oom_watch(cg, &w, &err) == 0);
+    uint64_t ooms;
+    bool gone;
+    CHECK(w.v2 && w.kills == 2);   /* kills before the watch are not news */
+    put("v2/o/memory.events", "low 0\nhigh 0\nmax 5\noom 4\noom_kill 4\n");
+    CHECK(oom_ready(&w));
+    CHECK(tm_cgroup_oom_read(&w, &ooms, &gone, &err) == 0 && ooms == 2 && !gone);
+    put("v2/o/memory.events", "low 0\nhigh 1\nmax 5\noom 4\noom_kill 4\n");   /* no new kill */
+    CHECK(oom_ready(&w));
+    CHECK(tm_cgroup_oom_read(&w, &ooms, &gone, &err) == 0 && ooms == 0 && !gone);
+    put("v2/o/cgroup.events", "populated 1\nfrozen 1\n");
+    CHECK(oom_ready(&w));
+    CHECK(tm_cgroup_oom_read(&w, &ooms, &gone, &err) == 0 && ooms == 0 && !gone);
+    put("v2/o/cgroup.events", "populated 0\nfrozen 0\n");
+    CHECK(oom_ready(&w));
+    CHECK(tm_cgroup_oom_read(&w, &ooms, &gone, &err) == 0 && gone);
+    tm_cgroup_oom_unwatch(&w);
+    CHECK(w.fd == -1);
+
+    /* the cgroup removed: the kernel drops the watches (IN_IGNORED) */
+    put("v2/o/cgroup.events", "populated 1\nfrozen 0\n");
+    REQUIRE(tm_cgroup_oom_watch(cg, &w, &err) == 0);
+    CHECK(unlink(at("v2/o/memory.events")) == 0);
+    CHECK(oom_ready(&w));
+    CHECK(tm_cgroup_oom_read(&w, &ooms, &gone, &err) == 0 && gone && ooms == 0);
+    tm_cgroup_oom_unwatch(&w);
+
+    /* no memory controller: ENOTSUP */
+    struct tm_cgroup_host none = probe(PURE_V1);
+    fake_cgroup("cpu,cpuacct/n", "");   /* no memory/n: no memory controller for it */
+    struct tm_cgroup *cg2 = NULL;
+    REQUIRE(tm_cgroup_open(&none, "/n", &cg2, &err) == 0);
+    keep_cg(cg2, false);
+    CHECK(tm_cgroup_oom_watch(cg2, &w, &err) == -ENOTSUP && w.fd == -1);
+}
+
 static void test_stats_v2(void)
 {
     struct tm_cgroup_host host = probe(PURE_V2);
@@ -1624,6 +1682,7 @@ int main(void)
     RUN_CLEAN(test_open);
     RUN_CLEAN(test_stats_v1);
     RUN_CLEAN(test_stats_v2);
+    RUN_CLEAN(test_oom_watch_v2);
     RUN_CLEAN(test_pids_list);
     RUN_CLEAN(test_host_placement_and_limits);
     RUN_CLEAN(test_host_bpf_devices);

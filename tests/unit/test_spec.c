@@ -279,6 +279,59 @@ static void test_nulls_and_no_limits(void)
     tm_spec_free(&s);
 }
 
+/* A user namespace with its mappings, in order; who its root is on the host. */
+static void test_user_namespace(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}],"
+                  " 'uidMappings': [{'containerID': 1000, 'hostID': 5000, 'size': 10},"
+                  "  {'containerID': 0, 'hostID': 100000, 'size': 1000}],"
+                  " 'gidMappings': [{'containerID': 0, 'hostID': 200000, 'size': 65536}]}}", &s, &err) == 0);
+    CHECK(s.namespaces[TM_NS_USER].enabled && !s.namespaces[TM_NS_USER].path);
+    REQUIRE(s.nuid_mappings == 2 && s.ngid_mappings == 1);
+    CHECK(s.uid_mappings[0].container_id == 1000 && s.uid_mappings[0].host_id == 5000 && s.uid_mappings[0].size == 10);
+    CHECK(s.gid_mappings[0].size == 65536);
+    CHECK_EQ_INT(tm_spec_host_root_uid(&s), 100000);
+    CHECK_EQ_INT(tm_spec_host_root_gid(&s), 200000);
+    tm_spec_free(&s);
+    /* A member left out is 0, as runc's Go decoder reads it. */
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user', 'path': '/proc/1/ns/user'}],"
+                  " 'uidMappings': [{'hostID': 7, 'size': 1}], 'gidMappings': [{'hostID': 8, 'size': 1}]}}",
+                  &s, &err) == 0);
+    CHECK(!strcmp(s.namespaces[TM_NS_USER].path, "/proc/1/ns/user"));
+    CHECK_EQ_INT(tm_spec_host_root_uid(&s), 7);
+    CHECK_EQ_INT(tm_spec_host_root_gid(&s), 8);
+    tm_spec_free(&s);
+    /* Without one, the container's root is the host's; empty lists are none. */
+    REQUIRE(parse("{'process': {'args': ['sh']}, 'linux': {'uidMappings': [], 'gidMappings': null}}", &s, &err) == 0);
+    CHECK_EQ_INT(tm_spec_host_root_uid(&s), 0);
+    CHECK_EQ_INT(tm_spec_host_root_gid(&s), 0);
+    tm_spec_free(&s);
+}
+
+/* A pod's sandbox container (as containerd's and CRI-O's CRI mark it) stays
+ * plain though the pod's enclave annotations reach it; the pod's containers
+ * attach. */
+static void test_pod_sandbox(void)
+{
+    struct tm_container_spec s;
+    tm_error err;
+    REQUIRE(parse("{'process': {'args': ['/pause']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'org.teemate.enclave.memory': '64m', 'io.kubernetes.cri.container-type': 'sandbox'}}",
+                  &s, &err) == 0);
+    CHECK(!s.enclave && s.enclave_memory == 0 && s.nannotations == 3);
+    tm_spec_free(&s);
+    REQUIRE(parse("{'process': {'args': ['/pause']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'io.kubernetes.cri-o.ContainerType': 'sandbox'}}", &s, &err) == 0);
+    CHECK(!s.enclave);
+    tm_spec_free(&s);
+    REQUIRE(parse("{'process': {'args': ['main']}, 'annotations': {'org.teemate.enclave': 'kv',"
+                  " 'io.kubernetes.cri.container-type': 'container'}}", &s, &err) == 0);
+    CHECK(s.enclave && !strcmp(s.enclave, "kv"));
+    tm_spec_free(&s);
+}
+
 /* Each hook kind into its own list, in order, with args, env and timeout. */
 static void test_hooks(void)
 {
@@ -501,7 +554,29 @@ static const struct {
     { "{'process': {'args': ['sh']}, 'annotations': {'org.teemate.enclave.memory': '64m'}}", EINVAL,
       "annotations.org.teemate.enclave.memory: given without org.teemate.enclave" },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'pid'}, {'type': 'user'}]}}", EINVAL,
-      "linux.namespaces[1].type: user namespaces are not supported" },
+      "User namespaces enabled, but no uid mappings found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [], 'gidMappings': [{'containerID': 0, 'hostID': 1, 'size': 1}]}}", EINVAL,
+      "User namespaces enabled, but no uid mappings found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [{'containerID': 0, 'hostID': 1, 'size': 1}]}}", EINVAL,
+      "User namespaces enabled, but no gid mappings found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [{'containerID': 1, 'hostID': 1, 'size': 9}], 'gidMappings': []}}", EINVAL,
+      "User namespaces enabled, but no user mapping found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [{'containerID': 0, 'hostID': 1, 'size': 1}], 'gidMappings': [{'containerID': 0, 'hostID': 1, 'size': 0}]}}",
+      EINVAL, "User namespaces enabled, but no group mapping found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'gidMappings': [{'containerID': 0, 'hostID': 1, 'size': 1}]}}", EINVAL,
+      "User namespace mappings specified, but USER namespace isn't enabled in the config" },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [{'containerID': 0, 'hostID': 1}]}}", EINVAL,
+      "User namespaces enabled, but no user mapping found." },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [{'containerID': 0, 'hostID': 4294967296, 'size': 1}]}}", EINVAL,
+      "linux.uidMappings[0].hostID: 4294967296 is out of range" },
+    { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'user'}], "
+      "'uidMappings': [7]}}", EINVAL, "linux.uidMappings[0]: expected an object" },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'time'}]}}", EINVAL,
       "linux.namespaces[0].type: time namespaces are not supported" },
     { "{'process': {'args': ['sh']}, 'linux': {'namespaces': [{'type': 'pid'}, {'type': 'pid'}]}}", EINVAL,
@@ -815,6 +890,8 @@ int main(void)
     RUN(test_nulls_and_no_limits);
     RUN(test_resources);
     RUN(test_hooks);
+    RUN(test_user_namespace);
+    RUN(test_pod_sandbox);
     RUN(test_update_document);
     RUN(test_mount_options);
     RUN(test_bad_inputs);
