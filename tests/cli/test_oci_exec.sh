@@ -298,6 +298,45 @@ expect_ok "delete --force" "${rt[@]}" delete --force "$id"
 expect_eq "no cgroup left" "$(ls -d /sys/fs/cgroup/*/teemate/"$id" /sys/fs/cgroup/teemate/"$id" 2>/dev/null)" ""
 expect_eq "no state left" "$(ls -A "$WORK/root-teemate")" ""
 
+# ---- exec into a container with a user namespace (root inside is uid 100000 outside) ----
+# The user namespace is joined first; beside runc.
+userns_section() {
+    local ub=$WORK/ubox r id out
+    chmod 755 "$WORK"   # the mapped root must reach the bundle
+    mkdir -p "$ub" && cp -a "$b/rootfs" "$ub/rootfs"
+    python3 - "$b/config.json" "$ub/config.json" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["sleep", "1000"]
+c["linux"]["namespaces"].append({"type": "user"})
+m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["uidMappings"] = m
+c["linux"]["gidMappings"] = list(m)
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+PYEOF
+    for r in "${runtimes[@]}"; do
+        rt=("$r" --root "$WORK/root-$(basename "$r")")
+        id=eu-X-$$
+        if ! "${rt[@]}" run -d -b "$ub" "$id" </dev/null >/dev/null 2>"$WORK/err"; then
+            echo "run -d failed: $(said "$WORK/err")" >"$WORK/userns-$(basename "$r")"; continue; fi
+        local pid; pid=$("${rt[@]}" state "$id" | json_field 'd["pid"]')
+        {
+            echo "inside: $("${rt[@]}" exec "$id" sh -c 'id -u; cat /proc/self/uid_map' | tr -s ' \n' ' ')"
+            "${rt[@]}" exec -d --pid-file "$WORK/u.pid" "$id" sleep 2
+            local epid; epid=$(cat "$WORK/u.pid")
+            echo "outside: uid $(awk '/^Uid:/ { print $2 }' "/proc/$epid/status"), user namespace: $([ "$(readlink "/proc/$epid/ns/user")" = "$(readlink "/proc/$pid/ns/user")" ] && echo init\'s)"
+            echo "as 1000: $("${rt[@]}" exec -u 1000 "$id" id -u) outside $(cat "/proc/$epid/status" >/dev/null; "${rt[@]}" exec -d -u 1000 --pid-file "$WORK/u.pid" "$id" sleep 2; awk '/^Uid:/ { print $2 }' "/proc/$(cat "$WORK/u.pid")/status")"
+        } >"$WORK/userns-$(basename "$r")" 2>&1
+        "${rt[@]}" delete --force "$id"
+    done
+    expect_eq "exec into a user namespace (teemate)" "$(cat "$WORK/userns-teemate")" "inside: 0 0 100000 65536 
+outside: uid 100000, user namespace: init's
+as 1000: 1000 outside 101000"
+    [ ${#runtimes[@]} -eq 2 ] && expect_eq "exec into a user namespace: teemate as runc" "$(cat "$WORK/userns-teemate")" "$(cat "$WORK/userns-runc")"
+    rt=("$TEEMATE" --root "$WORK/root-teemate")
+}
+userns_section
+
 # ---- exec into a container of a shared enclave ----
 # Its init attaches at create and waits for start; an exec of the image's
 # entry (config.json's process.args[0], "hello") attaches too, with its own
