@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -50,4 +51,16 @@ int tm_console_setup(int console_fd, tm_error *err)
         if (dup2(slave, fd) < 0)
             return tm_error_sys(err, "cannot make %s stdio", name);
     return 0;
+}
+
+int tm_console_connect(const char *path, tm_error *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return tm_error_set(err, ENAMETOOLONG, "console socket path %s is too long", path);
+    strcpy(sa.sun_path, path);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return tm_error_sys(err, "cannot connect to the console socket %s", path);
+    return TM_STEAL_FD(fd);
 }

@@ -89,30 +89,6 @@ static int set_up_user_namespace(const struct tm_container_spec *spec, pid_t pid
     return 0;
 }
 
-static int connect_console(const char *path, tm_error *err)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return tm_error_set(err, ENAMETOOLONG, "console socket path %s is too long", path);
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        tm_error_sys(err, "cannot connect to the console socket %s", path);
-        if (fd >= 0)
-            close(fd);
-        return -err->code;
-    }
-    return fd;
-}
-
-static int write_pid_file(const char *path, pid_t pid, tm_error *err)
-{
-    char text[32];
-    int n = snprintf(text, sizeof(text), "%d", (int)pid);
-    int ret = tm_file_write(path, text, (size_t)n, 0644, err);
-    return ret < 0 ? tm_error_prefix(err, "pid file") : 0;
-}
-
 /* Fill the saved state; annotations are borrowed from the spec for the save. */
 static void describe(struct tm_container_state *st, const struct tm_container_spec *spec,
                      const struct tm_container_options *o, const char *rootfs, const char *cgroup_path)
@@ -254,7 +230,7 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
          (ret = make_init_file(c->root, o->id, "exec.fifo", root_uid, root_gid, &fifo, err)) < 0) ||
         (ret = make_init_file(c->root, o->id, "init.error", root_uid, root_gid, &error, err)) < 0)
         return ret;
-    if (o->console_socket && (console = connect_console(o->console_socket, err)) < 0)
+    if (o->console_socket && (console = tm_console_connect(o->console_socket, err)) < 0)
         return console;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -337,7 +313,7 @@ static int create(const struct tm_container_spec *spec, const struct tm_containe
     st.creating = false;
     if ((ret = tm_state_save(c->root, &st, err)) < 0)
         return ret;
-    if (o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0)
+    if (o->pid_file && (ret = tm_file_write_pid(o->pid_file, pid, err)) < 0)
         return ret;
     if (t) {
         double now = tm_now_ms();

@@ -184,18 +184,6 @@ static int open_namespaces(struct exec_ctx *c, pid_t pid, int pidfd, tm_error *e
     return 0;
 }
 
-static int connect_console(const char *path, tm_error *err)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return tm_error_set(err, ENAMETOOLONG, "console socket path %s is too long", path);
-    strcpy(sa.sun_path, path);
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return tm_error_sys(err, "cannot connect to the console socket %s", path);
-    return TM_STEAL_FD(fd);
-}
-
 /* Read fd to its end into buf (NUL-terminated); the length. */
 static size_t read_all(int fd, char *buf, size_t len)
 {
@@ -274,14 +262,6 @@ static int check_status(const char *root, const struct tm_container_state *st, b
     return tm_error_set(err, EINVAL, "cannot exec in a stopped container");
 }
 
-static int write_pid_file(const char *path, pid_t pid, tm_error *err)
-{
-    char text[32];
-    int n = snprintf(text, sizeof(text), "%d", (int)pid);
-    int ret = tm_file_write(path, text, (size_t)n, 0644, err);
-    return ret < 0 ? tm_error_prefix(err, "pid file") : 0;
-}
-
 /* runc's rules: a console socket only for a detached terminal; a terminal
  * in the foreground is teemate's own. */
 static int check_terminal(const struct tm_container_spec *spec, const struct tm_exec_options *o, tm_error *err)
@@ -339,7 +319,7 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
     int relay[2] = { -1, -1 };   /* a foreground terminal: the master comes back here */
     if ((ret = open_namespaces(&c, st.pid, pidfd, err)) < 0 ||
         (ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err)) < 0 ||
-        (spec.terminal && o->console_socket && (ret = c.console_fd = connect_console(o->console_socket, err)) < 0) ||
+        (spec.terminal && o->console_socket && (ret = c.console_fd = tm_console_connect(o->console_socket, err)) < 0) ||
         (spec.terminal && !o->console_socket &&
          (ret = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay)) < 0 &&
          (ret = tm_error_sys(err, "socketpair")) < 0)) {
@@ -363,7 +343,7 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
         close(c.console_fd);
     close(TM_STEAL_FD(pidfd));
     tm_cgroup_free(TM_STEAL(cg));
-    if (pid > 0 && o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0) {
+    if (pid > 0 && o->pid_file && (ret = tm_file_write_pid(o->pid_file, pid, err)) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         pid = ret;

@@ -72,6 +72,8 @@ int tm_capabilities_bound(const struct tm_container_spec *spec, tm_error *err);
 /* (console.c) Make a pty in the container, send its master over the console
  * socket, and make the slave the controlling terminal and stdio. */
 int tm_console_setup(int console_fd, tm_error *err);
+/* (console.c, runtime side) Connect to the engine's --console-socket; the fd. */
+int tm_console_connect(const char *path, tm_error *err);
 
 /* (init_hooks.c) The hooks init takes part in, pid its pid as the runtime
  * sees it: before pivot_root, the runtime's prestart and createRuntime (over

@@ -84,6 +84,14 @@ int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, t
     return 0;
 }
 
+int tm_file_write_pid(const char *path, pid_t pid, tm_error *err)
+{
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%d", (int)pid);
+    int ret = tm_file_write(path, text, (size_t)n, 0644, err);
+    return ret < 0 ? tm_error_prefix(err, "pid file") : 0;
+}
+
 int tm_file_open_private(const char *path, const char *what, tm_error *err)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);

@@ -18,5 +18,7 @@ int tm_file_open_private(const char *path, const char *what, tm_error *err);
 int tm_write_full(int fd, const void *buf, size_t len);
 /* Write a file atomically (temporary file + rename) with the given mode. */
 int tm_file_write(const char *path, const void *data, size_t len, mode_t mode, tm_error *err);
+/* A --pid-file: the pid in decimal, no newline (as runc writes it). */
+int tm_file_write_pid(const char *path, pid_t pid, tm_error *err);
 
 #endif

@@ -114,3 +114,19 @@ ctrd_stop() {
 }
 
 finish() { [ "$failures" -eq 0 ]; exit $?; }
+
+# oci_runtimes: runtimes=(teemate [runc]) for a test that runs each step with
+# both, each under --root $WORK/root-NAME; oci_delete_all: force-delete what
+# either left there.
+oci_runtimes() {
+    runtimes=("$TEEMATE")
+    if command -v runc >/dev/null; then runtimes+=("$(command -v runc)")
+    else skip "runc beside teemate" "runc is not installed"; fi
+}
+oci_delete_all() {
+    local rt id
+    for rt in "${runtimes[@]}"; do
+        for id in $("$rt" --root "$WORK/root-$(basename "$rt")" list -q 2>/dev/null); do
+            "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
+    done
+}

@@ -19,15 +19,8 @@ if ! command -v busybox >/dev/null; then skip "events of containers" "needs busy
 if [ -d /sys/fs/cgroup/memory ]; then echo "# cgroup v1 memory controller: OOM by the memory.oom_control eventfd"
 else echo "# cgroup v2 memory controller: OOM by inotify on memory.events"; fi
 
-runtimes=("$TEEMATE")
-if command -v runc >/dev/null; then runtimes+=("$(command -v runc)"); else skip "runc beside teemate" "runc is not installed"; fi
-cleanup() {
-    for rt in "${runtimes[@]}"; do
-        for id in $("$rt" --root "$WORK/root-$(basename "$rt")" list -q 2>/dev/null); do
-            "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
-    done
-}
-trap cleanup EXIT
+oci_runtimes
+trap oci_delete_all EXIT
 
 # The error a command gave, without the runtime's framing ("teemate: MSG",
 # "teemate VERB: MSG (see ...)" or runc's logrus line); runc says "container

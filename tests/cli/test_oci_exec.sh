@@ -33,13 +33,9 @@ c["process"]["oomScoreAdj"] = 123
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PYEOF
 
-runtimes=("$TEEMATE")
-if command -v runc >/dev/null; then runtimes+=("$(command -v runc)"); else skip "runc beside teemate" "runc is not installed"; fi
+oci_runtimes
 cleanup() {
-    for rt in "${runtimes[@]}"; do
-        for id in $("$rt" --root "$WORK/root-$(basename "$rt")" list -q 2>/dev/null); do
-            "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
-    done
+    oci_delete_all
     [ -n "${P:-}" ] && "${P[@]}" rm --force "exec-X-$$" >/dev/null 2>&1
     [ -n "${cpid:-}" ] && ctrd_stop localhost/teemate-busybox:exec-x
     [ -n "${dpid:-}" ] && stop_daemon

@@ -46,13 +46,9 @@ c["process"]["args"] = ["sh", "-c", "sleep 1000 & while :; do i=$((i+1)); echo $
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 EOF
 
-runtimes=("$TEEMATE")
-if command -v runc >/dev/null; then runtimes+=("$(command -v runc)"); else skip "runc beside teemate" "runc is not installed"; fi
+oci_runtimes
 cleanup() {
-    for rt in "${runtimes[@]}"; do
-        for id in $("$rt" --root "$WORK/root-$(basename "$rt")" list -q 2>/dev/null); do
-            "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
-    done
+    oci_delete_all
     [ -n "${P:-}" ] && "${P[@]}" rm --force "pause-$$" >/dev/null 2>&1
     ctrd_stop localhost/teemate-busybox:pause
 }
