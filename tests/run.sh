@@ -8,7 +8,7 @@ export BUILD=${BUILD:-build-san}
 export TEEMATE=$PWD/$BUILD/teemate
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 log=$(mktemp -d /tmp/teemate-tests.XXXXXX)
 chmod 755 "$log"   # a user namespace's mapped root must reach the bundles in tests' WORK dirs
 passed=0 failed=0 skipped=0
