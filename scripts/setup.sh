@@ -44,4 +44,12 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active -q redis-server 2>/dev/null; then
     systemctl stop redis-server || true
 fi
+# podman run --userns=auto (as root) takes its ranges from the user
+# "containers" in /etc/subuid and /etc/subgid; podman's documentation gives
+# this range, above every uid a system hands out.
+if [ "$(id -u)" -eq 0 ]; then
+    for f in /etc/subuid /etc/subgid; do
+        grep -q '^containers:' "$f" 2>/dev/null || echo "containers:2147483647:2147483648" >>"$f"
+    done
+fi
 echo "setup: all packages present"

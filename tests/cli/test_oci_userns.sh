@@ -291,7 +291,7 @@ done
 if grep -q '^containers:' /etc/subuid 2>/dev/null; then
     for runtime in /usr/sbin/runc "$TEEMATE"; do
         out=$("${P[@]}" run --rm --runtime "$runtime" --network none --userns=auto localhost/teemate-userns:$tag \
-            sh -c 'id -u; awk "{print \$2 > 0}" /proc/self/uid_map' 2>&1)
+            sh -c 'id -u; awk "{print (\$2 > 0)}" /proc/self/uid_map' 2>&1)
         expect_eq "podman run --userns=auto --runtime $(basename "$runtime")" "$(echo "$out" | tr '\n' ' ')" "0 1 "
     done
 else
