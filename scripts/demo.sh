@@ -31,13 +31,31 @@ step $tm attach demo-hello --stats -- --state
 step $tm enclave inspect demo-hello
 
 # Containers (as root): a plain one on a busybox rootfs, then two whose init
-# attaches to the shared enclave and runs its main.
+# attaches to the shared enclave and runs its main, then the OCI verbs.
 if [ "$(id -u)" -eq 0 ]; then
     [ -x build/demo-rootfs/bin/busybox ] || scripts/make-rootfs.sh build/demo-rootfs
     step $tm run --rootfs build/demo-rootfs --memory 64m --pids 32 --hostname demo --stats -- \
         sh -c 'set -- /proc/[0-9]*; echo "pid $$ on $(hostname), processes in sight: $*"'
     step $tm run --rootfs build/demo-rootfs --enclave demo-hello --enclave-memory 4m --stats -- hello container
     step $tm run --rootfs build/demo-rootfs --enclave demo-hello -- hello --state
+    # The OCI verbs engines use (podman, containerd's runc shim): a detached
+    # container, a process exec'd into it, pause and resume, delete.
+    b=build/demo-bundle
+    rm -rf "$b" && mkdir -p "$b" && ln -s ../demo-rootfs "$b/rootfs"
+    $tm spec --bundle "$b"
+    python3 - "$b/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sleep", "1000"]
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+EOF
+    step $tm run --bundle "$b" --detach demo-oci </dev/null
+    step $tm exec demo-oci ps
+    step $tm pause demo-oci
+    step $tm list
+    step $tm resume demo-oci
+    step $tm delete --force demo-oci
 else
     echo "(containers skipped: they need root)"
 fi

@@ -85,6 +85,7 @@ else
     P=$(free_port)
     if serve e1 --port "$P" --name f1 --socket "$TEEMATE_SOCKET" --maxmemory 32mb; then
         redis-cli -p "$P" set k v >/dev/null
+        killed=kv-f1-$spid   # the killed server's container
         kill -9 "$spid"; wait "$spid" 2>/dev/null
         for _ in $(seq 100); do   # the daemon notices the death (pidfd) and takes the slot back
             n=$("$TEEMATE" enclave inspect kv-f1 --json 2>/dev/null | jq -r .slots.in_use)
@@ -94,6 +95,10 @@ else
             "$("$TEEMATE" enclave inspect kv-f1 --json | jq -c '[.tcs.leased, (.attached | length)]')" "[0,0]"
         if serve e2 --port "$P" --name f1 --socket "$TEEMATE_SOCKET" --maxmemory 32mb; then
             grep -q "Reusing enclave kv-f1" "$WORK/e2.log" && ok "restart reuses the enclave" || not_ok "restart reuses the enclave"
+            grep -q "Removed container $killed of a server that was killed" "$WORK/e2.log" \
+                && ok "restart removes the killed server's container" || not_ok "restart removes the killed server's container"
+            expect_eq "restart: no record or cgroup of the killed server's container left" \
+                "$("$TEEMATE" list -q | grep -cx "$killed"; find /sys/fs/cgroup -maxdepth 4 -name "$killed" | wc -l)" "$(printf '0\n0')"
             expect_eq "restart: empty (nothing was saved)" "$(redis-cli -p "$P" exists k)" "0"
             alive "$P" && ok "restarted server serves" || not_ok "restarted server serves"
             kill -TERM "$spid"; wait "$spid"

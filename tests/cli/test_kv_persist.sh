@@ -250,4 +250,8 @@ else
         not_ok "teemated gone: server starts"; sed 's/^/  | /' "$WORK/nodaemon.log" >&2
     fi
 fi
+# Servers SIGKILLed above left their containers; each next server of the
+# same database removed them, and the last ones stopped cleanly.
+[ "$(id -u)" -eq 0 ] && expect_eq "no container of these servers left" \
+    "$("$TEEMATE" list -q | grep -c "^kv-persist-")" 0
 finish

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container/container.h"
+#include "container/state.h"
 #include "container/spec_run.h"
 #include "daemon/client.h"
 #include "enclave/measure.h"
@@ -262,11 +263,41 @@ static int kvh_serve_enclave(const struct kvh_serve_options *o, const char *encl
     return 0;
 }
 
+/* A server killed outright (SIGKILL) leaves its container's record and
+ * cgroup behind (its init died with it). The next server of the same
+ * database removes those of its name, ENCLAVE-PID, that are stopped: a
+ * running one belongs to a live server. */
+static void kvh_serve_remove_dead(const char *root, const char *enclave)
+{
+    tm_error err = { 0 };
+    char **ids;
+    size_t n, len = strlen(enclave);
+    if (tm_state_list(root, &ids, &n, &err) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = ids[i], *pid = id + len;
+        bool ours = !strncmp(id, enclave, len) && pid[0] == '-' && pid[1] &&
+                    strspn(pid + 1, "0123456789") == strlen(pid + 1);
+        struct tm_container_state st = { 0 };
+        if (ours && tm_state_load(root, id, &st, &err) == 0 &&
+            tm_state_status(root, &st) == TM_CONTAINER_STOPPED) {
+            if (tm_container_delete(root, id, true, &err) == 0)
+                kvh_log(KVH_LOG_NOTICE, "Removed container %s of a server that was killed", id);
+            else
+                kvh_log(KVH_LOG_WARNING, "cannot remove container %s: %s", id, err.msg);
+        }
+        tm_state_clear(&st);
+        free(ids[i]);
+    }
+    free(ids);
+}
+
 static int kvh_serve_container(struct kvh_serve_ctx *x, const char *enclave, tm_error *err)
 {
     const struct kvh_serve_options *o = x->o;
     char id[96];
     snprintf(id, sizeof id, "%s-%d", enclave, (int)o->pid);
+    kvh_serve_remove_dead(o->state_root, enclave);
     char *args[] = { "kv", "serve", (char *)o->name };
     struct tm_run_options ro = { .args = args, .nargs = 3, .host_network = true, .memory_max = -1,
                                  .pids_max = -1, .enclave = enclave };
