@@ -130,3 +130,23 @@ oci_delete_all() {
             "$rt" --root "$WORK/root-$(basename "$rt")" delete --force "$id"; done
     done
 }
+
+# docker_archive LAYER_TAR OUT TAG CONFIG: a docker-archive image for `ctr
+# images import` (manifest.json, the image config whose "config" is the JSON
+# CONFIG, one layer), so nothing is pulled.
+docker_archive() {
+    python3 - "$@" <<'PYEOF'
+import hashlib, io, json, sys, tarfile
+layer_path, out, tag, cfg = sys.argv[1:5]
+layer = open(layer_path, "rb").read()
+config = json.dumps({"architecture": "amd64", "os": "linux", "config": json.loads(cfg),
+                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+name = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": name, "RepoTags": [tag], "Layers": ["layer/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as t:
+    for n, data in ((name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(n)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+PYEOF
+}

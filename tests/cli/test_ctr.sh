@@ -21,21 +21,7 @@ repo=$PWD
 "$repo/scripts/make-rootfs.sh" "$D/rootfs" || { not_ok "busybox rootfs"; finish; }
 printf 'not a program\n' >"$D/rootfs/bin/junk" && chmod 755 "$D/rootfs/bin/junk"
 tar -C "$D/rootfs" -cf "$D/layer.tar" .
-python3 - "$D/layer.tar" "$D/image.tar" <<'EOF'
-import hashlib, io, json, sys, tarfile
-layer = open(sys.argv[1], "rb").read()
-config = json.dumps({"architecture": "amd64", "os": "linux",
-                     "config": {"User": "1000", "Env": ["PATH=/bin"], "Cmd": ["id"]},
-                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
-config_name = hashlib.sha256(config).hexdigest() + ".json"
-manifest = json.dumps([{"Config": config_name, "RepoTags": ["localhost/teemate-busybox:user"],
-                        "Layers": ["layer/layer.tar"]}]).encode()
-with tarfile.open(sys.argv[2], "w") as t:
-    for name, data in ((config_name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        t.addfile(info, io.BytesIO(data))
-EOF
+docker_archive "$D/layer.tar" "$D/image.tar" localhost/teemate-busybox:user '{"User": "1000", "Env": ["PATH=/bin"], "Cmd": ["id"]}'
 expect_ok "ctr images import of a USER 1000 image" "${C[@]}" images import "$D/image.tar"
 
 # run RUNTIME ID ARGS...: ctr run --rm of the image with RUNTIME as the runc binary.

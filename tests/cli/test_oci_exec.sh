@@ -435,17 +435,7 @@ ctr_section() {
     done
     ctrd_start "exec-x-$$" || { skip "ctr task exec" "containerd did not start: $ctrd_error"; return; }
     tar -C "$b/rootfs" -cf "$D/layer.tar" .
-    python3 - "$D/layer.tar" "$D/image.tar" <<'PYEOF'
-import hashlib, io, json, sys, tarfile
-layer = open(sys.argv[1], "rb").read()
-config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/bin"], "Cmd": ["sleep", "1000"]},
-                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
-name = hashlib.sha256(config).hexdigest() + ".json"
-manifest = json.dumps([{"Config": name, "RepoTags": ["localhost/teemate-busybox:exec-x"], "Layers": ["layer/layer.tar"]}]).encode()
-with tarfile.open(sys.argv[2], "w") as t:
-    for n, data in ((name, config), ("layer/layer.tar", layer), ("manifest.json", manifest)):
-        info = tarfile.TarInfo(n); info.size = len(data); t.addfile(info, io.BytesIO(data))
-PYEOF
+    docker_archive "$D/layer.tar" "$D/image.tar" localhost/teemate-busybox:exec-x '{"Env": ["PATH=/bin"], "Cmd": ["sleep", "1000"]}'
     "${C[@]}" images import "$D/image.tar" >/dev/null
     local r t
     for r in "${runtimes[@]}"; do
