@@ -138,3 +138,22 @@ void tm_bench_loadavg(char *out, size_t len)
     if (f)
         fclose(f);
 }
+
+pid_t tm_bench_daemon_start(const char *teemate, const char *socket, const char *log)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    char *argv[] = { (char *)teemate, "daemon", "--foreground", "--ready-fd", "3",
+                     socket ? "--socket" : NULL, (char *)socket, NULL };
+    pid_t pid = tm_bench_spawn(argv, log, -1, p[1]);
+    close(p[1]);
+    char line[512];
+    ssize_t n = pid < 0 ? -1 : read(p[0], line, sizeof line - 1);
+    close(p[0]);
+    if (n > 0 && line[0] == 'R')
+        return pid;
+    if (pid > 0)
+        tm_bench_stop(&pid, 10);
+    return -1;
+}

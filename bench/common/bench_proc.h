@@ -12,6 +12,11 @@
  * /dev/null); stderr to log; fd3 (if >= 0) becomes its fd 3. -1 on failure. */
 pid_t tm_bench_spawn(char *const argv[], const char *log, int out_fd, int fd3);
 
+/* teemated in the foreground (on socket, or its default when NULL), its
+ * stderr to log; returns once it says it is ready (--ready-fd), or -1 (it
+ * failed: its reason is in log). */
+pid_t tm_bench_daemon_start(const char *teemate, const char *socket, const char *log);
+
 /* Run argv to its end: its exit status (128 + signal if killed), -1 if it
  * could not run. out (may be NULL): its stdout, up to len - 1 bytes, ended. */
 int tm_bench_run(char *const argv[], const char *log, char *out, size_t len);

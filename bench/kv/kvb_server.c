@@ -44,11 +44,9 @@ int kvb_env_start(struct kvb_env *env, const char *teemate)
     if (!env->have_enclave)
         return 0;
     snprintf(log, sizeof log, "%s/daemon.log", env->work);
-    char *argv[] = { (char *)teemate, "daemon", "--foreground", "--socket", env->sock, NULL };
-    env->daemon = tm_bench_spawn(argv, log, -1, -1);
-    for (int i = 0; i < 200 && access(env->sock, F_OK) != 0; i++)
-        tm_bench_pause_ms(50);   /* polling for the daemon's socket */
-    if (env->daemon <= 0 || access(env->sock, F_OK) != 0) {
+    env->daemon = tm_bench_daemon_start(teemate, env->sock, log);
+    if (env->daemon <= 0) {
+        env->daemon = 0;
         fprintf(stderr, "kv: teemated did not start (its log: %s); no enclave runs\n", log);
         env->have_enclave = false;
     }

@@ -36,17 +36,10 @@ static bool pfb_is_tmpfs(const char *dir)
 
 static int pfb_daemon_start(struct pfb_ctx *c, tm_error *err)
 {
-    int p[2];
-    char log[300], line[512];
+    char log[300];
     snprintf(log, sizeof log, "%s/daemon.log", c->tmp);
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return tm_error_sys(err, "pipe");
-    char *argv[] = { c->teemate, "daemon", "--foreground", "--ready-fd", "3", NULL };
-    c->daemon_pid = tm_bench_spawn(argv, log, -1, p[1]);
-    close(p[1]);
-    ssize_t n = c->daemon_pid < 0 ? -1 : read(p[0], line, sizeof line - 1);
-    close(p[0]);
-    if (n <= 0 || line[0] != 'R')
+    c->daemon_pid = tm_bench_daemon_start(c->teemate, NULL, log);
+    if (c->daemon_pid < 0)
         return tm_error_set(err, EIO, "teemated did not start (%s)", log);
     return 0;
 }

@@ -89,11 +89,9 @@ int snb_env_start(struct snb_env *env, const struct snb_options *o)
     if (!env->have_enclave)
         return 0;
     snprintf(log, sizeof log, "%s/daemon.log", env->work);
-    char *argv[] = { (char *)o->teemate, "daemon", "--foreground", "--socket", env->sock, NULL };
-    env->daemon = tm_bench_spawn(argv, log, -1, -1);
-    for (int i = 0; i < 200 && access(env->sock, F_OK) != 0; i++)
-        tm_bench_pause_ms(50);   /* polling for the daemon's socket */
-    if (env->daemon <= 0 || access(env->sock, F_OK) != 0) {
+    env->daemon = tm_bench_daemon_start(o->teemate, env->sock, log);
+    if (env->daemon <= 0) {
+        env->daemon = 0;
         fprintf(stderr, "snapshot: teemated did not start (its log: %s); no enclave runs\n", log);
         env->have_enclave = false;
     }
