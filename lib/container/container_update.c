@@ -43,17 +43,15 @@ static int record(const char *root, const char *id, const struct tm_cgroup_updat
 
 int tm_container_update(const char *root, const char *id, const struct tm_cgroup_update *u, tm_error *err)
 {
-    _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
+    _cleanup_close_ int lock = tm_state_open(root, id, &st, err);
     if (lock < 0)
         return lock;
-    _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
-    int ret = tm_state_load(root, id, &st, err);
-    if (ret < 0)
-        return ret;
     enum tm_container_status s = tm_state_status(root, &st);
     if (s == TM_CONTAINER_STOPPED || s == TM_CONTAINER_CREATING || !st.cgroup_path[0])
         return tm_error_set(err, EINVAL, "container not running");
     _cleanup_cgroup_ struct tm_cgroup *cg = NULL;
+    int ret;
     if ((ret = tm_cgroup_open(NULL, st.cgroup_path, &cg, err)) < 0 || (ret = tm_cgroup_update(cg, u, err)) < 0)
         return ret;
     return record(root, id, u, err);

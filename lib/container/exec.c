@@ -293,11 +293,11 @@ int tm_container_exec(const char *root, const char *id, const struct tm_exec_opt
 {
     *status = 0;
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
-    _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    _cleanup_close_ int lock = tm_state_open(root, id, &st, err);
     if (lock < 0)
         return lock;
-    int ret = tm_state_load(root, id, &st, err);
-    if (ret < 0 || (ret = check_status(root, &st, o->ignore_paused, err)) < 0)
+    int ret = check_status(root, &st, o->ignore_paused, err);
+    if (ret < 0)
         return ret;
     _cleanup_(tm_spec_free) struct tm_container_spec spec = { 0 };
     _cleanup_free_ char *entry = NULL;

@@ -37,16 +37,6 @@ static int open_init(const struct tm_container_state *st)
 }
 
 /* Lock and load; the lock fd (>= 0) or -errno. */
-static int open_container(const char *root, const char *id, struct tm_container_state *st,
-                          tm_error *err)
-{
-    _cleanup_close_ int lock = tm_state_lock(root, id, err);
-    if (lock < 0)
-        return lock;
-    int ret = tm_state_load(root, id, st, err);
-    return ret < 0 ? ret : TM_STEAL_FD(lock);
-}
-
 /* Init is gone: what it wrote on its way out (ROOT/ID/init.error), else
  * runc's words. */
 static int stopped_error(const char *root, const char *id, tm_error *err)
@@ -126,7 +116,7 @@ void tm_container_poststart(const char *root, const char *id)
 {
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
     tm_error err = { 0 };
-    _cleanup_close_ int lock = open_container(root, id, &st, &err);
+    _cleanup_close_ int lock = tm_state_open(root, id, &st, &err);
     if (lock >= 0)
         run_post_hooks(root, &st, TM_HOOK_POSTSTART, TM_CONTAINER_RUNNING);
 }
@@ -134,7 +124,7 @@ void tm_container_poststart(const char *root, const char *id)
 int tm_container_start(const char *root, const char *id, tm_error *err)
 {
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
-    _cleanup_close_ int lock = open_container(root, id, &st, err);
+    _cleanup_close_ int lock = tm_state_open(root, id, &st, err);
     if (lock < 0)
         return lock;
     switch (tm_state_status(root, &st)) {
@@ -185,7 +175,7 @@ int tm_container_kill(const char *root, const char *id, int sig, bool all, tm_er
     if (sig < 0 || sig >= NSIG)
         return tm_error_set(err, EINVAL, "invalid signal %d", sig);
     _cleanup_(tm_state_clear) struct tm_container_state st = { 0 };
-    _cleanup_close_ int lock = open_container(root, id, &st, err);
+    _cleanup_close_ int lock = tm_state_open(root, id, &st, err);
     if (lock < 0)
         return lock;
     enum tm_container_status s = tm_state_status(root, &st);

@@ -148,6 +148,15 @@ int tm_state_lock(const char *root, const char *id, tm_error *err)
     return lock_dir(dir, id, false, err);
 }
 
+int tm_state_open(const char *root, const char *id, struct tm_container_state *st, tm_error *err)
+{
+    _cleanup_close_ int lock = tm_state_lock(root, id, err);
+    if (lock < 0)
+        return lock;
+    int ret = tm_state_load(root, id, st, err);
+    return ret < 0 ? ret : TM_STEAL_FD(lock);
+}
+
 static json_t *annotations_json(const struct tm_container_state *st)
 {
     json_t *a = json_object();

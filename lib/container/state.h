@@ -61,6 +61,8 @@ int tm_state_path(const char *root, const char *id, const char *name, char *buf,
 int tm_state_create(const char *root, const char *id, tm_error *err);
 /* Take ROOT/ID's lock (blocking); -ENOENT "container \"ID\" does not exist". */
 int tm_state_lock(const char *root, const char *id, tm_error *err);
+/* Take ROOT/ID's lock and load its state into st: the lock fd (>= 0). */
+int tm_state_open(const char *root, const char *id, struct tm_container_state *st, tm_error *err);
 
 int tm_state_save(const char *root, const struct tm_container_state *st, tm_error *err);
 /* -ENOENT: container "ID" does not exist. A directory without state.json
